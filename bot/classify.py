@@ -1,0 +1,40 @@
+"""Classify changelog and advisory lines: what a reader on call would look for.
+
+Shared by every changelog kind (Docker, kernel, Debian), so that "fix" means the
+same everywhere. Pure functions of the text and the team's watch words.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+CVE_RE = re.compile(r"\bCVE-\d{4}-\d{4,}\b", re.IGNORECASE)
+
+_PATTERNS: dict[str, re.Pattern[str]] = {
+    "revert": re.compile(r"\brevert(s|ed|ing)?\b", re.IGNORECASE),
+    "regression": re.compile(r"\bregress(ion|ions|ed)?\b", re.IGNORECASE),
+    "fix": re.compile(r"\b(fix(es|ed|ing)?|resolve[sd]?|correct(s|ed)?|prevent(s|ed)?)\b", re.IGNORECASE),
+    "security": re.compile(
+        r"\b(CVE-\d{4}-\d+|security|vulnerab\w*|DSA-\d+|DLA-\d+|RHSA-\d+|privilege escalation)\b",
+        re.IGNORECASE,
+    ),
+    "deprecation": re.compile(r"\b(deprecat\w*|removed support|no longer supported)\b", re.IGNORECASE),
+}
+
+
+def cves(text: str) -> list[str]:
+    """The CVE ids a line names, upper-cased, in order, without repeats."""
+    return list(dict.fromkeys(m.upper() for m in CVE_RE.findall(text)))
+
+
+def classify(text: str, watch_words: Iterable[str] = ()) -> list[str]:
+    """The classes of a line: fix, revert, regression, security, deprecation, watch:<word>.
+
+    >>> classify("Fix a regression in overlay mounts", ["overlay"])
+    ['regression', 'fix', 'watch:overlay']
+    """
+    classes = [name for name, pattern in _PATTERNS.items() if pattern.search(text)]
+    lowered = text.lower()
+    classes += [f"watch:{word}" for word in watch_words if word.lower() in lowered]
+    return classes

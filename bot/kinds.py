@@ -1,0 +1,15 @@
+"""The registry of source kinds: a plain dict, filled by explicit imports."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from bot.sources import docker_changelog, github_releases
+
+KINDS: dict[str, ModuleType] = {
+    module.KIND: module
+    for module in (
+        github_releases,
+        docker_changelog,
+    )
+}
