@@ -1,0 +1,86 @@
+"""apt_repo: one apt repository, checked every poll the way apt-get update checks it.
+
+On 2 June 2016 Docker's repository served an InRelease whose checksums did not
+match its Packages files and every `apt-get update` failed for a day. This kind
+fetches InRelease, verifies it with gpgv against the configured keyring, then
+streams and hashes each configured Packages index, and reports what apt would
+refuse as findings (signature, key change, hash mismatch, missing index, expiry,
+rollback, key about to expire). The core turns findings into incidents.
+
+    - {name: docker-apt, kind: apt_repo, url: "https://download.docker.com/linux/debian",
+       suites: [bookworm], components: [stable], keyring: keys/docker.asc,
+       watch_packages: [docker-ce, containerd.io]}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.sources import apt_release
+from bot.sources.api import Context, Record, Snapshot, SourceConf, SourceError
+from bot.sources.apt_common import Policy, RepoResult, RepoSpec, check_repo, package_records
+
+KIND = "apt_repo"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Conf(SourceConf):
+    url: str
+    suites: tuple[str, ...]
+    components: tuple[str, ...] = ("main",)
+    architectures: tuple[str, ...] = ("amd64",)
+    keyring: str  # binary or armored; required: an unsigned repository is an error, not a default
+    watch_packages: tuple[str, ...] = ()
+    products: dict[str, str] = field(default_factory=dict)  # package -> product (default debian:<pkg>)
+    hash_mismatch_polls: int = 2  # mirrors sync InRelease a moment before the indexes
+    signature_polls: int = 1
+    check_by_hash: bool = True
+
+
+def policy_for(conf: Conf, product: str = "") -> Policy:
+    return Policy(
+        source=conf.name,
+        product=product or conf.product or f"apt:{conf.name}",
+        watch=frozenset(conf.watch_packages),
+        products=dict(conf.products),
+        hash_polls=conf.hash_mismatch_polls,
+        signature_polls=conf.signature_polls,
+        by_hash=conf.check_by_hash,
+    )
+
+
+def keyring_path(keyring: str, config_dir: Path) -> Path:
+    path = Path(keyring).expanduser()
+    return path if path.is_absolute() else config_dir / path
+
+
+def parse(body: bytes, conf: Conf) -> list[Record]:
+    """The repo_state of a Release text (already verified): what the next run compares with."""
+    info = apt_release.parse_release(body, conf.url)
+    return [Record("repo_state", f"repo:{info.codename or info.suite}", policy_for(conf).product, "",
+                   info.state(()))]
+
+
+async def collect(conf: Conf, ctx: Context) -> Snapshot:
+    if not conf.keyring:
+        raise SourceError("apt_repo needs a 'keyring': an unsigned repository is not checked", conf.url)
+    if not conf.suites:
+        raise SourceError("apt_repo needs at least one suite", conf.url)
+    policy = policy_for(conf)
+    keyring = keyring_path(conf.keyring, ctx.config_dir)
+    results: list[RepoResult] = []
+    for suite in conf.suites:
+        spec = RepoSpec(conf.url, suite, conf.components, conf.architectures, (keyring,), repo_id=suite)
+        results.append(await check_repo(spec, policy, ctx))
+    return assemble(results, policy, ctx, conf.url)
+
+
+def assemble(results: list[RepoResult], policy: Policy, ctx: Context, url: str) -> Snapshot:
+    """One snapshot from the repositories' results: findings deduplicated by key."""
+    records = [r for result in results for r in result.records]
+    if policy.watch:
+        records += package_records(results, ctx.previous, policy, url)
+    findings = {f.key: f for result in results for f in result.findings}
+    unverified = any(result.unverified for result in results)
+    return Snapshot(tuple(records), tuple(findings.values()), complete=not unverified)

@@ -1,0 +1,250 @@
+"""OpenPGP verification through gpgv, the verifier apt itself runs.
+
+Why gpgv: apt hands every InRelease to gpgv, so trackbot's verdict is apt's
+verdict (same parser, same algorithms, same expiry rules), and gpgv is on every
+Debian/Ubuntu host because apt depends on it. We never trust its exit code
+alone: gpgv exits non-zero when one of two signatures has an unknown key (Debian
+signs with two keys) and the verdict comes from the ``--status-fd`` lines, the
+way apt's own gpgv method reads them. The signed text is taken from gpgv's
+``--output``, so bytes outside the signed block are never parsed.
+
+Keyrings may be binary or ASCII-armored; gpgv wants binary, so armored ones are
+dearmored in Python (no dependency on gpg for that). Key expiry is read with
+``gpg --with-colons --show-keys`` when gpg is installed (gpgv alone cannot list keys).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.errors import SourceError
+
+TIMEOUT = 30.0
+_ARMOR = re.compile(
+    rb"-----BEGIN PGP PUBLIC KEY BLOCK-----\r?\n(.*?)-----END PGP PUBLIC KEY BLOCK-----", re.S
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What gpgv said about a signed file.
+
+    `valid` holds the fingerprints (signing key, primary key) of every good
+    signature; `problems` the status words that made a signature worthless
+    (``BADSIG``, ``NO_PUBKEY``, ``EXPKEYSIG``...), as apt lists them.
+    """
+
+    valid: tuple[tuple[str, str], ...]
+    problems: tuple[str, ...]
+    content: bytes = b""
+    bad: bool = False  # a BADSIG: somebody changed signed bytes
+
+    @property
+    def ok(self) -> bool:
+        """apt's rule: at least one good signer and no bad signature."""
+        return bool(self.valid) and not self.bad
+
+    @property
+    def fingerprints(self) -> tuple[str, ...]:
+        """Signing-key fingerprints, sorted, so two runs compare equal."""
+        return tuple(sorted({fpr for fpr, _ in self.valid}))
+
+    def reason(self) -> str:
+        if not self.problems and not self.valid:
+            return "no OpenPGP signature found (unsigned)"
+        return ", ".join(self.problems) or "no trusted signature"
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """One key or subkey of a keyring, from gpg's colon listing."""
+
+    fingerprint: str
+    primary: str
+    uid: str
+    expires: datetime | None
+    can_sign: bool
+    keyring: str = ""
+
+
+def is_armored(data: bytes) -> bool:
+    return b"-----BEGIN PGP PUBLIC KEY BLOCK-----" in data[:4096] or bool(_ARMOR.search(data))
+
+
+def dearmor(data: bytes) -> bytes:
+    """Turn one or more ASCII-armored key blocks into binary packets (what gpgv reads)."""
+    blocks = _ARMOR.findall(data)
+    if not blocks:
+        raise SourceError("keyring is neither binary OpenPGP nor an armored key block")
+    out = bytearray()
+    for block in blocks:
+        # Armor headers ("Version: x") hold a colon, base64 never does; "=" starts the CRC line.
+        lines = [ln.strip() for ln in block.split(b"\n")]
+        body = b"".join(ln for ln in lines if ln and b":" not in ln and not ln.startswith(b"="))
+        try:
+            out += base64.b64decode(body, validate=True)
+        except ValueError as exc:
+            raise SourceError(f"armored keyring does not decode: {exc}") from None
+    return bytes(out)
+
+
+def prepare_keyrings(paths: Sequence[Path], inline: Sequence[bytes], workdir: Path) -> list[Path]:
+    """Absolute paths of binary keyrings for gpgv, dearmoring into `workdir` where needed.
+
+    A missing or unreadable keyring is a SourceError: an unsigned check is never a default.
+    """
+    result: list[Path] = []
+    blobs: list[tuple[str, bytes]] = []
+    for path in paths:
+        try:
+            blobs.append((path.name, path.read_bytes()))
+        except OSError as exc:
+            raise SourceError(f"keyring {path}: {exc.strerror or exc}") from None
+    blobs += [(f"inline{i}", blob) for i, blob in enumerate(inline)]
+    if not blobs:
+        raise SourceError("no keyring configured: an unsigned repository is not checked")
+    for index, (name, blob) in enumerate(blobs):
+        if is_armored(blob):
+            target = workdir / f"{index}-{name}.gpg"
+            target.write_bytes(dearmor(blob))
+            result.append(target.resolve())
+        elif index < len(paths):
+            result.append(paths[index].resolve())
+        else:
+            target = workdir / f"{index}-{name}.gpg"
+            target.write_bytes(blob)
+            result.append(target.resolve())
+    return result
+
+
+def parse_status(text: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...], bool]:
+    """Read gpgv's status lines: (good signers, problems, any BADSIG).
+
+    A signature counts as good only with both GOODSIG and VALIDSIG, never from
+    the exit code; EXPKEYSIG/REVKEYSIG/EXPSIG make it worthless as apt says.
+    """
+    valid: list[tuple[str, str]] = []
+    problems: list[str] = []
+    bad = False
+    good_in_sig = False
+    for line in text.splitlines():
+        if not line.startswith("[GNUPG:] "):
+            continue
+        word, *args = line[9:].split()
+        if word == "NEWSIG":
+            good_in_sig = False
+        elif word == "GOODSIG":
+            good_in_sig = True
+        elif word == "VALIDSIG" and good_in_sig and args:
+            valid.append((args[0], args[-1] if len(args) >= 10 else args[0]))
+        elif word == "BADSIG":
+            bad = True
+            problems.append(f"BADSIG {args[0] if args else ''}".strip())
+        elif word in ("NO_PUBKEY", "EXPKEYSIG", "REVKEYSIG", "EXPSIG"):
+            problems.append(f"{word} {args[0] if args else ''}".strip())
+        elif word == "ERRSIG" and len(args) >= 6 and args[5] != "9":  # rc 9 is NO_PUBKEY, listed apart
+            problems.append(f"ERRSIG {args[0]}")
+        elif word == "KEYEXPIRED" and args:
+            problems.append(f"KEYEXPIRED {_stamp(args[0]).date().isoformat()}")
+    return tuple(valid), tuple(dict.fromkeys(problems)), bad
+
+
+async def verify(signed: bytes, keyrings: Sequence[Path], *, detached: bytes | None = None) -> Verdict:
+    """Verify a clearsigned file (InRelease) or data + detached signature (Release, Release.gpg)."""
+    gpgv = shutil.which("gpgv")
+    if gpgv is None:
+        raise SourceError("gpgv is not installed (apt's verifier; Debian package gpgv)")
+    with tempfile.TemporaryDirectory(prefix="trackbot-gpgv-") as tmp:
+        home = Path(tmp)
+        data = home / "data"
+        data.write_bytes(signed)
+        args = ["--status-fd", "1"]
+        for keyring in keyrings:
+            args += ["--keyring", str(Path(keyring).resolve())]
+        if detached is None:
+            out = home / "signed-text"
+            args += ["--output", str(out), str(data)]
+        else:
+            sig = home / "data.sig"
+            sig.write_bytes(detached)
+            args += [str(sig), str(data)]
+        status = await _run([gpgv, *args], home)
+        valid, problems, bad = parse_status(status)
+        content = signed if detached is not None else _read(home / "signed-text")
+        if valid and not content:
+            raise SourceError("gpgv reported a good signature but wrote no signed text")
+        return Verdict(valid, problems, content, bad)
+
+
+async def list_keys(keyrings: Sequence[Path]) -> list[KeyInfo]:
+    """Every key and subkey of the keyrings with its expiry; [] when gpg is not installed."""
+    gpg = shutil.which("gpg")
+    if gpg is None:
+        return []
+    keys: list[KeyInfo] = []
+    with tempfile.TemporaryDirectory(prefix="trackbot-gpg-") as tmp:
+        for keyring in keyrings:
+            cmd = [gpg, "--batch", "--no-tty", "--with-colons", "--fixed-list-mode", "--show-keys"]
+            listing = await _run([*cmd, str(keyring)], Path(tmp))
+            keys += parse_colons(listing, str(keyring))
+    return keys
+
+
+def parse_colons(listing: str, keyring: str = "") -> list[KeyInfo]:
+    """Parse ``gpg --with-colons`` pub/sub/fpr/uid lines into KeyInfo (pure)."""
+    keys: list[KeyInfo] = []
+    pending: dict[str, str] | None = None
+    primary = uid = ""
+    for line in listing.splitlines():
+        fields = line.split(":")
+        if fields[0] in ("pub", "sub") and len(fields) > 11:
+            pending = {"type": fields[0], "expires": fields[6], "caps": fields[11]}
+        elif fields[0] == "fpr" and pending is not None and len(fields) > 9:
+            if pending["type"] == "pub":
+                primary, uid = fields[9], ""
+            expires = _stamp(pending["expires"]) if pending["expires"] else None
+            keys.append(KeyInfo(fields[9], primary, uid, expires, "s" in pending["caps"].lower(), keyring))
+            pending = None
+        elif fields[0] == "uid" and len(fields) > 9 and not uid:
+            uid = fields[9]
+            keys = [KeyInfo(k.fingerprint, k.primary, uid if k.primary == primary else k.uid,
+                            k.expires, k.can_sign, k.keyring) for k in keys]
+    return keys
+
+
+def _stamp(value: str) -> datetime:
+    if value.isdigit():
+        return datetime.fromtimestamp(int(value), UTC)
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return b""
+
+
+async def _run(cmd: list[str], home: Path) -> str:
+    """Run gpg/gpgv with a throwaway GNUPGHOME and the C locale; return its stdout."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GNUPGHOME": str(home), "LC_ALL": "C"}
+    proc = await asyncio.create_subprocess_exec(
+        *cmd, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, env=env,
+    )
+    try:
+        stdout, _ = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise SourceError(f"{Path(cmd[0]).name} timed out after {TIMEOUT:.0f}s") from None
+    return stdout.decode("utf-8", "replace")
