@@ -17,8 +17,8 @@ would look like mass withdrawal: every sign of truncation raises SourceError.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 from bot import versions
 from bot.sources.api import (

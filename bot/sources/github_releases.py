@@ -8,9 +8,10 @@ release that scrolls off the feed is not withdrawn. Each release's notes become
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import unquote, urlparse
 from xml.sax import SAXException
 
