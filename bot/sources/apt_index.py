@@ -20,7 +20,6 @@ from pathlib import Path
 
 from debian import deb822
 
-
 CHUNK = 1 << 20  # 1 MiB reads: large enough that hashing, not Python, is the cost
 _PACKAGE = re.compile(rb"^Package:[ \t]*(\S+)", re.M)
 MAX_DECOMPRESSED_CHUNK = 8 << 20
