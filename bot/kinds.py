@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bot.sources import docker_changelog, github_releases
+from bot.sources import apt_repo, apt_sources, docker_changelog, github_releases
 
 KINDS: dict[str, ModuleType] = {
     module.KIND: module
     for module in (
         github_releases,
         docker_changelog,
+        apt_repo,
+        apt_sources,
     )
 }

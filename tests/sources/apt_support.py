@@ -27,6 +27,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "debian"
 MIRROR = FIXTURES / "mirror"
 DEBIAN_KEYRING = FIXTURES / "debian-archive-keyring.gpg"
 SUITE = "bookworm-updates"
+INRELEASE_PATH = f"dists/{SUITE}/InRelease"
 PACKAGES = f"dists/{SUITE}/main/binary-amd64/Packages"
 PACKAGES_SHA256 = "80a1f6ee524222c49f230fc5700d00f946d0a47eb5258180106dd03df126e16a"
 # The two keys that sign the fixture InRelease (bookworm and trixie archive signing subkeys).
