@@ -68,7 +68,7 @@ def parse(body: bytes, conf: Conf, watch_words: Iterable[str] = ()) -> list[Reco
         if version in seen:  # the same version under two tag spellings: keep the newest
             continue
         seen.add(version)
-        records.extend(_release(entry, tag, version, conf, tuple(watch_words)))
+        records.extend(_release(entry, tag, version, conf, scheme, tuple(watch_words)))
     return records
 
 
@@ -98,7 +98,9 @@ def _tag(entry: Any) -> str:
     return unquote(path.rstrip("/").rsplit("/", 1)[-1])
 
 
-def _release(entry: Any, tag: str, version: str, conf: Conf, words: tuple[str, ...]) -> list[Record]:
+def _release(
+    entry: Any, tag: str, version: str, conf: Conf, scheme: str, words: tuple[str, ...]
+) -> list[Record]:
     title = entry.get("title", "")
     stamp = entry.get("published_parsed") or entry.get("updated_parsed")
     date = f"{stamp.tm_year:04d}-{stamp.tm_mon:02d}-{stamp.tm_mday:02d}" if stamp else ""  # UTC
@@ -109,7 +111,7 @@ def _release(entry: Any, tag: str, version: str, conf: Conf, words: tuple[str, .
         "title": title,
         "url": entry.get("link", ""),
         "tag": tag,
-        "prerelease": bool(_PRERELEASE.search(tag) or _PRERELEASE.search(title)),
+        "prerelease": _is_prerelease(version, scheme, tag, title),
         "notes": [text for text, _ in notes],
     }
     release = Record("release", f"release:{version}", conf.product, version, data)
@@ -121,6 +123,16 @@ def _release(entry: Any, tag: str, version: str, conf: Conf, words: tuple[str, .
         else:
             lines.append({"text": text, "section": section, "date": date})
     return [release, *line_records(conf.product, version, lines, words)]
+
+
+def _is_prerelease(version: str, scheme: str, tag: str, title: str) -> bool:
+    """Version order's answer (``29.0.0-rc.1``), or the tag or title saying so."""
+    try:
+        if versions.is_prerelease(version, scheme):
+            return True
+    except ValueError:
+        pass  # a tag no scheme parses (``nightly``): the words below still count
+    return bool(_PRERELEASE.search(tag) or _PRERELEASE.search(title))
 
 
 _BLOCKS = {"p", "li", "ul", "ol", "div", "br", "pre", "tr", "blockquote", "table", "hr", "dt", "dd"}

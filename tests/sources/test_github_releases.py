@@ -141,3 +141,12 @@ def test_kind_is_registered():
     from bot.kinds import KINDS
 
     assert KINDS["github_releases"] is github_releases
+
+
+@respx.mock
+async def test_collect_through_the_core_context_retries_a_500(core_context):
+    route = respx.get(CONF.url)
+    route.side_effect = [httpx.Response(500), httpx.Response(200, content=SAMPLE)]
+    snapshot = await collect(CONF, core_context())
+    assert len(releases(snapshot.records)) == 8 and snapshot.complete is False
+    assert route.call_count == 2
