@@ -121,13 +121,16 @@ def _poll_once(app: App, only: tuple[str, ...], force: bool) -> int:
     store = app.store()
     report = asyncio.run(run_poll(cfg, store, deliverer=_deliverer(cfg), only=only, force=force))
     table = Table(title="trackbot poll")
-    for column in ("source", "kind", "status", "new", "events", "time", "detail"):
-        table.add_column(column)
+    for column in ("source", "kind", "status", "new", "events", "time"):
+        table.add_column(column, no_wrap=column != "source")
     styles = {"failed": "red", "changed": "green", "unchanged": "", "skipped": "dim"}
     for r in report.results:
         table.add_row(r.name, r.kind, f"[{styles[r.status]}]{r.status}[/]" if styles[r.status] else r.status,
-                      str(r.new_records), str(r.events), f"{r.seconds:.1f}s", escape(r.reason))
+                      str(r.new_records), str(r.events), f"{r.seconds:.1f}s")
     console.print(table)
+    for r in report.results:
+        if r.status == "failed":
+            console.print(f"[red]failed[/] {escape(r.name)}: {escape(r.reason)}", highlight=False, soft_wrap=True)
     d = report.delivery
     line = f"alerts: {d.sent} delivered, {d.queued} queued"
     if d.errors:

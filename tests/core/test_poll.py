@@ -132,7 +132,8 @@ def test_why_tells_the_story_of_a_branch_oldest_first(setup):
     "body, reason",
     [
         (b"<!DOCTYPE html><html><body>502 Bad Gateway</body></html>", "HTML"),
-        (MOBY[: len(MOBY) // 3], "returned"),
+        (MOBY[: len(MOBY) // 3], "truncated"),
+        (MOBY[: MOBY.index(b"\n## 1.10.3")] + b"\n", "oldest version"),
     ],
 )
 def test_a_broken_answer_fails_the_source_and_withdraws_nothing(setup, web, body, reason):
@@ -162,7 +163,7 @@ def test_a_source_failing_three_runs_opens_one_incident_and_resolves_it(setup, w
     kinds = [a["kind"] for a in sink.alerts]
     assert kinds == ["baseline", "incident_open", "incident_resolved"]
     assert "failed 3 runs in a row" in sink.alerts[1]["title"]
-    assert sink.alerts[2]["title"].startswith("Resolved after 1h")
+    assert sink.alerts[2]["title"].startswith("Resolved after 1h 15m")
 
 
 def test_cli_why_json_and_events(tmp_path, web):
