@@ -82,7 +82,7 @@ def test_first_poll_is_a_baseline_with_one_summary(setup):
     report = poll(cfg, store, clock, sink)
     assert [r.status for r in report.results] == ["changed"]
     recorded = versions_in(store)
-    headings = [l for l in MOBY.decode().splitlines() if l.startswith("## ")]
+    headings = [h for h in MOBY.decode().splitlines() if h.startswith("## ")]
     assert "0.1.0" in recorded and "17.05.0-ce" in recorded and len(recorded) == len(headings) == 98
     assert all(e["baseline"] for e in store.events())
     [alert] = sink.alerts
