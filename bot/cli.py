@@ -298,6 +298,41 @@ def note(app: App, version: str, text: str, product: str | None) -> None:
     console.print("note saved")
 
 
+@main.command()
+@since_option
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the digest to this file.")
+@click.pass_obj
+def digest(app: App, since: str, out: str | None) -> None:
+    """The digest of everything detected in a period (the weekly summary).
+
+    Example: trackbot digest --since 7d --out digest.txt
+    """
+    from bot.digest import digest_text
+
+    text = digest_text(app.store().events(since=_since(since)), f"last {since}")
+    if out:
+        Path(out).write_text(text + "\n", encoding="utf-8")
+        console.print(f"digest written to {out}")
+    else:
+        click.echo(text)
+
+
+@main.command()
+@click.argument("words", nargs=-1, required=True)
+@click.pass_obj
+def search(app: App, words: tuple[str, ...]) -> None:
+    """Search every changelog line and advisory ever seen.
+
+    Example: trackbot search aufs mount
+    """
+    rows = app.store().search(words)
+    for row in rows:
+        text = row["data"].get("text") or row["data"].get("summary") or ""
+        console.print(f"{escape(row['product'])} {escape(row['version'])}: {escape(text)}", highlight=False, soft_wrap=True)
+    if not rows:
+        console.print("no match")
+
+
 def entry() -> None:
     main(prog_name="trackbot")
 

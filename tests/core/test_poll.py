@@ -211,3 +211,24 @@ def test_a_bad_config_is_one_line_and_exit_2_before_any_network_call(tmp_path, w
     assert message in result.output and str(path) in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert web.requests == []
+
+
+def test_cli_search_and_digest(tmp_path, web):
+    web.routes["/CHANGELOG.md"] = Route(MOBY)
+    path = write_config(tmp_path, web.url)
+    args = ["--config", str(path), "--db", str(tmp_path / "t.db")]
+    runner = CliRunner()
+    runner.invoke(main, [*args, "poll"])
+    found = runner.invoke(main, [*args, "search", "aufs", "mount"])
+    assert found.exit_code == 0
+    hits = found.output.strip().splitlines()
+    assert hits and all("aufs" in h.lower() and "mount" in h.lower() for h in hits)
+    # the baseline is not news: the first digest says so
+    assert "nothing new" in runner.invoke(main, [*args, "digest"]).output
+    newer = MOBY.replace(b"## 17.05.0-ce", b"## 17.06.0-ce (2017-06-28)\n\n- Fix overlay leak\n\n## 17.05.0-ce", 1)
+    web.routes["/CHANGELOG.md"] = Route(newer)
+    runner.invoke(main, [*args, "poll"])
+    out = tmp_path / "digest.txt"
+    runner.invoke(main, [*args, "digest", "--out", str(out)])
+    text = out.read_text()
+    assert "docker:" in text and "docker 17.06.0-ce released (2017-06-28)" in text
