@@ -6,6 +6,7 @@ import httpx
 import pytest
 import respx
 
+from bot import config as configuration
 from bot.errors import ConfigError
 from bot.sources import github_releases
 from bot.sources.api import SourceError, Unchanged
@@ -27,8 +28,18 @@ def test_conf_defaults_url_and_product():
     assert default_product("docker/cli") == "docker"
     mirror = Conf(name="m", kind="github_releases", repo="moby/moby", url="http://127.0.0.1:9/m.atom", product="engine")
     assert (mirror.url, mirror.product) == ("http://127.0.0.1:9/m.atom", "engine")
-    with pytest.raises(ConfigError, match="OWNER/NAME"):
+    with pytest.raises(ValueError, match="OWNER/NAME"):
         Conf(name="bad", kind="github_releases", repo="https://github.com/moby/moby")
+
+
+def test_a_bad_repo_in_the_config_is_one_line_naming_file_source_and_key(tmp_path):
+    path = tmp_path / "sources.yaml"
+    path.write_text("sources:\n  - {name: gh, kind: github_releases, repo: 'https://github.com/moby/moby'}\n")
+    with pytest.raises(ConfigError) as caught:
+        configuration.load(path)
+    assert str(caught.value) == (
+        f"{path}: sources[0] gh: 'repo' must be OWNER/NAME, got 'https://github.com/moby/moby'"
+    )
 
 
 def test_parses_tags_dates_and_links_of_the_real_feed():
