@@ -187,7 +187,7 @@ def _records(found: Iterable[_Version], conf: Conf, watch_words: Iterable[str]) 
             "date": entry.date,
             "title": entry.title,
             "url": conf.url,
-            "prerelease": bool(re.search(r"-(rc|beta|alpha)", version, re.IGNORECASE)),
+            "prerelease": versions.is_prerelease(version, scheme),
             "sections": len(entry.sections),
             "line_count": len(entry.lines),
         }

@@ -18,7 +18,6 @@ from xml.sax import SAXException
 import feedparser
 
 from bot import versions
-from bot.errors import ConfigError
 from bot.sources.api import Context, Record, Snapshot, SourceConf, SourceError, looks_like_html
 from bot.sources.changelog_lines import line_records
 
@@ -41,7 +40,7 @@ class Conf(SourceConf):
 
     def __post_init__(self) -> None:
         if not _REPO.match(self.repo):
-            raise ConfigError(f"sources {self.name}: 'repo' must be OWNER/NAME, got {self.repo!r}")
+            raise ValueError(f"'repo' must be OWNER/NAME, got {self.repo!r}")
         if not self.url:
             object.__setattr__(self, "url", f"https://github.com/{self.repo}/releases.atom")
         if not self.product:
@@ -68,7 +67,7 @@ def parse(body: bytes, conf: Conf, watch_words: Iterable[str] = ()) -> list[Reco
         if version in seen:  # the same version under two tag spellings: keep the newest
             continue
         seen.add(version)
-        records.extend(_release(entry, tag, version, conf, tuple(watch_words)))
+        records.extend(_release(entry, tag, version, conf, scheme, tuple(watch_words)))
     return records
 
 
@@ -98,7 +97,9 @@ def _tag(entry: Any) -> str:
     return unquote(path.rstrip("/").rsplit("/", 1)[-1])
 
 
-def _release(entry: Any, tag: str, version: str, conf: Conf, words: tuple[str, ...]) -> list[Record]:
+def _release(
+    entry: Any, tag: str, version: str, conf: Conf, scheme: str, words: tuple[str, ...]
+) -> list[Record]:
     title = entry.get("title", "")
     stamp = entry.get("published_parsed") or entry.get("updated_parsed")
     date = f"{stamp.tm_year:04d}-{stamp.tm_mon:02d}-{stamp.tm_mday:02d}" if stamp else ""  # UTC
@@ -109,7 +110,7 @@ def _release(entry: Any, tag: str, version: str, conf: Conf, words: tuple[str, .
         "title": title,
         "url": entry.get("link", ""),
         "tag": tag,
-        "prerelease": bool(_PRERELEASE.search(tag) or _PRERELEASE.search(title)),
+        "prerelease": _is_prerelease(version, scheme, tag, title),
         "notes": [text for text, _ in notes],
     }
     release = Record("release", f"release:{version}", conf.product, version, data)
@@ -121,6 +122,16 @@ def _release(entry: Any, tag: str, version: str, conf: Conf, words: tuple[str, .
         else:
             lines.append({"text": text, "section": section, "date": date})
     return [release, *line_records(conf.product, version, lines, words)]
+
+
+def _is_prerelease(version: str, scheme: str, tag: str, title: str) -> bool:
+    """Version order's answer (``29.0.0-rc.1``), or the tag or title saying so."""
+    try:
+        if versions.is_prerelease(version, scheme):
+            return True
+    except ValueError:
+        pass  # a tag no scheme parses (``nightly``): the words below still count
+    return bool(_PRERELEASE.search(tag) or _PRERELEASE.search(title))
 
 
 _BLOCKS = {"p", "li", "ul", "ol", "div", "br", "pre", "tr", "blockquote", "table", "hr", "dt", "dd"}

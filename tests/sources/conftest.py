@@ -65,3 +65,23 @@ class FakeContext:
 def fixture_bytes():
     """Read a copied real fixture: fixture_bytes('docker/moby-CHANGELOG.md')."""
     return lambda name: (FIXTURES / name).read_bytes()
+
+
+async def _no_sleep(seconds: float) -> None:
+    return None
+
+
+@pytest.fixture
+async def core_context():
+    """The core's real SourceContext over respx: build(previous=..., validators=...)."""
+    from bot.fetch import Fetcher, FetchPolicy, SourceContext, make_client
+
+    policy = FetchPolicy(retries=1, backoff=0)
+    async with make_client(policy) as client:
+        fetcher = Fetcher(client, policy, sleep=_no_sleep)
+
+        def build(**kwargs):
+            defaults = dict(fleet=(), watch_words=(), config_dir=FIXTURES, previous=())
+            return SourceContext(fetcher=fetcher, **{**defaults, **kwargs})
+
+        yield build

@@ -224,3 +224,26 @@ def test_kind_is_registered():
     from bot.kinds import KINDS
 
     assert KINDS["docker_changelog"] is docker_changelog
+
+
+def test_rc_versions_are_prereleases(moby_body):
+    body = moby_body.replace(b"## 17.05.0-ce (2017-05-04)", b"## 17.05.0-ce-rc1 (2017-04-20)")
+    found = releases(parse(body, CONF))
+    assert found["17.05.0-ce-rc1"].data["prerelease"] is True
+    assert found["17.03.2-ce"].data["prerelease"] is False
+
+
+@respx.mock
+async def test_collect_through_the_core_context_remembers_the_etag(moby_body, core_context):
+    route = respx.get(URL)
+    route.side_effect = [
+        httpx.Response(200, content=moby_body, headers={"etag": '"abc"'}),
+        httpx.Response(304),
+    ]
+    first = core_context()
+    snapshot = await collect(CONF, first)
+    assert len(releases(snapshot.records)) == 98
+    second = core_context(previous=snapshot.records, validators=first.new_validators)
+    with pytest.raises(Unchanged):
+        await collect(CONF, second)
+    assert route.calls[1].request.headers["if-none-match"] == '"abc"'

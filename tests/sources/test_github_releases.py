@@ -6,6 +6,7 @@ import httpx
 import pytest
 import respx
 
+from bot import config as configuration
 from bot.errors import ConfigError
 from bot.sources import github_releases
 from bot.sources.api import SourceError, Unchanged
@@ -27,8 +28,18 @@ def test_conf_defaults_url_and_product():
     assert default_product("docker/cli") == "docker"
     mirror = Conf(name="m", kind="github_releases", repo="moby/moby", url="http://127.0.0.1:9/m.atom", product="engine")
     assert (mirror.url, mirror.product) == ("http://127.0.0.1:9/m.atom", "engine")
-    with pytest.raises(ConfigError, match="OWNER/NAME"):
+    with pytest.raises(ValueError, match="OWNER/NAME"):
         Conf(name="bad", kind="github_releases", repo="https://github.com/moby/moby")
+
+
+def test_a_bad_repo_in_the_config_is_one_line_naming_file_source_and_key(tmp_path):
+    path = tmp_path / "sources.yaml"
+    path.write_text("sources:\n  - {name: gh, kind: github_releases, repo: 'https://github.com/moby/moby'}\n")
+    with pytest.raises(ConfigError) as caught:
+        configuration.load(path)
+    assert str(caught.value) == (
+        f"{path}: sources[0] gh: 'repo' must be OWNER/NAME, got 'https://github.com/moby/moby'"
+    )
 
 
 def test_parses_tags_dates_and_links_of_the_real_feed():
@@ -141,3 +152,12 @@ def test_kind_is_registered():
     from bot.kinds import KINDS
 
     assert KINDS["github_releases"] is github_releases
+
+
+@respx.mock
+async def test_collect_through_the_core_context_retries_a_500(core_context):
+    route = respx.get(CONF.url)
+    route.side_effect = [httpx.Response(500), httpx.Response(200, content=SAMPLE)]
+    snapshot = await collect(CONF, core_context())
+    assert len(releases(snapshot.records)) == 8 and snapshot.complete is False
+    assert route.call_count == 2
