@@ -179,8 +179,10 @@ async def verify(signed: bytes, keyrings: Sequence[Path], *, detached: bytes | N
             args += [str(sig), str(data)]
         status = await _run([gpgv, *args], home)
         valid, problems, bad = parse_status(status)
+        # gpgv writes the text even when no signature is good: keep it only when one is.
         content = signed if detached is not None else _read(home / "signed-text")
-        if valid and not content:
+        content = content if valid and not bad else b""
+        if valid and not bad and not content:
             raise SourceError("gpgv reported a good signature but wrote no signed text")
         return Verdict(valid, problems, content, bad)
 
