@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bot.sources import apt_release
-from bot.sources.api import Context, Record, Snapshot, SourceConf, SourceError
+from bot.sources.api import Context, Record, Snapshot, SourceConf
 from bot.sources.apt_common import Policy, RepoResult, RepoSpec, check_repo, package_records
 
 KIND = "apt_repo"
@@ -36,6 +37,24 @@ class Conf(SourceConf):
     hash_mismatch_polls: int = 2  # mirrors sync InRelease a moment before the indexes
     signature_polls: int = 1
     check_by_hash: bool = True
+
+    def __post_init__(self) -> None:
+        check_conf(self)
+        if not self.url.startswith(("http://", "https://")):
+            raise ValueError(f"'url' must be an http(s) repository root, got {self.url!r}")
+        if not self.suites or not self.components:
+            raise ValueError("'suites' and 'components' must name at least one each")
+        if not self.keyring:
+            raise ValueError("'keyring' is required: an unsigned repository is not checked")
+
+
+def check_conf(conf: Any) -> None:
+    """Checks both apt kinds share (polls, architectures)."""
+    for name in ("hash_mismatch_polls", "signature_polls"):
+        if getattr(conf, name) < 1:
+            raise ValueError(f"'{name}' must be at least 1")
+    if not conf.architectures:
+        raise ValueError("'architectures' must name at least one (e.g. amd64)")
 
 
 def policy_for(conf: Conf, product: str = "") -> Policy:
@@ -63,10 +82,6 @@ def parse(body: bytes, conf: Conf) -> list[Record]:
 
 
 async def collect(conf: Conf, ctx: Context) -> Snapshot:
-    if not conf.keyring:
-        raise SourceError("apt_repo needs a 'keyring': an unsigned repository is not checked", conf.url)
-    if not conf.suites:
-        raise SourceError("apt_repo needs at least one suite", conf.url)
     policy = policy_for(conf)
     keyring = keyring_path(conf.keyring, ctx.config_dir)
     results: list[RepoResult] = []

@@ -29,7 +29,7 @@ from debian import deb822
 
 from bot.sources.api import Context, Finding, Record, Snapshot, SourceConf, SourceError
 from bot.sources.apt_common import Policy, RepoResult, RepoSpec, check_repo, previous_state
-from bot.sources.apt_repo import assemble
+from bot.sources.apt_repo import assemble, check_conf
 
 KIND = "apt_sources"
 DEFAULT_DIR = "/etc/apt/sources.list.d"
@@ -49,6 +49,11 @@ class Conf(SourceConf):
     debian_keyring: str = "/usr/share/keyrings/debian-archive-keyring.gpg"
     trusted_parts: str = "/etc/apt/trusted.gpg.d"
     concurrency: int = 4
+
+    def __post_init__(self) -> None:
+        check_conf(self)
+        if self.unreachable_polls < 1 or self.concurrency < 1:
+            raise ValueError("'unreachable_polls' and 'concurrency' must be at least 1")
 
 
 @dataclass(frozen=True)
@@ -219,7 +224,7 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
                     watch=frozenset(conf.watch_packages), products=dict(conf.products),
                     hash_polls=conf.hash_mismatch_polls, signature_polls=conf.signature_polls,
                     by_hash=conf.check_by_hash)
-    gate = asyncio.Semaphore(max(1, conf.concurrency))
+    gate = asyncio.Semaphore(conf.concurrency)
 
     async def one(entry: Entry) -> RepoResult | SourceError:
         async with gate:

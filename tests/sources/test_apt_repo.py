@@ -247,11 +247,30 @@ async def test_unreadable_repository_is_a_source_error(mirror, tamper, message):
 
 
 async def test_missing_keyring_is_an_error_not_an_unsigned_default(mirror, tmp_path):
-    with pytest.raises(SourceError, match="keyring"):
+    with pytest.raises(SourceError, match="nope.gpg"):
         await poll(mirror, keyring=tmp_path / "nope.gpg")
-    with pytest.raises(SourceError, match="keyring"):
-        await apt_repo.collect(apt_repo.Conf(name="d", kind="apt_repo", url=mirror.url, suites=(SUITE,),
-                                             keyring=""), AptContext())
+
+
+@pytest.mark.parametrize(
+    ("yaml_source", "message"),
+    [
+        ("{name: d, kind: apt_repo, url: 'https://example.org/debian', suites: [s]}", "missing 'keyring'"),
+        ("{name: d, kind: apt_repo, url: 'https://example.org/debian', suites: [s], keyring: ''}", "unsigned"),
+        ("{name: d, kind: apt_repo, url: 'https://example.org/debian', suites: [], keyring: k}", "'suites'"),
+        ("{name: d, kind: apt_repo, url: 'example.org/debian', suites: [s], keyring: k}", "http"),
+        ("{name: d, kind: apt_repo, url: 'https://e.org/d', suites: [s], keyring: k, signature_polls: 0}",
+         "signature_polls"),
+        ("{name: d, kind: apt_sources, architectures: []}", "architectures"),
+    ],
+)
+def test_config_errors_are_one_line_and_name_the_key(tmp_path, yaml_source, message):
+    from bot import config
+    from bot.errors import ConfigError
+
+    path = tmp_path / "sources.yaml"
+    path.write_text(f"sources:\n  - {yaml_source}\n")
+    with pytest.raises(ConfigError, match=message):
+        config.load(path)
 
 
 async def test_watched_packages_become_releases_in_debian_order(mirror):
