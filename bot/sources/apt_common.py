@@ -92,14 +92,14 @@ async def check_repo(spec: RepoSpec, policy: Policy, ctx: Context) -> RepoResult
     index_ids = [f"{spec.repo_id}/{c}/binary-{a}" for c in spec.components for a in spec.architectures]
     if not trusted:
         result.findings.append(_signature_finding(spec, policy, url, verdict, detached is not None))
-        _keep_previous(result, spec, policy, previous, index_ids)
+        _keep_previous(result, previous, index_ids)
         return result
     info = apt_release.parse_release(verdict.content, url)
     fingerprints = tuple(sorted({fpr for fpr, _ in trusted}))
     result.findings += release_findings(spec, policy, info, fingerprints, previous, ctx, url)
     result.findings += expiry_findings(policy, keys, trusted, ctx)
     if any(f.kind == "apt_rollback" for f in result.findings):
-        _keep_previous(result, spec, policy, previous, index_ids)
+        _keep_previous(result, previous, index_ids)
     else:
         state = {**info.state(fingerprints), "url": spec.url, "repo": spec.repo_id}
         result.records.append(Record("repo_state", f"repo:{spec.repo_id}", policy.product, "", state))
@@ -156,9 +156,7 @@ def previous_state(previous: Sequence[Record], repo_id: str) -> Record | None:
     return next((r for r in previous if r.kind == "repo_state" and r.key == key), None)
 
 
-def _keep_previous(
-    result: RepoResult, spec: RepoSpec, policy: Policy, previous: Record | None, index_ids: list[str]
-) -> None:
+def _keep_previous(result: RepoResult, previous: Record | None, index_ids: list[str]) -> None:
     """Unverified content never becomes the last good state: carry the old one over."""
     if previous is not None:
         result.records.append(previous)
