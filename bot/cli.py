@@ -225,7 +225,7 @@ def _print_story(story: dict[str, Any]) -> None:
         console.print(f"• {escape(rel['product'])} {escape(rel['version'])} released {rel['date'] or '?'}"
                       f" (first seen {rel['first_seen_at'] or '?'}{gone})")
         for line in rel["lines"]:
-            console.print(f"    - [{','.join(line['classes'])}] {escape(line['text'])}", highlight=False)
+            console.print(escape(f"    - [{','.join(line['classes'])}] {line['text']}"), highlight=False)
     for title, key, fmt in (
         ("Events", "events", lambda e: f"{e['detected_at']} {e['severity']} {e['kind']}: {e['summary']}"),
         ("Alerts", "alerts", lambda a: f"{a['created_at']} {a['severity']} [{a['state']}] {a['title']}"),
