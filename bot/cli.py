@@ -168,7 +168,10 @@ def run(app: App, every: str) -> None:
     with run_lock(app.db_path):
         while True:
             started = time.monotonic()
-            _poll_once(app, (), False)
+            try:
+                _poll_once(app, (), False)
+            except TrackbotError as exc:  # e.g. sources.yaml edited into an error: say so, keep running
+                click.echo(f"trackbot: {exc}", err=True)
             time.sleep(max(1.0, interval - (time.monotonic() - started)))
 
 
