@@ -168,7 +168,10 @@ def run(app: App, every: str) -> None:
     with run_lock(app.db_path):
         while True:
             started = time.monotonic()
-            _poll_once(app, (), False)
+            try:
+                _poll_once(app, (), False)
+            except TrackbotError as exc:  # e.g. sources.yaml edited into an error: say so, keep running
+                click.echo(f"trackbot: {exc}", err=True)
             time.sleep(max(1.0, interval - (time.monotonic() - started)))
 
 
@@ -225,7 +228,7 @@ def _print_story(story: dict[str, Any]) -> None:
         console.print(f"• {escape(rel['product'])} {escape(rel['version'])} released {rel['date'] or '?'}"
                       f" (first seen {rel['first_seen_at'] or '?'}{gone})")
         for line in rel["lines"]:
-            console.print(f"    - [{','.join(line['classes'])}] {escape(line['text'])}", highlight=False)
+            console.print(escape(f"    - [{','.join(line['classes'])}] {line['text']}"), highlight=False)
     for title, key, fmt in (
         ("Events", "events", lambda e: f"{e['detected_at']} {e['severity']} {e['kind']}: {e['summary']}"),
         ("Alerts", "alerts", lambda a: f"{a['created_at']} {a['severity']} [{a['state']}] {a['title']}"),

@@ -232,3 +232,26 @@ def test_cli_search_and_digest(tmp_path, web):
     runner.invoke(main, [*args, "digest", "--out", str(out)])
     text = out.read_text()
     assert "docker:" in text and "docker 17.06.0-ce released (2017-06-28)" in text
+
+
+def test_a_second_run_while_one_holds_the_lock_exits_at_once(tmp_path, web):
+    from bot.cli import run_lock
+
+    web.routes["/CHANGELOG.md"] = Route(MOBY)
+    path = write_config(tmp_path, web.url)
+    db = str(tmp_path / "t.db")
+    with run_lock(db):
+        result = CliRunner().invoke(main, ["--config", str(path), "--db", db, "poll"])
+    assert result.exit_code == 1
+    assert "another trackbot run holds" in result.output
+    assert web.requests == []
+
+
+def test_status_shows_failures_and_last_error(tmp_path, web):
+    path = write_config(tmp_path, web.url)  # nothing served: 404
+    args = ["--config", str(path), "--db", str(tmp_path / "t.db")]
+    runner = CliRunner()
+    runner.invoke(main, [*args, "poll"])
+    runner.invoke(main, [*args, "poll"])
+    out = runner.invoke(main, [*args, "status"]).output
+    assert "moby" in out and "never" in out and "2" in out and "HTTP 404" in out
