@@ -1,9 +1,9 @@
-"""Test support for the apt kinds: a real mirror on 127.0.0.1, a Context, a throwaway signing key.
+"""Test support for the apt kinds: a real mirror on 127.0.0.1, the core context, a throwaway signing key.
 
 The mirror is a temporary copy of the real Debian fixture tree (real InRelease,
 real Packages, real archive keyring), served by http.server so tests can tamper
-with files between polls and see every request. AptContext streams through
-httpx like the core's SourceContext does.
+with files between polls and see every request. Collects run through the core's
+real SourceContext (bot.fetch), so ctx.get and ctx.stream are the production ones.
 """
 
 from __future__ import annotations
@@ -12,16 +12,9 @@ import functools
 import shutil
 import subprocess
 import threading
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-
-import httpx
-
-from bot.sources.api import Pin, Record, Response, SourceError, Unchanged
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "debian"
 MIRROR = FIXTURES / "mirror"
@@ -76,38 +69,15 @@ def build_mirror(root: Path, *, by_hash: bool = True) -> Path:
     return root
 
 
-@dataclass
-class AptContext:
-    """The Context protocol over httpx: 304 -> Unchanged, non-2xx -> SourceError('HTTP 404 ...')."""
+async def core_collect(module, conf, *, previous=(), clock: datetime | None = None, config_dir: Path = FIXTURES):
+    """Run a kind's collect() through the core's real SourceContext (httpx, ctx.stream) with a fixed clock."""
+    from bot.fetch import Fetcher, FetchPolicy, SourceContext, make_client
 
-    fleet: tuple[Pin, ...] = ()
-    watch_words: tuple[str, ...] = ()
-    config_dir: Path = FIXTURES
-    previous: tuple[Record, ...] = ()
-    clock: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-    def now(self) -> datetime:
-        return self.clock
-
-    async def get(self, url: str, *, conditional: bool = True, max_bytes: int | None = None,
-                  accept: str | None = None) -> Response:
-        try:
-            async with httpx.AsyncClient(timeout=5.0) as client:
-                answer = await client.get(url)
-        except httpx.HTTPError as exc:
-            raise SourceError(f"{type(exc).__name__}: {exc}", url) from None
-        if answer.status_code == 304 and conditional:
-            raise Unchanged(url)
-        if not 200 <= answer.status_code < 300:
-            raise SourceError(f"HTTP {answer.status_code} {answer.reason_phrase}", url)
-        return Response(str(answer.url), answer.status_code, answer.content, dict(answer.headers))
-
-    @asynccontextmanager
-    async def stream(self, url: str) -> AsyncIterator[AsyncIterator[bytes]]:
-        async with httpx.AsyncClient(timeout=5.0) as client, client.stream("GET", url) as reply:
-            if reply.status_code >= 300:
-                raise SourceError(f"HTTP {reply.status_code} {reply.reason_phrase}", url)
-            yield reply.aiter_bytes(1 << 20)
+    moment = clock or datetime.now(UTC)
+    policy = FetchPolicy(retries=0, timeout=5)
+    async with make_client(policy) as client:
+        ctx = SourceContext(Fetcher(client, policy), (), (), config_dir, tuple(previous), clock=lambda: moment)
+        return await module.collect(conf, ctx)
 
 
 class TestKey:

@@ -12,22 +12,25 @@ import lzma
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import respx
 
 from bot.sources import apt_repo
 from bot.sources.api import Record, SourceError
 from tests.sources.apt_support import (
     DEBIAN_KEYRING,
     DEBIAN_SIGNERS,
+    MIRROR,
     PACKAGES,
     PACKAGES_SHA256,
     SUITE,
-    AptContext,
     Mirror,
     TestKey,
     build_mirror,
+    core_collect,
     release_text,
     with_fields,
 )
+from tests.sources.conftest import FAILURE_TABLE, mock_answer
 
 INRELEASE = f"dists/{SUITE}/InRelease"
 
@@ -50,8 +53,7 @@ def conf(mirror, keyring=DEBIAN_KEYRING, **extra):
 
 
 async def poll(mirror, previous=(), clock=None, **extra):
-    ctx = AptContext(previous=tuple(previous), clock=clock or datetime.now(UTC))
-    return await apt_repo.collect(conf(mirror, **extra), ctx)
+    return await core_collect(apt_repo, conf(mirror, **extra), previous=previous, clock=clock)
 
 
 def kinds(snapshot):
@@ -323,3 +325,42 @@ def test_clock_window_is_thirty_days():
     assert not expiring_soon(now + timedelta(days=31), now)
     assert not expiring_soon(now - timedelta(days=1), now)  # already expired: gpgv says EXPKEYSIG
     assert not expiring_soon(None, now)
+
+
+RESPX_URL = "http://mirror.example.org/debian"
+
+
+@pytest.mark.parametrize(("name", "route", "error"), FAILURE_TABLE)
+@pytest.mark.parametrize("broken", ["InRelease", "main/binary-amd64/Packages"])
+@respx.mock
+async def test_collect_failure_table(name, route, error, broken, core_context):
+    """Transport failures on InRelease or on the index fail the source with one line (never 'healthy')."""
+    dists = f"{RESPX_URL}/dists/{SUITE}"
+    respx.get(f"{dists}/InRelease").respond(200, content=(MIRROR / INRELEASE).read_bytes())
+    respx.get(f"{dists}/main/binary-amd64/Packages.xz").respond(404)
+    respx.get(f"{dists}/main/binary-amd64/Packages").respond(200, content=(MIRROR / PACKAGES).read_bytes())
+    respx.get(url__startswith=f"{dists}/main/binary-amd64/by-hash/").respond(200, content=(MIRROR / PACKAGES).read_bytes())
+    mock_answer(respx.get(f"{dists}/{broken}"), route)
+    cfg = apt_repo.Conf(name="deb", kind="apt_repo", url=RESPX_URL, suites=(SUITE,), keyring=str(DEBIAN_KEYRING))
+    with pytest.raises(SourceError) as caught:  # Unchanged too: apt asks unconditionally, a 304 is wrong
+        await apt_repo.collect(cfg, core_context())
+    assert "\n" not in str(caught.value) and broken in str(caught.value)
+
+
+@respx.mock
+async def test_truncated_index_is_a_mismatch_not_a_healthy_repository(core_context):
+    dists = f"{RESPX_URL}/dists/{SUITE}"
+    respx.get(f"{dists}/InRelease").respond(200, content=(MIRROR / INRELEASE).read_bytes())
+    respx.get(f"{dists}/main/binary-amd64/Packages.xz").respond(404)
+    respx.get(url__startswith=f"{dists}/main/binary-amd64/").respond(200, content=(MIRROR / PACKAGES).read_bytes()[:5000])
+    cfg = apt_repo.Conf(name="deb", kind="apt_repo", url=RESPX_URL, suites=(SUITE,), keyring=str(DEBIAN_KEYRING))
+    snapshot = await apt_repo.collect(cfg, core_context())
+    assert {f.kind for f in snapshot.findings} == {"apt_hash_mismatch"}
+    assert {f.data["received"]["size"] for f in snapshot.findings} == {5000}
+
+
+def test_kinds_are_registered():
+    from bot.kinds import KINDS
+    from bot.sources import apt_sources
+
+    assert KINDS["apt_repo"] is apt_repo and KINDS["apt_sources"] is apt_sources

@@ -12,10 +12,10 @@ from tests.sources.apt_support import (
     DEBIAN_SIGNERS,
     INRELEASE_PATH,
     SUITE,
-    AptContext,
     Mirror,
     TestKey,
     build_mirror,
+    core_collect,
     release_text,
 )
 
@@ -154,7 +154,7 @@ async def test_collect_checks_every_repository_with_its_own_keys(mirror, tmp_pat
         f"Signed-By: {DEBIAN_KEYRING} {DEBIAN_SIGNERS[0]}\n"
     )
     conf = Conf(name="host", kind="apt_sources", path=str(sources), watch_packages=("tzdata",))
-    snapshot = await apt_sources.collect(conf, AptContext())
+    snapshot = await core_collect(apt_sources, conf)
     states = {r.key: r.data["fingerprint"] for r in snapshot.records if r.kind == "repo_state"}
     assert states == {f"repo:{mirror.url} {SUITE}": " ".join(sorted(DEBIAN_SIGNERS)),
                       f"repo:{mirror.url}/vendor {SUITE}": key.fingerprint}
@@ -171,11 +171,11 @@ async def test_signed_by_fingerprint_restricts_the_keyring(mirror, tmp_path):
     sources = tmp_path / "one.list"
     wrong = "0" * 40
     sources.write_text(f"deb [signed-by={DEBIAN_KEYRING},{wrong}] {mirror.url} {SUITE} main\n")
-    snapshot = await apt_sources.collect(Conf(name="h", kind="apt_sources", path=str(sources)), AptContext())
+    snapshot = await core_collect(apt_sources, Conf(name="h", kind="apt_sources", path=str(sources)))
     [finding] = snapshot.findings
     assert finding.kind == "apt_signature_invalid" and "not by a Signed-By key" in finding.summary
     sources.write_text(f"deb [signed-by={DEBIAN_KEYRING},{DEBIAN_SIGNERS[1]}] {mirror.url} {SUITE} main\n")
-    snapshot = await apt_sources.collect(Conf(name="h", kind="apt_sources", path=str(sources)), AptContext())
+    snapshot = await core_collect(apt_sources, Conf(name="h", kind="apt_sources", path=str(sources)))
     assert snapshot.findings == ()
     [state] = [r for r in snapshot.records if r.kind == "repo_state"]
     assert state.data["fingerprint"] == DEBIAN_SIGNERS[1]
@@ -185,4 +185,4 @@ async def test_every_repository_unreadable_is_a_source_error(tmp_path):
     sources = tmp_path / "one.list"
     sources.write_text(f"deb [signed-by={DEBIAN_KEYRING}] http://127.0.0.1:9/debian {SUITE} main\n")
     with pytest.raises(SourceError, match="no repository could be read"):
-        await apt_sources.collect(Conf(name="h", kind="apt_sources", path=str(sources)), AptContext())
+        await core_collect(apt_sources, Conf(name="h", kind="apt_sources", path=str(sources)))
