@@ -94,14 +94,14 @@ def serve(root: Path) -> tuple[subprocess.Popen, str]:
 
 async def stream_index(url: str, index: Path) -> None:
     """Only the index: ctx.stream + the streaming hasher, as check_repo runs it."""
-    from bot.sources.apt_common import _fetch_index
+    from bot.sources.apt_common import fetch_index
     from bot.sources.apt_release import IndexFile
 
     size, digest = apt_index.hash_file(index)
     policy = FetchPolicy(retries=0)
     async with make_client(policy) as client:
         ctx = SourceContext(Fetcher(client, policy), (), (), index.parent, ())
-        check = await _fetch_index(ctx, f"{url}/dists/{SUITE}/main/binary-amd64/Packages",
+        check = await fetch_index(ctx, f"{url}/dists/{SUITE}/main/binary-amd64/Packages",
                                    IndexFile("main/binary-amd64/Packages", digest, size), frozenset())
     assert check is not None and check.sha256 == digest
 
@@ -159,6 +159,7 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait()
+            subprocess.run(["gpgconf", "--homedir", str(Path(tmp) / "gnupg"), "--kill", "gpg-agent"], check=False)
     reference = rows[0][1]
     print(f"index: {size / 1e6:.1f} MB, {runs} runs each, medians")
     print(f"{'step':32} {'median s':>9} {'MB/s':>8} {'vs sha256sum':>13} {'peak py MB':>11}")

@@ -255,7 +255,7 @@ async def _check_index(
         result.unverified.add(index_id)
         return
     for entry in candidates:
-        check = await _fetch_index(ctx, f"{spec.dists}/{entry.path}", entry, policy.watch)
+        check = await fetch_index(ctx, f"{spec.dists}/{entry.path}", entry, policy.watch)
         if check is None:
             continue  # apt too moves on to the next listed form
         if not _compare(spec, policy, info, entry, entry.path, check, result) or check.error:
@@ -266,7 +266,7 @@ async def _check_index(
                     result.versions.setdefault((package, version), set()).add(index_id)
         if info.acquire_by_hash and policy.by_hash:
             by_hash = entry.by_hash_path()
-            again = await _fetch_index(ctx, f"{spec.dists}/{by_hash}", entry, frozenset())
+            again = await fetch_index(ctx, f"{spec.dists}/{by_hash}", entry, frozenset())
             if again is None:
                 result.findings.append(_missing(spec, policy, f"{entry.path}@by-hash", f"{spec.dists}/{by_hash}",
                                                 "by-hash copy answers 404 (Acquire-By-Hash: yes)"))
@@ -279,7 +279,7 @@ async def _check_index(
     result.unverified.add(index_id)
 
 
-async def _fetch_index(ctx: Context, url: str, entry: IndexFile, watch: frozenset[str]) -> IndexCheck | None:
+async def fetch_index(ctx: Context, url: str, entry: IndexFile, watch: frozenset[str]) -> IndexCheck | None:
     """Stream and hash one index; None when it answers 404."""
     check = IndexCheck(entry.path, watch)
     try:

@@ -8,6 +8,7 @@ real SourceContext (bot.fetch), so ctx.get and ctx.stream are the production one
 
 from __future__ import annotations
 
+import atexit
 import functools
 import shutil
 import subprocess
@@ -89,6 +90,7 @@ class TestKey:
         self.home = home
         home.mkdir(parents=True, exist_ok=True)
         home.chmod(0o700)
+        atexit.register(self.close)  # signing starts a gpg-agent that would outlive the tests
         self._gpg("--quick-gen-key", f"{name} <repo@example.org>", "ed25519", "sign", expire)
         listing = self._gpg("--with-colons", "--list-keys").decode()
         self.fingerprint = next(ln.split(":")[9] for ln in listing.splitlines() if ln.startswith("fpr:"))
@@ -97,6 +99,10 @@ class TestKey:
         cmd = ["gpg", "--batch", "--no-tty", "--homedir", str(self.home), "--passphrase", "",
                "--pinentry-mode", "loopback", *args]
         return subprocess.run(cmd, input=stdin, capture_output=True, check=True).stdout
+
+    def close(self) -> None:
+        """Stop the gpg-agent that signing started for this home (it would outlive the test)."""
+        subprocess.run(["gpgconf", "--homedir", str(self.home), "--kill", "gpg-agent"], capture_output=True)
 
     def keyring(self, target: Path, *, armor: bool = False) -> Path:
         target.write_bytes(self._gpg("--export", *(["--armor"] if armor else []), self.fingerprint))
