@@ -80,7 +80,7 @@ def pin_standing(releases: Sequence[Record], pins: Sequence[Pin]) -> list[str]:
     """For each pin these releases are about: the newest release in its branch and overall."""
     lines = []
     for pin in pins:
-        mine = [r.version for r in releases if fleet.pins_for([pin], r.product, r.version) or _same_product(pin, r)]
+        mine = [r.version for r in releases if fleet.same_product(pin.product, r.product)]
         if not mine:
             continue
         scheme = versions.scheme_for(pin.product)
@@ -89,10 +89,6 @@ def pin_standing(releases: Sequence[Record], pins: Sequence[Pin]) -> list[str]:
         head = f"{fleet.pin_label(pin)}: newest release overall {ordered[-1]}"
         lines.append(head + (f"; {len(newer)} newer in its branch, up to {newer[-1]}" if newer else ""))
     return lines
-
-
-def _same_product(pin: Pin, record: Record) -> bool:
-    return bool(fleet.pins_for([Pin(pin.product, record.version)], record.product, record.version))
 
 
 def duration_text(start: str, end: datetime) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot import versions
+from bot import fleet, versions
 from bot.model import Pin
 from bot.store import Store
 
@@ -31,10 +31,12 @@ def concerns(product: str, version: str, query: str) -> bool:
 
 
 def story(store: Store, pins: Sequence[Pin], query: str, product: str | None = None) -> dict[str, Any]:
-    products = [product] if product else None
-    rows = [r for r in store.records_about(products) if concerns(r["product"], r["version"], query)]
+    def about(row_product: str) -> bool:
+        return not product or fleet.same_product(row_product or "", product)
+
+    rows = [r for r in store.records_about(None) if about(r["product"]) and concerns(r["product"], r["version"], query)]
     releases = _releases(rows)
-    events = [e for e in store.events(products=products) if concerns(e["product"], e["version"], query)]
+    events = [e for e in store.events() if about(e["product"]) and concerns(e["product"], e["version"], query)]
     sent = store.alerts(event_keys=[e["key"] for e in events])
     return {
         "query": {"version": query, "product": product or ""},
@@ -44,11 +46,10 @@ def story(store: Store, pins: Sequence[Pin], query: str, product: str | None = N
         "pins": [
             {"product": p.product, "version": p.version, "distro": p.distro}
             for p in pins
-            if (not product or p.product.lower() == product.lower())
+            if about(p.product)
             and (concerns(p.product, p.version, query) or concerns(p.product, query, p.version))
         ],
-        "notes": [n for n in store.notes() if concerns(n["product"] or "", n["version"], query)
-                  and (not product or (n["product"] or "").lower() == product.lower())],
+        "notes": [n for n in store.notes() if about(n["product"]) and concerns(n["product"] or "", n["version"], query)],
     }
 
 
