@@ -47,16 +47,18 @@ def render(
     source: str = "",
     status: str = "",
     note: str = "",
+    strike: bool = False,
     max_items: int = MAX_ITEMS,
 ) -> Message:
     """Render one alert: a heading, one line per event (capped), and a context line.
 
-    `status` ('resolved', 'reminder', 'fixed' or '') picks the heading's emoji; `note`
-    is an extra context line (our own words, escaped anyway).
+    `status` ('resolved', 'reminder', 'fixed' or '') picks the heading's emoji; `strike`
+    crosses the heading out (an incident's parent message once resolved); `note` is an
+    extra context line (our own words, escaped anyway).
     """
     emoji = STATUS_EMOJI.get(status) or EMOJI.get(severity, "")
     heading = escape.clip(escape.text(title), TITLE_LIMIT)
-    if status == "resolved":
+    if strike:
         heading = f"~{heading}~ resolved"
     blocks: list[dict[str, Any]] = [_section(f"{emoji} *{heading}*".strip())]
     shown = list(events[:max_items])
@@ -79,8 +81,11 @@ def _line(event: Mapping[str, Any]) -> str:
     """One event as a mrkdwn bullet: kind, product and version, summary, and a safe link."""
     what = " ".join(escape.text(event.get(k) or "") for k in ("product", "version") if event.get(k))
     summary = escape.text(event.get("summary") or "")
-    kind = escape.text(event.get("kind") or "event")
-    line = f"• *{kind}* {what}: {summary}" if what else f"• *{kind}* {summary}"
+    kind = escape.text(event.get("kind") or "")
+    if kind in ("", "baseline"):
+        line = f"• {summary}"
+    else:
+        line = f"• *{kind}* {what}: {summary}" if what else f"• *{kind}* {summary}"
     url = event.get("url")
     if url:
         line += " " + escape.link(url, "details")

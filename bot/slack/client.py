@@ -2,8 +2,8 @@
 
 Each call returns an outcome instead of raising, so the outbox can decide:
 
-    Delivered(ts, channel)  Slack answered ok: mark the alert sent (ts is "" for webhooks)
-    Retry(after, reason)    Slack is down, slow, rate limited (429: honour Retry-After),
+    Delivered(channel, ts)  Slack answered ok: mark the alert sent (ts is "" for webhooks)
+    Retry(reason, after)    Slack is down, slow, rate limited (429: honour Retry-After),
                             answered 5xx, or refused our credentials or channel: keep the
                             alert queued and stop this run's delivery
     Fatal(reason)           Slack will never accept this message as it is (invalid blocks,
@@ -23,13 +23,13 @@ import logging
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import WebClient
 from slack_sdk.webhook import WebhookClient
 
+from bot.deliver import Delivered, Fatal, Outcome, Retry
 from bot.slack.blocks import Message
 
 TIMEOUT = 10
@@ -42,26 +42,6 @@ FATAL_ERRORS = frozenset({
 })  # fmt: skip
 _TOKEN_RE = re.compile(r"xox[a-z]-[A-Za-z0-9-]+")
 _HOOK_RE = re.compile(r"https?://[^\s/]*slack[^\s/]*/services/[^\s'\"]+")
-
-
-@dataclass(frozen=True)
-class Delivered:
-    ts: str
-    channel: str = ""
-
-
-@dataclass(frozen=True)
-class Retry:
-    after: float
-    reason: str
-
-
-@dataclass(frozen=True)
-class Fatal:
-    reason: str
-
-
-Outcome = Delivered | Retry | Fatal
 
 
 class Redactor(logging.Filter):
@@ -95,7 +75,10 @@ class Redactor(logging.Filter):
 def _sdk_logger(redact: Redactor) -> logging.Logger:
     """A private logger for slack-sdk: INFO and up only, every record redacted."""
     logger = logging.Logger("bot.slack.sdk", logging.INFO)
-    logger.parent = logging.getLogger("bot.slack")
+    parent = logging.getLogger("bot.slack")
+    if not parent.handlers:
+        parent.addHandler(logging.NullHandler())  # outcomes carry the errors; no stray stderr lines
+    logger.parent = parent
     logger.addFilter(redact)
     return logger
 
@@ -149,10 +132,10 @@ class SlackDeliverer:
         except SlackApiError as exc:
             return self._from_error(method, exc)
         except Exception as exc:  # noqa: BLE001 - any failure to reach Slack keeps the alert queued
-            return Retry(0, self.redact(f"{method}: Slack unreachable: {type(exc).__name__}: {exc}")[:300])
+            return Retry(self.redact(f"{method}: Slack unreachable: {type(exc).__name__}: {exc}")[:300])
         data = response.data if isinstance(response.data, dict) else {}
         self._last = data
-        return Delivered(str(data.get("ts") or ""), str(data.get("channel") or ""))
+        return Delivered(channel=str(data.get("channel") or ""), ts=str(data.get("ts") or ""))
 
     def _from_error(self, method: str, exc: SlackApiError) -> Outcome:
         resp = exc.response
@@ -179,10 +162,10 @@ class WebhookDeliverer:
                 text=message.text, blocks=list(message.blocks), unfurl_links=False, unfurl_media=False
             )
         except Exception as exc:  # noqa: BLE001 - any failure to reach Slack keeps the alert queued
-            return Retry(0, self.redact(f"webhook: Slack unreachable: {type(exc).__name__}: {exc}")[:300])
+            return Retry(self.redact(f"webhook: Slack unreachable: {type(exc).__name__}: {exc}")[:300])
         body = self.redact((resp.body or "").strip().splitlines()[0] if resp.body else "")[:200]
         if resp.status_code == 200 and body == "ok":
-            return Delivered("", channel)
+            return Delivered(channel="webhook")
         return classify("webhook", resp.status_code, body or f"HTTP {resp.status_code}",
                         _header(resp.headers, "Retry-After"))  # fmt: skip
 
@@ -200,12 +183,12 @@ def classify(method: str, status: int, error: str, retry_after: str | None) -> O
             after = max(0.0, float(retry_after or 1))
         except ValueError:
             after = 1.0
-        return Retry(after, f"{method}: rate limited by Slack (Retry-After {after:g}s)")
+        return Retry(f"{method}: rate limited by Slack (Retry-After {after:g}s)", after)
     if status >= 500:
-        return Retry(0, f"{method}: Slack answered HTTP {status} ({error})")
+        return Retry(f"{method}: Slack answered HTTP {status} ({error})")
     if error in FATAL_ERRORS:
         return Fatal(f"{method}: Slack refused the message: {error}")
-    return Retry(0, f"{method}: Slack refused: {error}")
+    return Retry(f"{method}: Slack refused: {error}")
 
 
 def from_env(conf: Any, environ: Mapping[str, str] | None = None) -> SlackDeliverer | WebhookDeliverer | None:

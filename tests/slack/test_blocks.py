@@ -54,7 +54,9 @@ def test_huge_lines_stay_within_slack_limits():
 
 
 def test_resolved_heading_is_struck_through_and_marked():
-    msg = blocks.render("docker-apt: bad signature", "critical", status="resolved", note="after 3h 5m")
+    msg = blocks.render(
+        "docker-apt: bad signature", "critical", status="resolved", strike=True, note="after 3h 5m"
+    )
     head = msg.blocks[0]["text"]["text"]
     assert head.startswith(":white_check_mark:") and "~docker-apt: bad signature~ resolved" in head
     assert "after 3h 5m" in json.dumps(msg.blocks)

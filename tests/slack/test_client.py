@@ -39,15 +39,15 @@ def test_thread_reply_and_edit(fake_slack):
 @pytest.mark.parametrize(
     ("answer", "expected", "after"),
     [
-        (Answer.server_error(), Retry, 0),
-        (Answer(503, {"ok": False, "error": "service_unavailable"}), Retry, 0),
+        (Answer.server_error(), Retry, None),
+        (Answer(503, {"ok": False, "error": "service_unavailable"}), Retry, None),
         (Answer.rate_limited(7), Retry, 7),
-        (Answer.invalid_auth(), Retry, 0),
-        (Answer.error("channel_not_found"), Retry, 0),
-        (Answer.error("some_new_error"), Retry, 0),
+        (Answer.invalid_auth(), Retry, None),
+        (Answer.error("channel_not_found"), Retry, None),
+        (Answer.error("some_new_error"), Retry, None),
         (Answer.error("invalid_blocks"), Fatal, None),
         (Answer.error("msg_too_long"), Fatal, None),
-        (Answer(200, "<html>proxy login</html>"), Retry, 0),
+        (Answer(200, "<html>proxy login</html>"), Retry, None),
     ],
 )
 def test_slack_answers_map_to_outcomes(fake_slack, answer, expected, after):
@@ -87,7 +87,7 @@ def test_webhook_post_and_errors(fake_slack):
     assert isinstance(d.post("#ignored", MSG), Delivered)
     assert fake_slack.posts()[0]["text"] == MSG.text
     fake_slack.queue(Answer.rate_limited(3), Answer(400, "invalid_blocks"), Answer(404, "channel_not_found"))
-    assert d.post("#x", MSG) == Retry(3, "webhook: rate limited by Slack (Retry-After 3s)")
+    assert d.post("#x", MSG) == Retry("webhook: rate limited by Slack (Retry-After 3s)", 3)
     assert isinstance(d.post("#x", MSG), Fatal)
     assert isinstance(d.post("#x", MSG), Retry)
     assert isinstance(d.update("#x", "1", MSG), Fatal)
