@@ -131,6 +131,8 @@ def _poll_once(app: App, only: tuple[str, ...], force: bool) -> int:
     console.print(table)
     d = report.delivery
     line = f"alerts: {d.sent} delivered, {d.queued} queued"
+    if d.skipped:
+        line += f", {d.skipped} held back (silenced or info, kept for the digest)"
     if d.errors:
         line += f" (last error: {d.errors[-1]})"
     console.print(line)
