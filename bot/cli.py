@@ -122,13 +122,16 @@ def _poll_once(app: App, only: tuple[str, ...], force: bool) -> int:
     store = app.store()
     report = asyncio.run(run_poll(cfg, store, deliverer=_deliverer(cfg), only=only, force=force))
     table = Table(title="trackbot poll")
-    for column in ("source", "kind", "status", "new", "events", "time", "detail"):
-        table.add_column(column)
+    for column in ("source", "kind", "status", "new", "events", "time"):
+        table.add_column(column, no_wrap=column != "source")
     styles = {"failed": "red", "changed": "green", "unchanged": "", "skipped": "dim"}
     for r in report.results:
         table.add_row(r.name, r.kind, f"[{styles[r.status]}]{r.status}[/]" if styles[r.status] else r.status,
-                      str(r.new_records), str(r.events), f"{r.seconds:.1f}s", escape(r.reason))
+                      str(r.new_records), str(r.events), f"{r.seconds:.1f}s")
     console.print(table)
+    for r in report.results:
+        if r.status == "failed":
+            console.print(f"[red]failed[/] {escape(r.name)}: {escape(r.reason)}", highlight=False, soft_wrap=True)
     d = report.delivery
     line = f"alerts: {d.sent} delivered, {d.queued} queued"
     if d.skipped:
@@ -168,7 +171,10 @@ def run(app: App, every: str) -> None:
     with run_lock(app.db_path):
         while True:
             started = time.monotonic()
-            _poll_once(app, (), False)
+            try:
+                _poll_once(app, (), False)
+            except TrackbotError as exc:  # e.g. sources.yaml edited into an error: say so, keep running
+                click.echo(f"trackbot: {exc}", err=True)
             time.sleep(max(1.0, interval - (time.monotonic() - started)))
 
 
@@ -225,7 +231,7 @@ def _print_story(story: dict[str, Any]) -> None:
         console.print(f"• {escape(rel['product'])} {escape(rel['version'])} released {rel['date'] or '?'}"
                       f" (first seen {rel['first_seen_at'] or '?'}{gone})")
         for line in rel["lines"]:
-            console.print(f"    - [{','.join(line['classes'])}] {escape(line['text'])}", highlight=False)
+            console.print(escape(f"    - [{','.join(line['classes'])}] {line['text']}"), highlight=False)
     for title, key, fmt in (
         ("Events", "events", lambda e: f"{e['detected_at']} {e['severity']} {e['kind']}: {e['summary']}"),
         ("Alerts", "alerts", lambda a: f"{a['created_at']} {a['severity']} [{a['state']}] {a['title']}"),
@@ -350,6 +356,41 @@ def silences(app: App, remove_ids: tuple[int, ...], show_all: bool, as_json: boo
         ended = r["removed_at"] or ("expired" if r["until"] <= now.isoformat() else "")
         table.add_row(str(r["id"]), r["product"], escape(r["pattern"]), r["until"], escape(r["reason"]), ended)
     console.print(table)
+
+
+@main.command()
+@since_option
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the digest to this file.")
+@click.pass_obj
+def digest(app: App, since: str, out: str | None) -> None:
+    """The digest of everything detected in a period (the weekly summary).
+
+    Example: trackbot digest --since 7d --out digest.txt
+    """
+    from bot.digest import digest_text
+
+    text = digest_text(app.store().events(since=_since(since)), f"last {since}")
+    if out:
+        Path(out).write_text(text + "\n", encoding="utf-8")
+        console.print(f"digest written to {out}")
+    else:
+        click.echo(text)
+
+
+@main.command()
+@click.argument("words", nargs=-1, required=True)
+@click.pass_obj
+def search(app: App, words: tuple[str, ...]) -> None:
+    """Search every changelog line and advisory ever seen.
+
+    Example: trackbot search aufs mount
+    """
+    rows = app.store().search(words)
+    for row in rows:
+        text = row["data"].get("text") or row["data"].get("summary") or ""
+        console.print(f"{escape(row['product'])} {escape(row['version'])}: {escape(text)}", highlight=False, soft_wrap=True)
+    if not rows:
+        console.print("no match")
 
 
 def entry() -> None:

@@ -21,6 +21,7 @@ def m001_initial(db: Database) -> None:
             "last_error": str,
             "last_error_at": str,
             "consecutive_failures": int,
+            "failing_since": str,
             "last_duration": float,
         },
         pk="name",

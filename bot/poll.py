@@ -157,7 +157,8 @@ async def _poll_one(
                 severity="warning",
                 data={"reason": reason},
             )
-            _track(store, conf.name, [finding], clock(), run_id, config, resolve_missing=False)
+            since = (store.source_state(conf.name) or {}).get("failing_since")
+            _track(store, conf.name, [finding], clock(), run_id, config, resolve_missing=False, since=since)
     return SourceResult(conf.name, conf.kind, "failed", seconds=seconds, reason=reason)
 
 
@@ -196,11 +197,11 @@ def _commit(conf, kind, snapshot: Snapshot, ctx, gone_before, config, store, clo
 
 
 def _track(store: Store, source: str, findings: list[Finding], now: datetime, run_id: int, config: Config,
-           *, resolve_missing: bool) -> None:
+           *, resolve_missing: bool, since: str | None = None) -> None:
     """Findings -> incidents: open after N polls in a row (alerted once), resolve when gone."""
     live = store.live_incidents(source)
     for finding in findings:
-        row = store.incident_seen(source, finding, now)
+        row = store.incident_seen(source, finding, now, since)
         if row["opened_at"] is None and row["streak"] >= finding.polls_to_open:
             store.open_incident(row["rowid"], now)
             event = _incident_event(source, finding.kind, finding.severity, finding.product, finding.version,

@@ -86,6 +86,7 @@ class Store:
                 "last_success_at": iso(now),
                 "last_change_at": iso(now) if changed else state.get("last_change_at"),
                 "consecutive_failures": 0,
+                "failing_since": None,
                 "last_duration": round(seconds, 3),
             },
             pk="name",
@@ -103,6 +104,7 @@ class Store:
                 "last_error": reason,
                 "last_error_at": iso(now),
                 "consecutive_failures": failures,
+                "failing_since": state.get("failing_since") if failures > 1 else iso(now),
                 "last_duration": round(seconds, 3),
             },
             pk="name",
@@ -186,6 +188,15 @@ class Store:
             rows = self.db["records"].rows_where()
         return [{**row, "data": json.loads(row["data"] or "{}")} for row in rows]
 
+    def search(self, words: Sequence[str], limit: int = 200) -> list[dict[str, Any]]:
+        """Changelog lines and advisories whose text holds every word (case-insensitive)."""
+        clauses = " and ".join("lower(data) like ?" for _ in words) or "1"
+        params = [f"%{w.lower()}%" for w in words]
+        rows = self.db["records"].rows_where(
+            f"kind in ('changelog_line', 'advisory') and {clauses}", params, order_by="product, version", limit=limit
+        )
+        return [{**row, "data": json.loads(row["data"] or "{}")} for row in rows]
+
     # events -----------------------------------------------------------------------------
 
     def add_events(self, events: Sequence[Event], run_id: int, now: datetime) -> list[Event]:
@@ -243,8 +254,13 @@ class Store:
         )
         return {row["key"]: row for row in rows}
 
-    def incident_seen(self, source: str, finding: Finding, now: datetime) -> dict[str, Any]:
-        """Count one more poll that sees `finding`; returns the incident row after it."""
+    def incident_seen(
+        self, source: str, finding: Finding, now: datetime, since: str | None = None
+    ) -> dict[str, Any]:
+        """Count one more poll that sees `finding`; returns the incident row after it.
+
+        `since` backdates a new incident to when the problem really began (a source's first failure).
+        """
         live = self.live_incidents(source).get(finding.key)
         if live is None:
             row = {
@@ -256,7 +272,7 @@ class Store:
                 "version": finding.version,
                 "summary": finding.summary,
                 "data": json.dumps(finding.data, sort_keys=True, default=str),
-                "first_seen_at": iso(now),
+                "first_seen_at": since or iso(now),
                 "last_seen_at": iso(now),
                 "streak": 1,
                 "opened_at": None,

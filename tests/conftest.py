@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -19,6 +20,7 @@ class Route:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     etag: bool = True  # answer If-None-Match with 304 when the body is unchanged
+    delay: float = 0.0  # seconds to wait before answering (a slow upstream)
 
 
 class Web:
@@ -33,6 +35,8 @@ class Web:
             def do_GET(self) -> None:  # noqa: N802
                 web.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
                 route = web.routes.get(self.path)
+                if route is not None and route.delay:
+                    time.sleep(route.delay)
                 if route is None:
                     self.send_response(404)
                     self.send_header("Content-Length", "0")
