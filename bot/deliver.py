@@ -13,12 +13,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from rich.console import Console
 from rich.markup import escape
 
+from bot import silence
 from bot.render import alert_lines
 from bot.store import Store
 
@@ -77,6 +78,10 @@ class ConsoleDeliverer:
         self.console = console or Console()
 
     def deliver(self, alert: dict[str, Any], store: Store) -> Outcome:
+        kept, hit = silence.split(alert, store.silences(datetime.now(UTC)))
+        if hit is not None and not kept:
+            return Skipped(f"silenced: {hit.get('reason') or 'no reason given'}", "silenced", hit["id"])
+        alert = {**alert, "payload": kept}
         style = STYLES.get(alert["severity"], "")
         self.console.print(f"[{style}]{alert['severity'].upper()}[/] [bold]{escape(alert['title'])}[/]")
         for line in alert_lines(alert):

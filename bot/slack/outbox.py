@@ -17,10 +17,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot import silence
 from bot.config import SlackConf
 from bot.deliver import Delivered, Fatal, Outcome, Skipped
 from bot.errors import ConfigError
-from bot.slack import blocks, followups, routing, silence
+from bot.slack import blocks, followups, routing
 from bot.slack.blocks import Message
 from bot.slack.client import SlackDeliverer, WebhookDeliverer
 from bot.store import Store
