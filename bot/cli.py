@@ -361,19 +361,25 @@ def silences(app: App, remove_ids: tuple[int, ...], show_all: bool, as_json: boo
 @main.command()
 @since_option
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the digest to this file.")
+@click.option("--post", is_flag=True, help="Post it to Slack's digest channel.")
 @click.pass_obj
-def digest(app: App, since: str, out: str | None) -> None:
+def digest(app: App, since: str, out: str | None, post: bool) -> None:
     """The digest of everything detected in a period (the weekly summary).
 
     Example: trackbot digest --since 7d --out digest.txt
+    Example: trackbot digest --since 7d --post
     """
-    from bot.digest import digest_text
+    from bot.digest import digest_text, post_digest
 
-    text = digest_text(app.store().events(since=_since(since)), f"last {since}")
+    events = app.store().events(since=_since(since))
+    text = digest_text(events, f"last {since}")
+    if post:
+        channel = post_digest(app.config().slack, events, f"last {since}")
+        console.print(f"digest posted to {channel}")
     if out:
         Path(out).write_text(text + "\n", encoding="utf-8")
         console.print(f"digest written to {out}")
-    else:
+    if not out and not post:
         click.echo(text)
 
 

@@ -136,3 +136,24 @@ def test_silence_and_silences_commands(tmp_path):
     assert runner.invoke(main, [*base, "silences", "--json"]).output.strip() == "[]"
     again = runner.invoke(main, [*base, "silences", "--remove", "1"])
     assert again.exit_code == 1 and "no active silence 1" in again.output
+
+
+def test_digest_post_goes_to_the_digest_channel_escaped(fake_slack, tmp_path):
+    cfg, db = setup(tmp_path, fake_slack, n=0, digest_channel="#digest")
+    store = Store.open(db)
+    now = datetime.now(UTC)
+    from bot.model import Event
+
+    store.add_events(
+        [Event("new_release", "info", "docker", "29.1.0", "new_release:docker:29.1.0", "docker 29.1.0 <!channel>"),
+         Event("new_release", "info", "docker", "1.0.0", "new_release:docker:1.0.0", "old", baseline=True)],
+        1, now,
+    )
+    store.db.close()
+    done = trackbot(cfg, db, "digest", "--post", env={"SLACK_BOT_TOKEN": fake_slack.token})
+    assert done.returncode == 0, done.stderr
+    [post] = fake_slack.posts("#digest")
+    text = str(post)
+    assert "29.1.0" in text and "<!channel>" not in text and "1.0.0" not in text
+    missing = trackbot(cfg, db, "digest", "--post")
+    assert missing.returncode == 1 and "--post needs Slack" in missing.stderr
