@@ -10,6 +10,7 @@ import asyncio
 import fcntl
 import json
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -277,6 +278,11 @@ def check(app: App) -> None:
         if keyring and not (cfg.config_dir / keyring).exists() and not Path(keyring).exists():
             problems.append(f"sources[{index}] {conf.name}: keyring {keyring} does not exist")
     console.print(f"{cfg.path}: {len(cfg.sources)} sources, {len(cfg.fleet)} pins")
+    if any(conf.kind.startswith("apt") for conf in cfg.sources):
+        tools = {tool: shutil.which(tool) for tool in ("gpgv", "gpg")}
+        console.print("apt: " + ", ".join(f"{t} {p or 'MISSING'}" for t, p in tools.items()), highlight=False)
+        if not tools["gpgv"]:
+            problems.append("gpgv is not installed: apt signatures cannot be verified (Debian package gpgv)")
     from bot.slack.check import check_line
 
     slack_ok, slack_line = check_line(cfg.slack, os.environ)

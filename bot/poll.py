@@ -200,6 +200,7 @@ def _track(store: Store, source: str, findings: list[Finding], now: datetime, ru
            *, resolve_missing: bool, since: str | None = None) -> None:
     """Findings -> incidents: open after N polls in a row (alerted once), resolve when gone."""
     live = store.live_incidents(source)
+    findings = list({f.key: f for f in findings}.values())  # one repo problem seen twice is one incident
     for finding in findings:
         row = store.incident_seen(source, finding, now, since)
         if row["opened_at"] is None and row["streak"] >= finding.polls_to_open:

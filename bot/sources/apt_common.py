@@ -221,9 +221,20 @@ def release_findings(
 
 
 def expiry_findings(
-    policy: Policy, keys: Sequence[openpgp.KeyInfo], trusted: Sequence[tuple[str, str]], ctx: Context
+    policy: Policy, keys: Sequence[openpgp.KeyInfo] | None, trusted: Sequence[tuple[str, str]], ctx: Context
 ) -> list[Finding]:
-    """Signing keys, and keys of the configured keyring, that expire within 30 days."""
+    """Signing keys, and keys of the configured keyring, that expire within 30 days.
+
+    Without gpg the expiry cannot be read: that is said (a warning incident), never skipped silently.
+    """
+    if keys is None:
+        return [Finding(
+            kind="apt_check_incomplete",
+            key=f"apt:{policy.source}:no_gpg",
+            summary="gpg is not installed: signing-key expiry is not checked (install the gpg package)",
+            severity="warning",
+            product=policy.product,
+        )]
     signing = {fpr for pair in trusted for fpr in pair}
     findings = []
     for key in keys:

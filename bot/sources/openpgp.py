@@ -187,11 +187,11 @@ async def verify(signed: bytes, keyrings: Sequence[Path], *, detached: bytes | N
         return Verdict(valid, problems, content, bad)
 
 
-async def list_keys(keyrings: Sequence[Path]) -> list[KeyInfo]:
-    """Every key and subkey of the keyrings with its expiry; [] when gpg is not installed."""
+async def list_keys(keyrings: Sequence[Path]) -> list[KeyInfo] | None:
+    """Every key and subkey of the keyrings with its expiry; None when gpg is not installed."""
     gpg = shutil.which("gpg")
     if gpg is None:
-        return []
+        return None
     keys: list[KeyInfo] = []
     with tempfile.TemporaryDirectory(prefix="trackbot-gpg-") as tmp:
         for keyring in keyrings:

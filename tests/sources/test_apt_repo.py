@@ -89,6 +89,18 @@ async def test_untouched_real_tree_verifies_with_no_finding(mirror):
                      f"/dists/{SUITE}/main/binary-amd64/by-hash/SHA256/{PACKAGES_SHA256}"]
 
 
+async def test_without_gpg_the_expiry_check_says_it_is_not_running(mirror, monkeypatch):
+    import shutil
+
+    real = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda name: None if name == "gpg" else real(name))
+    snapshot = await poll(mirror)
+    [finding] = snapshot.findings
+    assert finding.kind == "apt_check_incomplete" and finding.severity == "warning"
+    assert "gpg is not installed" in finding.summary
+    assert state(snapshot).data["origin"] == "Debian"  # the signature itself was still verified
+
+
 async def test_one_changed_byte_in_packages_is_a_hash_mismatch_naming_the_file(mirror):
     path = mirror.path(PACKAGES)
     data = bytearray(path.read_bytes())
