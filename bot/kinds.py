@@ -4,12 +4,25 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bot.sources import docker_changelog, github_releases
+from bot.sources import (
+    debian_changelog,
+    docker_changelog,
+    endoflife,
+    github_releases,
+    kernel_changelog,
+    kernel_feed,
+    kernel_releases,
+)
 
 KINDS: dict[str, ModuleType] = {
     module.KIND: module
     for module in (
         github_releases,
         docker_changelog,
+        kernel_releases,
+        kernel_feed,
+        kernel_changelog,
+        debian_changelog,
+        endoflife,
     )
 }
