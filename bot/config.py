@@ -48,6 +48,7 @@ class Settings:
     retries: int = 3
     max_bytes: int = 64 * 1024 * 1024
     failing_after: int = 3  # consecutive failures before a source_failing incident
+    source_timeout: float = 600.0  # a whole source's poll, all its requests together
 
 
 @dataclass(frozen=True)

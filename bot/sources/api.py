@@ -21,11 +21,12 @@ tool pages everyone with "all releases withdrawn").
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import AsyncIterator, Mapping, Protocol, Sequence
+from typing import Protocol
 
 from bot.errors import SourceError, Unchanged
 from bot.model import Event, Finding, Pin, Record, Snapshot

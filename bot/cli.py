@@ -1,0 +1,306 @@
+"""The `trackbot` command: a thin click layer over the library.
+
+Every error is one line (ConfigError exits 2, anything else 1), never a traceback.
+Shared options (`--json`, `--since`, `--product`) mean the same on every command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from bot import config as configuration
+from bot import why as why_module
+from bot.errors import ConfigError, TrackbotError
+from bot.poll import parse_interval, run_poll, utcnow
+from bot.store import Store
+
+console = Console()
+
+
+class Group(click.Group):
+    """Turns every error into one line on stderr: exit 2 for config, 1 otherwise."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo(f"trackbot: {exc}", err=True)
+            sys.exit(2)
+        except TrackbotError as exc:
+            click.echo(f"trackbot: {exc}", err=True)
+            sys.exit(1)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except Exception as exc:  # one line, never a traceback
+            click.echo(f"trackbot: internal error: {type(exc).__name__}: {exc}", err=True)
+            sys.exit(1)
+
+
+class App:
+    def __init__(self, config_path: str, db_path: str) -> None:
+        self.config_path = config_path
+        self.db_path = db_path
+
+    def config(self) -> configuration.Config:
+        return configuration.load(self.config_path)
+
+    def store(self) -> Store:
+        return Store.open(self.db_path)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", envvar="TRACKBOT_CONFIG", default="sources.yaml", show_default=True,
+              help="sources.yaml to use (env TRACKBOT_CONFIG).")
+@click.option("--db", "db_path", envvar="TRACKBOT_DB", default="db/trackbot.db", show_default=True,
+              help="History database (env TRACKBOT_DB).")
+@click.version_option(package_name="trackbot")
+@click.pass_context
+def main(ctx: click.Context, config_path: str, db_path: str) -> None:
+    """trackbot: tells the team, at once, only what matters to the versions they run.
+
+    Example: trackbot poll && trackbot why 1.10 --product docker
+    """
+    ctx.obj = App(config_path, db_path)
+
+
+def json_option(f: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(f)
+
+
+def product_option(f: Callable) -> Callable:
+    return click.option("--product", "-p", default=None, help="Only this product (docker, linux, debian:docker.io...).")(f)
+
+
+def since_option(f: Callable) -> Callable:
+    return click.option("--since", default="7d", show_default=True, help="How far back: 30m, 12h, 7d, 4w.")(f)
+
+
+def _since(text: str) -> datetime:
+    try:
+        return utcnow() - parse_interval(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from None
+
+
+@contextmanager
+def run_lock(db_path: str) -> Iterator[None]:
+    """One run at a time: a second poll or run exits at once instead of racing the first."""
+    path = Path(db_path).with_suffix(".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise TrackbotError(f"another trackbot run holds {path}") from None
+        yield
+
+
+def _deliverer(cfg: configuration.Config) -> Any:
+    from bot.deliver import ConsoleDeliverer
+
+    return ConsoleDeliverer(console)
+
+
+def _poll_once(app: App, only: tuple[str, ...], force: bool) -> int:
+    cfg = app.config()
+    store = app.store()
+    report = asyncio.run(run_poll(cfg, store, deliverer=_deliverer(cfg), only=only, force=force))
+    table = Table(title="trackbot poll")
+    for column in ("source", "kind", "status", "new", "events", "time"):
+        table.add_column(column, no_wrap=column != "source")
+    styles = {"failed": "red", "changed": "green", "unchanged": "", "skipped": "dim"}
+    for r in report.results:
+        table.add_row(r.name, r.kind, f"[{styles[r.status]}]{r.status}[/]" if styles[r.status] else r.status,
+                      str(r.new_records), str(r.events), f"{r.seconds:.1f}s")
+    console.print(table)
+    for r in report.results:
+        if r.status == "failed":
+            console.print(f"[red]failed[/] {escape(r.name)}: {escape(r.reason)}", highlight=False, soft_wrap=True)
+    d = report.delivery
+    line = f"alerts: {d.sent} delivered, {d.queued} queued"
+    if d.errors:
+        line += f" (last error: {d.errors[-1]})"
+    console.print(line)
+    return 1 if report.failed else 0
+
+
+@main.command()
+@click.option("--source", "-s", "only", multiple=True, help="Poll only this source (repeatable).")
+@click.option("--force", is_flag=True, help="Ignore each source's `every:` interval.")
+@click.pass_obj
+def poll(app: App, only: tuple[str, ...], force: bool) -> None:
+    """One run over every due source; exits 1 if any source failed.
+
+    Example: trackbot poll --source kernel
+    """
+    with run_lock(app.db_path):
+        code = _poll_once(app, only, force)
+    sys.exit(code)
+
+
+@main.command()
+@click.option("--every", default="15m", show_default=True, help="Interval between runs.")
+@click.pass_obj
+def run(app: App, every: str) -> None:
+    """Poll forever, one run at a time (a lock file keeps a second copy out).
+
+    Example: trackbot run --every 15m
+    """
+    try:
+        interval = parse_interval(every).total_seconds()
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--every") from None
+    with run_lock(app.db_path):
+        while True:
+            started = time.monotonic()
+            _poll_once(app, (), False)
+            time.sleep(max(1.0, interval - (time.monotonic() - started)))
+
+
+@main.command()
+@since_option
+@product_option
+@click.option("--kind", "-k", default=None, help="Only this event kind (new_release, branch_eol...).")
+@json_option
+@click.pass_obj
+def events(app: App, since: str, product: str | None, kind: str | None, as_json: bool) -> None:
+    """What was detected, oldest first.
+
+    Example: trackbot events --since 30d --product linux --kind branch_eol --json
+    """
+    rows = app.store().events(since=_since(since), products=[product] if product else None,
+                              kinds=[kind] if kind else None)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    table = Table(title=f"events since {since}")
+    for column in ("detected", "severity", "kind", "product", "version", "summary"):
+        table.add_column(column)
+    for e in rows:
+        mark = " (baseline)" if e["baseline"] else ""
+        table.add_row(e["detected_at"], e["severity"], e["kind"] + mark, e["product"], e["version"], escape(e["summary"]))
+    console.print(table)
+
+
+@main.command()
+@click.argument("version")
+@product_option
+@json_option
+@click.pass_obj
+def why(app: App, version: str, product: str | None, as_json: bool) -> None:
+    """The story of a version or branch: releases, fixes, events, alerts, pins, notes.
+
+    Example: trackbot why 1.10 --product docker
+    """
+    cfg = app.config()
+    story = why_module.story(app.store(), cfg.fleet, version, product)
+    if as_json:
+        click.echo(json.dumps(story, indent=2, default=str))
+        return
+    _print_story(story)
+
+
+def _print_story(story: dict[str, Any]) -> None:
+    q = story["query"]
+    console.print(f"[bold]Story of {escape(q['product'] or 'any product')} {escape(q['version'])}[/]")
+    if not any(story[k] for k in ("releases", "events", "pins", "notes")):
+        console.print("  nothing recorded about it yet")
+    for rel in story["releases"]:
+        gone = f", withdrawn {rel['withdrawn_at']}" if rel["withdrawn_at"] else ""
+        console.print(f"• {escape(rel['product'])} {escape(rel['version'])} released {rel['date'] or '?'}"
+                      f" (first seen {rel['first_seen_at'] or '?'}{gone})")
+        for line in rel["lines"]:
+            console.print(f"    - [{','.join(line['classes'])}] {escape(line['text'])}", highlight=False)
+    for title, key, fmt in (
+        ("Events", "events", lambda e: f"{e['detected_at']} {e['severity']} {e['kind']}: {e['summary']}"),
+        ("Alerts", "alerts", lambda a: f"{a['created_at']} {a['severity']} [{a['state']}] {a['title']}"),
+        ("Fleet pins", "pins", lambda p: f"{p['product']} {p['version']} {p['distro']}".strip()),
+        ("Notes", "notes", lambda n: f"{n['created_at']} {n['text']}"),
+    ):
+        if story[key]:
+            console.print(f"[bold]{title}[/]")
+            for item in story[key]:
+                console.print(f"  {escape(fmt(item))}", highlight=False)
+
+
+@main.command()
+@click.pass_obj
+def status(app: App) -> None:
+    """Each source's last success, last error and consecutive failures.
+
+    Example: trackbot status
+    """
+    cfg = app.config()
+    states = {s["name"]: s for s in app.store().all_source_states()}
+    table = Table(title="sources")
+    for column in ("source", "kind", "last success", "failures", "last error"):
+        table.add_column(column)
+    for conf in cfg.sources:
+        s = states.get(conf.name, {})
+        table.add_row(conf.name, conf.kind, s.get("last_success_at") or "never",
+                      str(s.get("consecutive_failures") or 0), escape(s.get("last_error") or ""))
+    console.print(table)
+
+
+@main.command()
+@click.pass_obj
+def check(app: App) -> None:
+    """Validate sources.yaml, the keyrings it names and the alert destination.
+
+    Example: trackbot --config sources.yaml check
+    """
+    cfg = app.config()
+    problems = []
+    for index, conf in enumerate(cfg.sources):
+        keyring = getattr(conf, "keyring", "")
+        if keyring and not (cfg.config_dir / keyring).exists() and not Path(keyring).exists():
+            problems.append(f"sources[{index}] {conf.name}: keyring {keyring} does not exist")
+    console.print(f"{cfg.path}: {len(cfg.sources)} sources, {len(cfg.fleet)} pins")
+    for line in _delivery_lines(cfg):
+        console.print(line)
+    for problem in problems:
+        click.echo(f"trackbot: {problem}", err=True)
+    sys.exit(2 if problems else 0)
+
+
+def _delivery_lines(cfg: configuration.Config) -> list[str]:
+    if os.environ.get(cfg.slack.token_env) or os.environ.get(cfg.slack.webhook_env):
+        return ["slack: credentials found (not verified)"]
+    return ["alerts: Slack not configured, alerts go to the console"]
+
+
+@main.command()
+@click.argument("version")
+@click.argument("text")
+@product_option
+@click.pass_obj
+def note(app: App, version: str, text: str, product: str | None) -> None:
+    """Add the team's own note to a version's story.
+
+    Example: trackbot note 1.10.3 "pinned: 1.11 breaks our devicemapper setup" --product docker
+    """
+    app.store().add_note(product or "", version, text, utcnow())
+    console.print("note saved")
+
+
+def entry() -> None:
+    main(prog_name="trackbot")
+
+
+if __name__ == "__main__":
+    entry()

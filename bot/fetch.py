@@ -1,0 +1,192 @@
+"""Fetching: one httpx.AsyncClient, retries with backoff, a size cap, conditional GET.
+
+`Fetcher` is shared by every source of a run and makes one request for all the
+sources that want the same URL with the same validators. `SourceContext` is what a
+source sees (`bot.sources.api.Context`): it sends the ETag / Last-Modified of that
+source's last good run and keeps the new ones aside, to be committed only if the
+source's whole poll succeeds.
+
+Failures become SourceError with one line naming the status or the error and the URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from bot import __version__
+from bot.errors import SourceError, Unchanged
+from bot.model import Pin, Record
+from bot.sources.api import Response
+
+USER_AGENT = f"trackbot/{__version__} (+release and advisory tracker)"
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+MAX_RETRY_AFTER = 60.0  # seconds we are willing to wait inside one run
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    timeout: float = 30.0
+    retries: int = 3
+    backoff: float = 0.5
+    max_bytes: int = 64 * 1024 * 1024
+
+
+def make_client(policy: FetchPolicy) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(policy.timeout),
+        follow_redirects=True,
+        headers={"User-Agent": USER_AGENT},
+    )
+
+
+class Fetcher:
+    """Shared by all sources of one run; de-duplicates identical in-flight requests."""
+
+    def __init__(self, client: httpx.AsyncClient, policy: FetchPolicy, sleep: Sleep = asyncio.sleep) -> None:
+        self.client = client
+        self.policy = policy
+        self.sleep = sleep
+        self._inflight: dict[tuple[str, ...], asyncio.Task[Response]] = {}
+        self.requests = 0
+
+    async def get(self, url: str, headers: dict[str, str], max_bytes: int | None = None) -> Response:
+        cap = max_bytes or self.policy.max_bytes
+        key = (url, *sorted(f"{k}={v}" for k, v in headers.items()), str(cap))
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._get_with_retries(url, headers, cap))
+            self._inflight[key] = task
+        return await asyncio.shield(task)
+
+    async def _get_with_retries(self, url: str, headers: dict[str, str], cap: int) -> Response:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = await self._get_once(url, headers, cap)
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                if attempt > self.policy.retries:
+                    raise SourceError(_describe(exc), url) from None
+                await self.sleep(self.policy.backoff * 2 ** (attempt - 1))
+                continue
+            if response.status in RETRY_STATUSES and attempt <= self.policy.retries:
+                wait = _retry_after(response.headers.get("retry-after"))
+                if wait is not None and wait > MAX_RETRY_AFTER:
+                    raise SourceError(f"HTTP {response.status}, retry after {wait:.0f}s", url)
+                await self.sleep(wait if wait is not None else self.policy.backoff * 2 ** (attempt - 1))
+                continue
+            return response
+
+    async def _get_once(self, url: str, headers: dict[str, str], cap: int) -> Response:
+        self.requests += 1
+        async with self.client.stream("GET", url, headers=headers) as reply:
+            if reply.status_code >= 300:
+                return Response(str(reply.url), reply.status_code, b"", dict(reply.headers))
+            declared = int(reply.headers.get("content-length") or 0)
+            if declared > cap:
+                raise SourceError(f"body of {declared} bytes is over the {cap}-byte cap", url)
+            chunks, size = [], 0
+            async for chunk in reply.aiter_bytes():
+                size += len(chunk)
+                if size > cap:
+                    raise SourceError(f"body is over the {cap}-byte cap", url)
+                chunks.append(chunk)
+            return Response(str(reply.url), reply.status_code, b"".join(chunks), dict(reply.headers))
+
+
+@dataclass
+class SourceContext:
+    """The `Context` one source sees while it polls (see bot.sources.api)."""
+
+    fetcher: Fetcher
+    fleet: tuple[Pin, ...]
+    watch_words: tuple[str, ...]
+    config_dir: Path
+    previous: tuple[Record, ...]
+    validators: dict[str, dict[str, str]] = field(default_factory=dict)  # from the last good run
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    new_validators: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    async def get(
+        self,
+        url: str,
+        *,
+        conditional: bool = True,
+        max_bytes: int | None = None,
+        accept: str | None = None,
+    ) -> Response:
+        headers = {"Accept": accept} if accept else {}
+        old = self.validators.get(url, {})
+        if conditional and old.get("etag"):
+            headers["If-None-Match"] = old["etag"]
+        if conditional and old.get("last_modified"):
+            headers["If-Modified-Since"] = old["last_modified"]
+        response = await self.fetcher.get(url, headers, max_bytes)
+        if response.status == 304:
+            if not conditional or not old:
+                raise SourceError("HTTP 304 to an unconditional request", url)
+            raise Unchanged(url)
+        if response.status >= 300:
+            raise SourceError(f"HTTP {response.status} {_reason(response.status)}", url)
+        fresh = {
+            "etag": response.headers.get("etag", ""),
+            "last_modified": response.headers.get("last-modified", ""),
+        }
+        if conditional and (fresh["etag"] or fresh["last_modified"]):
+            self.new_validators[url] = fresh
+        return response
+
+    @asynccontextmanager
+    async def stream(self, url: str) -> AsyncIterator[AsyncIterator[bytes]]:
+        try:
+            async with self.fetcher.client.stream("GET", url) as reply:
+                if reply.status_code >= 300:
+                    raise SourceError(f"HTTP {reply.status_code} {_reason(reply.status_code)}", url)
+                yield reply.aiter_bytes(1 << 20)
+        except (httpx.TimeoutException, httpx.TransportError) as exc:
+            raise SourceError(_describe(exc), url) from None
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _reason(status: int) -> str:
+    try:
+        return httpx.codes(status).phrase
+    except ValueError:
+        return ""
+
+
+def _describe(exc: Exception) -> str:
+    kind = {
+        httpx.ConnectTimeout: "connection timed out",
+        httpx.ReadTimeout: "read timed out",
+        httpx.ConnectError: "cannot connect",
+        httpx.RemoteProtocolError: "connection broken (truncated or malformed response)",
+    }.get(type(exc), type(exc).__name__)
+    detail = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{kind}: {detail}" if detail and detail not in kind else kind

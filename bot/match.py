@@ -1,0 +1,73 @@
+"""Match events to the fleet's pins and set their severity (PRODUCT.md's event table).
+
+Pure: events and pins in, events out. An event names the pins it touches in
+`data["pins"]`, so alerts, `why` and the digest can say which part of the fleet it is about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from bot import fleet, versions
+from bot.model import Event, Pin, severity_rank
+
+
+def touched_pins(pins: Sequence[Pin], product: str, version: str) -> list[Pin]:
+    """Pins naming this version exactly, or whose branch contains it."""
+    if not version:
+        return []
+    found = list(fleet.pins_for(pins, product, version))
+    try:
+        branch = versions.branch_of(version, versions.scheme_for(product))
+    except ValueError:
+        return found
+    for pin in fleet.pins_for(pins, product, branch):
+        if pin not in found:
+            found.append(pin)
+    return found
+
+
+def apply_pins(events: Sequence[Event], pins: Sequence[Pin]) -> list[Event]:
+    return [_match(event, pins) for event in events]
+
+
+def _match(event: Event, pins: Sequence[Pin]) -> Event:
+    touched = touched_pins(pins, event.product, event.version)
+    if not touched:
+        return event
+    severity = max(event.severity, _pinned_severity(event, touched), key=severity_rank)
+    data = {**event.data, "pins": [fleet.pin_label(p) for p in touched]}
+    return replace(event, severity=severity, data=data)
+
+
+def _pinned_severity(event: Event, touched: list[Pin]) -> str:
+    exact = any(_same(event.product, event.version, pin) for pin in touched)
+    if event.kind == "new_release":
+        return "warning" if _newer_than_any(event, touched) else "info"
+    if event.kind == "release_withdrawn":
+        return "critical" if exact else "warning"
+    if event.kind == "release_notes_edited":
+        return "warning"
+    if event.kind in ("branch_eol", "branch_dropped"):
+        return "critical"
+    return event.severity
+
+
+def _same(product: str, version: str, pin: Pin) -> bool:
+    scheme = versions.scheme_for(product)
+    try:
+        return versions.compare(version, pin.version, scheme) == 0
+    except ValueError:
+        return False
+
+
+def _newer_than_any(event: Event, touched: list[Pin]) -> bool:
+    scheme = versions.scheme_for(event.product)
+    for pin in touched:
+        try:
+            if versions.compare(event.version, pin.version, scheme) > 0:
+                return True
+        except ValueError:
+            continue
+    return False

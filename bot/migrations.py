@@ -1,0 +1,110 @@
+"""Schema migrations: append new ones at the end, never edit one that has shipped."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATIONS = Migrations("trackbot")
+
+
+@MIGRATIONS()
+def m001_initial(db: Database) -> None:
+    db["runs"].create({"id": int, "started_at": str, "finished_at": str, "summary": str}, pk="id")
+    db["sources"].create(
+        {
+            "name": str,
+            "kind": str,
+            "last_run_at": str,
+            "last_success_at": str,
+            "last_change_at": str,
+            "last_error": str,
+            "last_error_at": str,
+            "consecutive_failures": int,
+            "failing_since": str,
+            "last_duration": float,
+        },
+        pk="name",
+    )
+    db["http_state"].create(
+        {"source": str, "url": str, "etag": str, "last_modified": str}, pk=("source", "url")
+    )
+    db["records"].create(
+        {
+            "source": str,
+            "key": str,
+            "kind": str,
+            "product": str,
+            "version": str,
+            "data": str,
+            "digest": str,
+            "first_seen_at": str,
+            "first_seen_run": int,
+            "last_seen_at": str,
+            "last_seen_run": int,
+            "gone_at": str,
+            "gone_run": int,
+        },
+        pk=("source", "key"),
+    )
+    db["records"].create_index(["product", "version"])
+    db["events"].create(
+        {
+            "key": str,
+            "kind": str,
+            "severity": str,
+            "product": str,
+            "version": str,
+            "source": str,
+            "summary": str,
+            "data": str,
+            "detected_at": str,
+            "run_id": int,
+            "baseline": int,
+        },
+        pk="key",
+    )
+    db["events"].create_index(["detected_at"])
+    db["events"].create_index(["product", "version"])
+    db["incidents"].create(
+        {
+            "key": str,
+            "source": str,
+            "kind": str,
+            "severity": str,
+            "product": str,
+            "version": str,
+            "summary": str,
+            "data": str,
+            "first_seen_at": str,
+            "last_seen_at": str,
+            "streak": int,
+            "opened_at": str,
+            "resolved_at": str,
+        }
+    )
+    db["incidents"].create_index(["source", "key"])
+    db["alerts"].create(
+        {
+            "id": int,
+            "created_at": str,
+            "run_id": int,
+            "source": str,
+            "kind": str,
+            "severity": str,
+            "title": str,
+            "incident_key": str,
+            "event_keys": str,
+            "payload": str,
+            "state": str,
+            "attempts": int,
+            "last_error": str,
+            "sent_at": str,
+            "channel": str,
+            "ts": str,
+            "thread_ts": str,
+        },
+        pk="id",
+    )
+    db["alerts"].create_index(["state"])
+    db["notes"].create({"id": int, "product": str, "version": str, "text": str, "created_at": str}, pk="id")

@@ -1,0 +1,344 @@
+"""The history: every record, event, incident and alert, in SQLite through sqlite-utils.
+
+This module owns all SQL. One source's poll is written inside `transaction()`, so a
+crash mid-run leaves the database as it was before that source. Schema changes are
+migrations (`bot/migrations.py`), so an old database opens with a new version.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from bot.migrations import MIGRATIONS
+from bot.model import Event, Finding, Record
+
+
+def iso(moment: datetime) -> str:
+    """Timestamps are stored as ISO 8601 UTC strings: they sort and read well."""
+    return moment.isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    record: Record
+    digest: str
+    first_seen_at: str
+    gone_at: str | None
+
+
+class Store:
+    """The database of one trackbot installation."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+        MIGRATIONS.apply(db)
+
+    @classmethod
+    def open(cls, path: str | Path) -> Store:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite_utils.Database(path)
+        db.enable_wal()
+        db.execute("PRAGMA busy_timeout = 5000")
+        return cls(db)
+
+    @classmethod
+    def memory(cls) -> Store:
+        return cls(sqlite_utils.Database(memory=True))
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.db.atomic():
+            yield
+
+    # runs and sources -------------------------------------------------------------
+
+    def start_run(self, now: datetime) -> int:
+        with self.transaction():
+            return int(self.db["runs"].insert({"started_at": iso(now)}).last_pk)
+
+    def finish_run(self, run_id: int, now: datetime, summary: dict[str, Any]) -> None:
+        with self.transaction():
+            self.db["runs"].update(run_id, {"finished_at": iso(now), "summary": json.dumps(summary)})
+
+    def source_state(self, name: str) -> dict[str, Any] | None:
+        rows = list(self.db["sources"].rows_where("name = ?", [name]))
+        return rows[0] if rows else None
+
+    def all_source_states(self) -> list[dict[str, Any]]:
+        return list(self.db["sources"].rows_where(order_by="name"))
+
+    def mark_success(self, name: str, kind: str, now: datetime, *, changed: bool, seconds: float) -> None:
+        state = self.source_state(name) or {}
+        self.db["sources"].upsert(
+            {
+                "name": name,
+                "kind": kind,
+                "last_run_at": iso(now),
+                "last_success_at": iso(now),
+                "last_change_at": iso(now) if changed else state.get("last_change_at"),
+                "consecutive_failures": 0,
+                "failing_since": None,
+                "last_duration": round(seconds, 3),
+            },
+            pk="name",
+        )
+
+    def mark_failure(self, name: str, kind: str, now: datetime, reason: str, seconds: float) -> int:
+        """Record a failed poll; returns the number of consecutive failures."""
+        state = self.source_state(name) or {}
+        failures = int(state.get("consecutive_failures") or 0) + 1
+        self.db["sources"].upsert(
+            {
+                "name": name,
+                "kind": kind,
+                "last_run_at": iso(now),
+                "last_error": reason,
+                "last_error_at": iso(now),
+                "consecutive_failures": failures,
+                "failing_since": state.get("failing_since") if failures > 1 else iso(now),
+                "last_duration": round(seconds, 3),
+            },
+            pk="name",
+        )
+        return failures
+
+    # conditional GET state ----------------------------------------------------------
+
+    def http_state(self, source: str) -> dict[str, dict[str, str]]:
+        rows = self.db["http_state"].rows_where("source = ?", [source])
+        return {r["url"]: {"etag": r["etag"] or "", "last_modified": r["last_modified"] or ""} for r in rows}
+
+    def save_http_state(self, source: str, states: dict[str, dict[str, str]]) -> None:
+        self.db["http_state"].upsert_all(
+            [{"source": source, "url": url, **state} for url, state in states.items()],
+            pk=("source", "url"),
+        )
+
+    # records --------------------------------------------------------------------------
+
+    def records(self, source: str, *, include_gone: bool = False) -> list[StoredRecord]:
+        where = "source = ?" if include_gone else "source = ? and gone_at is null"
+        return [_stored(row) for row in self.db["records"].rows_where(where, [source], order_by="rowid")]
+
+    def has_history(self, source: str) -> bool:
+        return self.db["records"].count_where("source = ?", [source]) > 0
+
+    def save_records(
+        self,
+        source: str,
+        run_id: int,
+        now: datetime,
+        *,
+        seen: Sequence[Record],
+        new_or_changed: Sequence[Record],
+        gone: Iterable[str],
+    ) -> None:
+        """Write a poll's records: new and changed ones in full, the rest only as seen."""
+        stamp = iso(now)
+        rows = self.db["records"]
+        rows.upsert_all(
+            [
+                {
+                    "source": source,
+                    "key": r.key,
+                    "kind": r.kind,
+                    "product": r.product,
+                    "version": r.version,
+                    "data": json.dumps(r.data, sort_keys=True, default=str),
+                    "digest": r.digest(),
+                    "gone_at": None,
+                }
+                for r in new_or_changed
+            ],
+            pk=("source", "key"),
+        )
+        self.db.execute(
+            "update records set first_seen_at = ?, first_seen_run = ? "
+            "where source = ? and first_seen_at is null",
+            [stamp, run_id, source],
+        )
+        self._set_many(
+            "update records set last_seen_at = ?, last_seen_run = ?, gone_at = null where source = ? and key = ?",
+            [(stamp, run_id, source, r.key) for r in seen],
+        )
+        self._set_many(
+            "update records set gone_at = ?, gone_run = ? where source = ? and key = ?",
+            [(stamp, run_id, source, key) for key in gone],
+        )
+
+    def _set_many(self, sql: str, params: list[tuple[Any, ...]]) -> None:
+        if params:
+            self.db.conn.executemany(sql, params)
+
+    def records_about(self, products: Sequence[str] | None) -> list[dict[str, Any]]:
+        """Every record (gone or not) of the given products, or of all products."""
+        if products:
+            marks = ",".join("?" * len(products))
+            rows = self.db["records"].rows_where(f"lower(product) in ({marks})", [p.lower() for p in products])
+        else:
+            rows = self.db["records"].rows_where()
+        return [{**row, "data": json.loads(row["data"] or "{}")} for row in rows]
+
+    # events -----------------------------------------------------------------------------
+
+    def add_events(self, events: Sequence[Event], run_id: int, now: datetime) -> list[Event]:
+        """Insert events whose key is new; returns only those (a fact is never stored twice)."""
+        fresh = []
+        for event in events:
+            if self.db["events"].count_where("key = ?", [event.key]):
+                continue
+            self.db["events"].insert(
+                {
+                    "key": event.key,
+                    "kind": event.kind,
+                    "severity": event.severity,
+                    "product": event.product,
+                    "version": event.version,
+                    "source": event.source,
+                    "summary": event.summary,
+                    "data": json.dumps(event.data, sort_keys=True, default=str),
+                    "detected_at": iso(now),
+                    "run_id": run_id,
+                    "baseline": int(event.baseline),
+                },
+                pk="key",
+            )
+            fresh.append(event)
+        return fresh
+
+    def events(
+        self,
+        *,
+        since: datetime | None = None,
+        products: Sequence[str] | None = None,
+        kinds: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        clauses, params = [], []
+        if since:
+            clauses.append("detected_at >= ?")
+            params.append(iso(since))
+        if products:
+            clauses.append(f"lower(product) in ({','.join('?' * len(products))})")
+            params += [p.lower() for p in products]
+        if kinds:
+            clauses.append(f"kind in ({','.join('?' * len(kinds))})")
+            params += list(kinds)
+        where = " and ".join(clauses) or None
+        rows = self.db["events"].rows_where(where, params, order_by="detected_at, rowid")
+        return [_event_row(row) for row in rows]
+
+    # incidents --------------------------------------------------------------------------
+
+    def live_incidents(self, source: str) -> dict[str, dict[str, Any]]:
+        """Incidents of a source not resolved yet, opened or still pending, by key."""
+        rows = self.db["incidents"].rows_where(
+            "source = ? and resolved_at is null", [source], select="rowid, *"
+        )
+        return {row["key"]: row for row in rows}
+
+    def incident_seen(
+        self, source: str, finding: Finding, now: datetime, since: str | None = None
+    ) -> dict[str, Any]:
+        """Count one more poll that sees `finding`; returns the incident row after it.
+
+        `since` backdates a new incident to when the problem really began (a source's first failure).
+        """
+        live = self.live_incidents(source).get(finding.key)
+        if live is None:
+            row = {
+                "key": finding.key,
+                "source": source,
+                "kind": finding.kind,
+                "severity": finding.severity,
+                "product": finding.product,
+                "version": finding.version,
+                "summary": finding.summary,
+                "data": json.dumps(finding.data, sort_keys=True, default=str),
+                "first_seen_at": since or iso(now),
+                "last_seen_at": iso(now),
+                "streak": 1,
+                "opened_at": None,
+                "resolved_at": None,
+            }
+            self.db["incidents"].insert(row, alter=True)
+            rowid = self.db.execute("select last_insert_rowid()").fetchone()[0]
+            return {**row, "rowid": rowid}
+        updates = {"last_seen_at": iso(now), "streak": live["streak"] + 1, "summary": finding.summary}
+        self.db["incidents"].update(live["rowid"], updates)
+        return {**live, **updates}
+
+    def open_incident(self, rowid: int, now: datetime) -> None:
+        self.db["incidents"].update(rowid, {"opened_at": iso(now)})
+
+    def resolve_incident(self, rowid: int, now: datetime) -> None:
+        self.db["incidents"].update(rowid, {"resolved_at": iso(now)})
+
+    def incidents(self, *, open_only: bool = False) -> list[dict[str, Any]]:
+        where = "opened_at is not null" + (" and resolved_at is null" if open_only else "")
+        return list(self.db["incidents"].rows_where(where, order_by="first_seen_at", select="rowid, *"))
+
+    # alerts (the outbox) ------------------------------------------------------------------
+
+    def queue_alert(self, alert: dict[str, Any], now: datetime) -> int:
+        row = {
+            **alert,
+            "payload": json.dumps(alert.get("payload", []), sort_keys=True, default=str),
+            "event_keys": json.dumps(alert.get("event_keys", [])),
+            "created_at": iso(now),
+            "state": "queued",
+            "attempts": 0,
+        }
+        return int(self.db["alerts"].insert(row, alter=True).last_pk)
+
+    def pending_alerts(self) -> list[dict[str, Any]]:
+        rows = self.db["alerts"].rows_where("state = 'queued'", order_by="id")
+        return [_alert_row(row) for row in rows]
+
+    def mark_sent(self, alert_id: int, now: datetime, **delivery: Any) -> None:
+        with self.transaction():
+            self.db["alerts"].update(alert_id, {"state": "sent", "sent_at": iso(now), **delivery}, alter=True)
+
+    def mark_attempt(self, alert_id: int, error: str) -> None:
+        with self.transaction():
+            row = self.db["alerts"].get(alert_id)
+            self.db["alerts"].update(alert_id, {"attempts": row["attempts"] + 1, "last_error": error})
+
+    def alerts(self, *, event_keys: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        rows = [_alert_row(row) for row in self.db["alerts"].rows_where(order_by="id")]
+        if event_keys is None:
+            return rows
+        wanted = set(event_keys)
+        return [row for row in rows if wanted & set(row["event_keys"])]
+
+    # notes ----------------------------------------------------------------------------------
+
+    def add_note(self, product: str, version: str, text: str, now: datetime) -> None:
+        with self.transaction():
+            self.db["notes"].insert({"product": product, "version": version, "text": text, "created_at": iso(now)})
+
+    def notes(self) -> list[dict[str, Any]]:
+        return list(self.db["notes"].rows_where(order_by="created_at"))
+
+
+def _stored(row: dict[str, Any]) -> StoredRecord:
+    record = Record(row["kind"], row["key"], row["product"], row["version"] or "", json.loads(row["data"] or "{}"))
+    return StoredRecord(record, row["digest"], row["first_seen_at"] or "", row["gone_at"])
+
+
+def _event_row(row: dict[str, Any]) -> dict[str, Any]:
+    data = json.loads(row.pop("data") or "{}")
+    row["baseline"] = bool(row["baseline"])
+    return {**data, **row}
+
+
+def _alert_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "payload": json.loads(row["payload"] or "[]"), "event_keys": json.loads(row["event_keys"] or "[]")}

@@ -1,0 +1,93 @@
+"""`trackbot why VERSION`: the whole story of a version (or a branch), oldest first.
+
+Releases with their dates and the changelog lines that matter, the events detected,
+the alerts sent, the fleet pins naming it and the team's notes, gathered from the
+history into one plain dict, so that `--json` and the console show the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot import fleet, versions
+from bot.model import Pin
+from bot.store import Store
+
+MATTERS = ("fix", "revert", "regression", "security", "deprecation")
+
+
+def concerns(product: str, version: str, query: str) -> bool:
+    """True when `version` of `product` is the queried version or lies in the queried branch."""
+    if not version:
+        return False
+    scheme = versions.scheme_for(product)
+    try:
+        if versions.compare(version, query, scheme) == 0:
+            return True
+        return versions.in_branch(version, query, scheme)
+    except ValueError:
+        return version == query
+
+
+def story(store: Store, pins: Sequence[Pin], query: str, product: str | None = None) -> dict[str, Any]:
+    def about(row_product: str) -> bool:
+        return not product or fleet.same_product(row_product or "", product)
+
+    rows = [r for r in store.records_about(None) if about(r["product"]) and concerns(r["product"], r["version"], query)]
+    releases = _releases(rows)
+    events = [e for e in store.events() if about(e["product"]) and concerns(e["product"], e["version"], query)]
+    sent = store.alerts(event_keys=[e["key"] for e in events])
+    return {
+        "query": {"version": query, "product": product or ""},
+        "releases": releases,
+        "events": [_event(e) for e in events],
+        "alerts": [_alert(a) for a in sent],
+        "pins": [
+            {"product": p.product, "version": p.version, "distro": p.distro}
+            for p in pins
+            if about(p.product)
+            and (concerns(p.product, p.version, query) or concerns(p.product, query, p.version))
+        ],
+        "notes": [n for n in store.notes() if about(n["product"]) and concerns(n["product"] or "", n["version"], query)],
+    }
+
+
+def _releases(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_version: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        if row["kind"] not in ("release", "changelog_line"):
+            continue
+        entry = by_version.setdefault(
+            (row["product"], row["version"]),
+            {"product": row["product"], "version": row["version"], "date": "", "first_seen_at": "",
+             "withdrawn_at": None, "sources": [], "lines": []},
+        )
+        if row["source"] not in entry["sources"]:
+            entry["sources"].append(row["source"])
+        if row["kind"] == "release":
+            entry["date"] = entry["date"] or row["data"].get("date", "")
+            entry["first_seen_at"] = min(filter(None, [entry["first_seen_at"], row["first_seen_at"]]), default="")
+            entry["withdrawn_at"] = row["gone_at"]
+        elif _matters(row["data"].get("classes", [])):
+            entry["lines"].append({"text": row["data"].get("text", ""), "classes": row["data"].get("classes", []),
+                                   "section": row["data"].get("section", "")})
+    return sorted(by_version.values(), key=lambda e: (e["product"], _order(e["product"], e["version"])))
+
+
+def _matters(classes: list[str]) -> bool:
+    return any(c in MATTERS or c.startswith("watch:") for c in classes)
+
+
+def _order(product: str, version: str) -> Any:
+    return versions.sort_key(version, versions.scheme_for(product))
+
+
+def _event(e: dict[str, Any]) -> dict[str, Any]:
+    keep = ("kind", "severity", "product", "version", "key", "detected_at", "summary", "source", "baseline", "pins")
+    return {k: e.get(k) for k in keep}
+
+
+def _alert(a: dict[str, Any]) -> dict[str, Any]:
+    keep = ("id", "kind", "severity", "title", "created_at", "state", "sent_at", "channel")
+    return {k: a.get(k) for k in keep}

@@ -1,0 +1,80 @@
+"""The diff is a pure function: tables of last good snapshot -> new snapshot -> events."""
+
+import pytest
+
+from bot.diff import diff
+from bot.errors import SourceError
+from bot.model import Record, Snapshot
+
+
+def release(version: str, **data) -> Record:
+    return Record("release", f"release:{version}", "docker", version, {"date": "2016-03-10", **data})
+
+
+def line(version: str, text: str) -> Record:
+    return Record("changelog_line", f"line:{version}:{abs(hash(text))}", "docker", version, {"text": text})
+
+
+def run(before, after, complete=True, gone_before=()):
+    return diff(before, Snapshot(tuple(after), complete=complete), source="s", detected="T", gone_before=gone_before)
+
+
+def kinds(result) -> list[tuple[str, str]]:
+    return sorted((e.kind, e.version) for e in result.events)
+
+
+RELEASES = [release(f"1.{i}.0") for i in range(10)]
+
+
+@pytest.mark.parametrize(
+    "before, after, complete, expected",
+    [
+        ([], RELEASES[:2], True, [("new_release", "1.0.0"), ("new_release", "1.1.0")]),
+        (RELEASES, RELEASES, True, []),
+        (RELEASES, RELEASES + [release("1.10.0")], True, [("new_release", "1.10.0")]),
+        (RELEASES, RELEASES[:9], True, [("release_withdrawn", "1.9.0")]),
+        # a partial view (latest N) never withdraws what it no longer shows
+        (RELEASES, RELEASES[5:], False, []),
+    ],
+)
+def test_release_events(before, after, complete, expected):
+    assert kinds(run(before, after, complete)) == expected
+
+
+def test_far_fewer_records_is_a_source_error_not_withdrawals():
+    with pytest.raises(SourceError, match="returned 3 releases where the last good run had 10"):
+        run(RELEASES, RELEASES[:3])
+
+
+def test_a_changed_record_is_rewritten_but_is_not_a_new_release():
+    edited = [release("1.0.0", title="new title"), *RELEASES[1:]]
+    result = run(RELEASES, edited)
+    assert result.events == ()
+    assert [r.version for r in result.new_or_changed] == ["1.0.0"]
+
+
+def test_lines_added_to_a_known_version_are_release_notes_edited():
+    before = [release("1.0.0"), line("1.0.0", "Fix a crash")]
+    after = [*before, line("1.0.0", "Known issue: overlay breaks on 3.16")]
+    [event] = run(before, after).events
+    assert event.kind == "release_notes_edited"
+    assert event.data["added"] == ["Known issue: overlay breaks on 3.16"]
+
+
+def test_lines_of_a_new_version_are_not_an_edit():
+    before = [release("1.0.0")]
+    after = [*before, release("1.1.0"), line("1.1.0", "Fix a crash")]
+    assert kinds(run(before, after)) == [("new_release", "1.1.0")]
+
+
+def test_a_version_coming_back_is_news():
+    result = run(RELEASES[:9], RELEASES, gone_before={"release:1.9.0"})
+    [event] = result.events
+    assert event.kind == "new_release" and "listed again" in event.summary
+    assert event.severity == "warning"
+
+
+def test_keys_are_stable_facts():
+    a = run([], RELEASES[:1]).events[0].key
+    b = run([], RELEASES[:1]).events[0].key
+    assert a == b == "new_release:docker:1.0.0"

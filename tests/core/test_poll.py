@@ -1,0 +1,213 @@
+"""End to end: a real web server on 127.0.0.1, real polls into a real SQLite history."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot import config as configuration
+from bot.cli import main
+from bot.deliver import Delivered
+from bot.poll import run_poll
+from bot.store import Store
+from bot.why import story
+from tests.conftest import FIXTURES, Route
+
+MOBY = (FIXTURES / "docker" / "moby-CHANGELOG.md").read_bytes()
+
+
+class Collect:
+    """A deliverer that keeps what it was given, like a console nobody can lose."""
+
+    name = "collect"
+
+    def __init__(self) -> None:
+        self.alerts: list[dict] = []
+
+    def deliver(self, alert, store):
+        self.alerts.append(alert)
+        return Delivered(channel="test")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += timedelta(**delta)
+
+
+def write_config(tmp_path: Path, web_url: str, extra: str = "") -> Path:
+    path = tmp_path / "sources.yaml"
+    path.write_text(
+        f"""
+fleet:
+  - {{product: docker, version: "1.10.3"}}
+watch_words: [aufs, devicemapper]
+sources:
+  - {{name: moby, kind: docker_changelog, url: "{web_url}/CHANGELOG.md"}}
+{extra}
+settings: {{retries: 0, timeout: 5}}
+"""
+    )
+    return path
+
+
+@pytest.fixture
+def setup(tmp_path, web):
+    web.routes["/CHANGELOG.md"] = Route(MOBY)
+    cfg = configuration.load(write_config(tmp_path, web.url))
+    store = Store.open(tmp_path / "db" / "trackbot.db")
+    return cfg, store, Clock(), Collect()
+
+
+def poll(cfg, store, clock, sink):
+    return asyncio.run(run_poll(cfg, store, clock=clock, deliverer=sink))
+
+
+def versions_in(store: Store) -> list[str]:
+    return [s.record.version for s in store.records("moby") if s.record.kind == "release"]
+
+
+def test_first_poll_is_a_baseline_with_one_summary(setup):
+    cfg, store, clock, sink = setup
+    report = poll(cfg, store, clock, sink)
+    assert [r.status for r in report.results] == ["changed"]
+    recorded = versions_in(store)
+    headings = [l for l in MOBY.decode().splitlines() if l.startswith("## ")]
+    assert "0.1.0" in recorded and "17.05.0-ce" in recorded and len(recorded) == len(headings) == 98
+    assert all(e["baseline"] for e in store.events())
+    [alert] = sink.alerts
+    assert alert["kind"] == "baseline"
+    text = " ".join(item["summary"] for item in alert["payload"])
+    assert "docker 1.10.3" in text and "17.05.0-ce" in text
+
+
+def test_second_poll_is_conditional_and_records_nothing_new(setup, web):
+    cfg, store, clock, sink = setup
+    poll(cfg, store, clock, sink)
+    clock.advance(minutes=15)
+    report = poll(cfg, store, clock, sink)
+    assert [r.status for r in report.results] == ["unchanged"]
+    assert "if-none-match" in web.requests[-1][1]
+    assert len(sink.alerts) == 1
+
+
+def test_a_new_release_in_the_pinned_branch_alerts_once(setup, web):
+    cfg, store, clock, sink = setup
+    poll(cfg, store, clock, sink)
+    newer = MOBY.replace(b"## 1.10.3 (2016-03-10)", b"## 1.10.4 (2016-04-01)\n\n- Fix aufs mount leak\n\n## 1.10.3 (2016-03-10)", 1)
+    web.routes["/CHANGELOG.md"] = Route(newer)
+    clock.advance(minutes=15)
+    poll(cfg, store, clock, sink)
+    clock.advance(minutes=15)
+    poll(cfg, store, clock, sink)  # unchanged: nothing more
+    assert len(sink.alerts) == 2
+    alert = sink.alerts[1]
+    assert alert["severity"] == "warning"
+    assert [e["version"] for e in alert["payload"]] == ["1.10.4"]
+    assert alert["payload"][0]["pins"] == ["docker 1.10.3"]
+
+
+def test_why_tells_the_story_of_a_branch_oldest_first(setup):
+    cfg, store, clock, sink = setup
+    poll(cfg, store, clock, sink)
+    told = story(store, cfg.fleet, "1.10", "docker")
+    assert [r["version"] for r in told["releases"]] == ["1.10.0", "1.10.1", "1.10.2", "1.10.3"]
+    assert told["releases"][0]["date"] == "2016-02-04"
+    assert told["releases"][3]["date"] == "2016-03-10"
+    assert any("fix" in line["classes"] for line in told["releases"][3]["lines"])
+    assert told["pins"] == [{"product": "docker", "version": "1.10.3", "distro": ""}]
+
+
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        (b"<!DOCTYPE html><html><body>502 Bad Gateway</body></html>", "HTML"),
+        (MOBY[: len(MOBY) // 3], "truncated"),
+        (MOBY[: MOBY.index(b"\n## 1.10.3")] + b"\n", "oldest version"),
+    ],
+)
+def test_a_broken_answer_fails_the_source_and_withdraws_nothing(setup, web, body, reason):
+    cfg, store, clock, sink = setup
+    poll(cfg, store, clock, sink)
+    before = versions_in(store)
+    web.routes["/CHANGELOG.md"] = Route(body)
+    clock.advance(minutes=15)
+    report = poll(cfg, store, clock, sink)
+    [result] = report.results
+    assert result.status == "failed" and reason.lower() in result.reason.lower()
+    assert versions_in(store) == before
+    assert not store.events(kinds=["release_withdrawn"])
+    assert len(sink.alerts) == 1
+
+
+def test_a_source_failing_three_runs_opens_one_incident_and_resolves_it(setup, web):
+    cfg, store, clock, sink = setup
+    poll(cfg, store, clock, sink)
+    web.routes["/CHANGELOG.md"] = Route(b"", status=500)
+    for _ in range(5):
+        clock.advance(minutes=15)
+        poll(cfg, store, clock, sink)
+    web.routes["/CHANGELOG.md"] = Route(MOBY)
+    clock.advance(minutes=15)
+    poll(cfg, store, clock, sink)
+    kinds = [a["kind"] for a in sink.alerts]
+    assert kinds == ["baseline", "incident_open", "incident_resolved"]
+    assert "failed 3 runs in a row" in sink.alerts[1]["title"]
+    assert sink.alerts[2]["title"].startswith("Resolved after 1h 15m")
+
+
+def test_cli_why_json_and_events(tmp_path, web):
+    web.routes["/CHANGELOG.md"] = Route(MOBY)
+    path = write_config(tmp_path, web.url)
+    db = str(tmp_path / "t.db")
+    runner = CliRunner()
+    first = runner.invoke(main, ["--config", str(path), "--db", db, "poll"])
+    assert first.exit_code == 0, first.output
+    assert "moby" in first.output and "changed" in first.output
+    out = runner.invoke(main, ["--config", str(path), "--db", db, "why", "1.10", "--product", "docker", "--json"])
+    data = json.loads(out.output)
+    assert [r["version"] for r in data["releases"]] == ["1.10.0", "1.10.1", "1.10.2", "1.10.3"]
+    events = runner.invoke(main, ["--config", str(path), "--db", db, "events", "--json", "--product", "docker"])
+    rows = json.loads(events.output)
+    assert {"kind", "severity", "product", "version", "key", "detected_at", "summary"} <= set(rows[0])
+
+
+def test_cli_poll_exits_1_when_a_source_fails_and_still_polls_the_others(tmp_path, web):
+    web.routes["/CHANGELOG.md"] = Route(MOBY)
+    extra = f'  - {{name: broken, kind: docker_changelog, url: "{web.url}/missing.md"}}'
+    path = write_config(tmp_path, web.url, extra)
+    result = CliRunner().invoke(main, ["--config", str(path), "--db", str(tmp_path / "t.db"), "poll"])
+    assert result.exit_code == 1
+    assert "HTTP 404" in result.output and "changed" in result.output
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("sources:\n  - {name: a, kind: nope, url: x}\n", "sources[0] a: unknown kind 'nope' (valid:"),
+        ("sources:\n  - {name: a, kind: docker_changelog, ulr: x}\n", "sources[0] a: unknown key 'ulr' (did you mean 'url'?)"),
+        ("sources:\n  - {name: a, kind: docker_changelog}\n", "sources[0] a: missing 'url'"),
+        ("fleet:\n  - {product: docker, version: latest}\n", "fleet[0] docker: 'version' 'latest' does not parse"),
+        ("sources:\n  - {name: a, kind: docker_changelog, url: x}\n  - {name: a, kind: docker_changelog, url: y}\n",
+         "sources[1] a: duplicate source name"),
+        ("fleet: [\n", "invalid YAML"),
+    ],
+)
+def test_a_bad_config_is_one_line_and_exit_2_before_any_network_call(tmp_path, web, text, message):
+    path = tmp_path / "sources.yaml"
+    path.write_text(text)
+    result = CliRunner().invoke(main, ["--config", str(path), "--db", str(tmp_path / "t.db"), "poll"])
+    assert result.exit_code == 2
+    assert message in result.output and str(path) in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert web.requests == []

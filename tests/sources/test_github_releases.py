@@ -1,0 +1,152 @@
+"""github_releases on a real GitHub releases.atom capture (hashicorp/consul layout)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+import respx
+
+from bot.errors import ConfigError
+from bot.sources import github_releases
+from bot.sources.api import SourceError, Unchanged
+from bot.sources.github_releases import Conf, collect, default_product, html_lines, parse
+from tests.sources.conftest import FIXTURES, FakeContext
+
+CONF = Conf(name="consul", kind="github_releases", repo="hashicorp/consul")
+SAMPLE = (FIXTURES / "github/releases.atom.sample.xml").read_bytes()
+
+
+def releases(records):
+    return {r.version: r for r in records if r.kind == "release"}
+
+
+def test_conf_defaults_url_and_product():
+    assert CONF.url == "https://github.com/hashicorp/consul/releases.atom"
+    assert CONF.product == "consul"
+    assert default_product("moby/moby") == "docker"
+    assert default_product("docker/cli") == "docker"
+    mirror = Conf(name="m", kind="github_releases", repo="moby/moby", url="http://127.0.0.1:9/m.atom", product="engine")
+    assert (mirror.url, mirror.product) == ("http://127.0.0.1:9/m.atom", "engine")
+    with pytest.raises(ConfigError, match="OWNER/NAME"):
+        Conf(name="bad", kind="github_releases", repo="https://github.com/moby/moby")
+
+
+def test_parses_tags_dates_and_links_of_the_real_feed():
+    found = releases(parse(SAMPLE, CONF))
+    assert list(found) == ["2.1.1", "2.1.0", "2.0.0", "1.0.19", "1.0.18", "1.0.17", "1.0.16", "1.0.15"]
+    latest = found["2.1.1"].data
+    assert latest["tag"] == "v2.1.1" and latest["title"] == "v2.1.1"
+    assert latest["url"] == "https://github.com/hashicorp/consul/releases/tag/v2.1.1"
+    assert latest["date"] == "2023-08-04"
+    # dates are UTC days: 2023-07-18T00:46:55+03:00 is still the 17th in UTC
+    assert found["2.1.0"].data["date"] == "2023-07-17"
+    assert not any(r.data["prerelease"] for r in found.values())
+    assert all(r.product == "consul" for r in found.values())
+
+
+def test_notes_become_classified_lines_with_their_heading_as_section():
+    records = parse(SAMPLE, CONF, watch_words=("arm64",))
+    notes = releases(records)["2.1.0"].data["notes"]
+    assert notes[0] == "Changelog"
+    assert "99c3c59 fix: fix code smell" in notes
+    lines = {r.data["text"]: r for r in records if r.kind == "changelog_line" and r.version == "2.1.0"}
+    smell = lines["99c3c59 fix: fix code smell"]
+    assert smell.data["section"] == "Changelog" and "fix" in smell.data["classes"]
+    assert smell.key.startswith("line:2.1.0:")
+    assert "Changelog" not in lines  # headings name sections, they are not lines
+    arm = [r for r in records if r.kind == "changelog_line" and "arm64" in r.data["text"]]
+    assert arm and all("watch:arm64" in r.data["classes"] for r in arm)
+    assert len({r.key for r in records}) == len(records)
+
+
+def test_prerelease_from_tag_or_title_and_tag_from_link():
+    body = SAMPLE.replace(b"/v2.1.1", b"/v2.2.0-rc.1").replace(
+        b"<title>v2.0.0</title>", b"<title>v2.0.0 (pre-release)</title>"
+    )
+    body = body.replace(b"<id>tag:github.com,2008:Repository/621493965/v1.0.19</id>", b"<id>urn:x</id>")
+    found = releases(parse(body, CONF))
+    assert found["2.2.0-rc.1"].data["prerelease"] is True
+    assert found["2.0.0"].data["prerelease"] is True
+    assert found["2.1.0"].data["prerelease"] is False
+    assert found["1.0.19"].data["tag"] == "v1.0.19"  # from the release link
+
+
+def test_docker_entry_id_gives_the_tag():
+    body = SAMPLE.replace(b"Repository/621493965/v2.1.1", b"Repository/7691631/v29.0.3")
+    conf = Conf(name="moby", kind="github_releases", repo="moby/moby")
+    found = releases(parse(body, conf))
+    assert "29.0.3" in found and found["29.0.3"].product == "docker"
+
+
+EMPTY_FEED = SAMPLE[: SAMPLE.index(b"  <entry>")] + b"</feed>\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "reason"),
+    [
+        ("html", b"<!DOCTYPE html>\n<html><body><h1>Unicorn!</h1></body></html>", "HTML"),
+        ("empty", b"", "empty"),
+        ("no entries", EMPTY_FEED, "no release entries"),
+        ("truncated with entries", SAMPLE[: len(SAMPLE) // 2], "malformed or truncated"),
+        ("truncated in the header", SAMPLE[:300], "malformed or truncated"),
+        ("json", b'{"message": "API rate limit exceeded"}', "malformed or truncated|no release entries"),
+    ],
+)
+def test_bad_feeds_raise_never_return_empty(name, body, reason):
+    with pytest.raises(SourceError, match=reason) as caught:
+        parse(body, CONF)
+    assert "\n" not in str(caught.value)
+
+
+def test_html_lines_break_on_blocks_and_keep_code_lines():
+    html = "<h3>Security</h3><ul><li>Fix <code>CVE-2024-1</code>\n in runc</li></ul><pre>a\nb</pre>"
+    assert html_lines(html) == [("Security", True), ("Fix CVE-2024-1 in runc", False), ("a", False), ("b", False)]
+
+
+@respx.mock
+async def test_collect_is_an_incomplete_snapshot():
+    respx.get(CONF.url).respond(200, content=SAMPLE, headers={"content-type": "application/atom+xml"})
+    ctx = FakeContext(watch_words=("aws-sdk-go",))
+    snapshot = await collect(CONF, ctx)
+    assert snapshot.complete is False  # ten latest entries only: absence is not withdrawal
+    assert len(releases(snapshot.records)) == 8
+    assert any("watch:aws-sdk-go" in r.data.get("classes", ()) for r in snapshot.records)
+    assert "atom" in ctx.requests[0].headers["accept"]
+
+
+@pytest.mark.parametrize(
+    ("name", "route", "error"),
+    [
+        ("html", dict(status_code=200, content=b"<html><body>Whoa there!</body></html>"), SourceError),
+        ("empty", dict(status_code=200, content=b""), SourceError),
+        ("truncated", dict(status_code=200, content=SAMPLE[:5000]), SourceError),
+        ("500", dict(status_code=500), SourceError),
+        ("429", dict(status_code=429, headers={"retry-after": "60"}), SourceError),
+        ("304", dict(status_code=304), Unchanged),
+        ("timeout", dict(side_effect=httpx.ReadTimeout("timed out")), SourceError),
+    ],
+)
+@respx.mock
+async def test_collect_failure_table(name, route, error):
+    respx.get(CONF.url).mock(
+        side_effect=route.get("side_effect"),
+        return_value=None if "side_effect" in route else httpx.Response(**route),
+    )
+    with pytest.raises(error) as caught:
+        await collect(CONF, FakeContext())
+    assert "\n" not in str(caught.value)
+
+
+def test_kind_is_registered():
+    from bot.kinds import KINDS
+
+    assert KINDS["github_releases"] is github_releases
+
+
+@respx.mock
+async def test_collect_through_the_core_context_retries_a_500(core_context):
+    route = respx.get(CONF.url)
+    route.side_effect = [httpx.Response(500), httpx.Response(200, content=SAMPLE)]
+    snapshot = await collect(CONF, core_context())
+    assert len(releases(snapshot.records)) == 8 and snapshot.complete is False
+    assert route.call_count == 2
