@@ -131,7 +131,8 @@ def _regression_hits(pin: Pin, version: str, record: Record, carried: _ChangeInd
         label = f'revert of "{title}"' if title else f"revert of commit {sha[:12]}"
         detail = title_hash(title) if title else sha[:12]
         return [_Hit("regression", f"{base}:{detail}", pin, version, record, severity, f"{label} ({how})")]
-    text = str(record.data.get("text", ""))
+    # A kernel commit says "regression" in its message body (kept as notes), not its title.
+    text = " ".join([str(record.data.get("text", "")), *map(str, record.data.get("notes") or ())])
     if "regression" not in record.data.get("classes", ()) and not re.search(r"\bregress", text, re.I):
         return []
     if REGRESSION_UPDATE_RE.search(text):
@@ -148,7 +149,8 @@ def _regression_hits(pin: Pin, version: str, record: Record, carried: _ChangeInd
         severity, how = carried.severity(next(f for f in fixes if f), version)
     else:
         severity, how = "warning", "regression fixed; where it came from is not said"
-    return [_Hit("regression", f"{base}:{title_hash(text)}", pin, version, record, severity, how)]
+    detail = title_hash(str(record.data.get("title") or record.data.get("text", "")))
+    return [_Hit("regression", f"{base}:{detail}", pin, version, record, severity, how)]
 
 
 def _regression_update_hits(pin: Pin, version: str, record: Record, records: Sequence[Record]) -> list[_Hit]:
@@ -301,7 +303,10 @@ def branch_events(
     pins: Sequence[Pin],
     today: date,
 ) -> list[Event]:
-    """branch_eol (reached or scheduled) and branch_dropped, critical for pinned branches.
+    """branch_eol, branch_dropped (critical for pinned branches) and branch_eol_scheduled.
+
+    branch_eol_scheduled (a future EOL date set or moved) is its own kind so that the
+    core's "branch_eol on a pin is critical" does not page for a date years away.
 
     branch_eol is emitted on every run while true and deduplicated by its key; a branch
     that was EOL in the last good run and then disappears is not "dropped" again.
@@ -326,8 +331,8 @@ def branch_events(
             old = before.get(branch)
             moved = old is not None and old.data.get("eol") not in (eol, False, None, "")
             verb = f"moved from {old.data.get('eol')} to" if moved and old else "set to"
-            events.append(Event("branch_eol", "warning" if pinned else "info", product, branch,
-                                f"branch_eol:{product}:{branch}:scheduled:{eol}",
+            events.append(Event("branch_eol_scheduled", "warning" if pinned else "info", product, branch,
+                                f"branch_eol_scheduled:{product}:{branch}:{eol}",
                                 f"{product} {branch} end of life {verb} {eol}", source,
                                 {"eol": eol, "scheduled": True, "maintained": alive}))
     for branch, record in before.items():
