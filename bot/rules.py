@@ -128,7 +128,7 @@ def _regression_hits(pin: Pin, version: str, record: Record, carried: _ChangeInd
         title, sha = target
         where = carried.find(title, sha)
         severity, how = carried.severity(where, version)
-        label = f'revert of "{title}"' if title else f"revert of commit {sha[:12]}"
+        label = f'reverts "{title}"' if title else f"reverts commit {sha[:12]}"
         detail = title_hash(title) if title else sha[:12]
         return [_Hit("regression", f"{base}:{detail}", pin, version, record, severity, f"{label} ({how})")]
     # A kernel commit says "regression" in its message body (kept as notes), not its title.
@@ -144,11 +144,12 @@ def _regression_hits(pin: Pin, version: str, record: Record, carried: _ChangeInd
         if at_or_below is False:
             return []  # introduced after the pin: the pin never had it
         severity = "critical" if at_or_below else "warning"
-        how = f"introduced in {introduced.group(1)}"
+        how = f"fixes a regression introduced in {introduced.group(1)}"
     elif any(fixes):
         severity, how = carried.severity(next(f for f in fixes if f), version)
+        how = f"fixes a regression ({how})"
     else:
-        severity, how = "warning", "regression fixed; where it came from is not said"
+        severity, how = "warning", "fixes a regression (where it came from is not said)"
     detail = title_hash(str(record.data.get("title") or record.data.get("text", "")))
     return [_Hit("regression", f"{base}:{detail}", pin, version, record, severity, how)]
 
@@ -161,7 +162,7 @@ def _regression_update_hits(pin: Pin, version: str, record: Record, records: Seq
     broken = max(older, key=lambda v: versions.sort_key(v, "deb")) if older else ""
     carries = bool(broken) and scheme == "deb" and versions.compare(pin.version, broken, "deb") >= 0
     severity = "critical" if carries else "warning"
-    how = f"repairs {broken}" if broken else "regression update"
+    how = f"is a regression update repairing {broken}" if broken else "is a regression update"
     key = f"regression:{pin.product}:{pin.version}:update:{record.version}"
     return [_Hit("regression", key, pin, version, record, severity, how)]
 
@@ -172,18 +173,29 @@ class _ChangeIndex:
     def __init__(self, pin: Pin, records: Sequence[Record]) -> None:
         self.pin = pin
         self.scheme = versions.scheme_for(pin.product)
-        self.first: dict[str, str] = {}
-        for record in records:
+        self.records = records
+        self._first: dict[str, str] | None = None  # built on the first revert: most runs have none
+
+    @property
+    def first(self) -> dict[str, str]:
+        if self._first is None:
+            self._first = self._index()
+        return self._first
+
+    def _index(self) -> dict[str, str]:
+        first: dict[str, str] = {}
+        for record in self.records:
             if record.kind != "changelog_line" or _revert_target(record):
                 continue
-            version = _version_for(pin, record)
+            version = _version_for(self.pin, record)
             if version is None:
                 continue
             names = [title_hash(str(record.data.get("title") or record.data.get("text", "")))]
             names += [str(record.data.get(k))[:12] for k in ("sha", "upstream_sha") if record.data.get(k)]
             for name in names:
-                if name not in self.first or self._older(version, self.first[name]):
-                    self.first[name] = version
+                if name not in first or self._older(version, first[name]):
+                    first[name] = version
+        return first
 
     def find(self, title: str, sha: str) -> str:
         """The earliest version carrying the change, or ''."""
@@ -275,7 +287,8 @@ def _event(source: str, group: list[_Hit]) -> Event:
     if first.kind == "fix_available":
         summary = f"Fix for {first.what} available for {label} in {where}: {text}"
     else:
-        summary = f"Regression for {label}: {where} brings {first.what}: {text}"
+        summary = f"Regression for {label}: {where} {first.what}"
+        summary += "" if first.what.startswith("reverts") else f": {text}"
     data = {"fixed_in": first.version, "record_version": record.version, "record_product": record.product,
             "pin": pin.version, "text": text, "versions": sorted({h.version for h in group}),
             "detail": first.what}

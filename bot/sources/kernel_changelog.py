@@ -18,6 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from bot import versions
 from bot.classify import classify, cves
@@ -36,6 +37,7 @@ _UPSTREAM_RES = (
 _FIXES_RE = re.compile(r"^Fixes:\s*([0-9a-f]{8,40})\b", re.IGNORECASE | re.MULTILINE)
 _STABLE_RE = re.compile(r"^Cc:.*\bstable@(?:vger\.)?kernel\.org.*$", re.IGNORECASE | re.MULTILINE)
 _REVERTS_RE = re.compile(r"This reverts commit ([0-9a-f]{12,40})", re.IGNORECASE)
+_TRAILER_RE = re.compile(r"^[A-Z][\w-]+(?:-by)?:\s|^Cc:|^Fixes:|^Link:|^\[", re.IGNORECASE)
 _REVERT_TITLE_RE = re.compile(r'^Revert\s+"(.+)"$', re.IGNORECASE)
 
 
@@ -74,7 +76,7 @@ def parse(body: bytes, version: str, conf: Conf, watch_words: Sequence[str] = ()
     return records
 
 
-def _commit(sha: str, block: str, watch_words: Sequence[str]) -> dict | None:
+def _commit(sha: str, block: str, watch_words: Sequence[str]) -> dict[str, Any] | None:
     head, _, rest = block.lstrip("\n").partition("\n\n")
     headers = dict(_header(line) for line in head.splitlines() if ":" in line)
     message = [line[4:] if line.startswith("    ") else line.strip() for line in rest.splitlines()]
@@ -87,7 +89,7 @@ def _commit(sha: str, block: str, watch_words: Sequence[str]) -> dict | None:
     reverted = _REVERT_TITLE_RE.match(title)
     reverts_sha = _REVERTS_RE.search(body)
     stable = _STABLE_RE.search(body)
-    return {
+    data = {
         "text": title,
         "title": title,
         "section": "",
@@ -101,8 +103,18 @@ def _commit(sha: str, block: str, watch_words: Sequence[str]) -> dict | None:
         "classes": classify(title, watch_words),
         "reverts": reverted.group(1) if reverted else "",
         "reverts_sha": reverts_sha.group(1) if reverts_sha else "",
-        "notes": [line.strip() for line in lines[1:] if re.search(r"\bregress", line, re.I)][:3],
+        "notes": _regression_notes(lines[1:]),
     }
+    if data["reverts_sha"] and data["upstream_sha"]:
+        # "This reverts commit X, which was commit Y upstream.": Y is the reverted change's.
+        data["reverts_upstream"], data["upstream_sha"] = data["upstream_sha"], ""
+    return data
+
+
+def _regression_notes(lines: list[str]) -> list[str]:
+    """Sentences of the message that speak of a regression (wrapped lines joined)."""
+    prose = " ".join(line.strip() for line in lines if not _TRAILER_RE.match(line.strip()))
+    return [s.strip() for s in re.split(r"(?<=\.)\s+", prose) if re.search(r"\bregress", s, re.I)][:3]
 
 
 def _header(line: str) -> tuple[str, str]:
