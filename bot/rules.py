@@ -32,7 +32,7 @@ from bot.model import Event, Pin, Record
 REVERT_RE = re.compile(r'\bRevert\s+"(.+)"', re.IGNORECASE | re.DOTALL)
 REVERT_SHA_RE = re.compile(r"\breverts?\s+commit\s+([0-9a-f]{12,40})", re.IGNORECASE)
 INTRODUCED_RE = re.compile(
-    r"\bregress\w*\s+(?:\w+\s+){0,2}?(?:introduced\s+)?(?:in|since|from)\s+"
+    r"\bregress\w*[^.;]{0,60}?(?<!fixed )(?<!solved )\b(?:in|since|from|with)\s+"
     r"(?:v|version\s+|linux\s+|docker\s+|kernel\s+)?(\d+(?:\.\d+)+(?:-rc\d+)?)\b",
     re.IGNORECASE,
 )
