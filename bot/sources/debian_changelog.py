@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from debian.changelog import ChangeBlock, Changelog, ChangelogParseError
+from debian.changelog import ChangeBlock, Changelog, ChangelogParseError, topline
 
 from bot.classify import classify, cves
 from bot.rules import REGRESSION_UPDATE_RE, REVERT_RE
@@ -68,7 +68,9 @@ def parse(body: bytes, conf: Conf, watch_words: Sequence[str] = ()) -> list[Reco
         raise SourceError("no entry found in the Debian changelog", conf.url)
     records: list[Record] = []
     for index, block in enumerate(blocks):
-        if block.date is None and index != len(blocks) - 1:
+        # Non-strict parsing swallows a heading that follows an entry without trailer.
+        swallowed = any(topline.match(line) for line in block.changes())
+        if swallowed or (block.date is None and index != len(blocks) - 1):
             raise SourceError(f"entry {block.version} has no trailer line", conf.url)
         records += _block_records(block, conf, watch_words)
     return records
