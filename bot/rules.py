@@ -17,6 +17,7 @@ Debian linux package's "New upstream stable update" lines tell the kernel versio
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
@@ -89,9 +90,14 @@ def rule_events(
     hits: list[_Hit] = []
     for pin in pins:
         carried = _ChangeIndex(pin, records)
+        newer: dict[str, bool] = {}  # thousands of lines share a few versions
         for record in added:
             version = _version_for(pin, record)
-            if version is None or not fleet.newer_in_branch(pin, [version]):
+            if version is None:
+                continue
+            if version not in newer:
+                newer[version] = bool(fleet.newer_in_branch(pin, [version]))
+            if not newer[version]:
                 continue
             if record.kind == "changelog_line":
                 hits += _fix_hits(pin, version, record, words, bugs)
@@ -216,7 +222,13 @@ class _ChangeIndex:
         return "info", f"shipped in {shipped}, after the pin: avoid it"
 
     def _older(self, a: str, b: str) -> bool:
-        return versions.sort_key(a, self.scheme) < versions.sort_key(b, self.scheme)
+        return _sort_key(a, self.scheme) < _sort_key(b, self.scheme)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sort_key(version: str, scheme: str) -> tuple:
+    """versions.sort_key, remembered: an index over a whole changelog compares the same few versions."""
+    return versions.sort_key(version, scheme)
 
 
 def _revert_target(record: Record) -> tuple[str, str] | None:
