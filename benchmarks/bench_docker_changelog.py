@@ -13,16 +13,21 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.diff import diff  # noqa: E402
+from bot.model import Snapshot  # noqa: E402
 from bot.sources.docker_changelog import Conf, parse  # noqa: E402
+from bot.store import Store  # noqa: E402
 
 FIXTURE = ROOT / "tests/fixtures/docker/moby-CHANGELOG.md"
 CONF = Conf(name="bench", kind="docker_changelog", url="https://example.org/CHANGELOG.md")
+NOW = datetime(2026, 11, 27, tzinfo=UTC)
 WATCH = ("aufs", "overlay", "devicemapper", "hash sum")
 
 
@@ -45,9 +50,24 @@ def bench_parse(runs: int) -> list[tuple[str, float, int, str]]:
     read_s, read_peak, body = measure(FIXTURE.read_bytes, runs)
     parse_s, parse_peak, records = measure(lambda: parse(body, CONF, watch_words=WATCH), runs)
     releases = sum(r.kind == "release" for r in records)
+    snapshot = Snapshot(tuple(records))
+    diff_s, diff_peak, result = measure(
+        lambda: diff(records, snapshot, source="bench", detected="T"), runs
+    )
+    store = Store.memory()
+    first = diff([], snapshot, source="bench", detected="T")
+    store.save_records("bench", 1, NOW, seen=first.seen, new_or_changed=first.new_or_changed, gone=[])
+
+    def save_unchanged() -> None:
+        with store.transaction():
+            store.save_records("bench", 2, NOW, seen=result.seen, new_or_changed=result.new_or_changed, gone=[])
+
+    save_s, save_peak, _ = measure(save_unchanged, runs)
     return [
         ("read file", read_s, read_peak, f"{len(body):,} bytes"),
         ("parse", parse_s, parse_peak, f"{releases} releases, {len(records) - releases} lines"),
+        ("diff", diff_s, diff_peak, f"against a history holding it: {len(result.events)} events"),
+        ("store", save_s, save_peak, "mark every record seen, in one transaction"),
     ]
 
 

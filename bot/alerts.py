@@ -77,17 +77,24 @@ def baseline_alert(
 
 
 def pin_standing(releases: Sequence[Record], pins: Sequence[Pin]) -> list[str]:
-    """For each pin these releases are about: the newest release in its branch and overall."""
+    """For each pin these releases are about: where its branch stands, and the newest overall."""
     lines = []
     for pin in pins:
-        mine = [r.version for r in releases if fleet.same_product(pin.product, r.product)]
+        mine = {r.version: r for r in releases if fleet.same_product(pin.product, r.product)}
         if not mine:
             continue
         scheme = versions.scheme_for(pin.product)
-        ordered = sorted(set(mine), key=lambda v: versions.sort_key(v, scheme))
+        ordered = sorted(mine, key=lambda v: versions.sort_key(v, scheme))
         newer = fleet.newer_in_branch(pin, ordered)
-        head = f"{fleet.pin_label(pin)}: newest release overall {ordered[-1]}"
-        lines.append(head + (f"; {len(newer)} newer in its branch, up to {newer[-1]}" if newer else ""))
+        newest = ordered[-1]
+        overall = f"newest overall {newest} ({mine[newest].data.get('date') or 'date unknown'})"
+        if newer:
+            branch = f"{len(newer)} newer in its branch, up to {newer[-1]}"
+        else:
+            last = mine.get(pin.version)
+            dated = f", released {last.data.get('date')}" if last and last.data.get("date") else ""
+            branch = f"no newer release in its branch{dated}"
+        lines.append(f"{fleet.pin_label(pin)}: {branch}; {overall}")
     return lines
 
 

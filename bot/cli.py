@@ -168,7 +168,10 @@ def run(app: App, every: str) -> None:
     with run_lock(app.db_path):
         while True:
             started = time.monotonic()
-            _poll_once(app, (), False)
+            try:
+                _poll_once(app, (), False)
+            except TrackbotError as exc:  # e.g. sources.yaml edited into an error: say so, keep running
+                click.echo(f"trackbot: {exc}", err=True)
             time.sleep(max(1.0, interval - (time.monotonic() - started)))
 
 
@@ -225,7 +228,7 @@ def _print_story(story: dict[str, Any]) -> None:
         console.print(f"• {escape(rel['product'])} {escape(rel['version'])} released {rel['date'] or '?'}"
                       f" (first seen {rel['first_seen_at'] or '?'}{gone})")
         for line in rel["lines"]:
-            console.print(f"    - [{','.join(line['classes'])}] {escape(line['text'])}", highlight=False)
+            console.print(escape(f"    - [{','.join(line['classes'])}] {line['text']}"), highlight=False)
     for title, key, fmt in (
         ("Events", "events", lambda e: f"{e['detected_at']} {e['severity']} {e['kind']}: {e['summary']}"),
         ("Alerts", "alerts", lambda a: f"{a['created_at']} {a['severity']} [{a['state']}] {a['title']}"),
@@ -296,6 +299,41 @@ def note(app: App, version: str, text: str, product: str | None) -> None:
     """
     app.store().add_note(product or "", version, text, utcnow())
     console.print("note saved")
+
+
+@main.command()
+@since_option
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the digest to this file.")
+@click.pass_obj
+def digest(app: App, since: str, out: str | None) -> None:
+    """The digest of everything detected in a period (the weekly summary).
+
+    Example: trackbot digest --since 7d --out digest.txt
+    """
+    from bot.digest import digest_text
+
+    text = digest_text(app.store().events(since=_since(since)), f"last {since}")
+    if out:
+        Path(out).write_text(text + "\n", encoding="utf-8")
+        console.print(f"digest written to {out}")
+    else:
+        click.echo(text)
+
+
+@main.command()
+@click.argument("words", nargs=-1, required=True)
+@click.pass_obj
+def search(app: App, words: tuple[str, ...]) -> None:
+    """Search every changelog line and advisory ever seen.
+
+    Example: trackbot search aufs mount
+    """
+    rows = app.store().search(words)
+    for row in rows:
+        text = row["data"].get("text") or row["data"].get("summary") or ""
+        console.print(f"{escape(row['product'])} {escape(row['version'])}: {escape(text)}", highlight=False, soft_wrap=True)
+    if not rows:
+        console.print("no match")
 
 
 def entry() -> None:

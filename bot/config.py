@@ -147,7 +147,10 @@ def _build(cls: type, raw: Any, where: str) -> Any:
                 raise ConfigError(f"{where}: missing '{name}'")
             continue
         values[name] = _coerce(raw[name], hints[name], f"{where}: '{name}'")
-    return cls(**values)
+    try:
+        return cls(**values)
+    except ValueError as exc:  # a Conf's own check (__post_init__) says what is wrong
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def _check_keys(raw: dict, allowed: set[str], where: str) -> None:

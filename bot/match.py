@@ -18,8 +18,12 @@ def touched_pins(pins: Sequence[Pin], product: str, version: str) -> list[Pin]:
     if not version:
         return []
     found = list(fleet.pins_for(pins, product, version))
+    scheme = versions.scheme_for(product)
+    if scheme in ("deb", "rpm"):
+        # A package pin is exact, but any other build of the same package is news for it.
+        return found + [p for p in pins if fleet.same_product(p.product, product) and p not in found]
     try:
-        branch = versions.branch_of(version, versions.scheme_for(product))
+        branch = versions.branch_of(version, scheme)
     except ValueError:
         return found
     for pin in fleet.pins_for(pins, product, branch):

@@ -188,6 +188,15 @@ class Store:
             rows = self.db["records"].rows_where()
         return [{**row, "data": json.loads(row["data"] or "{}")} for row in rows]
 
+    def search(self, words: Sequence[str], limit: int = 200) -> list[dict[str, Any]]:
+        """Changelog lines and advisories whose text holds every word (case-insensitive)."""
+        clauses = " and ".join("lower(data) like ?" for _ in words) or "1"
+        params = [f"%{w.lower()}%" for w in words]
+        rows = self.db["records"].rows_where(
+            f"kind in ('changelog_line', 'advisory') and {clauses}", params, order_by="product, version", limit=limit
+        )
+        return [{**row, "data": json.loads(row["data"] or "{}")} for row in rows]
+
     # events -----------------------------------------------------------------------------
 
     def add_events(self, events: Sequence[Event], run_id: int, now: datetime) -> list[Event]:

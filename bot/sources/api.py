@@ -15,6 +15,9 @@ A kind module looks like::
         response = await ctx.get(conf.url)                         # raises Unchanged on 304
         return Snapshot(tuple(parse(response.body, conf)))
 
+A Conf checks its own values in `__post_init__` by raising ValueError: the config
+loader turns that into a one-line error naming the file, the source and the key.
+
 An empty or partial parse raises SourceError: it never returns [] (that is how a
 tool pages everyone with "all releases withdrawn").
 """

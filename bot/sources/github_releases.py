@@ -18,7 +18,6 @@ from xml.sax import SAXException
 import feedparser
 
 from bot import versions
-from bot.errors import ConfigError
 from bot.sources.api import Context, Record, Snapshot, SourceConf, SourceError, looks_like_html
 from bot.sources.changelog_lines import line_records
 
@@ -41,7 +40,7 @@ class Conf(SourceConf):
 
     def __post_init__(self) -> None:
         if not _REPO.match(self.repo):
-            raise ConfigError(f"sources {self.name}: 'repo' must be OWNER/NAME, got {self.repo!r}")
+            raise ValueError(f"'repo' must be OWNER/NAME, got {self.repo!r}")
         if not self.url:
             object.__setattr__(self, "url", f"https://github.com/{self.repo}/releases.atom")
         if not self.product:

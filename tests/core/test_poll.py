@@ -82,7 +82,7 @@ def test_first_poll_is_a_baseline_with_one_summary(setup):
     report = poll(cfg, store, clock, sink)
     assert [r.status for r in report.results] == ["changed"]
     recorded = versions_in(store)
-    headings = [l for l in MOBY.decode().splitlines() if l.startswith("## ")]
+    headings = [h for h in MOBY.decode().splitlines() if h.startswith("## ")]
     assert "0.1.0" in recorded and "17.05.0-ce" in recorded and len(recorded) == len(headings) == 98
     assert all(e["baseline"] for e in store.events())
     [alert] = sink.alerts
@@ -215,3 +215,47 @@ def test_a_bad_config_is_one_line_and_exit_2_before_any_network_call(tmp_path, w
     assert message in result.output and str(path) in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert web.requests == []
+
+
+def test_cli_search_and_digest(tmp_path, web):
+    web.routes["/CHANGELOG.md"] = Route(MOBY)
+    path = write_config(tmp_path, web.url)
+    args = ["--config", str(path), "--db", str(tmp_path / "t.db")]
+    runner = CliRunner()
+    runner.invoke(main, [*args, "poll"])
+    found = runner.invoke(main, [*args, "search", "aufs", "mount"])
+    assert found.exit_code == 0
+    hits = found.output.strip().splitlines()
+    assert hits and all("aufs" in h.lower() and "mount" in h.lower() for h in hits)
+    # the baseline is not news: the first digest says so
+    assert "nothing new" in runner.invoke(main, [*args, "digest"]).output
+    newer = MOBY.replace(b"## 17.05.0-ce", b"## 17.06.0-ce (2017-06-28)\n\n- Fix overlay leak\n\n## 17.05.0-ce", 1)
+    web.routes["/CHANGELOG.md"] = Route(newer)
+    runner.invoke(main, [*args, "poll"])
+    out = tmp_path / "digest.txt"
+    runner.invoke(main, [*args, "digest", "--out", str(out)])
+    text = out.read_text()
+    assert "docker:" in text and "docker 17.06.0-ce released (2017-06-28)" in text
+
+
+def test_a_second_run_while_one_holds_the_lock_exits_at_once(tmp_path, web):
+    from bot.cli import run_lock
+
+    web.routes["/CHANGELOG.md"] = Route(MOBY)
+    path = write_config(tmp_path, web.url)
+    db = str(tmp_path / "t.db")
+    with run_lock(db):
+        result = CliRunner().invoke(main, ["--config", str(path), "--db", db, "poll"])
+    assert result.exit_code == 1
+    assert "another trackbot run holds" in result.output
+    assert web.requests == []
+
+
+def test_status_shows_failures_and_last_error(tmp_path, web):
+    path = write_config(tmp_path, web.url)  # nothing served: 404
+    args = ["--config", str(path), "--db", str(tmp_path / "t.db")]
+    runner = CliRunner()
+    runner.invoke(main, [*args, "poll"])
+    runner.invoke(main, [*args, "poll"])
+    out = runner.invoke(main, [*args, "status"]).output
+    assert "moby" in out and "never" in out and "2" in out and "HTTP 404" in out

@@ -9,7 +9,7 @@ import respx
 from bot.sources import docker_changelog
 from bot.sources.api import SourceError, Unchanged
 from bot.sources.docker_changelog import Conf, check_not_truncated, collect, parse
-from tests.sources.conftest import FakeContext
+from tests.sources.conftest import FAILURE_TABLE, mock_answer
 
 URL = "https://raw.example.org/moby/CHANGELOG.md"
 CONF = Conf(name="moby-changelog", kind="docker_changelog", url=URL)
@@ -180,21 +180,21 @@ def test_clean_cut_at_a_line_boundary_is_caught_against_the_last_good_run(moby, 
 
 
 @respx.mock
-async def test_collect_fetches_and_parses_with_the_watch_words(moby_body):
+async def test_collect_fetches_and_parses_with_the_watch_words(moby_body, core_context):
     respx.get(URL).respond(200, content=moby_body, headers={"content-type": "text/plain"})
-    ctx = FakeContext(watch_words=("devicemapper",))
+    ctx = core_context(watch_words=("devicemapper",))
     snapshot = await collect(CONF, ctx)
     assert snapshot.complete is True
     assert len(releases(snapshot.records)) == 98
     assert any("watch:devicemapper" in r.data["classes"] for r in lines(snapshot.records))
-    assert "text/markdown" in ctx.requests[0].headers["accept"]
+    assert "text/markdown" in respx.calls.last.request.headers["accept"]
 
 
 @respx.mock
-async def test_collect_refuses_a_body_that_lost_old_versions(moby, moby_body):
+async def test_collect_refuses_a_body_that_lost_old_versions(moby, moby_body, core_context):
     respx.get(URL).respond(200, content=cut_after(moby_body, b"* Fix regression in /etc/hosts\n"))
     with pytest.raises(SourceError, match="truncated"):
-        await collect(CONF, FakeContext(previous=tuple(moby)))
+        await collect(CONF, core_context(previous=tuple(moby)))
 
 
 @pytest.mark.parametrize(
@@ -203,20 +203,14 @@ async def test_collect_refuses_a_body_that_lost_old_versions(moby, moby_body):
         ("html", dict(status_code=200, content=b"<html><head></head><body>Sign in</body></html>"), SourceError),
         ("empty", dict(status_code=200, content=b""), SourceError),
         ("truncated", dict(status_code=200, content=b"## 1.10.3 (2016-03-10)\n\n- Fix a cras"), SourceError),
-        ("500", dict(status_code=500), SourceError),
-        ("429", dict(status_code=429, headers={"retry-after": "60"}), SourceError),
-        ("304", dict(status_code=304), Unchanged),
-        ("timeout", dict(side_effect=httpx.ConnectTimeout("timed out")), SourceError),
+        *FAILURE_TABLE,
     ],
 )
 @respx.mock
-async def test_collect_failure_table(name, route, error):
-    respx.get(URL).mock(
-        side_effect=route.get("side_effect"),
-        return_value=None if "side_effect" in route else httpx.Response(**route),
-    )
+async def test_collect_failure_table(name, route, error, core_context):
+    mock_answer(respx.get(URL), route)
     with pytest.raises(error) as caught:
-        await collect(CONF, FakeContext())
+        await collect(CONF, core_context(validators={URL: {"etag": '"old"'}}))
     assert "\n" not in str(caught.value)
 
 

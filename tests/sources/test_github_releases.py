@@ -6,11 +6,12 @@ import httpx
 import pytest
 import respx
 
+from bot import config as configuration
 from bot.errors import ConfigError
 from bot.sources import github_releases
-from bot.sources.api import SourceError, Unchanged
+from bot.sources.api import SourceError
 from bot.sources.github_releases import Conf, collect, default_product, html_lines, parse
-from tests.sources.conftest import FIXTURES, FakeContext
+from tests.sources.conftest import FAILURE_TABLE, FIXTURES, mock_answer
 
 CONF = Conf(name="consul", kind="github_releases", repo="hashicorp/consul")
 SAMPLE = (FIXTURES / "github/releases.atom.sample.xml").read_bytes()
@@ -27,8 +28,18 @@ def test_conf_defaults_url_and_product():
     assert default_product("docker/cli") == "docker"
     mirror = Conf(name="m", kind="github_releases", repo="moby/moby", url="http://127.0.0.1:9/m.atom", product="engine")
     assert (mirror.url, mirror.product) == ("http://127.0.0.1:9/m.atom", "engine")
-    with pytest.raises(ConfigError, match="OWNER/NAME"):
+    with pytest.raises(ValueError, match="OWNER/NAME"):
         Conf(name="bad", kind="github_releases", repo="https://github.com/moby/moby")
+
+
+def test_a_bad_repo_in_the_config_is_one_line_naming_file_source_and_key(tmp_path):
+    path = tmp_path / "sources.yaml"
+    path.write_text("sources:\n  - {name: gh, kind: github_releases, repo: 'https://github.com/moby/moby'}\n")
+    with pytest.raises(ConfigError) as caught:
+        configuration.load(path)
+    assert str(caught.value) == (
+        f"{path}: sources[0] gh: 'repo' must be OWNER/NAME, got 'https://github.com/moby/moby'"
+    )
 
 
 def test_parses_tags_dates_and_links_of_the_real_feed():
@@ -104,14 +115,14 @@ def test_html_lines_break_on_blocks_and_keep_code_lines():
 
 
 @respx.mock
-async def test_collect_is_an_incomplete_snapshot():
+async def test_collect_is_an_incomplete_snapshot(core_context):
     respx.get(CONF.url).respond(200, content=SAMPLE, headers={"content-type": "application/atom+xml"})
-    ctx = FakeContext(watch_words=("aws-sdk-go",))
+    ctx = core_context(watch_words=("aws-sdk-go",))
     snapshot = await collect(CONF, ctx)
     assert snapshot.complete is False  # ten latest entries only: absence is not withdrawal
     assert len(releases(snapshot.records)) == 8
     assert any("watch:aws-sdk-go" in r.data.get("classes", ()) for r in snapshot.records)
-    assert "atom" in ctx.requests[0].headers["accept"]
+    assert "atom" in respx.calls.last.request.headers["accept"]
 
 
 @pytest.mark.parametrize(
@@ -120,20 +131,14 @@ async def test_collect_is_an_incomplete_snapshot():
         ("html", dict(status_code=200, content=b"<html><body>Whoa there!</body></html>"), SourceError),
         ("empty", dict(status_code=200, content=b""), SourceError),
         ("truncated", dict(status_code=200, content=SAMPLE[:5000]), SourceError),
-        ("500", dict(status_code=500), SourceError),
-        ("429", dict(status_code=429, headers={"retry-after": "60"}), SourceError),
-        ("304", dict(status_code=304), Unchanged),
-        ("timeout", dict(side_effect=httpx.ReadTimeout("timed out")), SourceError),
+        *FAILURE_TABLE,
     ],
 )
 @respx.mock
-async def test_collect_failure_table(name, route, error):
-    respx.get(CONF.url).mock(
-        side_effect=route.get("side_effect"),
-        return_value=None if "side_effect" in route else httpx.Response(**route),
-    )
+async def test_collect_failure_table(name, route, error, core_context):
+    mock_answer(respx.get(CONF.url), route)
     with pytest.raises(error) as caught:
-        await collect(CONF, FakeContext())
+        await collect(CONF, core_context(validators={CONF.url: {"etag": '"old"'}}))
     assert "\n" not in str(caught.value)
 
 

@@ -1,0 +1,39 @@
+"""Matching events to pins sets severity as PRODUCT.md's table says."""
+
+import pytest
+
+from bot.match import apply_pins
+from bot.model import Event, Pin
+
+PINS = (
+    Pin("docker", "1.10.3"),
+    Pin("linux", "3.16"),
+    Pin("debian:docker.io", "1.6.2~dfsg1-1~bpo8+1", "jessie"),
+)
+
+
+def event(kind, product, version, severity="info"):
+    return Event(kind, severity, product, version, f"{kind}:{product}:{version}", "s")
+
+
+@pytest.mark.parametrize(
+    "given, severity, pins",
+    [
+        (event("new_release", "docker", "1.10.4"), "warning", ["docker 1.10.3"]),
+        (event("new_release", "moby", "1.10.4"), "warning", ["docker 1.10.3"]),
+        (event("new_release", "docker", "1.10.2"), "info", ["docker 1.10.3"]),
+        (event("new_release", "docker", "1.11.0"), "info", None),
+        (event("new_release", "linux", "3.16.86"), "warning", ["linux 3.16.x"]),
+        (event("new_release", "linux", "4.9.337"), "info", None),
+        (event("release_withdrawn", "docker", "1.10.3", "warning"), "critical", ["docker 1.10.3"]),
+        (event("release_withdrawn", "docker", "1.10.1", "warning"), "warning", ["docker 1.10.3"]),
+        (event("release_notes_edited", "docker", "1.10.3"), "warning", ["docker 1.10.3"]),
+        (event("branch_eol", "linux", "3.16", "warning"), "critical", ["linux 3.16.x"]),
+        (event("new_release", "debian:docker.io", "1.6.2~dfsg1-1~bpo8+2"), "warning",
+         ["debian:docker.io 1.6.2~dfsg1-1~bpo8+1 (jessie)"]),
+    ],
+)
+def test_severity_and_pins(given, severity, pins):
+    [matched] = apply_pins([given], PINS)
+    assert matched.severity == severity
+    assert matched.data.get("pins") == pins

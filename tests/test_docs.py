@@ -1,0 +1,18 @@
+"""Every command has help with an example and is documented in the README."""
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+
+
+@pytest.mark.parametrize("name", sorted(main.commands))
+def test_command_has_help_with_an_example_and_is_in_the_readme(name):
+    result = CliRunner().invoke(main, [name, "-h"])
+    assert result.exit_code == 0
+    assert "Example:" in result.output
+    assert f"trackbot {name}" in README
