@@ -10,7 +10,11 @@ and a device-mapper regression fix naming the release that introduced it.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+
+from bot.model import Pin
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -96,3 +100,14 @@ def releases_json(*entries: dict) -> bytes:
     """A releases.json document in kernel.org's shape (latest_stable, releases[])."""
     stable = next((e["version"] for e in entries if e["moniker"] == "stable"), entries[0]["version"])
     return json.dumps({"latest_stable": {"version": stable}, "releases": list(entries)}).encode()
+
+
+@dataclass
+class HookContext:
+    """What a kind's pure `events` hook reads from its context: the fleet and the clock."""
+
+    fleet: tuple[Pin, ...] = ()
+    clock: datetime = datetime(2020, 11, 1, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.clock

@@ -11,7 +11,7 @@ import respx
 from bot.sources import debian_changelog
 from bot.sources.api import SourceError
 from bot.sources.debian_changelog import Conf, closes, parse, split_items
-from tests.sources.conftest import FakeContext
+from tests.sources.conftest import FAILURE_TABLE, mock_answer
 from tests.sources.kernel_support import FIXTURES
 
 URL = "https://metadata.example.org/changelogs/main/l/linux/linux_changelog"
@@ -134,9 +134,16 @@ def test_broken_changelogs_are_errors(body, reason):
 
 
 @respx.mock
-async def test_collect_fetches_the_url_and_fails_on_errors():
-    respx.get(URL).mock(side_effect=[httpx.Response(200, content=RUNC), httpx.Response(503)])
-    snapshot = await debian_changelog.collect(CONF, FakeContext())
+async def test_collect_fetches_the_url(core_context):
+    respx.get(URL).mock(return_value=httpx.Response(200, content=RUNC))
+    snapshot = await debian_changelog.collect(CONF, core_context())
     assert snapshot.complete and len(releases(snapshot.records)) == 40
-    with pytest.raises(SourceError, match="HTTP 503"):
-        await debian_changelog.collect(CONF, FakeContext())
+
+
+@pytest.mark.parametrize("name, answer, error", FAILURE_TABLE)
+@respx.mock
+async def test_collect_failure_table(name, answer, error, core_context):
+    mock_answer(respx.get(URL), answer)
+    with pytest.raises(error) as caught:
+        await debian_changelog.collect(CONF, core_context(validators={URL: {"etag": '"old"'}}))
+    assert "\n" not in str(caught.value)

@@ -13,8 +13,8 @@ from bot.model import Pin, Snapshot
 from bot.sources import endoflife
 from bot.sources.api import SourceError
 from bot.sources.endoflife import Conf, parse
-from tests.sources.conftest import FakeContext
-from tests.sources.kernel_support import FIXTURES
+from tests.sources.conftest import FAILURE_TABLE, mock_answer
+from tests.sources.kernel_support import FIXTURES, HookContext
 
 LINUX = (FIXTURES / "endoflife/derived-api-v0-linux.json").read_bytes()
 DOCKER = (FIXTURES / "endoflife/derived-api-v0-docker-engine.json").read_bytes()
@@ -43,7 +43,7 @@ def test_docker_engine_is_our_docker_product_and_the_default_url_is_the_public_a
 
 
 def news(before, after, conf, pins, today):
-    ctx = FakeContext(fleet=tuple(pins), clock=datetime.fromisoformat(today).replace(tzinfo=UTC))
+    ctx = HookContext(fleet=tuple(pins), clock=datetime.fromisoformat(today).replace(tzinfo=UTC))
     return {e.key: e for e in endoflife.events(before, Snapshot(tuple(after)), conf, ctx)}
 
 
@@ -113,3 +113,12 @@ async def test_collect_always_refetches_so_a_passing_date_is_seen(core_context):
     snapshot = await endoflife.collect(LINUX_CONF, ctx)
     assert len(snapshot.records) == len(json.loads(LINUX)) and snapshot.complete
     assert "if-none-match" not in route.calls.last.request.headers
+
+
+@pytest.mark.parametrize("name, answer, error", [row for row in FAILURE_TABLE if row[0] != "304"])
+@respx.mock
+async def test_collect_failure_table(name, answer, error, core_context):
+    mock_answer(respx.get(endoflife.url_of(LINUX_CONF)), answer)
+    with pytest.raises(error) as caught:
+        await endoflife.collect(LINUX_CONF, core_context())
+    assert "\n" not in str(caught.value)

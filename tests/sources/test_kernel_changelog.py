@@ -10,7 +10,6 @@ from bot.model import Pin
 from bot.sources import kernel_changelog
 from bot.sources.api import SourceError
 from bot.sources.kernel_changelog import Conf, changelog_url, parse, wanted_versions
-from tests.sources.conftest import FakeContext
 from tests.sources.kernel_support import (
     CHANGELOG_3_16_84,
     CHANGELOG_3_16_85,
@@ -104,31 +103,31 @@ def test_which_changelogs_are_read(latest, pinned, done, expected):
 
 
 @respx.mock
-async def test_collect_reads_only_new_releases_and_keeps_what_it_read():
+async def test_collect_reads_only_new_releases_and_keeps_what_it_read(core_context):
     respx.get(RELEASES).mock(return_value=httpx.Response(200, content=LISTING))
     first = respx.get(TEMPLATE.format(major=3, version="3.16.84")).mock(
         return_value=httpx.Response(200, content=CHANGELOG_3_16_84))
     second = respx.get(TEMPLATE.format(major=3, version="3.16.85")).mock(
         return_value=httpx.Response(200, content=CHANGELOG_3_16_85))
-    ctx = FakeContext(fleet=(Pin("linux", "3.16.83"), Pin("docker", "1.10.3")))
+    ctx = core_context(fleet=(Pin("linux", "3.16.83"), Pin("docker", "1.10.3")))
     snapshot = await kernel_changelog.collect(CONF, ctx)
     assert first.call_count == second.call_count == 1
     assert sorted({r.version for r in snapshot.records}) == ["3.16.84", "3.16.85"]
     assert snapshot.complete is False
     # Next run: nothing new upstream, nothing fetched but the listing; records carried forward.
-    again = await kernel_changelog.collect(CONF, FakeContext(fleet=ctx.fleet, previous=snapshot.records))
+    again = await kernel_changelog.collect(CONF, core_context(fleet=ctx.fleet, previous=snapshot.records))
     assert first.call_count == second.call_count == 1
     assert {r.key for r in again.records} == {r.key for r in snapshot.records}
 
 
 @respx.mock
-async def test_a_missing_changelog_fails_the_source():
+async def test_a_missing_changelog_fails_the_source(core_context):
     respx.get(RELEASES).mock(return_value=httpx.Response(200, content=LISTING))
     respx.get(TEMPLATE.format(major=3, version="3.16.85")).mock(return_value=httpx.Response(404))
     with pytest.raises(SourceError, match="HTTP 404"):
-        await kernel_changelog.collect(CONF, FakeContext(fleet=(Pin("linux", "3.16"),)))
+        await kernel_changelog.collect(CONF, core_context(fleet=(Pin("linux", "3.16"),)))
 
 
-async def test_no_pinned_kernel_branch_is_a_config_problem_said_plainly():
+async def test_no_pinned_kernel_branch_is_a_config_problem_said_plainly(core_context):
     with pytest.raises(SourceError, match="no linux branch pinned"):
-        await kernel_changelog.collect(CONF, FakeContext(fleet=(Pin("docker", "1.10.3"),)))
+        await kernel_changelog.collect(CONF, core_context(fleet=(Pin("docker", "1.10.3"),)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -11,9 +10,9 @@ import respx
 
 from bot.model import Pin, Snapshot
 from bot.sources import kernel_feed, kernel_releases
-from bot.sources.api import SourceError, Unchanged
-from tests.sources.conftest import FakeContext
-from tests.sources.kernel_support import FIXTURES, entry, releases_json
+from bot.sources.api import SourceError
+from tests.sources.conftest import FAILURE_TABLE, mock_answer
+from tests.sources.kernel_support import FIXTURES, HookContext, entry, releases_json
 
 URL = "https://www.example.org/releases.json"
 CONF = kernel_releases.Conf(name="kernel", kind="kernel_releases", url=URL)
@@ -86,30 +85,19 @@ def test_broken_kdist_is_an_error(body, reason):
         kernel_feed.parse(body, FEED_CONF)
 
 
-@pytest.mark.parametrize(
-    "answer, error",
-    [
-        (httpx.Response(500), "HTTP 500"),
-        (httpx.Response(429), "HTTP 429"),
-        (httpx.Response(304), "not modified"),
-        (httpx.ConnectTimeout("slow"), "timed out"),
-    ],
-)
+@pytest.mark.parametrize("name, answer, error", FAILURE_TABLE)
 @respx.mock
-async def test_collect_failures(answer, error):
-    if isinstance(answer, Exception):
-        respx.get(URL).mock(side_effect=answer)
-    else:
-        respx.get(URL).mock(return_value=answer)
-    with pytest.raises(SourceError, match=error) as caught:
-        await kernel_releases.collect(CONF, FakeContext())
-    assert isinstance(caught.value, Unchanged) == (error == "not modified")
+async def test_collect_failure_table(name, answer, error, core_context):
+    mock_answer(respx.get(URL), answer)
+    with pytest.raises(error) as caught:
+        await kernel_releases.collect(CONF, core_context(validators={URL: {"etag": '"old"'}}))
+    assert "\n" not in str(caught.value)
 
 
 @respx.mock
-async def test_collect_is_partial_so_older_releases_are_not_withdrawn():
+async def test_collect_is_partial_so_older_releases_are_not_withdrawn(core_context):
     respx.get(URL).mock(return_value=httpx.Response(200, content=RELEASES))
-    snapshot = await kernel_releases.collect(CONF, FakeContext())
+    snapshot = await kernel_releases.collect(CONF, core_context())
     assert snapshot.complete is False and len(snapshot.records) == 3
 
 
@@ -120,7 +108,7 @@ PINNED = (Pin("linux", "3.16"),)
 
 
 def run_events(before: bytes | None, after: bytes, pins=PINNED):
-    ctx = FakeContext(fleet=tuple(pins), clock=datetime(2020, 11, 1, tzinfo=UTC))
+    ctx = HookContext(fleet=tuple(pins))
     previous = kernel_releases.parse(before, CONF) if before else []
     return kernel_releases.events(previous, Snapshot(tuple(kernel_releases.parse(after, CONF))), CONF, ctx)
 
@@ -151,7 +139,7 @@ def test_a_branch_vanishing_without_eol_is_dropped_warning_unpinned_critical_pin
 
 
 def test_kdist_feed_gives_the_same_branch_news():
-    ctx = FakeContext(fleet=(Pin("linux", "5.5.10"),))
+    ctx = HookContext(fleet=(Pin("linux", "5.5.10"),))
     records = kernel_feed.parse(KDIST, FEED_CONF)
     [event] = kernel_feed.events([], Snapshot(tuple(records)), FEED_CONF, ctx)
     assert (event.key, event.severity) == ("branch_eol:linux:5.5", "critical")
