@@ -23,10 +23,10 @@ LAST_5_7 = re.search(r"^Subject: Linux (\S+)", ANNOUNCE, re.M).group(1)
 LINUX_DEB = (FIXTURES / "debian/linux-6.1.changelog.Debian.head3000.gz").read_bytes()
 
 
-def setup(tmp_path: Path, fleet: str, sources: str):
+def setup(tmp_path: Path, fleet: str, sources: str, extra: str = ""):
     path = tmp_path / "sources.yaml"
     path.write_text(f"fleet:\n{fleet}\nwatch_words: [aufs, overlay, devicemapper]\nsources:\n{sources}\n"
-                    "settings: {retries: 0, timeout: 5}\n")
+                    f"settings: {{retries: 0, timeout: 5}}\n{extra}")
     return configuration.load(path), Store.open(tmp_path / "t.db"), Clock(), Collect()
 
 
@@ -93,7 +93,8 @@ def test_kernel_changelog_of_a_new_release_brings_regression_and_fix(tmp_path, w
 def test_debian_kernel_pin_hears_of_later_uploads_that_revert_or_fix(tmp_path, web):
     cfg, store, clock, sink = setup(
         tmp_path, '  - {product: "debian:linux", version: "6.1.162-1"}',
-        f'  - {{name: debian-linux, kind: debian_changelog, url: "{web.url}/linux/changelog.Debian.gz"}}')
+        f'  - {{name: debian-linux, kind: debian_changelog, url: "{web.url}/linux/changelog.Debian.gz"}}',
+        'bug_numbers: ["#1135514", 999999]\n')
     text = gzip.decompress(LINUX_DEB)
     older = text[text.index(b"linux (6.1.164-1)"):]  # before the three 6.1.170 uploads
     web.routes["/linux/changelog.Debian.gz"] = Route(gzip.compress(older))
@@ -109,5 +110,7 @@ def test_debian_kernel_pin_hears_of_later_uploads_that_revert_or_fix(tmp_path, w
     fixes = {e["key"]: e for e in store.events(kinds=["fix_available"]) if not e["baseline"]}
     assert fixes["fix_available:debian:linux:6.1.162-1:CVE-2026-23231"]["fixed_in"] == "6.1.170-1"
     assert all(e["fixed_in"].startswith("6.1.170-") for e in fixes.values())
+    bug = fixes["fix_available:debian:linux:6.1.162-1:bug:1135514"]  # a bug the team listed
+    assert bug["fixed_in"] == "6.1.170-3" and "net: Fix icmp host relookup" in bug["summary"]
     loud = [a for a in sink.alerts if a["kind"] == "events"]
     assert len(loud) == 1 and loud[0]["severity"] == "critical"
