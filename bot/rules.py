@@ -109,10 +109,13 @@ def rule_events(
 
 def _fix_hits(pin: Pin, version: str, record: Record, words: tuple[str, ...], bugs: set[str]) -> list[_Hit]:
     text = str(record.data.get("text", ""))
-    if _revert_target(record):
-        return []  # a revert takes a change away: it is never "a fix is available"
     base = f"fix_available:{pin.product}:{pin.version}"
-    hits = [
+    closes = {str(n) for n in record.data.get("closes") or ()} | set(BUG_RE.findall(text))
+    hits = [_Hit("fix_available", f"{base}:bug:{bug}", pin, version, record, "warning", f"bug #{bug}")
+            for bug in sorted(closes & bugs)]  # a listed bug is fixed even when by a revert
+    if _revert_target(record):
+        return hits  # otherwise a revert takes a change away: it is not "a fix is available"
+    hits += [
         _Hit("fix_available", f"{base}:{cve}", pin, version, record, "warning", cve)
         for cve in (record.data.get("cves") or find_cves(text))
     ]
@@ -121,9 +124,6 @@ def _fix_hits(pin: Pin, version: str, record: Record, words: tuple[str, ...], bu
         if word.lower() in lowered:
             key = f"{base}:watch:{word.lower()}:{title_hash(text)}"
             hits.append(_Hit("fix_available", key, pin, version, record, "warning", f"'{word}'"))
-    closes = {str(n) for n in record.data.get("closes") or ()} | set(BUG_RE.findall(text))
-    for bug in sorted(closes & bugs):
-        hits.append(_Hit("fix_available", f"{base}:bug:{bug}", pin, version, record, "warning", f"bug #{bug}"))
     return hits
 
 

@@ -101,9 +101,10 @@ def test_debian_pin_hears_of_a_later_upload_reverting_what_it_carries(debian_lin
 
 def test_debian_pin_on_the_broken_upload_gets_one_critical_regression_and_the_bug_fix(debian_linux):
     pin = Pin("debian:linux", "6.1.170-1")
-    events = by_key(rule_events("dl", debian_linux, debian_linux, [pin], WORDS, bug_numbers=["#1135514"]))
+    events = by_key(rule_events("dl", debian_linux, debian_linux, [pin], WORDS, bug_numbers=["#1135514", "1135599"]))
     assert sorted(events) == [
         "fix_available:debian:linux:6.1.170-1:bug:1135514",
+        "fix_available:debian:linux:6.1.170-1:bug:1135599",  # closed by the revert itself
         f"regression:debian:linux:6.1.170-1:{_hash('wifi: cfg80211: stop NAN and P2P in cfg80211_leave')}",
     ]
     wifi = events[f"regression:debian:linux:6.1.170-1:{_hash('wifi: cfg80211: stop NAN and P2P in cfg80211_leave')}"]

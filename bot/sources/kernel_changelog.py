@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot import versions
+from bot import fleet, versions
 from bot.classify import classify, cves
 from bot.sources import kernel_releases
 from bot.sources.api import Context, Pin, Record, Snapshot, SourceConf, SourceError, looks_like_html
@@ -136,7 +136,7 @@ def followed_branches(conf: Conf, pins: Sequence[Pin]) -> dict[str, str]:
         return {b: "" for b in conf.branches}
     found: dict[str, str] = {}
     for pin in pins:
-        if pin.product != product:
+        if not fleet.same_product(pin.product, product):
             continue
         try:
             spec = versions.parse_pin(pin.product, pin.version)
@@ -179,6 +179,10 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
     kept = [r for r in ctx.previous if r.kind == "changelog_line" and r.product == product
             and any(versions.in_branch(r.version, b, "kernel") for b in branches)]
     done = sorted({r.version for r in kept})
+    if not kept and not set(branches) & set(listed):
+        # Debian 8's 3.16 left kernel.org in 2020: say so rather than fail obscurely.
+        raise SourceError(f"{product} {', '.join(branches)} not listed in releases.json (ended?): "
+                          "no ChangeLog to follow", conf.releases_url)
     records = list(kept)
     for branch, pinned in branches.items():
         if branch not in listed:

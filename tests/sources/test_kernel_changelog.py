@@ -131,3 +131,10 @@ async def test_a_missing_changelog_fails_the_source(core_context):
 async def test_no_pinned_kernel_branch_is_a_config_problem_said_plainly(core_context):
     with pytest.raises(SourceError, match="no linux branch pinned"):
         await kernel_changelog.collect(CONF, core_context(fleet=(Pin("docker", "1.10.3"),)))
+
+
+@respx.mock
+async def test_a_pinned_branch_kernel_org_no_lists_is_said_plainly(core_context):
+    respx.get(RELEASES).mock(return_value=httpx.Response(200, content=releases_json(entry("5.9.3", "stable"))))
+    with pytest.raises(SourceError, match=r"linux 3.16 not listed in releases.json \(ended\?\)"):
+        await kernel_changelog.collect(CONF, core_context(fleet=(Pin("linux", "3.16"),)))
