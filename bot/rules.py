@@ -38,6 +38,8 @@ INTRODUCED_RE = re.compile(
     re.IGNORECASE,
 )
 REGRESSION_UPDATE_RE = re.compile(r"\bregression\s+update\b", re.IGNORECASE)
+REGRESSION_TESTS_RE = re.compile(r"\bregression[- ]?(?:tests?|suite|testing)\b", re.IGNORECASE)
+FIXING_RE = re.compile(r"\b(?:fix|resolv|correct|prevent|address|avoid|repair|restor)\w*", re.IGNORECASE)
 BUG_RE = re.compile(r"#(\d{3,})")
 _ARCH_RE = re.compile(r"^(\[[^\]]+\]\s*)+")
 _TRAILER_RE = re.compile(r"\s*\((?:CVE-[^)]*|Closes:[^)]*|LP:[^)]*)\)\s*$", re.IGNORECASE)
@@ -120,7 +122,8 @@ def _fix_hits(pin: Pin, version: str, record: Record, words: tuple[str, ...], bu
         for cve in (record.data.get("cves") or find_cves(text))
     ]
     lowered = text.lower()
-    for word in words:
+    fixing = "fix" in record.data.get("classes", ()) or FIXING_RE.search(text)
+    for word in words if fixing else ():  # "overlay: add a test" is not a fix
         if word.lower() in lowered:
             key = f"{base}:watch:{word.lower()}:{title_hash(text)}"
             hits.append(_Hit("fix_available", key, pin, version, record, "warning", f"'{word}'"))
@@ -144,6 +147,8 @@ def _regression_hits(pin: Pin, version: str, record: Record, carried: _ChangeInd
     if REGRESSION_UPDATE_RE.search(text):
         return []  # the release record carries the regression update
     introduced = INTRODUCED_RE.search(text)
+    if not introduced and (REGRESSION_TESTS_RE.search(text) or not FIXING_RE.search(text)):
+        return []  # "add regression tests", "regression seen in CI": not a fix of one
     fixes = [carried.find("", sha) for sha in record.data.get("fixes") or ()]
     if introduced:
         at_or_below = _at_or_below(introduced.group(1), pin)

@@ -156,13 +156,18 @@ def test_docker_changelog_lines_follow_the_same_rules():
         line("docker", "1.10.4", "Fix an aufs mount leak"),
         line("docker", "1.10.5", "Fix an aufs mount leak"),
         line("docker", "1.11.0", "Fix CVE-2016-3697 in user namespaces", cves=["CVE-2016-3697"]),
+        line("docker", "1.10.4", "Add regression tests for overlay", classes=["regression", "watch:overlay"]),
+        line("docker", "1.10.5", "Regression in the cli vendoring is fixed in 1.22.9 upstream"),
     ]
     events = by_key(rule_events("moby", records, records, [Pin("docker", "1.10.3")], WORDS))
-    [regression] = [e for e in events.values() if e.kind == "regression"]
-    assert regression.severity == "critical" and "introduced in 1.10.2" in regression.summary
+    regressions = [e for e in events.values() if e.kind == "regression"]
+    assert [e.severity for e in regressions] == ["critical", "warning"]
+    assert "introduced in 1.10.2" in regressions[0].summary
+    assert "where it came from is not said" in regressions[1].summary  # "fixed in" is not "introduced in"
     [aufs] = [e for e in events.values() if ":watch:aufs:" in e.key]
     assert aufs.data["fixed_in"] == "1.10.4" and aufs.data["versions"] == ["1.10.4", "1.10.5"]
     assert not any("CVE-2016-3697" in k for k in events)  # 1.11 is another branch
+    assert not any(":watch:overlay:" in k for k in events)  # a test for overlay is not an overlay fix
 
 
 def test_titles_match_across_changelog_spellings():
