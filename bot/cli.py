@@ -112,8 +112,9 @@ def run_lock(db_path: str) -> Iterator[None]:
 
 def _deliverer(cfg: configuration.Config) -> Any:
     from bot.deliver import ConsoleDeliverer
+    from bot.slack.outbox import build
 
-    return ConsoleDeliverer(console)
+    return build(cfg.slack) or ConsoleDeliverer(console)
 
 
 def _poll_once(app: App, only: tuple[str, ...], force: bool) -> int:
@@ -133,6 +134,8 @@ def _poll_once(app: App, only: tuple[str, ...], force: bool) -> int:
             console.print(f"[red]failed[/] {escape(r.name)}: {escape(r.reason)}", highlight=False, soft_wrap=True)
     d = report.delivery
     line = f"alerts: {d.sent} delivered, {d.queued} queued"
+    if d.skipped:
+        line += f", {d.skipped} held back (silenced or info, kept for the digest)"
     if d.errors:
         line += f" (last error: {d.errors[-1]})"
     console.print(line)
@@ -274,17 +277,15 @@ def check(app: App) -> None:
         if keyring and not (cfg.config_dir / keyring).exists() and not Path(keyring).exists():
             problems.append(f"sources[{index}] {conf.name}: keyring {keyring} does not exist")
     console.print(f"{cfg.path}: {len(cfg.sources)} sources, {len(cfg.fleet)} pins")
-    for line in _delivery_lines(cfg):
-        console.print(line)
+    from bot.slack.check import check_line
+
+    slack_ok, slack_line = check_line(cfg.slack, os.environ)
+    console.print(escape(slack_line), highlight=False, soft_wrap=True)
+    if not slack_ok:
+        problems.append("Slack delivery will not work (see above)")
     for problem in problems:
         click.echo(f"trackbot: {problem}", err=True)
     sys.exit(2 if problems else 0)
-
-
-def _delivery_lines(cfg: configuration.Config) -> list[str]:
-    if os.environ.get(cfg.slack.token_env) or os.environ.get(cfg.slack.webhook_env):
-        return ["slack: credentials found (not verified)"]
-    return ["alerts: Slack not configured, alerts go to the console"]
 
 
 @main.command()
@@ -302,21 +303,83 @@ def note(app: App, version: str, text: str, product: str | None) -> None:
 
 
 @main.command()
+@click.argument("pattern", required=False, default="")
+@product_option
+@click.option("--for", "duration", default="7d", show_default=True, help="How long: 12h, 7d, 4w.")
+@click.option("--reason", "-r", required=True, help="Why: shown in `trackbot silences` and the digest.")
+@click.pass_obj
+def silence(app: App, pattern: str, product: str | None, duration: str, reason: str) -> None:
+    """Hold back Slack alerts about a product or matching an event key (shell pattern).
+
+    Silenced events are still stored and still go into the digest.
+
+    Example: trackbot silence --product docker --for 7d --reason "upgrade window"
+    Example: trackbot silence 'apt_key_expiring:*' --for 30d --reason "key rotation planned"
+    """
+    if not pattern and not product:
+        raise click.UsageError("name an event key PATTERN, --product, or both")
+    try:
+        length = parse_interval(duration)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--for") from None
+    now = utcnow()
+    silence_id = app.store().add_silence(now, now + length, product=product or "", pattern=pattern, reason=reason)
+    what = " and ".join(x for x in (f"product {product}" if product else "", f"keys {pattern}" if pattern else "") if x)
+    console.print(f"silence {silence_id}: {escape(what)} until {(now + length).isoformat()}", highlight=False)
+
+
+@main.command()
+@click.option("--remove", "remove_ids", type=int, multiple=True, help="End this silence now (repeatable).")
+@click.option("--all", "show_all", is_flag=True, help="Also list silences that ended.")
+@json_option
+@click.pass_obj
+def silences(app: App, remove_ids: tuple[int, ...], show_all: bool, as_json: bool) -> None:
+    """List active silences, or end some.
+
+    Example: trackbot silences --remove 3
+    """
+    store, now = app.store(), utcnow()
+    for silence_id in remove_ids:
+        if not store.remove_silence(silence_id, now):
+            raise click.ClickException(f"no active silence {silence_id}")
+        console.print(f"silence {silence_id} removed")
+    if remove_ids:
+        return
+    rows = store.silences(now, include_ended=show_all)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title="silences")
+    for column in ("id", "product", "keys", "until", "reason", "ended"):
+        table.add_column(column)
+    for r in rows:
+        ended = r["removed_at"] or ("expired" if r["until"] <= now.isoformat() else "")
+        table.add_row(str(r["id"]), r["product"], escape(r["pattern"]), r["until"], escape(r["reason"]), ended)
+    console.print(table)
+
+
+@main.command()
 @since_option
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the digest to this file.")
+@click.option("--post", is_flag=True, help="Post it to Slack's digest channel.")
 @click.pass_obj
-def digest(app: App, since: str, out: str | None) -> None:
+def digest(app: App, since: str, out: str | None, post: bool) -> None:
     """The digest of everything detected in a period (the weekly summary).
 
     Example: trackbot digest --since 7d --out digest.txt
+    Example: trackbot digest --since 7d --post
     """
-    from bot.digest import digest_text
+    from bot.digest import digest_text, post_digest
 
-    text = digest_text(app.store().events(since=_since(since)), f"last {since}")
+    events = app.store().events(since=_since(since))
+    text = digest_text(events, f"last {since}")
+    if post:
+        channel = post_digest(app.config().slack, events, f"last {since}")
+        console.print(f"digest posted to {channel}")
     if out:
         Path(out).write_text(text + "\n", encoding="utf-8")
         console.print(f"digest written to {out}")
-    else:
+    if not out and not post:
         click.echo(text)
 
 

@@ -1,20 +1,25 @@
 """Delivering the outbox: alerts are marked sent only after the deliverer says so.
 
 A deliverer answers Delivered, Retry (keep it queued; later alerts wait, so order is
-kept) or Fatal (keep it queued and report it; the others still go). The console
-deliverer is the default when Slack is not configured.
+kept), Fatal (keep it queued and report it; the others still go) or Skipped (silenced,
+or info that never pages: kept for the digest, never posted). A Retry that names a
+short Retry-After is waited out (up to `max_wait` seconds a run); a longer one is stored
+on the alert, and no call is made before it passes. The console deliverer is the
+default when Slack is not configured.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from rich.console import Console
 from rich.markup import escape
 
+from bot import silence
 from bot.render import alert_lines
 from bot.store import Store
 
@@ -39,7 +44,15 @@ class Fatal:
     reason: str
 
 
-Outcome = Delivered | Retry | Fatal
+@dataclass(frozen=True)
+class Skipped:
+    reason: str
+    state: str = "silenced"  # or "skipped"
+    silence_id: int | None = None
+
+
+Outcome = Delivered | Retry | Fatal | Skipped
+MAX_WAIT = 30.0  # seconds of Retry-After a run may wait out before leaving the rest for the next run
 
 
 class Deliverer(Protocol):
@@ -52,6 +65,7 @@ class Deliverer(Protocol):
 class DeliveryReport:
     sent: int = 0
     queued: int = 0
+    skipped: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -64,6 +78,10 @@ class ConsoleDeliverer:
         self.console = console or Console()
 
     def deliver(self, alert: dict[str, Any], store: Store) -> Outcome:
+        kept, hit = silence.split(alert, store.silences(datetime.now(UTC)))
+        if hit is not None and not kept:
+            return Skipped(f"silenced: {hit.get('reason') or 'no reason given'}", "silenced", hit["id"])
+        alert = {**alert, "payload": kept}
         style = STYLES.get(alert["severity"], "")
         self.console.print(f"[{style}]{alert['severity'].upper()}[/] [bold]{escape(alert['title'])}[/]")
         for line in alert_lines(alert):
@@ -71,19 +89,45 @@ class ConsoleDeliverer:
         return Delivered(channel="console")
 
 
-def deliver_pending(store: Store, deliverer: Deliverer, clock: Callable[[], datetime]) -> DeliveryReport:
+def deliver_pending(
+    store: Store,
+    deliverer: Deliverer,
+    clock: Callable[[], datetime],
+    *,
+    sleep: Callable[[float], object] = time.sleep,
+    max_wait: float = MAX_WAIT,
+) -> DeliveryReport:
     """Send the backlog oldest first; stop at the first Retry so order is kept."""
     report = DeliveryReport()
+    prepare = getattr(deliverer, "prepare", None)
+    if prepare:
+        prepare(store, clock())  # queue follow-ups (reminders, fix replies) before sending
     pending = store.pending_alerts()
+    budget = max_wait
     for index, alert in enumerate(pending):
+        if alert.get("retry_at") and alert["retry_at"] > clock().isoformat(timespec="seconds"):
+            report.queued += len(pending) - index
+            report.errors.append(f"Slack asked to wait until {alert['retry_at']}")
+            break
         outcome = deliverer.deliver(alert, store)
+        while isinstance(outcome, Retry) and outcome.after and outcome.after <= budget:
+            store.mark_attempt(alert["id"], outcome.reason)
+            budget -= outcome.after
+            sleep(outcome.after)
+            outcome = deliverer.deliver(alert, store)
         if isinstance(outcome, Delivered):
             store.mark_sent(alert["id"], clock(), channel=outcome.channel, ts=outcome.ts, thread_ts=outcome.thread_ts)
             report.sent += 1
             continue
+        if isinstance(outcome, Skipped):
+            store.mark_skipped(alert["id"], outcome.state, outcome.reason, outcome.silence_id)
+            report.skipped += 1
+            continue
         store.mark_attempt(alert["id"], outcome.reason)
         report.errors.append(outcome.reason)
         if isinstance(outcome, Retry):
+            if outcome.after:
+                store.set_retry_at(alert["id"], clock() + timedelta(seconds=outcome.after))
             report.queued += len(pending) - index
             break
         report.queued += 1

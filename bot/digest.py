@@ -40,3 +40,29 @@ def digest_text(events: Sequence[dict[str, Any]], since_label: str) -> str:
 
 def _loudest(events: Sequence[dict[str, Any]]) -> int:
     return max(severity_rank(e["severity"]) for e in events)
+
+
+def digest_events(events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The period's news, loudest first, baseline facts left out."""
+    fresh = [e for e in events if not e["baseline"]]
+    return sorted(fresh, key=lambda e: (-severity_rank(e["severity"]), e["product"], e["detected_at"]))
+
+
+def post_digest(slack: Any, events: Sequence[dict[str, Any]], since_label: str) -> str:
+    """Post the digest to the digest channel; returns where it went, raises TrackbotError if it did not."""
+    from bot.deliver import Delivered
+    from bot.errors import TrackbotError
+    from bot.slack import blocks
+    from bot.slack.client import from_env
+
+    client = from_env(slack)
+    if client is None:
+        raise TrackbotError(f"--post needs Slack: set ${slack.token_env} or ${slack.webhook_env}")
+    news = digest_events(events)
+    title = f"trackbot digest ({since_label}): " + (f"{len(news)} events" if news else "nothing new")
+    message = blocks.render(title, "info", news, source="digest", max_items=40)
+    channel = slack.digest_channel or slack.channel
+    outcome = client.post(channel, message)
+    if not isinstance(outcome, Delivered):
+        raise TrackbotError(f"digest not posted to {channel}: {outcome.reason}")
+    return channel

@@ -108,3 +108,25 @@ def m001_initial(db: Database) -> None:
     )
     db["alerts"].create_index(["state"])
     db["notes"].create({"id": int, "product": str, "version": str, "text": str, "created_at": str}, pk="id")
+
+
+@MIGRATIONS()
+def m002_slack_delivery(db: Database) -> None:
+    """Threads for follow-ups, Retry-After across runs, and silences (bot/slack)."""
+    alerts = db["alerts"]
+    for column, kind in (("reply_to", int), ("origin_id", int), ("retry_at", str), ("silenced_by", int)):
+        if column not in alerts.columns_dict:
+            alerts.add_column(column, kind)
+    db["silences"].create(
+        {
+            "id": int,
+            "created_at": str,
+            "until": str,
+            "product": str,
+            "pattern": str,
+            "reason": str,
+            "removed_at": str,
+        },
+        pk="id",
+        if_not_exists=True,
+    )

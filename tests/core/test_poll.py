@@ -259,3 +259,24 @@ def test_status_shows_failures_and_last_error(tmp_path, web):
     runner.invoke(main, [*args, "poll"])
     out = runner.invoke(main, [*args, "status"]).output
     assert "moby" in out and "never" in out and "2" in out and "HTTP 404" in out
+
+
+def test_console_alerts_respect_silences_and_keep_the_events(setup, web):
+    import io
+
+    from rich.console import Console
+
+    from bot.deliver import ConsoleDeliverer
+
+    cfg, store, clock, _ = setup
+    out = io.StringIO()
+    console = ConsoleDeliverer(Console(file=out, width=200))
+    poll(cfg, store, clock, console)
+    store.add_silence(clock(), clock() + timedelta(days=7), product="docker", pattern="", reason="upgrade window")
+    newer = MOBY.replace(b"## 1.10.3 (2016-03-10)", b"## 1.10.4 (2016-04-01)\n\n- Fix x\n\n## 1.10.3 (2016-03-10)", 1)
+    web.routes["/CHANGELOG.md"] = Route(newer)
+    clock.advance(minutes=15)
+    report = poll(cfg, store, clock, console)
+    assert report.delivery.skipped == 1
+    assert "1.10.4" not in out.getvalue()
+    assert store.events(kinds=["new_release"], since=clock.now - timedelta(minutes=1))[0]["version"] == "1.10.4"
