@@ -23,7 +23,7 @@ from bot.kinds import KINDS
 from bot.model import Pin
 from bot.sources.api import SourceConf
 
-TOP_KEYS = {"fleet", "watch_words", "sources", "slack", "settings"}
+TOP_KEYS = {"fleet", "watch_words", "bug_numbers", "sources", "slack", "settings"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,6 +59,7 @@ class Config:
     sources: tuple[SourceConf, ...]
     slack: SlackConf
     settings: Settings
+    bug_numbers: tuple[str, ...] = ()  # bugs the team waits on: a newer release closing one is news
 
     @property
     def config_dir(self) -> Path:
@@ -97,7 +98,8 @@ def parse(raw: Any, path: Path) -> Config:
         seen.add(source.name)
     slack = _build(SlackConf, raw.get("slack") or {}, f"{path}: slack")
     settings = _build(Settings, raw.get("settings") or {}, f"{path}: settings")
-    return Config(path, fleet, words, sources, slack, settings)
+    bugs = tuple(str(b).strip().lstrip("#") for b in _list(raw, "bug_numbers", path))
+    return Config(path, fleet, words, sources, slack, settings, bugs)
 
 
 def _list(raw: dict, key: str, path: Path) -> list:

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bot.sources import apt_repo, apt_sources, docker_changelog, github_releases
+from bot.sources import (
+    apt_repo,
+    apt_sources,
+    debian_changelog,
+    docker_changelog,
+    endoflife,
+    github_releases,
+    kernel_changelog,
+    kernel_feed,
+    kernel_releases,
+)
 
 KINDS: dict[str, ModuleType] = {
     module.KIND: module
@@ -13,5 +23,10 @@ KINDS: dict[str, ModuleType] = {
         docker_changelog,
         apt_repo,
         apt_sources,
+        kernel_releases,
+        kernel_feed,
+        kernel_changelog,
+        debian_changelog,
+        endoflife,
     )
 }

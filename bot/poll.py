@@ -166,7 +166,8 @@ def _commit(conf, kind, snapshot: Snapshot, ctx, gone_before, config, store, clo
     now = clock()
     result = diff(ctx.previous, snapshot, source=conf.name, detected=iso(now), gone_before=gone_before)
     extra = list(kind.events(ctx.previous, snapshot, conf, ctx)) if hasattr(kind, "events") else []
-    found = rules.rule_events(conf.name, result.added, result.seen, config.fleet, config.watch_words)
+    found = rules.rule_events(conf.name, result.added, result.seen, config.fleet, config.watch_words,
+                              config.bug_numbers)
     events = apply_pins([*result.events, *extra, *found], config.fleet)
     baseline = not store.has_history(conf.name)
     if baseline:

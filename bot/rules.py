@@ -1,13 +1,77 @@
-"""Changelog rules against the pins (regression, fix_available): shared by every changelog kind.
+"""Regressions, fixes and branch ends measured against the fleet's pins.
 
-Placeholder until the rules land; the core already calls `rule_events` after each diff.
+Pure functions shared by every changelog kind (kernel ChangeLog, Debian changelog,
+Docker changelog, GitHub release notes): the core calls `rule_events` for each
+source after its diff; kernel_releases and endoflife call `branch_events` from their
+`events` hook. Event keys name the pin and the fact, never the source, so the same
+CVE fix read in kernel.org's ChangeLog and in Debian's changelog is one event:
+
+    fix_available:{pin product}:{pin version}:{CVE id | watch:<word>:<hash> | bug:<n>}
+    regression:{pin product}:{pin version}:{hash of the reverted or fixed change}
+    branch_eol:{product}:{branch}   branch_dropped:{product}:{branch}
+
+A record speaks about a pin when it is a newer release of the pin's branch: its own
+product, or ``debian:<product>`` read through the upstream version it brings (the
+Debian linux package's "New upstream stable update" lines tell the kernel version).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
 
+from debian.debian_support import Version as DebVersion
+
+from bot import fleet, versions
+from bot.classify import cves as find_cves
 from bot.model import Event, Pin, Record
+
+REVERT_RE = re.compile(r'\bRevert\s+"(.+)"', re.IGNORECASE | re.DOTALL)
+REVERT_SHA_RE = re.compile(r"\breverts?\s+commit\s+([0-9a-f]{12,40})", re.IGNORECASE)
+INTRODUCED_RE = re.compile(
+    r"\bregress\w*[^.;]{0,60}?(?<!fixed )(?<!solved )\b(?:in|since|from|with)\s+"
+    r"(?:v|version\s+|linux\s+|docker\s+|kernel\s+)?(\d+(?:\.\d+)+(?:-rc\d+)?)\b",
+    re.IGNORECASE,
+)
+REGRESSION_UPDATE_RE = re.compile(r"\bregression\s+update\b", re.IGNORECASE)
+REGRESSION_TESTS_RE = re.compile(r"\bregression[- ]?(?:tests?|suite|testing)\b", re.IGNORECASE)
+FIXING_RE = re.compile(r"\b(?:fix|resolv|correct|prevent|address|avoid|repair|restor)\w*", re.IGNORECASE)
+BUG_RE = re.compile(r"#(\d{3,})")
+_ARCH_RE = re.compile(r"^(\[[^\]]+\]\s*)+")
+_TRAILER_RE = re.compile(r"\s*\((?:CVE-[^)]*|Closes:[^)]*|LP:[^)]*)\)\s*$", re.IGNORECASE)
+
+
+def norm_title(text: str) -> str:
+    """A change's title as it appears in any changelog: no [arch] tag, CVE or Closes suffix."""
+    value = " ".join(text.split())
+    value = _ARCH_RE.sub("", value)
+    while True:
+        stripped = _TRAILER_RE.sub("", value)
+        if stripped == value:
+            break
+        value = stripped
+    return value.strip().rstrip(".").lower()
+
+
+def title_hash(text: str) -> str:
+    return hashlib.sha1(norm_title(text).encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class _Hit:
+    """One fact about one pin, before the smallest version is chosen."""
+
+    kind: str
+    key: str
+    pin: Pin
+    version: str  # in the pin's scheme: what "smallest" compares
+    record: Record
+    severity: str
+    what: str
 
 
 def rule_events(
@@ -15,7 +79,299 @@ def rule_events(
     added: Sequence[Record],
     records: Sequence[Record],
     pins: Sequence[Pin],
-    watch_words: Sequence[str],
-    bug_numbers: Sequence[str] = (),
+    watch_words: Iterable[str],
+    bug_numbers: Iterable[str | int] = (),
 ) -> list[Event]:
-    return []
+    """regression and fix_available events that the records new this run bring to the pins.
+
+    `records` (every current record of the source) tell which changes a pin already
+    carries. One event per key; its summary names the smallest version that brings it.
+    """
+    words = tuple(w for w in watch_words if w)
+    bugs = {str(b).lstrip("#") for b in bug_numbers}
+    hits: list[_Hit] = []
+    for pin in pins:
+        carried = _ChangeIndex(pin, records)
+        newer: dict[str, bool] = {}  # thousands of lines share a few versions
+        for record in added:
+            version = _version_for(pin, record)
+            if version is None:
+                continue
+            if version not in newer:
+                newer[version] = bool(fleet.newer_in_branch(pin, [version]))
+            if not newer[version]:
+                continue
+            if record.kind == "changelog_line":
+                hits += _fix_hits(pin, version, record, words, bugs)
+                hits += _regression_hits(pin, version, record, carried)
+            elif record.kind == "release" and record.data.get("regression_update"):
+                hits += _regression_update_hits(pin, version, record, records)
+    return [_event(source, group) for group in _group(hits)]
+
+
+def _fix_hits(pin: Pin, version: str, record: Record, words: tuple[str, ...], bugs: set[str]) -> list[_Hit]:
+    text = str(record.data.get("text", ""))
+    base = f"fix_available:{pin.product}:{pin.version}"
+    closes = {str(n) for n in record.data.get("closes") or ()} | set(BUG_RE.findall(text))
+    hits = [_Hit("fix_available", f"{base}:bug:{bug}", pin, version, record, "warning", f"bug #{bug}")
+            for bug in sorted(closes & bugs)]  # a listed bug is fixed even when by a revert
+    if _revert_target(record):
+        return hits  # otherwise a revert takes a change away: it is not "a fix is available"
+    hits += [
+        _Hit("fix_available", f"{base}:{cve}", pin, version, record, "warning", cve)
+        for cve in (record.data.get("cves") or find_cves(text))
+    ]
+    lowered = text.lower()
+    fixing = "fix" in record.data.get("classes", ()) or FIXING_RE.search(text)
+    for word in words if fixing else ():  # "overlay: add a test" is not a fix
+        if word.lower() in lowered:
+            key = f"{base}:watch:{word.lower()}:{title_hash(text)}"
+            hits.append(_Hit("fix_available", key, pin, version, record, "warning", f"'{word}'"))
+    return hits
+
+
+def _regression_hits(pin: Pin, version: str, record: Record, carried: _ChangeIndex) -> list[_Hit]:
+    base = f"regression:{pin.product}:{pin.version}"
+    target = _revert_target(record)
+    if target:
+        title, sha = target
+        where = carried.find(title, sha)
+        severity, how = carried.severity(where, version)
+        label = f'reverts "{title}"' if title else f"reverts commit {sha[:12]}"
+        detail = title_hash(title) if title else sha[:12]
+        return [_Hit("regression", f"{base}:{detail}", pin, version, record, severity, f"{label} ({how})")]
+    # A kernel commit says "regression" in its message body (kept as notes), not its title.
+    text = " ".join([str(record.data.get("text", "")), *map(str, record.data.get("notes") or ())])
+    if "regression" not in record.data.get("classes", ()) and not re.search(r"\bregress", text, re.I):
+        return []
+    if REGRESSION_UPDATE_RE.search(text):
+        return []  # the release record carries the regression update
+    introduced = INTRODUCED_RE.search(text)
+    if not introduced and (REGRESSION_TESTS_RE.search(text) or not FIXING_RE.search(text)):
+        return []  # "add regression tests", "regression seen in CI": not a fix of one
+    fixes = [carried.find("", sha) for sha in record.data.get("fixes") or ()]
+    if introduced:
+        at_or_below = _at_or_below(introduced.group(1), pin)
+        if at_or_below is False:
+            return []  # introduced after the pin: the pin never had it
+        severity = "critical" if at_or_below else "warning"
+        how = f"fixes a regression introduced in {introduced.group(1)}"
+    elif any(fixes):
+        severity, how = carried.severity(next(f for f in fixes if f), version)
+        how = f"fixes a regression ({how})"
+    else:
+        severity, how = "warning", "fixes a regression (where it came from is not said)"
+    detail = title_hash(str(record.data.get("title") or record.data.get("text", "")))
+    return [_Hit("regression", f"{base}:{detail}", pin, version, record, severity, how)]
+
+
+def _regression_update_hits(pin: Pin, version: str, record: Record, records: Sequence[Record]) -> list[_Hit]:
+    """A Debian upload that only repairs the previous one: the pin carries the breakage if it is that one."""
+    scheme = versions.scheme_for(pin.product)
+    older = [r.version for r in records if r.kind == "release" and r.product == record.product
+             and versions.sort_key(r.version, "deb") < versions.sort_key(record.version, "deb")]
+    broken = max(older, key=lambda v: versions.sort_key(v, "deb")) if older else ""
+    carries = bool(broken) and scheme == "deb" and versions.compare(pin.version, broken, "deb") >= 0
+    severity = "critical" if carries else "warning"
+    how = f"is a regression update repairing {broken}" if broken else "is a regression update"
+    key = f"regression:{pin.product}:{pin.version}:update:{record.version}"
+    return [_Hit("regression", key, pin, version, record, severity, how)]
+
+
+class _ChangeIndex:
+    """Where each change (by title or commit sha) first shipped, in the pin's version order."""
+
+    def __init__(self, pin: Pin, records: Sequence[Record]) -> None:
+        self.pin = pin
+        self.scheme = versions.scheme_for(pin.product)
+        self.records = records
+        self._first: dict[str, str] | None = None  # built on the first revert: most runs have none
+
+    @property
+    def first(self) -> dict[str, str]:
+        if self._first is None:
+            self._first = self._index()
+        return self._first
+
+    def _index(self) -> dict[str, str]:
+        first: dict[str, str] = {}
+        for record in self.records:
+            if record.kind != "changelog_line" or _revert_target(record):
+                continue
+            version = _version_for(self.pin, record)
+            if version is None:
+                continue
+            names = [title_hash(str(record.data.get("title") or record.data.get("text", "")))]
+            names += [str(record.data.get(k))[:12] for k in ("sha", "upstream_sha") if record.data.get(k)]
+            for name in names:
+                if name not in first or self._older(version, first[name]):
+                    first[name] = version
+        return first
+
+    def find(self, title: str, sha: str) -> str:
+        """The earliest version carrying the change, or ''."""
+        for name in (title_hash(title) if title else "", sha[:12]):
+            if name and name in self.first:
+                return self.first[name]
+        return ""
+
+    def severity(self, shipped: str, reverted_in: str) -> tuple[str, str]:
+        """critical when the pin carries the change, warning when unknown, info when it never had it."""
+        if not shipped:
+            return "warning", "the change is not in the changelogs read"
+        if not self._older(shipped, reverted_in):
+            return "info", f"added and reverted in {reverted_in}"
+        spec = versions.parse_pin(self.pin.product, self.pin.version)
+        if spec.is_branch or not self._older(spec.version, shipped):
+            return "critical", f"shipped in {shipped}, which the pin carries"
+        return "info", f"shipped in {shipped}, after the pin: avoid it"
+
+    def _older(self, a: str, b: str) -> bool:
+        return _sort_key(a, self.scheme) < _sort_key(b, self.scheme)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sort_key(version: str, scheme: str) -> tuple:
+    """versions.sort_key, remembered: an index over a whole changelog compares the same few versions."""
+    return versions.sort_key(version, scheme)
+
+
+def _revert_target(record: Record) -> tuple[str, str] | None:
+    """(title, sha) of the change a line reverts, or None."""
+    data = record.data
+    title = str(data.get("reverts") or "")
+    sha = str(data.get("reverts_sha") or "")
+    text = str(data.get("title") or data.get("text", ""))
+    if not title:
+        match = REVERT_RE.search(text)
+        title = match.group(1) if match else ""
+    if not sha:
+        match = REVERT_SHA_RE.search(str(data.get("body") or text))
+        sha = match.group(1) if match else ""
+    return (title, sha) if title or sha else None
+
+
+def _version_for(pin: Pin, record: Record) -> str | None:
+    """The record's version in the pin's terms, or None when the record is not about the pin."""
+    if fleet.same_product(pin.product, record.product):
+        return record.version
+    prefix, _, name = record.product.partition(":")
+    if prefix == "debian" and fleet.same_product(name, pin.product):
+        return str(record.data.get("upstream") or upstream_of(record.version))
+    return None
+
+
+def upstream_of(debian_version: str) -> str:
+    """'6.1.170-1' -> '6.1.170'; '1:3.16.84-1' -> '3.16.84'."""
+    try:
+        return DebVersion(debian_version).upstream_version or debian_version
+    except ValueError:
+        return debian_version
+
+
+def _at_or_below(introduced: str, pin: Pin) -> bool | None:
+    """Is a version at or below the pin? None when the two cannot be compared."""
+    spec = versions.parse_pin(pin.product, pin.version)
+    scheme, mine = spec.scheme, spec.version
+    if scheme == "deb":
+        scheme, mine = "plain", upstream_of(mine)
+    try:
+        if spec.is_branch:
+            branch = versions.branch_of(introduced, scheme)
+            return versions.sort_key(branch, scheme) <= versions.sort_key(mine, scheme)
+        return versions.compare(introduced, mine, scheme) <= 0
+    except ValueError:
+        return None
+
+
+def _group(hits: list[_Hit]) -> list[list[_Hit]]:
+    groups: dict[str, list[_Hit]] = {}
+    for hit in hits:
+        groups.setdefault(hit.key, []).append(hit)
+    return list(groups.values())
+
+
+def _event(source: str, group: list[_Hit]) -> Event:
+    scheme = versions.scheme_for(group[0].pin.product)
+    first = min(group, key=lambda h: versions.sort_key(h.version, scheme))
+    severity = max((h.severity for h in group), key=("info", "warning", "critical").index)
+    pin, record = first.pin, first.record
+    where = f"{record.product} {record.version}"
+    if first.version != record.version:
+        where = f"{first.version} ({where})"
+    text = " ".join(str(record.data.get("title") or record.data.get("text", "")).split())
+    label = fleet.pin_label(pin)
+    if first.kind == "fix_available":
+        summary = f"Fix for {first.what} available for {label} in {where}: {text}"
+    else:
+        summary = f"Regression for {label}: {where} {first.what}"
+        summary += "" if first.what.startswith("reverts") else f": {text}"
+    data = {"fixed_in": first.version, "record_version": record.version, "record_product": record.product,
+            "pin": pin.version, "text": text, "versions": sorted({h.version for h in group}),
+            "detail": first.what}
+    return Event(first.kind, severity, pin.product, pin.version, first.key, summary[:500], source, data)
+
+
+# --- branches --------------------------------------------------------------------------------
+
+
+def eol_reached(eol: object, today: date) -> bool:
+    """An EOL flag or date (endoflife.date gives either) that has come."""
+    if isinstance(eol, bool):
+        return eol
+    try:
+        return date.fromisoformat(str(eol)) <= today
+    except ValueError:
+        return False
+
+
+def branch_events(
+    source: str,
+    product: str,
+    previous: Sequence[Record],
+    records: Sequence[Record],
+    pins: Sequence[Pin],
+    today: date,
+) -> list[Event]:
+    """branch_eol, branch_dropped (critical for pinned branches) and branch_eol_scheduled.
+
+    branch_eol_scheduled (a future EOL date set or moved) is its own kind so that the
+    core's "branch_eol on a pin is critical" does not page for a date years away.
+
+    branch_eol is emitted on every run while true and deduplicated by its key; a branch
+    that was EOL in the last good run and then disappears is not "dropped" again.
+    """
+    scheme = versions.scheme_for(product)
+    now = {r.version: r for r in records if r.kind == "branch"}
+    before = {r.version: r for r in previous if r.kind == "branch"}
+    alive = sorted((b for b, r in now.items() if not eol_reached(r.data.get("eol"), today)),
+                   key=lambda b: versions.sort_key(b, scheme), reverse=True)
+    still = f"still maintained: {', '.join(alive)}" if alive else "no branch is still maintained"
+    events = []
+    for branch, record in now.items():
+        eol = record.data.get("eol")
+        pinned = fleet.is_pinned_branch(pins, product, branch)
+        if eol_reached(eol, today):
+            when = f" on {eol}" if not isinstance(eol, bool) else ""
+            events.append(Event("branch_eol", "critical" if pinned else "warning", product, branch,
+                                f"branch_eol:{product}:{branch}",
+                                f"{product} {branch} reached end of life{when}; {still}", source,
+                                {"eol": eol, "latest": record.data.get("latest", ""), "maintained": alive}))
+        elif isinstance(eol, str) and eol:
+            old = before.get(branch)
+            moved = old is not None and old.data.get("eol") not in (eol, False, None, "")
+            verb = f"moved from {old.data.get('eol')} to" if moved and old else "set to"
+            events.append(Event("branch_eol_scheduled", "warning" if pinned else "info", product, branch,
+                                f"branch_eol_scheduled:{product}:{branch}:{eol}",
+                                f"{product} {branch} end of life {verb} {eol}", source,
+                                {"eol": eol, "scheduled": True, "maintained": alive}))
+    for branch, record in before.items():
+        if branch in now or eol_reached(record.data.get("eol"), today):
+            continue
+        pinned = fleet.is_pinned_branch(pins, product, branch)
+        events.append(Event("branch_dropped", "critical" if pinned else "warning", product, branch,
+                            f"branch_dropped:{product}:{branch}",
+                            f"{product} {branch} vanished upstream without an end-of-life notice "
+                            f"(last {record.data.get('latest') or branch}); {still}", source,
+                            {"latest": record.data.get("latest", ""), "maintained": alive}))
+    return events

@@ -113,8 +113,12 @@ def test_a_new_release_in_the_pinned_branch_alerts_once(setup, web):
     assert len(sink.alerts) == 2
     alert = sink.alerts[1]
     assert alert["severity"] == "warning"
-    assert [e["version"] for e in alert["payload"]] == ["1.10.4"]
+    assert [(e["kind"], e["version"]) for e in alert["payload"]] == [
+        ("new_release", "1.10.4"),
+        ("fix_available", "1.10.3"),  # the rules: a watch word (aufs) fixed in the pin's branch
+    ]
     assert alert["payload"][0]["pins"] == ["docker 1.10.3"]
+    assert "in docker 1.10.4: Fix aufs mount leak" in alert["payload"][1]["summary"]
 
 
 def test_why_tells_the_story_of_a_branch_oldest_first(setup):

@@ -1,0 +1,116 @@
+"""End to end for the kernel and Debian kinds: real polls of a 127.0.0.1 server into SQLite.
+
+releases.json documents follow each other as kernel.org publishes them; the 5.7 branch
+ends as its real announcement says ("this is the LAST 5.7.y kernel").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import re
+from pathlib import Path
+
+from bot import config as configuration
+from bot.poll import run_poll
+from bot.store import Store
+from tests.conftest import FIXTURES, Route
+from tests.core.test_poll import Clock, Collect
+from tests.sources.kernel_support import CHANGELOG_3_16_84, CHANGELOG_3_16_85, entry, releases_json
+
+ANNOUNCE = (FIXTURES / "kernel/stable-announce-5.7.19-EOL.eml").read_text()
+LAST_5_7 = re.search(r"^Subject: Linux (\S+)", ANNOUNCE, re.M).group(1)
+LINUX_DEB = (FIXTURES / "debian/linux-6.1.changelog.Debian.head3000.gz").read_bytes()
+
+
+def setup(tmp_path: Path, fleet: str, sources: str, extra: str = ""):
+    path = tmp_path / "sources.yaml"
+    path.write_text(f"fleet:\n{fleet}\nwatch_words: [aufs, overlay, devicemapper]\nsources:\n{sources}\n"
+                    f"settings: {{retries: 0, timeout: 5}}\n{extra}")
+    return configuration.load(path), Store.open(tmp_path / "t.db"), Clock(), Collect()
+
+
+def poll(cfg, store, clock, sink):
+    clock.advance(minutes=15)
+    report = asyncio.run(run_poll(cfg, store, clock=clock, deliverer=sink))
+    assert [r.status for r in report.results if r.status == "failed"] == [], report.results
+    return report
+
+
+def live(store, kinds):
+    return [(e["kind"], e["severity"], e["key"]) for e in store.events(kinds=kinds) if not e["baseline"]]
+
+
+def test_branch_eol_then_disappearance_alerts_once_and_an_unpinned_drop_warns(tmp_path, web):
+    assert LAST_5_7 == "5.7.19" and "LAST 5.7.y kernel" in ANNOUNCE
+    cfg, store, clock, sink = setup(
+        tmp_path, '  - {product: linux, version: "3.16"}',
+        f'  - {{name: kernel, kind: kernel_releases, url: "{web.url}/releases.json"}}')
+    documents = [
+        (entry("5.8.3", "stable"), entry(LAST_5_7, "stable"), entry("4.4.233"), entry("3.16.85")),
+        (entry("5.8.4", "stable"), entry(LAST_5_7, "stable", iseol=True), entry("4.4.233"), entry("3.16.85")),
+        (entry("5.8.5", "stable"), entry("4.4.234"), entry("3.16.85", iseol=True)),
+        (entry("5.8.5", "stable"), entry("4.4.234")),
+        (entry("5.8.5", "stable"),),
+        (entry("5.8.5", "stable"),),
+    ]
+    seen = []
+    for doc in documents:
+        web.routes["/releases.json"] = Route(releases_json(*doc))
+        poll(cfg, store, clock, sink)
+        seen.append(live(store, ["branch_eol", "branch_dropped"]))
+    assert seen[0] == []  # the baseline
+    assert seen[1] == [("branch_eol", "warning", "branch_eol:linux:5.7")]
+    assert seen[2][1:] == [("branch_eol", "critical", "branch_eol:linux:3.16")]
+    assert seen[3] == seen[2]  # 3.16 gone after its EOL: no second alert
+    assert seen[4][2:] == [("branch_dropped", "warning", "branch_dropped:linux:4.4")]
+    assert seen[5] == seen[4]
+    [eol_alert] = [a for a in sink.alerts if "branch_eol:linux:3.16" in a["event_keys"]]
+    assert eol_alert["severity"] == "critical"
+    assert eol_alert["payload"][0]["summary"] == "linux 3.16 reached end of life; still maintained: 5.8, 4.4"
+    assert not store.events(kinds=["release_withdrawn"])  # superseded releases are not withdrawn
+
+
+def test_kernel_changelog_of_a_new_release_brings_regression_and_fix(tmp_path, web):
+    cfg, store, clock, sink = setup(
+        tmp_path, '  - {product: linux, version: "3.16.83"}',
+        f'  - {{name: kernel-changelog, kind: kernel_changelog, releases_url: "{web.url}/releases.json",\n'
+        f'     url_template: "{web.url}/v{{major}}.x/ChangeLog-{{version}}"}}')
+    web.routes["/v3.x/ChangeLog-3.16.84"] = Route(CHANGELOG_3_16_84)
+    web.routes["/v3.x/ChangeLog-3.16.85"] = Route(CHANGELOG_3_16_85)
+    web.routes["/releases.json"] = Route(releases_json(entry("5.8.3", "stable"), entry("3.16.84")))
+    poll(cfg, store, clock, sink)
+    web.routes["/releases.json"] = Route(releases_json(entry("5.8.3", "stable"), entry("3.16.85")))
+    poll(cfg, store, clock, sink)
+    events = {key: (kind, severity) for kind, severity, key in live(store, ["regression", "fix_available"])}
+    assert events["fix_available:linux:3.16.83:CVE-2016-5195"] == ("fix_available", "warning")
+    reverts = [e for e in store.events(kinds=["regression"]) if "reverts" in e["summary"]]
+    assert [(e["severity"], e["fixed_in"]) for e in reverts] == [("info", "3.16.85")]  # .84 came after the pin
+    fetched = [path for path, _ in web.requests if "ChangeLog" in path]
+    assert fetched == ["/v3.x/ChangeLog-3.16.84", "/v3.x/ChangeLog-3.16.85"]  # each read once
+
+
+def test_debian_kernel_pin_hears_of_later_uploads_that_revert_or_fix(tmp_path, web):
+    cfg, store, clock, sink = setup(
+        tmp_path, '  - {product: "debian:linux", version: "6.1.162-1"}',
+        f'  - {{name: debian-linux, kind: debian_changelog, url: "{web.url}/linux/changelog.Debian.gz"}}',
+        'bug_numbers: ["#1135514", 999999]\n')
+    text = gzip.decompress(LINUX_DEB)
+    older = text[text.index(b"linux (6.1.164-1)"):]  # before the three 6.1.170 uploads
+    web.routes["/linux/changelog.Debian.gz"] = Route(gzip.compress(older))
+    poll(cfg, store, clock, sink)
+    web.routes["/linux/changelog.Debian.gz"] = Route(LINUX_DEB)
+    poll(cfg, store, clock, sink)
+    regressions = {e["key"]: e for e in store.events(kinds=["regression"]) if not e["baseline"]}
+    [critical] = [e for e in regressions.values() if e["severity"] == "critical"]
+    assert critical["fixed_in"] == "6.1.170-1"
+    assert critical["summary"] == ('Regression for debian:linux 6.1.162-1: debian:linux 6.1.170-1 reverts '
+                                   '"hwmon: (ibmpex) fix use-after-free in high/low store" '
+                                   "(shipped in 6.1.162-1, which the pin carries)")
+    fixes = {e["key"]: e for e in store.events(kinds=["fix_available"]) if not e["baseline"]}
+    assert fixes["fix_available:debian:linux:6.1.162-1:CVE-2026-23231"]["fixed_in"] == "6.1.170-1"
+    assert all(e["fixed_in"].startswith("6.1.170-") for e in fixes.values())
+    bug = fixes["fix_available:debian:linux:6.1.162-1:bug:1135514"]  # a bug the team listed
+    assert bug["fixed_in"] == "6.1.170-3" and "net: Fix icmp host relookup" in bug["summary"]
+    loud = [a for a in sink.alerts if a["kind"] == "events"]
+    assert len(loud) == 1 and loud[0]["severity"] == "critical"
