@@ -13,7 +13,9 @@ from typing import Any
 from bot import fleet, versions
 from bot.model import Event, Pin, Record, severity_rank
 
-BASELINE_WORTH_SAYING = ("fix_available", "regression", "advisory", "branch_eol", "branch_dropped")
+BASELINE_WORTH_SAYING = (
+    "fix_available", "regression", "advisory", "branch_eol", "branch_eol_scheduled", "branch_dropped",
+)
 
 
 def loudest(severities: Sequence[str]) -> str:

@@ -95,9 +95,15 @@ def _gone(before: dict[str, Record], current: dict[str, Record], complete: bool)
     missing = [r for key, r in before.items() if key not in current]
     if complete:
         return missing
-    # A partial view (the latest N entries) only proves removals inside what it still shows.
+    # A partial view (the latest N) only proves removals inside what it still shows: lines of
+    # releases it still lists, and branches when it lists branches (kernel.org shows them all).
     shown = {(r.product, r.version) for r in current.values() if _is_release(r)}
-    return [r for r in missing if r.kind == "changelog_line" and (r.product, r.version) in shown]
+    lists_branches = any(r.kind == "branch" for r in current.values())
+    return [
+        r for r in missing
+        if (r.kind == "changelog_line" and (r.product, r.version) in shown)
+        or (r.kind == "branch" and lists_branches)
+    ]
 
 
 def _release_events(added: list[Record], returned: set[str], source: str, detected: str) -> list[Event]:

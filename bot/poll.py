@@ -169,7 +169,7 @@ def _commit(conf, kind, snapshot: Snapshot, ctx, gone_before, config, store, clo
     found = rules.rule_events(conf.name, result.added, result.seen, config.fleet, config.watch_words,
                               config.bug_numbers)
     events = apply_pins([*result.events, *extra, *found], config.fleet)
-    baseline = not store.has_history(conf.name)
+    baseline = not (store.source_state(conf.name) or {}).get("last_success_at")
     if baseline:
         events = [replace(e, baseline=True) for e in events]
     with store.transaction():

@@ -23,7 +23,7 @@ from typing import Any
 from bot import fleet, versions
 from bot.classify import classify, cves
 from bot.sources import kernel_releases
-from bot.sources.api import Context, Pin, Record, Snapshot, SourceConf, SourceError, looks_like_html
+from bot.sources.api import Context, Finding, Pin, Record, Snapshot, SourceConf, SourceError, looks_like_html
 
 KIND = "kernel_changelog"
 DEFAULT_TEMPLATE = "https://cdn.kernel.org/pub/linux/kernel/v{major}.x/ChangeLog-{version}"
@@ -166,6 +166,19 @@ def wanted_versions(branch: str, latest: str, pinned: str, done: Sequence[str], 
     return [f"{branch}.{n}" for n in range(first, last + 1)]
 
 
+def _unlisted(product: str, branches: list[str], url: str) -> Finding:
+    names = ", ".join(branches)
+    return Finding(
+        kind="changelog_unavailable",
+        key=f"kernel_changelog:{product}:{names}:unlisted",
+        summary=f"{product} {names} is not listed on kernel.org (ended?): its ChangeLogs cannot be followed; "
+                "watch the distribution's changelog instead",
+        severity="warning",
+        product=product,
+        data={"url": url, "branches": branches},
+    )
+
+
 async def collect(conf: Conf, ctx: Context) -> Snapshot:
     product = conf.product or "linux"
     branches = followed_branches(conf, ctx.fleet)
@@ -180,9 +193,8 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
             and any(versions.in_branch(r.version, b, "kernel") for b in branches)]
     done = sorted({r.version for r in kept})
     if not kept and not set(branches) & set(listed):
-        # Debian 8's 3.16 left kernel.org in 2020: say so rather than fail obscurely.
-        raise SourceError(f"{product} {', '.join(branches)} not listed in releases.json (ended?): "
-                          "no ChangeLog to follow", conf.releases_url)
+        # Debian 8's 3.16 left kernel.org in 2020: one standing warning, not a failure every poll.
+        return Snapshot((), findings=(_unlisted(product, list(branches), conf.releases_url),), complete=False)
     records = list(kept)
     for branch, pinned in branches.items():
         if branch not in listed:

@@ -78,3 +78,11 @@ def test_keys_are_stable_facts():
     a = run([], RELEASES[:1]).events[0].key
     b = run([], RELEASES[:1]).events[0].key
     assert a == b == "new_release:docker:1.0.0"
+
+
+def test_a_partial_view_that_lists_branches_proves_a_branch_is_gone():
+    branch = Record("branch", "branch:4.4", "linux", "4.4", {"eol": False})
+    kept = Record("branch", "branch:5.8", "linux", "5.8", {"eol": False})
+    result = run([branch, kept, *RELEASES], [kept], complete=False)
+    assert [r.key for r in result.gone] == ["branch:4.4"]
+    assert result.events == ()  # what a vanished branch means is the kind's to say (branch_dropped)

@@ -114,3 +114,14 @@ def test_debian_kernel_pin_hears_of_later_uploads_that_revert_or_fix(tmp_path, w
     assert bug["fixed_in"] == "6.1.170-3" and "net: Fix icmp host relookup" in bug["summary"]
     loud = [a for a in sink.alerts if a["kind"] == "events"]
     assert len(loud) == 1 and loud[0]["severity"] == "critical"
+
+
+def test_a_pinned_branch_gone_from_kernel_org_warns_once_and_never_fails_the_poll(tmp_path, web):
+    cfg, store, clock, sink = setup(
+        tmp_path, '  - {product: linux, version: "3.16"}',
+        f'  - {{name: kernel-changelog, kind: kernel_changelog, releases_url: "{web.url}/releases.json"}}')
+    web.routes["/releases.json"] = Route(releases_json(entry("5.8.3", "stable"), entry("4.4.233")))
+    for _ in range(3):
+        poll(cfg, store, clock, sink)  # asserts no source failed
+    assert [a["kind"] for a in sink.alerts] == ["baseline", "incident_open"]
+    assert "linux 3.16 is not listed on kernel.org" in sink.alerts[1]["title"]

@@ -134,7 +134,10 @@ async def test_no_pinned_kernel_branch_is_a_config_problem_said_plainly(core_con
 
 
 @respx.mock
-async def test_a_pinned_branch_kernel_org_no_lists_is_said_plainly(core_context):
+async def test_a_pinned_branch_kernel_org_no_longer_lists_is_one_standing_warning(core_context):
     respx.get(RELEASES).mock(return_value=httpx.Response(200, content=releases_json(entry("5.9.3", "stable"))))
-    with pytest.raises(SourceError, match=r"linux 3.16 not listed in releases.json \(ended\?\)"):
-        await kernel_changelog.collect(CONF, core_context(fleet=(Pin("linux", "3.16"),)))
+    snapshot = await kernel_changelog.collect(CONF, core_context(fleet=(Pin("linux", "3.16"),)))
+    [finding] = snapshot.findings
+    assert finding.kind == "changelog_unavailable" and finding.severity == "warning"
+    assert "linux 3.16 is not listed on kernel.org" in finding.summary
+    assert snapshot.records == () and snapshot.complete is False
