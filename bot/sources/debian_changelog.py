@@ -14,10 +14,8 @@ metadata.ftp-master.debian.org's ``changelogs/``) or plain text.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import re
 import zlib
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -25,9 +23,9 @@ from typing import Any
 
 from debian.changelog import ChangeBlock, Changelog, ChangelogParseError, topline
 
-from bot.classify import classify, cves
 from bot.rules import REGRESSION_UPDATE_RE, REVERT_RE
 from bot.sources.api import Context, Record, Snapshot, SourceConf, SourceError, looks_like_html
+from bot.sources.changelog_lines import line_records
 
 KIND = "debian_changelog"
 CLOSES_RE = re.compile(r"closes:\s*((?:bug)?#?\s?\d+(?:,\s*(?:bug)?#?\s?\d+)*)", re.IGNORECASE)
@@ -76,22 +74,20 @@ def parse(body: bytes, conf: Conf, watch_words: Sequence[str] = ()) -> list[Reco
     return records
 
 
+def _reverted(text: str) -> str:
+    match = REVERT_RE.search(text)
+    return match.group(1) if match else ""
+
+
 def _block_records(block: ChangeBlock, conf: Conf, watch_words: Sequence[str]) -> list[Record]:
     version = str(block.version)
     product = conf.product or f"debian:{block.package}"
     when = _date(block.date)
     items = split_items(block.changes())
-    seen: Counter[str] = Counter()
-    lines = []
-    for item in items:
-        key = f"line:{version}:{hashlib.sha1(item['text'].encode()).hexdigest()[:12]}"
-        seen[key] += 1
-        key = key if seen[key] == 1 else f"{key}:{seen[key]}"
-        reverted = REVERT_RE.search(item["text"])
-        data = {**item, "date": when, "classes": classify(item["text"], watch_words),
-                "cves": cves(item["text"]), "closes": closes(item["text"]),
-                "reverts": reverted.group(1) if reverted else ""}
-        lines.append(Record("changelog_line", key, product, version, data))
+    lines = line_records(product, version, (
+        {**item, "date": when, "closes": closes(item["text"]), "reverts": _reverted(item["text"])}
+        for item in items
+    ), watch_words)
     release = {
         "date": when,
         "title": f"{block.package} {version} ({', '.join(block.distributions.split())}; urgency={block.urgency})",
