@@ -22,9 +22,9 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from bot import config as configuration
+from bot import views
 from bot import why as why_module
 from bot.errors import ConfigError, TrackbotError
 from bot.poll import parse_interval, run_poll, utcnow
@@ -122,24 +122,7 @@ def _poll_once(app: App, only: tuple[str, ...], force: bool) -> int:
     cfg = app.config()
     store = app.store()
     report = asyncio.run(run_poll(cfg, store, deliverer=_deliverer(cfg), only=only, force=force))
-    table = Table(title="trackbot poll")
-    for column in ("source", "kind", "status", "new", "events", "time"):
-        table.add_column(column, no_wrap=column != "source")
-    styles = {"failed": "red", "changed": "green", "unchanged": "", "skipped": "dim"}
-    for r in report.results:
-        table.add_row(r.name, r.kind, f"[{styles[r.status]}]{r.status}[/]" if styles[r.status] else r.status,
-                      str(r.new_records), str(r.events), f"{r.seconds:.1f}s")
-    console.print(table)
-    for r in report.results:
-        if r.status == "failed":
-            console.print(f"[red]failed[/] {escape(r.name)}: {escape(r.reason)}", highlight=False, soft_wrap=True)
-    d = report.delivery
-    line = f"alerts: {d.sent} delivered, {d.queued} queued"
-    if d.skipped:
-        line += f", {d.skipped} held back (silenced or info, kept for the digest)"
-    if d.errors:
-        line += f" (last error: {d.errors[-1]})"
-    console.print(line)
+    views.show_poll(console, report)
     return 1 if report.failed else 0
 
 
@@ -195,13 +178,7 @@ def events(app: App, since: str, product: str | None, kind: str | None, as_json:
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))
         return
-    table = Table(title=f"events since {since}")
-    for column in ("detected", "severity", "kind", "product", "version", "summary"):
-        table.add_column(column)
-    for e in rows:
-        mark = " (baseline)" if e["baseline"] else ""
-        table.add_row(e["detected_at"], e["severity"], e["kind"] + mark, e["product"], e["version"], escape(e["summary"]))
-    console.print(table)
+    console.print(views.events_table(rows, since))
 
 
 @main.command()
@@ -219,30 +196,7 @@ def why(app: App, version: str, product: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(story, indent=2, default=str))
         return
-    _print_story(story)
-
-
-def _print_story(story: dict[str, Any]) -> None:
-    q = story["query"]
-    console.print(f"[bold]Story of {escape(q['product'] or 'any product')} {escape(q['version'])}[/]")
-    if not any(story[k] for k in ("releases", "events", "pins", "notes")):
-        console.print("  nothing recorded about it yet")
-    for rel in story["releases"]:
-        gone = f", withdrawn {rel['withdrawn_at']}" if rel["withdrawn_at"] else ""
-        console.print(f"• {escape(rel['product'])} {escape(rel['version'])} released {rel['date'] or '?'}"
-                      f" (first seen {rel['first_seen_at'] or '?'}{gone})")
-        for line in rel["lines"]:
-            console.print(escape(f"    - [{','.join(line['classes'])}] {line['text']}"), highlight=False)
-    for title, key, fmt in (
-        ("Events", "events", lambda e: f"{e['detected_at']} {e['severity']} {e['kind']}: {e['summary']}"),
-        ("Alerts", "alerts", lambda a: f"{a['created_at']} {a['severity']} [{a['state']}] {a['title']}"),
-        ("Fleet pins", "pins", lambda p: f"{p['product']} {p['version']} {p['distro']}".strip()),
-        ("Notes", "notes", lambda n: f"{n['created_at']} {n['text']}"),
-    ):
-        if story[key]:
-            console.print(f"[bold]{title}[/]")
-            for item in story[key]:
-                console.print(f"  {escape(fmt(item))}", highlight=False)
+    views.show_story(console, story)
 
 
 @main.command()
@@ -254,14 +208,7 @@ def status(app: App) -> None:
     """
     cfg = app.config()
     states = {s["name"]: s for s in app.store().all_source_states()}
-    table = Table(title="sources")
-    for column in ("source", "kind", "last success", "failures", "last error"):
-        table.add_column(column)
-    for conf in cfg.sources:
-        s = states.get(conf.name, {})
-        table.add_row(conf.name, conf.kind, s.get("last_success_at") or "never",
-                      str(s.get("consecutive_failures") or 0), escape(s.get("last_error") or ""))
-    console.print(table)
+    console.print(views.status_table(cfg.sources, states))
 
 
 @main.command()
@@ -355,13 +302,7 @@ def silences(app: App, remove_ids: tuple[int, ...], show_all: bool, as_json: boo
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    table = Table(title="silences")
-    for column in ("id", "product", "keys", "until", "reason", "ended"):
-        table.add_column(column)
-    for r in rows:
-        ended = r["removed_at"] or ("expired" if r["until"] <= now.isoformat() else "")
-        table.add_row(str(r["id"]), r["product"], escape(r["pattern"]), r["until"], escape(r["reason"]), ended)
-    console.print(table)
+    console.print(views.silences_table(rows, now))
 
 
 @main.command()

@@ -1,0 +1,106 @@
+"""What the CLI shows: rich tables and the story of a version, from plain data.
+
+Rendering lives apart from the commands (and from Slack's rendering) so each command is
+a few lines, and every upstream string passes through `escape` before rich sees it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from bot.poll import RunReport
+from bot.sources.api import SourceConf
+
+STATUS_STYLES = {"failed": "red", "changed": "green", "unchanged": "", "skipped": "dim"}
+
+
+def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]], *, no_wrap: Sequence[str] = ()) -> Table:
+    grid = Table(title=title)
+    for column in columns:
+        grid.add_column(column, no_wrap=column in no_wrap)
+    for row in rows:
+        grid.add_row(*row)
+    return grid
+
+
+def show_poll(console: Console, report: RunReport) -> None:
+    """The poll table, each failure's reason on one line, then what happened to the alerts."""
+    rows = [
+        (r.name, r.kind, f"[{STATUS_STYLES[r.status]}]{r.status}[/]" if STATUS_STYLES[r.status] else r.status,
+         str(r.new_records), str(r.events), f"{r.seconds:.1f}s")
+        for r in report.results
+    ]
+    columns = ("source", "kind", "status", "new", "events", "time")
+    console.print(table("trackbot poll", columns, rows, no_wrap=columns[1:]))
+    for r in report.failed:
+        console.print(f"[red]failed[/] {escape(r.name)}: {escape(r.reason)}", highlight=False, soft_wrap=True)
+    d = report.delivery
+    line = f"alerts: {d.sent} delivered, {d.queued} queued"
+    if d.skipped:
+        line += f", {d.skipped} held back (silenced or info, kept for the digest)"
+    if d.errors:
+        line += f" (last error: {d.errors[-1]})"
+    console.print(escape(line), highlight=False)
+
+
+def events_table(rows: Sequence[dict[str, Any]], since: str) -> Table:
+    return table(
+        f"events since {since}",
+        ("detected", "severity", "kind", "product", "version", "summary"),
+        (
+            (e["detected_at"], e["severity"], e["kind"] + (" (baseline)" if e["baseline"] else ""),
+             escape(e["product"]), escape(e["version"]), escape(e["summary"]))
+            for e in rows
+        ),
+    )
+
+
+def status_table(sources: Sequence[SourceConf], states: dict[str, dict[str, Any]]) -> Table:
+    rows = []
+    for conf in sources:
+        s = states.get(conf.name, {})
+        rows.append((conf.name, conf.kind, s.get("last_success_at") or "never",
+                     str(s.get("consecutive_failures") or 0), escape(s.get("last_error") or "")))
+    return table("sources", ("source", "kind", "last success", "failures", "last error"), rows)
+
+
+def silences_table(rows: Sequence[dict[str, Any]], now: datetime) -> Table:
+    return table(
+        "silences",
+        ("id", "product", "keys", "until", "reason", "ended"),
+        (
+            (str(r["id"]), escape(r["product"]), escape(r["pattern"]), r["until"], escape(r["reason"]),
+             r["removed_at"] or ("expired" if r["until"] <= now.isoformat() else ""))
+            for r in rows
+        ),
+    )
+
+
+def show_story(console: Console, story: dict[str, Any]) -> None:
+    """`trackbot why`: releases with their lines that matter, then events, alerts, pins, notes."""
+    q = story["query"]
+    console.print(f"[bold]Story of {escape(q['product'] or 'any product')} {escape(q['version'])}[/]")
+    if not any(story[k] for k in ("releases", "events", "pins", "notes")):
+        console.print("  nothing recorded about it yet")
+    for rel in story["releases"]:
+        gone = f", withdrawn {rel['withdrawn_at']}" if rel["withdrawn_at"] else ""
+        console.print(escape(f"• {rel['product']} {rel['version']} released {rel['date'] or '?'}"
+                             f" (first seen {rel['first_seen_at'] or '?'}{gone})"), highlight=False)
+        for line in rel["lines"]:
+            console.print(escape(f"    - [{','.join(line['classes'])}] {line['text']}"), highlight=False)
+    for title, key, fmt in (
+        ("Events", "events", lambda e: f"{e['detected_at']} {e['severity']} {e['kind']}: {e['summary']}"),
+        ("Alerts", "alerts", lambda a: f"{a['created_at']} {a['severity']} [{a['state']}] {a['title']}"),
+        ("Fleet pins", "pins", lambda p: f"{p['product']} {p['version']} {p['distro']}".strip()),
+        ("Notes", "notes", lambda n: f"{n['created_at']} {n['text']}"),
+    ):
+        if story[key]:
+            console.print(f"[bold]{title}[/]")
+            for item in story[key]:
+                console.print(f"  {escape(fmt(item))}", highlight=False)
