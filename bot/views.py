@@ -20,6 +20,11 @@ from bot.sources.api import SourceConf
 STATUS_STYLES = {"failed": "red", "changed": "green", "unchanged": "", "skipped": "dim"}
 
 
+def short_time(stamp: str | None) -> str:
+    """'2026-11-27T21:25:25+00:00' -> '2026-11-27 21:25Z': what fits a terminal column."""
+    return f"{stamp[:10]} {stamp[11:16]}Z" if stamp and len(stamp) >= 16 else (stamp or "")
+
+
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]], *, no_wrap: Sequence[str] = ()) -> Table:
     grid = Table(title=title)
     for column in columns:
@@ -54,7 +59,7 @@ def events_table(rows: Sequence[dict[str, Any]], since: str) -> Table:
         f"events since {since}",
         ("detected", "severity", "kind", "product", "version", "summary"),
         (
-            (e["detected_at"], e["severity"], e["kind"] + (" (baseline)" if e["baseline"] else ""),
+            (short_time(e["detected_at"]), e["severity"], e["kind"] + (" (baseline)" if e["baseline"] else ""),
              escape(e["product"]), escape(e["version"]), escape(e["summary"]))
             for e in rows
         ),
@@ -65,7 +70,7 @@ def status_table(sources: Sequence[SourceConf], states: dict[str, dict[str, Any]
     rows = []
     for conf in sources:
         s = states.get(conf.name, {})
-        rows.append((conf.name, conf.kind, s.get("last_success_at") or "never",
+        rows.append((conf.name, conf.kind, short_time(s.get("last_success_at")) or "never",
                      str(s.get("consecutive_failures") or 0), escape(s.get("last_error") or "")))
     return table("sources", ("source", "kind", "last success", "failures", "last error"), rows)
 
