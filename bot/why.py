@@ -36,7 +36,8 @@ def story(store: Store, pins: Sequence[Pin], query: str, product: str | None = N
 
     rows = [r for r in store.records_about(None) if about(r["product"]) and concerns(r["product"], r["version"], query)]
     releases = _releases(rows)
-    events = [e for e in store.events() if about(e["product"]) and concerns(e["product"], e["version"], query)]
+    events = [e for e in store.events() if about(e["product"]) and (
+        concerns(e["product"], e["version"], query) or _about_its_branch(e, query))]
     sent = store.alerts(event_keys=[e["key"] for e in events])
     return {
         "query": {"version": query, "product": product or ""},
@@ -51,6 +52,16 @@ def story(store: Store, pins: Sequence[Pin], query: str, product: str | None = N
         ],
         "notes": [n for n in store.notes() if about(n["product"]) and concerns(n["product"] or "", n["version"], query)],
     }
+
+
+def _about_its_branch(event: dict[str, Any], query: str) -> bool:
+    """Branch news (EOL, dropped) belongs to the story of every version of that branch."""
+    if not event["kind"].startswith("branch_") or not event["version"]:
+        return False
+    try:
+        return versions.in_branch(query, event["version"], versions.scheme_for(event["product"]))
+    except ValueError:
+        return False
 
 
 def _releases(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

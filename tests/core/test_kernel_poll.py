@@ -125,3 +125,20 @@ def test_a_pinned_branch_gone_from_kernel_org_warns_once_and_never_fails_the_pol
         poll(cfg, store, clock, sink)  # asserts no source failed
     assert [a["kind"] for a in sink.alerts] == ["baseline", "incident_open"]
     assert "linux 3.16 is not listed on kernel.org" in sink.alerts[1]["title"]
+
+
+def test_why_a_kernel_version_tells_when_its_branch_ended(tmp_path, web):
+    from bot.why import story
+
+    cfg, store, clock, sink = setup(
+        tmp_path, '  - {product: linux, version: "3.16.85"}',
+        f'  - {{name: kernel, kind: kernel_releases, url: "{web.url}/releases.json"}}')
+    web.routes["/releases.json"] = Route(releases_json(entry("5.8.3", "stable"), entry("3.16.85")))
+    poll(cfg, store, clock, sink)
+    web.routes["/releases.json"] = Route(releases_json(entry("5.8.3", "stable"), entry("3.16.85", iseol=True)))
+    poll(cfg, store, clock, sink)
+    told = story(store, cfg.fleet, "3.16.85", "linux")
+    assert [r["version"] for r in told["releases"]] == ["3.16.85"]
+    assert [(e["kind"], e["severity"]) for e in told["events"] if not e["baseline"]] == [("branch_eol", "critical")]
+    assert told["alerts"] and told["alerts"][-1]["severity"] == "critical"
+    assert told["pins"] == [{"product": "linux", "version": "3.16.85", "distro": ""}]
