@@ -155,7 +155,7 @@ class SourceContext:
             async with self.fetcher.client.stream("GET", url) as reply:
                 if reply.status_code >= 300:
                     raise SourceError(f"HTTP {reply.status_code} {_reason(reply.status_code)}", url)
-                yield reply.aiter_bytes(1 << 20)
+                yield reply.aiter_bytes()
         except (httpx.TimeoutException, httpx.TransportError) as exc:
             raise SourceError(_describe(exc), url) from None
 
