@@ -64,6 +64,11 @@ class Finding:
     version: str = ""
     data: Mapping[str, Any] = field(default_factory=dict)
     polls_to_open: int = 1
+    incident: bool = True  # False: a one-off fact (a key rotation) alerted once, nothing to resolve
+
+    def as_event(self, source: str) -> Event:
+        return Event(self.kind, self.severity, self.product, self.version, f"{self.kind}:{self.key}",
+                     self.summary, source, dict(self.data))
 
 
 @dataclass(frozen=True)

@@ -168,7 +168,8 @@ def _commit(conf, kind, snapshot: Snapshot, ctx, gone_before, config, store, clo
     extra = list(kind.events(ctx.previous, snapshot, conf, ctx)) if hasattr(kind, "events") else []
     found = rules.rule_events(conf.name, result.added, result.seen, config.fleet, config.watch_words,
                               config.bug_numbers)
-    events = apply_pins([*result.events, *extra, *found], config.fleet)
+    one_off = [f.as_event(conf.name) for f in snapshot.findings if not f.incident]
+    events = apply_pins([*result.events, *extra, *found, *one_off], config.fleet)
     baseline = not (store.source_state(conf.name) or {}).get("last_success_at")
     if baseline:
         events = [replace(e, baseline=True) for e in events]
@@ -188,7 +189,8 @@ def _commit(conf, kind, snapshot: Snapshot, ctx, gone_before, config, store, clo
             alert = alerts.events_alert(conf.name, fresh, run_id)
             if alert:
                 store.queue_alert(alert, now)
-        _track(store, conf.name, list(snapshot.findings), now, run_id, config, resolve_missing=True)
+        problems = [f for f in snapshot.findings if f.incident]
+        _track(store, conf.name, problems, now, run_id, config, resolve_missing=True)
         store.save_http_state(conf.name, ctx.new_validators)
         store.mark_success(conf.name, conf.kind, now, changed=bool(result.new_or_changed or result.gone),
                            seconds=time.monotonic() - started)

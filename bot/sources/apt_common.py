@@ -200,16 +200,18 @@ def release_findings(
     findings: list[Finding] = []
     where = f"{spec.url} {spec.suite}"
 
-    def add(kind: str, what: str, summary: str, **data: object) -> None:
+    def add(kind: str, what: str, summary: str, incident: bool = True, **data: object) -> None:
         findings.append(Finding(kind, _key(policy, spec, what), f"{where}: {summary}", "critical",
                                 policy.product, "", {"url": url, "suite": spec.suite, **data},
-                                policy.signature_polls))
+                                policy.signature_polls, incident))
 
     new = apt_release.key_changed(fingerprints, before)
     if new:
+        # A rotation is a fact to check once, not a state that later "resolves": the new key
+        # becomes the one compared against, so it is alerted once and never resolved.
         old = str(before["fingerprint"]) if before else ""
         add("apt_key_changed", f"key:{new[0]}", f"signing key changed from {old} to {' '.join(new)}",
-            old=old, new=" ".join(fingerprints))
+            incident=False, old=old, new=" ".join(fingerprints))
     now = ctx.now()
     if apt_release.is_expired(info, now) and info.valid_until is not None:
         add("apt_release_expired", "expired", f"Release expired at {info.valid_until.isoformat()} "

@@ -102,3 +102,36 @@ def test_hash_sum_mismatch_outage_pages_once_and_resolves_with_its_duration(repo
     # first seen at the 09:15 poll, healthy again at the 10:45 poll
     assert resolved["payload"][0]["duration"] == "1h 30m"
     assert [i["resolved_at"] is not None for i in store.incidents()] == [True]
+
+
+def test_a_key_rotation_is_alerted_once_and_never_resolved(repo, tmp_path):
+    old_key = TestKey(tmp_path / "gnupg-old", name="Docker Release (CE deb)")
+    new_key = TestKey(tmp_path / "gnupg-new", name="Docker Release 2026")
+    keyring = tmp_path / "docker.gpg"
+    old_key.keyring(keyring)
+    packages = repo.path(PACKAGES).read_bytes()
+    repo.path(f"dists/{SUITE}/stable/binary-amd64/Packages").write_bytes(packages)
+    cfg_path = tmp_path / "sources.yaml"
+    cfg_path.write_text(
+        f"sources:\n  - {{name: docker-apt, kind: apt_repo, url: '{repo.url}', suites: [{SUITE}],\n"
+        f"     components: [stable], keyring: docker.gpg}}\nsettings: {{retries: 0, timeout: 5}}\n"
+    )
+    cfg = configuration.load(cfg_path)
+    store, sink = Store.open(tmp_path / "trackbot.db"), Sink()
+    now = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+    def poll(key: TestKey) -> None:
+        repo.path(INRELEASE_PATH).write_bytes(key.clearsign(release_for(packages, "Fri, 27 Nov 2026 08:00:00 UTC")))
+        report = asyncio.run(run_poll(cfg, store, clock=lambda: now, deliverer=sink))
+        assert report.results[0].status != "failed", report.results
+
+    poll(old_key)
+    new_key.keyring(keyring)  # the team trusts the vendor's new key; the repository is re-signed
+    for _ in range(3):
+        now += timedelta(minutes=15)
+        poll(new_key)
+    assert [a["kind"] for a in sink.alerts] == ["baseline", "events"]
+    [event] = sink.alerts[1]["payload"]
+    assert event["kind"] == "apt_key_changed" and sink.alerts[1]["severity"] == "critical"
+    assert old_key.fingerprint in event["summary"] and new_key.fingerprint in event["summary"]
+    assert store.incidents() == []

@@ -167,6 +167,7 @@ async def test_new_key_that_verifies_is_still_a_key_change(mirror, key, tmp_path
     mirror.path(INRELEASE).write_bytes(key.clearsign(release_text()))
     snapshot = await poll(mirror, previous=[good], keyring=key.keyring(tmp_path / "new.gpg"))
     assert kinds(snapshot) == ["apt_key_changed"]
+    assert snapshot.findings[0].incident is False  # a one-off fact: alerted once, nothing to resolve
     [finding] = snapshot.findings
     assert key.fingerprint in finding.summary and DEBIAN_SIGNERS[0] in finding.summary
     assert state(snapshot).data["fingerprint"] == key.fingerprint  # a human was told once
