@@ -14,9 +14,11 @@ metadata.ftp-master.debian.org's ``changelogs/``) or plain text.
 from __future__ import annotations
 
 import gzip
+import logging
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -54,11 +56,24 @@ def decode(body: bytes, url: str = "") -> str:
     return body.decode("utf-8", errors="replace")
 
 
+@contextmanager
+def _quiet_parser() -> Iterator[None]:
+    """python-debian logs a cut last entry as a warning on stderr; the record says it instead."""
+    parser_log = logging.getLogger("debian.changelog")
+    before = parser_log.disabled
+    parser_log.disabled = True
+    try:
+        yield
+    finally:
+        parser_log.disabled = before
+
+
 def parse(body: bytes, conf: Conf, watch_words: Sequence[str] = ()) -> list[Record]:
     """A release record per upload and a changelog_line record per item."""
     text = decode(body, conf.url)
     try:
-        changelog = Changelog(text, strict=False)
+        with _quiet_parser():
+            changelog = Changelog(text, strict=False)
     except ChangelogParseError as exc:
         raise SourceError(f"Debian changelog does not parse ({exc})", conf.url) from None
     blocks = [b for b in changelog if b.version is not None]
