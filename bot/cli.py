@@ -21,13 +21,13 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.markup import escape
 
 from bot import config as configuration
 from bot import views
 from bot import why as why_module
 from bot.errors import ConfigError, TrackbotError
 from bot.poll import parse_interval, run_poll, utcnow
+from bot.render import safe
 from bot.store import Store
 
 console = Console()
@@ -233,7 +233,7 @@ def check(app: App) -> None:
     from bot.slack.check import check_line
 
     slack_ok, slack_line = check_line(cfg.slack, os.environ)
-    console.print(escape(slack_line), highlight=False, soft_wrap=True)
+    console.print(safe(slack_line), highlight=False, soft_wrap=True)
     if not slack_ok:
         problems.append("Slack delivery will not work (see above)")
     for problem in problems:
@@ -278,7 +278,7 @@ def silence(app: App, pattern: str, product: str | None, duration: str, reason: 
     now = utcnow()
     silence_id = app.store().add_silence(now, now + length, product=product or "", pattern=pattern, reason=reason)
     what = " and ".join(x for x in (f"product {product}" if product else "", f"keys {pattern}" if pattern else "") if x)
-    console.print(f"silence {silence_id}: {escape(what)} until {(now + length).isoformat()}", highlight=False)
+    console.print(f"silence {silence_id}: {safe(what)} until {(now + length).isoformat()}", highlight=False)
 
 
 @main.command()
@@ -341,7 +341,7 @@ def search(app: App, words: tuple[str, ...]) -> None:
     rows = app.store().search(words)
     for row in rows:
         text = row["data"].get("text") or row["data"].get("summary") or ""
-        console.print(f"{escape(row['product'])} {escape(row['version'])}: {escape(text)}", highlight=False, soft_wrap=True)
+        console.print(f"{safe(row['product'])} {safe(row['version'])}: {safe(text)}", highlight=False, soft_wrap=True)
     if not rows:
         console.print("no match")
 

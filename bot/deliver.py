@@ -17,10 +17,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from rich.console import Console
-from rich.markup import escape
 
 from bot import silence
-from bot.render import alert_lines
+from bot.render import alert_lines, safe
 from bot.store import Store
 
 STYLES = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
@@ -83,9 +82,9 @@ class ConsoleDeliverer:
             return Skipped(f"silenced: {hit.get('reason') or 'no reason given'}", "silenced", hit["id"])
         alert = {**alert, "payload": kept}
         style = STYLES.get(alert["severity"], "")
-        self.console.print(f"[{style}]{alert['severity'].upper()}[/] [bold]{escape(alert['title'])}[/]")
+        self.console.print(f"[{style}]{alert['severity'].upper()}[/] [bold]{safe(alert['title'])}[/]")
         for line in alert_lines(alert):
-            self.console.print(f"  • {escape(line)}", highlight=False)
+            self.console.print(f"  • {safe(line)}", highlight=False)
         return Delivered(channel="console")
 
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.model import severity_rank
+from bot.render import printable
 
 PER_KIND = 15
 
@@ -35,7 +36,7 @@ def digest_text(events: Sequence[dict[str, Any]], since_label: str) -> str:
                 lines.append(f"    - [{event['severity']}] {event['summary']}")
             if len(items) > PER_KIND:
                 lines.append(f"    ... and {len(items) - PER_KIND} more")
-    return "\n".join(lines)
+    return printable("\n".join(lines))
 
 
 def _loudest(events: Sequence[dict[str, Any]]) -> int:

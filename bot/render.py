@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from rich.markup import escape as _markup_escape
+
+# C0/C1 control characters but tab and newline: an upstream line must not drive the terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: object) -> str:
+    """Upstream text with terminal control characters (ESC sequences, bells) removed."""
+    return _CONTROL.sub("", str(text))
+
+
+def safe(text: object) -> str:
+    """Upstream text ready for rich: no control characters, no markup."""
+    return _markup_escape(printable(text))
 
 MAX_LINES = 20
 
@@ -16,7 +32,7 @@ def alert_lines(alert: dict[str, Any]) -> list[str]:
         pins = item.get("pins") or []
         prefix = f"[{severity}] " if severity and alert["kind"] != "baseline" else ""
         suffix = f" (pins: {', '.join(pins)})" if pins else ""
-        lines.append(f"{prefix}{text}{suffix}")
+        lines.append(printable(f"{prefix}{text}{suffix}"))
     if len(lines) > MAX_LINES:
         extra = len(lines) - MAX_LINES
         lines = lines[:MAX_LINES] + [f"... and {extra} more"]
@@ -24,5 +40,5 @@ def alert_lines(alert: dict[str, Any]) -> list[str]:
 
 
 def alert_text(alert: dict[str, Any]) -> str:
-    head = f"{alert['severity'].upper()} {alert['title']}"
+    head = printable(f"{alert['severity'].upper()} {alert['title']}")
     return "\n".join([head, *(f"  - {line}" for line in alert_lines(alert))])

@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from bot.poll import RunReport
+from bot.render import safe
 from bot.sources.api import SourceConf
 
 STATUS_STYLES = {"failed": "red", "changed": "green", "unchanged": "", "skipped": "dim"}
@@ -44,14 +44,14 @@ def show_poll(console: Console, report: RunReport) -> None:
     columns = ("source", "kind", "status", "new", "events", "time")
     console.print(table("trackbot poll", columns, rows, no_wrap=columns[1:]))
     for r in report.failed:
-        console.print(f"[red]failed[/] {escape(r.name)}: {escape(r.reason)}", highlight=False, soft_wrap=True)
+        console.print(f"[red]failed[/] {safe(r.name)}: {safe(r.reason)}", highlight=False, soft_wrap=True)
     d = report.delivery
     line = f"alerts: {d.sent} delivered, {d.queued} queued"
     if d.skipped:
         line += f", {d.skipped} held back (silenced or info, kept for the digest)"
     if d.errors:
         line += f" (last error: {d.errors[-1]})"
-    console.print(escape(line), highlight=False)
+    console.print(safe(line), highlight=False)
 
 
 def events_table(rows: Sequence[dict[str, Any]], since: str) -> Table:
@@ -60,7 +60,7 @@ def events_table(rows: Sequence[dict[str, Any]], since: str) -> Table:
         ("detected", "severity", "kind", "product", "version", "summary"),
         (
             (short_time(e["detected_at"]), e["severity"], e["kind"] + (" (baseline)" if e["baseline"] else ""),
-             escape(e["product"]), escape(e["version"]), escape(e["summary"]))
+             safe(e["product"]), safe(e["version"]), safe(e["summary"]))
             for e in rows
         ),
     )
@@ -71,7 +71,7 @@ def status_table(sources: Sequence[SourceConf], states: dict[str, dict[str, Any]
     for conf in sources:
         s = states.get(conf.name, {})
         rows.append((conf.name, conf.kind, short_time(s.get("last_success_at")) or "never",
-                     str(s.get("consecutive_failures") or 0), escape(s.get("last_error") or "")))
+                     str(s.get("consecutive_failures") or 0), safe(s.get("last_error") or "")))
     return table("sources", ("source", "kind", "last success", "failures", "last error"), rows)
 
 
@@ -80,7 +80,7 @@ def silences_table(rows: Sequence[dict[str, Any]], now: datetime) -> Table:
         "silences",
         ("id", "product", "keys", "until", "reason", "ended"),
         (
-            (str(r["id"]), escape(r["product"]), escape(r["pattern"]), r["until"], escape(r["reason"]),
+            (str(r["id"]), safe(r["product"]), safe(r["pattern"]), r["until"], safe(r["reason"]),
              r["removed_at"] or ("expired" if r["until"] <= now.isoformat() else ""))
             for r in rows
         ),
@@ -90,15 +90,15 @@ def silences_table(rows: Sequence[dict[str, Any]], now: datetime) -> Table:
 def show_story(console: Console, story: dict[str, Any]) -> None:
     """`trackbot why`: releases with their lines that matter, then events, alerts, pins, notes."""
     q = story["query"]
-    console.print(f"[bold]Story of {escape(q['product'] or 'any product')} {escape(q['version'])}[/]")
+    console.print(f"[bold]Story of {safe(q['product'] or 'any product')} {safe(q['version'])}[/]")
     if not any(story[k] for k in ("releases", "events", "pins", "notes")):
         console.print("  nothing recorded about it yet")
     for rel in story["releases"]:
         gone = f", withdrawn {rel['withdrawn_at']}" if rel["withdrawn_at"] else ""
-        console.print(escape(f"• {rel['product']} {rel['version']} released {rel['date'] or '?'}"
+        console.print(safe(f"• {rel['product']} {rel['version']} released {rel['date'] or '?'}"
                              f" (first seen {rel['first_seen_at'] or '?'}{gone})"), highlight=False)
         for line in rel["lines"]:
-            console.print(escape(f"    - [{','.join(line['classes'])}] {line['text']}"), highlight=False)
+            console.print(safe(f"    - [{','.join(line['classes'])}] {line['text']}"), highlight=False)
     for title, key, fmt in (
         ("Events", "events", lambda e: f"{e['detected_at']} {e['severity']} {e['kind']}: {e['summary']}"),
         ("Alerts", "alerts", lambda a: f"{a['created_at']} {a['severity']} [{a['state']}] {a['title']}"),
@@ -108,4 +108,4 @@ def show_story(console: Console, story: dict[str, Any]) -> None:
         if story[key]:
             console.print(f"[bold]{title}[/]")
             for item in story[key]:
-                console.print(f"  {escape(fmt(item))}", highlight=False)
+                console.print(f"  {safe(fmt(item))}", highlight=False)

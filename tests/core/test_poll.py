@@ -280,3 +280,27 @@ def test_console_alerts_respect_silences_and_keep_the_events(setup, web):
     assert report.delivery.skipped == 1
     assert "1.10.4" not in out.getvalue()
     assert store.events(kinds=["new_release"], since=clock.now - timedelta(minutes=1))[0]["version"] == "1.10.4"
+
+
+def test_upstream_text_cannot_drive_the_operators_terminal(setup, web, tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from bot.deliver import ConsoleDeliverer
+
+    cfg, store, clock, _ = setup
+    poll(cfg, store, clock, Collect())
+    hostile = "Fix \x1b]0;owned\x07 title \x1b[2J clear [bold red]markup[/]"
+    newer = MOBY.replace(b"## 1.10.3 (2016-03-10)", f"## 1.10.4 (2016-04-01)\n\n- {hostile}\n\n## 1.10.3 (2016-03-10)".encode(), 1)
+    web.routes["/CHANGELOG.md"] = Route(newer)
+    clock.advance(minutes=15)
+    out = io.StringIO()
+    poll(cfg, store, clock, ConsoleDeliverer(Console(file=out, width=300, force_terminal=False)))
+    why = CliRunner().invoke(main, ["--config", str(cfg.path), "--db", str(tmp_path / "db" / "trackbot.db"),
+                                    "why", "1.10.4", "--product", "docker"])
+    digest = CliRunner().invoke(main, ["--config", str(cfg.path), "--db", str(tmp_path / "db" / "trackbot.db"),
+                                       "digest"])
+    for text in (out.getvalue(), why.output, digest.output):
+        assert "\x1b" not in text and "\x07" not in text
+    assert "[bold red]markup[/]" in why.output  # shown literally, not interpreted
