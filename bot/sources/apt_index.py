@@ -14,7 +14,7 @@ import hashlib
 import lzma
 import re
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +22,9 @@ from debian import deb822
 
 CHUNK = 1 << 20  # 1 MiB reads: large enough that hashing, not Python, is the cost
 _PACKAGE = re.compile(rb"^Package:[ \t]*(\S+)", re.M)
-MAX_DECOMPRESSED_CHUNK = 8 << 20
+MAX_DECOMPRESSED_CHUNK = 8 << 20  # inflate at most this much at a time (a 1 MiB bomb chunk is GBs)
+MAX_STANZA = 4 << 20  # Debian's longest stanzas are tens of KB: past this it is not a Packages file
+MAX_DECOMPRESSED = 1 << 30  # the biggest real Packages index is a few hundred MB
 
 
 def _decompressor(path: str):
@@ -49,6 +51,7 @@ class IndexCheck:
         self._sha = hashlib.sha256()
         self._dec = _decompressor(self.path) if self.watch else None
         self._tail = b""
+        self._inflated = 0
 
     @property
     def sha256(self) -> str:
@@ -59,9 +62,25 @@ class IndexCheck:
         self.size += len(chunk)
         if self.watch and not self.error:
             try:
-                self._parse(self._dec.decompress(chunk) if self._dec else chunk)
+                for data in self._inflate(chunk):
+                    self._parse(data)
+                    if self.error:
+                        break
             except (lzma.LZMAError, zlib.error, OSError, EOFError, ValueError) as exc:
                 self.error = f"does not decompress: {exc}"
+
+    def _inflate(self, chunk: bytes) -> Iterator[bytes]:
+        """Decompressed pieces of at most MAX_DECOMPRESSED_CHUNK each (memory stays bounded)."""
+        if self._dec is None:
+            yield chunk
+            return
+        zlib_like = hasattr(self._dec, "unconsumed_tail")
+        while True:
+            out = self._dec.decompress(chunk, MAX_DECOMPRESSED_CHUNK)
+            yield out
+            if len(out) < MAX_DECOMPRESSED_CHUNK or self._dec.eof:
+                return  # all input consumed and nothing pending
+            chunk = self._dec.unconsumed_tail if zlib_like else b""
 
     def close(self) -> None:
         """End of stream: parse the last stanza (a file need not end with a blank line)."""
@@ -71,10 +90,17 @@ class IndexCheck:
             self._parse(b"", final=True)
 
     def _parse(self, data: bytes, final: bool = False) -> None:
+        self._inflated += len(data)
+        if self._inflated > MAX_DECOMPRESSED:
+            self.error = f"decompresses to more than {MAX_DECOMPRESSED >> 20} MiB (not a Packages index)"
+            return
         buf = self._tail + data
         cut = len(buf) if final else buf.rfind(b"\n\n") + 1
         if cut <= 0:
             self._tail = buf
+            if len(buf) > MAX_STANZA:
+                self.error = f"a stanza longer than {MAX_STANZA >> 20} MiB (not a Packages index)"
+                self._tail = b""
             return
         block, self._tail = buf[:cut], buf[cut:]
         for name, version in watched_versions(block, self.watch):

@@ -90,3 +90,20 @@ def test_hash_file_matches_sha256(tmp_path):
     path = tmp_path / "Packages"
     path.write_bytes(PLAIN)
     assert apt_index.hash_file(path) == (32757, PACKAGES_SHA256)
+
+
+@pytest.mark.parametrize(("suffix", "pack"), [(".gz", gzip.compress), (".xz", lambda b: lzma.compress(b, preset=0))])
+def test_decompression_bomb_is_refused_in_bounded_memory(suffix, pack):
+    """A 60 KB index that inflates to 64 MiB (no stanza end) must not be held in memory to parse it."""
+    import tracemalloc
+
+    bomb = pack(b"Package: tzdata\nDescription: " + b"A" * (64 << 20))
+    tracemalloc.start()
+    try:
+        check = apt_index.feed_all(apt_index.IndexCheck("Packages" + suffix, frozenset({"tzdata"})), [bomb])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert check.error and check.versions == {}
+    assert check.sha256 == hashlib.sha256(bomb).hexdigest()  # still hashed as served
+    assert peak < 24 << 20, f"peak {peak >> 20} MiB"
