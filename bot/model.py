@@ -77,11 +77,15 @@ class Snapshot:
 
     `complete` is False for views that only show the latest N items (GitHub's
     Atom feed shows ten): a record missing from such a view is not withdrawn.
+    `unchecked` holds finding-key prefixes this poll could not judge (an apt
+    repository whose signature failed or that did not answer): their open
+    incidents neither resolve nor count, since "not seen" is not "healthy".
     """
 
     records: tuple[Record, ...]
     findings: tuple[Finding, ...] = ()
     complete: bool = True
+    unchecked: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

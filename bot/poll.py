@@ -190,7 +190,8 @@ def _commit(conf, kind, snapshot: Snapshot, ctx, gone_before, config, store, clo
             if alert:
                 store.queue_alert(alert, now)
         problems = [f for f in snapshot.findings if f.incident]
-        _track(store, conf.name, problems, now, run_id, config, resolve_missing=True)
+        _track(store, conf.name, problems, now, run_id, config, resolve_missing=True,
+               unchecked=snapshot.unchecked)
         store.save_http_state(conf.name, ctx.new_validators)
         store.mark_success(conf.name, conf.kind, now, changed=bool(result.new_or_changed or result.gone),
                            seconds=time.monotonic() - started)
@@ -200,8 +201,11 @@ def _commit(conf, kind, snapshot: Snapshot, ctx, gone_before, config, store, clo
 
 
 def _track(store: Store, source: str, findings: list[Finding], now: datetime, run_id: int, config: Config,
-           *, resolve_missing: bool, since: str | None = None) -> None:
-    """Findings -> incidents: open after N polls in a row (alerted once), resolve when gone."""
+           *, resolve_missing: bool, since: str | None = None, unchecked: Sequence[str] = ()) -> None:
+    """Findings -> incidents: open after N polls in a row (alerted once), resolve when gone.
+
+    Keys under an `unchecked` prefix were not judged this poll: they stay as they are.
+    """
     live = store.live_incidents(source)
     findings = list({f.key: f for f in findings}.values())  # one repo problem seen twice is one incident
     for finding in findings:
@@ -217,7 +221,7 @@ def _track(store: Store, source: str, findings: list[Finding], now: datetime, ru
         return
     current = {f.key for f in findings}
     for key, row in live.items():
-        if key not in current:
+        if key not in current and not key.startswith(tuple(unchecked)):
             _resolve(store, source, row, now, run_id)
 
 

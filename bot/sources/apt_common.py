@@ -70,6 +70,7 @@ class RepoResult:
     findings: list[Finding] = field(default_factory=list)
     versions: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (pkg, version) -> indexes
     unverified: set[str] = field(default_factory=set)  # index ids whose versions are carried over
+    unchecked: set[str] = field(default_factory=set)  # finding-key prefixes not judged (Snapshot.unchecked)
 
 
 def is_missing(exc: SourceError) -> bool:
@@ -93,6 +94,7 @@ async def check_repo(spec: RepoSpec, policy: Policy, ctx: Context) -> RepoResult
     if not trusted:
         result.findings.append(_signature_finding(spec, policy, url, verdict, detached is not None))
         _keep_previous(result, previous, index_ids)
+        result.unchecked.update(unjudged(policy, spec.repo_id))  # an open hash incident is not over
         return result
     info = apt_release.parse_release(verdict.content, url)
     fingerprints = tuple(sorted({fpr for fpr, _ in trusted}))
@@ -165,6 +167,11 @@ def _keep_previous(result: RepoResult, previous: Record | None, index_ids: list[
 
 def _key(policy: Policy, spec: RepoSpec, what: str) -> str:
     return f"apt:{policy.source}:{spec.repo_id}:{what}"
+
+
+def unjudged(policy: Policy, repo_id: str) -> tuple[str, ...]:
+    """Finding-key prefixes of a repository this poll could not check (its findings and key expiry)."""
+    return f"apt:{policy.source}:{repo_id}:", f"apt:{policy.source}:key_expiring:"
 
 
 def _signature_finding(

@@ -98,4 +98,5 @@ def assemble(results: list[RepoResult], policy: Policy, ctx: Context, url: str) 
         records += package_records(results, ctx.previous, policy, url)
     findings = {f.key: f for result in results for f in result.findings}
     unverified = any(result.unverified for result in results)
-    return Snapshot(tuple(records), tuple(findings.values()), complete=not unverified)
+    unchecked = tuple(sorted({prefix for result in results for prefix in result.unchecked}))
+    return Snapshot(tuple(records), tuple(findings.values()), complete=not unverified, unchecked=unchecked)

@@ -28,7 +28,7 @@ from pathlib import Path
 from debian import deb822
 
 from bot.sources.api import Context, Finding, Record, Snapshot, SourceConf, SourceError
-from bot.sources.apt_common import Policy, RepoResult, RepoSpec, check_repo, previous_state
+from bot.sources.apt_common import Policy, RepoResult, RepoSpec, check_repo, previous_state, unjudged
 from bot.sources.apt_repo import assemble, check_conf
 
 KIND = "apt_sources"
@@ -240,7 +240,7 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
                for e, o in zip(entries, outcomes, strict=True)]
     snapshot = assemble(results, policy, ctx, conf.path)
     return Snapshot(snapshot.records + tuple(_source_record(e, conf) for e in entries),
-                    snapshot.findings, snapshot.complete)
+                    snapshot.findings, snapshot.complete, snapshot.unchecked)
 
 
 def _unreachable(entry: Entry, error: SourceError, conf: Conf, policy: Policy, ctx: Context) -> RepoResult:
@@ -249,6 +249,7 @@ def _unreachable(entry: Entry, error: SourceError, conf: Conf, policy: Policy, c
     kept = previous_state(ctx.previous, entry.repo_id)
     result.records += [kept] if kept else []
     result.unverified.update(f"{entry.repo_id}/{c}/binary-{a}" for c in entry.components for a in entry.architectures)
+    result.unchecked.update(unjudged(policy, entry.repo_id))  # its open incidents are not over
     result.findings.append(Finding(
         kind="apt_repo_unreachable", key=f"apt:{conf.name}:{entry.repo_id}:unreachable",
         summary=f"{entry.uri} {entry.suite}: cannot be read: {error}", severity="warning",

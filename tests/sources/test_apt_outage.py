@@ -135,3 +135,41 @@ def test_a_key_rotation_is_alerted_once_and_never_resolved(repo, tmp_path):
     assert event["kind"] == "apt_key_changed" and sink.alerts[1]["severity"] == "critical"
     assert old_key.fingerprint in event["summary"] and new_key.fingerprint in event["summary"]
     assert store.incidents() == []
+
+
+def test_an_open_mismatch_is_not_resolved_while_the_signature_cannot_be_checked(repo, tmp_path):
+    """A repo whose InRelease stops verifying cannot show its indexes are fine: no false 'resolved'."""
+    key = TestKey(tmp_path / "gnupg", name="Docker Release (CE deb)")
+    stranger = TestKey(tmp_path / "gnupg-x", name="Somebody Else")
+    key.keyring(tmp_path / "docker.gpg")
+    index = repo.path(f"dists/{SUITE}/stable/binary-amd64/Packages")
+    good = repo.path(PACKAGES).read_bytes()
+    index.write_bytes(good)
+    cfg_path = tmp_path / "sources.yaml"
+    cfg_path.write_text(
+        f"sources:\n  - {{name: docker-apt, kind: apt_repo, url: '{repo.url}', suites: [{SUITE}],\n"
+        f"     components: [stable], keyring: docker.gpg}}\nsettings: {{retries: 0, timeout: 5}}\n"
+    )
+    cfg = configuration.load(cfg_path)
+    store, sink = Store.open(tmp_path / "trackbot.db"), Sink()
+    now = datetime(2016, 6, 2, 9, 0, tzinfo=UTC)
+    date = "Thu, 02 Jun 2016 09:00:00 UTC"
+
+    def poll(signer: TestKey, listed: bytes) -> None:
+        nonlocal now
+        now += timedelta(minutes=15)
+        repo.path(INRELEASE_PATH).write_bytes(signer.clearsign(release_for(listed, date)))
+        asyncio.run(run_poll(cfg, store, clock=lambda: now, deliverer=sink))
+
+    poll(key, good)
+    broken = good + b"\n"
+    for _ in range(2):
+        poll(key, broken)  # Hash Sum mismatch: opens after two polls
+    for _ in range(2):
+        poll(stranger, broken)  # re-signed by an unknown key: the indexes cannot be judged
+    kinds = [(a["kind"], a["payload"][0]["kind"]) for a in sink.alerts[1:]]
+    assert kinds == [("incident_open", "apt_hash_mismatch"), ("incident_open", "apt_signature_invalid")]
+    poll(key, good)  # fixed: both are over
+    assert sorted(a["payload"][0]["kind"] for a in sink.alerts if a["kind"] == "incident_resolved") == [
+        "apt_hash_mismatch", "apt_signature_invalid"]
+    assert all(i["resolved_at"] for i in store.incidents())

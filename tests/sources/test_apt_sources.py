@@ -161,6 +161,9 @@ async def test_collect_checks_every_repository_with_its_own_keys(mirror, tmp_pat
     [finding] = snapshot.findings
     assert finding.kind == "apt_repo_unreachable" and finding.key == f"apt:host:{mirror.url}/gone {SUITE}:unreachable"
     assert finding.polls_to_open == 3
+    # an open hash incident of the unreadable repository must not read as "resolved"
+    assert f"apt:host:{mirror.url}/gone {SUITE}:" in snapshot.unchecked
+    assert not any(p.startswith(f"apt:host:{mirror.url} {SUITE}") for p in snapshot.unchecked)
     [release] = [r for r in snapshot.records if r.kind == "release"]
     assert release.product == "debian:tzdata"
     assert release.data["indexes"] == [f"{mirror.url} {SUITE}/main/binary-amd64", f"{mirror.url}/vendor {SUITE}/main/binary-amd64"]
