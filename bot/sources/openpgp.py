@@ -158,11 +158,52 @@ def parse_status(text: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...
     return tuple(valid), tuple(dict.fromkeys(problems)), bad
 
 
+_BEGIN, _SIG, _END = "-----BEGIN PGP SIGNED MESSAGE-----", "-----BEGIN PGP SIGNATURE-----", "-----END PGP SIGNATURE-----"
+
+
+def clearsign_layout(data: bytes) -> str:
+    """apt's complaint about a clearsigned file's layout, or "" when apt would split it.
+
+    gpgv verifies the signed block and ignores text around it, but apt (SplitClearSignedFile)
+    refuses an InRelease with anything before the block, unsigned lines after it or a stray
+    dash line: `apt-get update` fails while gpgv says GOODSIG. An unsigned file gives "" (gpgv says so).
+    """
+    lines = [ln.rstrip(" \t\r") for ln in data.decode("utf-8", "replace").split("\n")]
+    if not lines or lines[0] != _BEGIN:
+        return "text before the signed block (apt: does not start with a signed message block)" \
+            if _BEGIN in lines else ""
+    rest = iter(lines[1:])
+    for line in rest:  # armor headers, up to an empty line
+        if not line:
+            break
+        if line.startswith("-"):
+            return "unexpected line starting with a dash in the armor headers"
+    for line in rest:  # the signed text
+        if line == _SIG:
+            break
+        if line.startswith("-") and not line.startswith("- "):
+            return "unexpected line starting with a dash in the signed text"
+    else:
+        return "no signature block after the signed text"
+    open_signature = True
+    for line in rest:
+        if open_signature:
+            open_signature = line != _END
+        elif line == _SIG:
+            open_signature = True
+        elif line:
+            return "unsigned text after the signature (apt: contains unsigned lines)"
+    return "signature block is not closed" if open_signature else ""
+
+
 async def verify(signed: bytes, keyrings: Sequence[Path], *, detached: bytes | None = None) -> Verdict:
     """Verify a clearsigned file (InRelease) or data + detached signature (Release, Release.gpg)."""
     gpgv = shutil.which("gpgv")
     if gpgv is None:
         raise SourceError("gpgv is not installed (apt's verifier; Debian package gpgv)")
+    layout = clearsign_layout(signed) if detached is None else ""
+    if layout:
+        return Verdict((), (f"InRelease refused by apt: {layout}",))
     with tempfile.TemporaryDirectory(prefix="trackbot-gpgv-") as tmp:
         home = Path(tmp)
         data = home / "data"

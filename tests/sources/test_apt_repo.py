@@ -187,12 +187,29 @@ async def test_edited_signed_text_is_a_bad_signature(mirror):
     assert finding.kind == "apt_signature_invalid" and "BADSIG" in finding.summary
 
 
-async def test_text_outside_the_signed_block_is_ignored(mirror):
+EVIL = b"Origin: Evil\nSHA256:\n " + b"0" * 64 + b" 1 main/binary-amd64/Packages\n"
+
+
+@pytest.mark.parametrize(("tamper", "said"), [
+    (lambda body: EVIL + b"\n" + body, "before the signed block"),
+    (lambda body: body + EVIL, "unsigned text after the signature"),
+    (lambda body: body + body, "unsigned text after the signature"),
+])
+async def test_text_outside_the_signed_block_is_refused_as_apt_does(mirror, tamper, said):
+    """gpgv says GOODSIG and ignores it, but apt-get update refuses such an InRelease: so must we."""
+    good = state(await poll(mirror))
     path = mirror.path(INRELEASE)
-    path.write_bytes(b"Origin: Evil\nSHA256:\n " + b"0" * 64 + b" 1 main/binary-amd64/Packages\n\n"
-                     + path.read_bytes())
-    snapshot = await poll(mirror)
-    assert state(snapshot).data["origin"] == "Debian"
+    path.write_bytes(tamper(path.read_bytes()))
+    snapshot = await poll(mirror, previous=[good])
+    [finding] = snapshot.findings
+    assert finding.kind == "apt_signature_invalid" and said in finding.summary
+    assert snapshot.records == (good,)  # nothing from the tampered file becomes "last good"
+
+
+async def test_trailing_blank_lines_after_the_signature_are_fine(mirror):
+    path = mirror.path(INRELEASE)
+    path.write_bytes(path.read_bytes() + b"\n\n")
+    assert (await poll(mirror)).findings == ()
 
 
 async def test_older_inrelease_after_a_newer_one_is_a_rollback(mirror, key, tmp_path):
