@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from debian import deb822
@@ -179,10 +179,25 @@ def read_entries(conf: Conf, config_dir: Path = Path(".")) -> tuple[list[Entry],
             raise SourceError(f"cannot read {path}: {exc}") from None
         entries += found
         notes += skipped
-    unique = list({e.repo_id: e for e in entries}.values())
+    unique = merge_entries(entries)
     if not unique:
         raise SourceError(f"no enabled http(s) 'deb' repository in {root} ({'; '.join(notes) or 'empty'})")
     return unique, notes
+
+
+def merge_entries(entries: list[Entry]) -> list[Entry]:
+    """One entry per URI + suite, with every component and architecture any line asked for.
+
+    A suite split over two lines (main here, contrib in another file) is one Release whose
+    indexes apt fetches all; keeping only the last line would silently stop checking the others.
+    """
+    merged: dict[str, Entry] = {}
+    for entry in entries:
+        seen = merged.get(entry.repo_id)
+        merged[entry.repo_id] = entry if seen is None else replace(
+            seen, components=tuple(dict.fromkeys(seen.components + entry.components)),
+            architectures=tuple(dict.fromkeys(seen.architectures + entry.architectures)))
+    return list(merged.values())
 
 
 def default_keyrings(entry: Entry, conf: Conf) -> tuple[Path, ...]:

@@ -189,3 +189,12 @@ async def test_every_repository_unreadable_is_a_source_error(tmp_path):
     sources.write_text(f"deb [signed-by={DEBIAN_KEYRING}] http://127.0.0.1:9/debian {SUITE} main\n")
     with pytest.raises(SourceError, match="no repository could be read"):
         await core_collect(apt_sources, Conf(name="h", kind="apt_sources", path=str(sources)))
+
+
+def test_one_repository_split_over_two_lines_keeps_every_component(tmp_path):
+    """`deb URL bookworm main` plus, elsewhere, `deb URL bookworm contrib`: apt fetches both indexes."""
+    (tmp_path / "a.list").write_text("deb http://example.org/debian bookworm main\n")
+    (tmp_path / "b.list").write_text("deb [arch=arm64] http://example.org/debian bookworm contrib non-free\n")
+    [entry], _ = read_entries(Conf(name="h", kind="apt_sources", path=str(tmp_path)))
+    assert entry.components == ("main", "contrib", "non-free")
+    assert entry.architectures == ("amd64", "arm64")
