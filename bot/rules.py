@@ -39,7 +39,10 @@ INTRODUCED_RE = re.compile(
 )
 REGRESSION_UPDATE_RE = re.compile(r"\bregression\s+update\b", re.IGNORECASE)
 REGRESSION_TESTS_RE = re.compile(r"\bregression[- ]?(?:tests?|suite|testing)\b", re.IGNORECASE)
-FIXING_RE = re.compile(r"\b(?:fix|resolv|correct|prevent|address|avoid|repair|restor)\w*", re.IGNORECASE)
+FIXING_RE = re.compile(  # "address" only as a verb: "the IPv6 address" fixes nothing
+    r"\b(?:fix|resolv|correct|prevent|avoid|repair|restor)\w*|\baddress(?:es|ed|ing)?\s+(?:an?|the|this|some|several|issues?|bugs?|problems?|CVE)\b",
+    re.IGNORECASE,
+)
 _CLAUSE_RE = re.compile(r";|\.\s+|:\s+")  # sentences, "; " and "Known issue: ..." parts
 BUG_RE = re.compile(r"#(\d{3,})")
 _ARCH_RE = re.compile(r"^(\[[^\]]+\]\s*)+")

@@ -195,3 +195,12 @@ def test_lines_that_only_mention_a_regression_are_not_a_critical_fix_of_one():
     assert [(e.severity, e.data["text"]) for e in regressions] == [
         ("critical", "Fix a regression in overlay mounts introduced in 1.10.2; add a regression test"),
     ]
+
+
+def test_the_noun_address_does_not_make_a_watch_word_line_a_fix():
+    records = [
+        line("docker", "1.10.4", "overlay: print the IPv6 address of the bridge"),
+        line("docker", "1.10.4", "Address an overlay whiteout leak"),
+    ]
+    fixes = [e.data["text"] for e in rule_events("moby", records, records, [Pin("docker", "1.10.3")], WORDS)]
+    assert fixes == ["Address an overlay whiteout leak"]
