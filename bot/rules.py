@@ -39,7 +39,11 @@ INTRODUCED_RE = re.compile(
 )
 REGRESSION_UPDATE_RE = re.compile(r"\bregression\s+update\b", re.IGNORECASE)
 REGRESSION_TESTS_RE = re.compile(r"\bregression[- ]?(?:tests?|suite|testing)\b", re.IGNORECASE)
-FIXING_RE = re.compile(r"\b(?:fix|resolv|correct|prevent|address|avoid|repair|restor)\w*", re.IGNORECASE)
+FIXING_RE = re.compile(  # "address" only as a verb: "the IPv6 address" fixes nothing
+    r"\b(?:fix|resolv|correct|prevent|avoid|repair|restor)\w*|\baddress(?:es|ed|ing)?\s+(?:an?|the|this|some|several|issues?|bugs?|problems?|CVE)\b",
+    re.IGNORECASE,
+)
+_CLAUSE_RE = re.compile(r";|\.\s+|:\s+")  # sentences, "; " and "Known issue: ..." parts
 BUG_RE = re.compile(r"#(\d{3,})")
 _ARCH_RE = re.compile(r"^(\[[^\]]+\]\s*)+")
 _TRAILER_RE = re.compile(r"\s*\((?:CVE-[^)]*|Closes:[^)]*|LP:[^)]*)\)\s*$", re.IGNORECASE)
@@ -146,9 +150,10 @@ def _regression_hits(pin: Pin, version: str, record: Record, carried: _ChangeInd
         return []
     if REGRESSION_UPDATE_RE.search(text):
         return []  # the release record carries the regression update
-    introduced = INTRODUCED_RE.search(text)
-    if not introduced and (REGRESSION_TESTS_RE.search(text) or not FIXING_RE.search(text)):
-        return []  # "add regression tests", "regression seen in CI": not a fix of one
+    clause = _regression_fix_clause(record)
+    if clause is None:
+        return []  # "add regression tests", "known issue: a regression in X": not a fix of one
+    introduced = INTRODUCED_RE.search(clause)
     fixes = [carried.find("", sha) for sha in record.data.get("fixes") or ()]
     if introduced:
         at_or_below = _at_or_below(introduced.group(1), pin)
@@ -163,6 +168,23 @@ def _regression_hits(pin: Pin, version: str, record: Record, carried: _ChangeInd
         severity, how = "warning", "fixes a regression (where it came from is not said)"
     detail = title_hash(str(record.data.get("title") or record.data.get("text", "")))
     return [_Hit("regression", f"{base}:{detail}", pin, version, record, severity, how)]
+
+
+def _regression_fix_clause(record: Record) -> str | None:
+    """The clause that says a regression is fixed, or None.
+
+    The fixing word must be in the same clause as the regression ("fix a regression
+    introduced in 1.10.2"), or be the commit's title when the regression is told in
+    the message body; "regression test(s)" does not count as a regression.
+    """
+    title = str(record.data.get("title") or record.data.get("text", ""))
+    notes = [str(n) for n in record.data.get("notes") or ()]
+    title_fixes = bool(FIXING_RE.search(title))
+    for text, by_title in ((str(record.data.get("text", "")), False), *((n, title_fixes) for n in notes)):
+        for clause in _CLAUSE_RE.split(REGRESSION_TESTS_RE.sub(" ", text)):
+            if re.search(r"\bregress", clause, re.I) and (by_title or FIXING_RE.search(clause)):
+                return clause
+    return None
 
 
 def _regression_update_hits(pin: Pin, version: str, record: Record, records: Sequence[Record]) -> list[_Hit]:

@@ -180,3 +180,27 @@ def _hash(title: str) -> str:
     from bot.rules import title_hash
 
     return title_hash(title)
+
+
+def test_lines_that_only_mention_a_regression_are_not_a_critical_fix_of_one():
+    """A known issue, a regression test or a clause-distant 'fixes' is not 'fixes a regression'."""
+    records = [
+        line("docker", "1.10.4", "Add a regression test for the overlay fix introduced in 1.10.2"),
+        line("docker", "1.10.4", "Known issue: a regression in 1.10.3 breaks --net=host"),
+        line("docker", "1.10.4", "Document the regression in 1.9.0 networking; fixes are planned for 1.11"),
+        line("docker", "1.10.5", "Fix a regression in overlay mounts introduced in 1.10.2; add a regression test"),
+    ]
+    regressions = [e for e in rule_events("moby", records, records, [Pin("docker", "1.10.3")], WORDS)
+                   if e.kind == "regression"]
+    assert [(e.severity, e.data["text"]) for e in regressions] == [
+        ("critical", "Fix a regression in overlay mounts introduced in 1.10.2; add a regression test"),
+    ]
+
+
+def test_the_noun_address_does_not_make_a_watch_word_line_a_fix():
+    records = [
+        line("docker", "1.10.4", "overlay: print the IPv6 address of the bridge"),
+        line("docker", "1.10.4", "Address an overlay whiteout leak"),
+    ]
+    fixes = [e.data["text"] for e in rule_events("moby", records, records, [Pin("docker", "1.10.3")], WORDS)]
+    assert fixes == ["Address an overlay whiteout leak"]

@@ -5,7 +5,8 @@ is one outbox row (the at-most-one-duplicate promise holds for them too) and the
 survives restarts. A reminder is due when an incident is still open `repeat` after its
 last message. A fix reply is queued when a queued alert carries a fix_available event
 that answers an earlier regression or advisory alert: the fix names that event's key in
-`data["fixes"]`, shares a CVE with it, or (for a regression) touches the same pins.
+`data["fixes"]`, shares a CVE with it, or (for a regression) brings back the change the
+regression reverted (same title) on the same pins.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.alerts import duration_text
+from bot.rules import title_hash
 from bot.store import Store
 
 ANSWERED = ("regression", "advisory")
@@ -86,6 +88,11 @@ def answers(fix: Mapping[str, Any], target: Mapping[str, Any]) -> bool:
         return True
     if set(fix.get("cves") or []) & set(target.get("cves") or []):
         return True
-    return target.get("kind") == "regression" and bool(
-        set(fix.get("pins") or []) & set(target.get("pins") or [])
+    # A regression is answered by the change it took away coming back (same title), on
+    # the same pins: any fix for the pin would reply in every regression thread it has.
+    return (
+        target.get("kind") == "regression"
+        and bool(set(fix.get("pins") or []) & set(target.get("pins") or []))
+        and bool(fix.get("text"))
+        and str(target.get("key") or "").rsplit(":", 1)[-1] == title_hash(str(fix["text"]))
     )

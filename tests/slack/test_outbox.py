@@ -247,7 +247,8 @@ def test_a_fix_replies_in_the_thread_of_the_regression_it_answers(fake_slack, st
     queue(store, clock, "unrelated", [event(9, kind="advisory", cves=["CVE-2016-1"], product="linux")])
     deliver_pending(store, d, clock)
     regression_ts = fake_slack.posts()[0]["ts"]
-    queue(store, clock, "docker 1.10.4 fixes it", [event(4, pins=["docker 1.10"])])
+    queue(store, clock, "docker 1.10.4 fixes it",
+          [event(4, pins=["docker 1.10"], fixes=["regression:docker:1.10.3"])])
     assert deliver_pending(store, d, clock).sent == 2
     top, reply = fake_slack.posts()[2:]
     assert "thread_ts" not in top and reply["thread_ts"] == regression_ts
@@ -298,3 +299,30 @@ def test_webhook_follow_ups_are_new_messages_naming_what_they_follow(fake_slack,
     assert deliver_pending(store, d, clock).sent == 2
     assert "(follows: docker-apt: InRelease signature invalid)" in fake_slack.posts()[1]["text"]
     assert fake_slack.calls_to("chat.update") == []
+
+
+def test_a_fix_replies_only_in_the_thread_of_the_regression_it_is_about(fake_slack, store, clock):
+    """Real rule events: an unrelated CVE fix on the same pin must not answer a revert's thread."""
+    from bot.match import apply_pins
+    from bot.model import Pin, Record
+    from bot.rules import rule_events
+
+    pins = [Pin("docker", "1.10")]
+
+    def rule_alert(version, text, **data):
+        record = Record("changelog_line", f"line:{version}:{abs(hash(text))}", "docker", version,
+                        {"text": text, **data})
+        events = apply_pins(rule_events("moby", [record], [record], pins, ["aufs"]), pins)
+        queue(store, clock, events[0].summary, [e.as_dict() for e in events], severity=events[0].severity)
+
+    d = slack(fake_slack, clock)
+    rule_alert("1.10.4", 'Revert "Fix an aufs mount leak"')
+    deliver_pending(store, d, clock)
+    regression_ts = fake_slack.posts()[0]["ts"]
+    rule_alert("1.10.5", "Fix a seccomp bypass (CVE-2016-9962)", cves=["CVE-2016-9962"])
+    deliver_pending(store, d, clock)
+    assert [p.get("thread_ts") for p in fake_slack.posts()] == [None, None]  # no reply: unrelated
+    rule_alert("1.10.6", "Fix an aufs mount leak")  # the reverted change, done right
+    deliver_pending(store, d, clock)
+    reply = fake_slack.posts()[-1]
+    assert reply["thread_ts"] == regression_ts and "Fix an aufs mount leak" in reply["text"]
