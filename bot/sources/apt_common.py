@@ -207,10 +207,10 @@ def release_findings(
     findings: list[Finding] = []
     where = f"{spec.url} {spec.suite}"
 
-    def add(kind: str, what: str, summary: str, incident: bool = True, **data: object) -> None:
+    def add(kind: str, what: str, summary: str, incident: bool = True, polls: int = 0, **data: object) -> None:
         findings.append(Finding(kind, _key(policy, spec, what), f"{where}: {summary}", "critical",
                                 policy.product, "", {"url": url, "suite": spec.suite, **data},
-                                policy.signature_polls, incident))
+                                polls or policy.signature_polls, incident))
 
     new = apt_release.key_changed(fingerprints, before)
     if new:
@@ -224,8 +224,10 @@ def release_findings(
         add("apt_release_expired", "expired", f"Release expired at {info.valid_until.isoformat()} "
             "(Valid-Until passed: apt refuses it)", valid_until=info.valid_until.isoformat())
     if apt_release.is_rollback(info, before) and info.date is not None and before:
+        # A stale cache can answer an old InRelease once; a replayed one stays: page on the second poll.
         add("apt_rollback", "rollback", f"Release Date went backwards: {info.date.isoformat()} is older "
-            f"than the last good {before['date']}", date=info.date.isoformat(), last_good=before["date"])
+            f"than the last good {before['date']}", polls=policy.hash_polls,
+            date=info.date.isoformat(), last_good=before["date"])
     return findings
 
 
@@ -271,7 +273,10 @@ async def _check_index(
     base = f"{component}/binary-{arch}/Packages"
     candidates = apt_release.index_candidates(info, component, arch)
     if not candidates:
-        result.findings.append(_missing(spec, policy, base, f"{spec.dists}/{base}", "not listed in the Release file"))
+        # apt skips an unlisted component/architecture with a notice: a config slip, not an outage.
+        result.findings.append(_missing(spec, policy, base, f"{spec.dists}/{base}",
+                                        "not listed in the Release file (apt skips it: check the configured "
+                                        "components and architectures)", severity="warning"))
         result.unverified.add(index_id)
         return
     for entry in candidates:
@@ -340,11 +345,12 @@ def _compare(
     return False
 
 
-def _missing(spec: RepoSpec, policy: Policy, what: str, url: str, why: str) -> Finding:
+def _missing(spec: RepoSpec, policy: Policy, what: str, url: str, why: str, severity: str = "critical") -> Finding:
     return Finding(
         kind="apt_index_missing",
         key=_key(policy, spec, f"missing:{what}"),
         summary=f"{spec.url} {spec.suite}: index {what.split('@')[0]} missing: {why}",
+        severity=severity,
         product=policy.product,
         data={"url": url, "suite": spec.suite, "path": what, "reason": why},
         polls_to_open=policy.hash_polls,

@@ -105,7 +105,8 @@ def parse_date(value: str, url: str = "") -> datetime | None:
     if not value:
         return None
     try:
-        parsed = parsedate_to_datetime(value.replace(" UTC", " +0000"))
+        # apt accepts "UTC" and "-0000" (RFC 2822's "UTC, source unknown") as UTC.
+        parsed = parsedate_to_datetime(value.replace(" UTC", " +0000").replace(" -0000", " +0000"))
     except (TypeError, ValueError):
         raise SourceError(f"Release date does not parse: {value!r}", url) from None
     if parsed.tzinfo is None:

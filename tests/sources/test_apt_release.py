@@ -107,3 +107,9 @@ def test_decompression_bomb_is_refused_in_bounded_memory(suffix, pack):
     assert check.error and check.versions == {}
     assert check.sha256 == hashlib.sha256(bomb).hexdigest()  # still hashed as served
     assert peak < 24 << 20, f"peak {peak >> 20} MiB"
+
+
+def test_release_dates_in_every_zone_apt_accepts():
+    for text in ("Thu, 26 Nov 2026 02:14:46 UTC", "Thu, 26 Nov 2026 02:14:46 -0000",
+                 "Thu, 26 Nov 2026 02:14:46 +0000", "Thu, 26 Nov 2026 03:14:46 +0100"):
+        assert apt_release.parse_date(text) == datetime(2026, 11, 26, 2, 14, 46, tzinfo=UTC), text
