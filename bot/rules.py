@@ -330,7 +330,7 @@ def _event(source: str, group: list[_Hit]) -> Event:
         summary += "" if first.what.startswith("reverts") else f": {text}"
     data = {"fixed_in": first.version, "record_version": record.version, "record_product": record.product,
             "pin": pin.version, "text": text, "versions": sorted({h.version for h in group}),
-            "detail": first.what}
+            "detail": first.what, "cves": list(record.data.get("cves") or [])}
     return Event(first.kind, severity, pin.product, pin.version, first.key, summary[:500], source, data)
 
 
