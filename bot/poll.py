@@ -30,6 +30,7 @@ from bot.sources.api import SourceConf
 from bot.store import Store, iso
 
 Clock = Callable[[], datetime]
+DUE_SLACK = timedelta(seconds=60)  # at most this much early still counts as due (timer jitter)
 
 
 def utcnow() -> datetime:
@@ -100,10 +101,18 @@ async def run_poll(
 
 
 def _is_due(conf: SourceConf, store: Store, now: datetime) -> bool:
+    """Due when `every` has passed since the source's last poll *began*.
+
+    Counting from the start (not the end) of the last poll, and forgiving a start a little
+    early (cron and systemd timers jitter by seconds), keeps `every: 1h` under a 15-minute
+    run at every 4th run instead of every 5th.
+    """
     state = store.source_state(conf.name)
     if not conf.every or not state or not state.get("last_run_at"):
         return True
-    return now - datetime.fromisoformat(state["last_run_at"]) >= parse_interval(conf.every)
+    interval = parse_interval(conf.every)
+    slack = min(interval / 20, DUE_SLACK)
+    return now - datetime.fromisoformat(state["last_run_at"]) >= interval - slack
 
 
 async def _poll_one(
@@ -116,7 +125,8 @@ async def _poll_one(
     run_id: int,
     force: bool,
 ) -> SourceResult:
-    if not force and not _is_due(conf, store, clock()):
+    began = clock()
+    if not force and not _is_due(conf, store, began):
         return SourceResult(conf.name, conf.kind, "skipped", reason=f"not due (every {conf.every})")
     kind = KINDS[conf.kind]
     stored = store.records(conf.name, include_gone=True)
@@ -134,11 +144,12 @@ async def _poll_one(
     try:
         async with gate:
             snapshot = await asyncio.wait_for(kind.collect(conf, ctx), config.settings.source_timeout)
-        return _commit(conf, kind, snapshot, ctx, gone_before, config, store, clock, run_id, started)
+        return _commit(conf, kind, snapshot, ctx, gone_before, config, store, clock, run_id, started, began)
     except Unchanged:
         with store.transaction():
             _resolve_failing(store, conf.name, clock(), run_id)
-            store.mark_success(conf.name, conf.kind, clock(), changed=False, seconds=time.monotonic() - started)
+            store.mark_success(conf.name, conf.kind, clock(), changed=False, seconds=time.monotonic() - started,
+                               began=began)
         return SourceResult(conf.name, conf.kind, "unchanged", seconds=time.monotonic() - started)
     except SourceError as exc:
         reason = str(exc)
@@ -148,7 +159,7 @@ async def _poll_one(
         reason = f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
     seconds = time.monotonic() - started
     with store.transaction():
-        failures = store.mark_failure(conf.name, conf.kind, clock(), reason, seconds)
+        failures = store.mark_failure(conf.name, conf.kind, clock(), reason, seconds, began=began)
         if failures >= config.settings.failing_after:
             finding = Finding(
                 "source_failing",
@@ -162,7 +173,8 @@ async def _poll_one(
     return SourceResult(conf.name, conf.kind, "failed", seconds=seconds, reason=reason)
 
 
-def _commit(conf, kind, snapshot: Snapshot, ctx, gone_before, config, store, clock, run_id, started) -> SourceResult:
+def _commit(conf, kind, snapshot: Snapshot, ctx, gone_before, config, store, clock, run_id, started,
+            began: datetime) -> SourceResult:
     now = clock()
     result = diff(ctx.previous, snapshot, source=conf.name, detected=iso(now), gone_before=gone_before)
     extra = list(kind.events(ctx.previous, snapshot, conf, ctx)) if hasattr(kind, "events") else []
@@ -193,7 +205,7 @@ def _commit(conf, kind, snapshot: Snapshot, ctx, gone_before, config, store, clo
         _track(store, conf.name, problems, now, run_id, config, resolve_missing=True)
         store.save_http_state(conf.name, ctx.new_validators)
         store.mark_success(conf.name, conf.kind, now, changed=bool(result.new_or_changed or result.gone),
-                           seconds=time.monotonic() - started)
+                           seconds=time.monotonic() - started, began=began)
     changed = bool(result.new_or_changed or result.gone or fresh)
     return SourceResult(conf.name, conf.kind, "changed" if changed else "unchanged",
                         new_records=len(result.added), events=len(fresh), seconds=time.monotonic() - started)

@@ -304,3 +304,32 @@ def test_upstream_text_cannot_drive_the_operators_terminal(setup, web, tmp_path)
     for text in (out.getvalue(), why.output, digest.output):
         assert "\x1b" not in text and "\x07" not in text
     assert "[bold red]markup[/]" in why.output  # shown literally, not interpreted
+
+
+class SlowClock(Clock):
+    """Each reading is a few seconds after the last: a poll takes time, as real ones do."""
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=3)
+        return self.now
+
+
+@pytest.mark.parametrize("late_start", [0, 2])
+def test_every_1h_polls_again_an_hour_later_not_a_run_later(tmp_path, web, late_start):
+    """`every: 1h` under `run --every 15m` (or cron): due at the 4th run, not the 5th.
+
+    The interval counts from when the source's last poll began; a run that starts a second
+    or two early against the last one (cron and timer jitter) still counts as due.
+    """
+    web.routes["/CHANGELOG.md"] = Route(MOBY)
+    path = write_config(tmp_path, web.url).read_text().replace("CHANGELOG.md\"}", "CHANGELOG.md\", every: 1h}")
+    (tmp_path / "sources.yaml").write_text(path)
+    cfg = configuration.load(tmp_path / "sources.yaml")
+    store, clock = Store.open(tmp_path / "t.db"), SlowClock()
+    clock.advance(seconds=late_start)
+    poll(cfg, store, clock, Collect())
+    statuses = []
+    for minutes in (15, 30, 45, 60):
+        clock.now = datetime(2026, 11, 27, 12, minutes % 60, tzinfo=UTC) + timedelta(hours=minutes // 60)
+        statuses.append(poll(cfg, store, clock, Collect()).results[0].status)
+    assert statuses == ["skipped", "skipped", "skipped", "unchanged"]
