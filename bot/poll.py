@@ -95,6 +95,7 @@ async def run_poll(
     finally:
         if owned:
             await http.aclose()
+    _close_removed(config, store, clock(), run_id)
     delivery = deliver_pending(store, deliverer or ConsoleDeliverer(), clock)
     store.finish_run(run_id, clock(), {r.name: r.status for r in results})
     return RunReport(list(results), delivery)
@@ -237,6 +238,17 @@ def _resolve_failing(store: Store, source: str, now: datetime, run_id: int) -> N
     row = store.live_incidents(source).get(f"source_failing:{source}")
     if row:
         _resolve(store, source, row, now, run_id)
+
+
+def _close_removed(config: Config, store: Store, now: datetime, run_id: int) -> None:
+    """Close the incidents of sources no longer configured: nothing would ever resolve them,
+    and an open incident is recalled in Slack every `repeat`."""
+    names = {s.name for s in config.sources}
+    with store.transaction():
+        for row in store.unresolved_incidents():
+            if row["source"] not in names:
+                gone = {**row, "summary": f"source {row['source']} is no longer in {config.path.name}: {row['summary']}"}
+                _resolve(store, row["source"], gone, now, run_id)
 
 
 def _resolve(store: Store, source: str, row: dict, now: datetime, run_id: int) -> None:

@@ -254,6 +254,10 @@ class Store(OutboxStore):
         )
         return {row["key"]: row for row in rows}
 
+    def unresolved_incidents(self) -> list[dict[str, Any]]:
+        """Every incident not resolved yet, of every source (opened or still pending)."""
+        return list(self.db["incidents"].rows_where("resolved_at is null", select="rowid, *", order_by="rowid"))
+
     def incident_seen(
         self, source: str, finding: Finding, now: datetime, since: str | None = None
     ) -> dict[str, Any]:

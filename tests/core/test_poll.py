@@ -333,3 +333,25 @@ def test_every_1h_polls_again_an_hour_later_not_a_run_later(tmp_path, web, late_
         clock.now = datetime(2026, 11, 27, 12, minutes % 60, tzinfo=UTC) + timedelta(hours=minutes // 60)
         statuses.append(poll(cfg, store, clock, Collect()).results[0].status)
     assert statuses == ["skipped", "skipped", "skipped", "unchanged"]
+
+
+def test_an_incident_of_a_source_removed_from_the_config_is_closed_not_recalled_forever(tmp_path, web):
+    """A failing source the team deletes from sources.yaml must not leave an incident open for ever
+    (its Slack thread would be recalled every 24h with no way to resolve it)."""
+    from bot.slack.followups import queue_reminders
+
+    extra = f'  - {{name: old, kind: docker_changelog, url: "{web.url}/gone.md"}}'
+    web.routes["/CHANGELOG.md"] = Route(MOBY)
+    cfg = configuration.load(write_config(tmp_path, web.url, extra))
+    store, clock, sink = Store.open(tmp_path / "t.db"), Clock(), Collect()
+    for _ in range(3):
+        poll(cfg, store, clock, sink)
+        clock.advance(minutes=15)
+    assert [i["source"] for i in store.incidents(open_only=True)] == ["old"]
+    trimmed = configuration.load(write_config(tmp_path, web.url))  # the team removes the source
+    poll(trimmed, store, clock, sink)
+    assert store.incidents(open_only=True) == []
+    closing = sink.alerts[-1]
+    assert closing["kind"] == "incident_resolved" and closing["source"] == "old"
+    assert "no longer in sources.yaml" in closing["title"]
+    assert queue_reminders(store, clock() + timedelta(days=3), timedelta(hours=24)) == 0
