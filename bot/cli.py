@@ -159,6 +159,8 @@ def run(app: App, every: str) -> None:
                 _poll_once(app, (), False)
             except TrackbotError as exc:  # e.g. sources.yaml edited into an error: say so, keep running
                 click.echo(f"trackbot: {exc}", err=True)
+            except Exception as exc:  # a locked or full disk, a bug: one line, and the next run still comes
+                click.echo(f"trackbot: run failed: internal error: {type(exc).__name__}: {exc}", err=True)
             time.sleep(max(1.0, interval - (time.monotonic() - started)))
 
 

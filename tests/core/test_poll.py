@@ -355,3 +355,31 @@ def test_an_incident_of_a_source_removed_from_the_config_is_closed_not_recalled_
     assert closing["kind"] == "incident_resolved" and closing["source"] == "old"
     assert "no longer in sources.yaml" in closing["title"]
     assert queue_reminders(store, clock() + timedelta(days=3), timedelta(hours=24)) == 0
+
+
+def test_run_keeps_polling_after_an_unexpected_error_in_one_run(tmp_path, web, monkeypatch):
+    """`trackbot run` is the team's only watcher: one bad run (a locked or full disk) is
+    reported in one line and the next run still happens; the checks never silently stop."""
+    import sqlite3
+
+    from bot import cli
+
+    web.routes["/CHANGELOG.md"] = Route(MOBY)
+    path = write_config(tmp_path, web.url)
+    calls = []
+
+    def flaky_poll(app, only, force):
+        calls.append(1)
+        if len(calls) == 1:
+            raise sqlite3.OperationalError("database is locked")
+        return 0
+
+    def sleep(seconds):
+        if len(calls) >= 2:
+            raise KeyboardInterrupt  # stop the endless loop once the second run happened
+
+    monkeypatch.setattr(cli, "_poll_once", flaky_poll)
+    monkeypatch.setattr(cli.time, "sleep", sleep)
+    result = CliRunner().invoke(main, ["--config", str(path), "--db", str(tmp_path / "t.db"), "run", "--every", "1m"])
+    assert len(calls) == 2
+    assert "database is locked" in result.output
