@@ -28,6 +28,7 @@ from bot.sources.api import (
     SourceConf,
     SourceError,
     looks_like_html,
+    redact_url,
 )
 from bot.sources.changelog_lines import line_records
 
@@ -186,7 +187,7 @@ def _records(found: Iterable[_Version], conf: Conf, watch_words: Iterable[str]) 
         data = {
             "date": entry.date,
             "title": entry.title,
-            "url": conf.url,
+            "url": redact_url(conf.url),
             "prerelease": versions.is_prerelease(version, scheme),
             "sections": len(entry.sections),
             "line_count": len(entry.lines),

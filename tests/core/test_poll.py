@@ -383,3 +383,30 @@ def test_run_keeps_polling_after_an_unexpected_error_in_one_run(tmp_path, web, m
     result = CliRunner().invoke(main, ["--config", str(path), "--db", str(tmp_path / "t.db"), "run", "--every", "1m"])
     assert len(calls) == 2
     assert "database is locked" in result.output
+
+
+def test_credentials_in_a_source_url_never_reach_the_console_or_the_database(tmp_path, web):
+    """An internal proxy reached as https://user:password@host/... or ?token=...: a failure names
+    the URL (so it can be acted on) without its secrets."""
+    url = web.url.replace("http://", "http://ops:s3cret-pw@") + "/missing.md?token=t0ken-value&lang=en"
+    path = tmp_path / "sources.yaml"
+    path.write_text(f'sources:\n  - {{name: proxied, kind: docker_changelog, url: "{url}"}}\n')
+    db = tmp_path / "t.db"
+    runner = CliRunner()
+    polled = runner.invoke(main, ["--config", str(path), "--db", str(db), "poll"])
+    status = runner.invoke(main, ["--config", str(path), "--db", str(db), "status"])
+    assert polled.exit_code == 1 and "HTTP 404" in polled.output
+    assert "missing.md" in polled.output and "lang=en" in polled.output
+    stored = "\n".join(db.parent.joinpath(p).read_bytes().decode("latin-1") for p in ("t.db", "t.db-wal")
+                       if db.parent.joinpath(p).exists())
+    for text in (polled.output, status.output, stored):
+        assert "s3cret-pw" not in text and "t0ken-value" not in text
+    # once it answers: the records and the conditional-GET state hold no secret either, and it still works
+    web.routes["/missing.md?token=t0ken-value&lang=en"] = Route(MOBY)
+    for _ in range(2):
+        assert runner.invoke(main, ["--config", str(path), "--db", str(db), "poll"]).exit_code == 0
+    assert "if-none-match" in web.requests[-1][1]  # the validators are still found
+    store = Store.open(db)
+    assert store.db.execute("select count(*) from records where data like '%s3cret%' or data like '%t0ken%'"
+                            ).fetchone()[0] == 0
+    assert "s3cret" not in str(store.http_state("proxied")) and "t0ken-value" not in str(store.http_state("proxied"))
