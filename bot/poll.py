@@ -9,6 +9,9 @@ error; it never stops the others and never looks like "everything was removed".
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import hashlib
+import json
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -101,6 +104,14 @@ async def run_poll(
     return RunReport(list(results), delivery)
 
 
+def settings_digest(conf: SourceConf, config: Config) -> str:
+    """What a source's records depend on besides the upstream: its own settings, the watch words
+    and the fleet. When it changes, the next poll fetches unconditionally and re-derives them."""
+    blob = json.dumps([dataclasses.asdict(conf), config.watch_words, [dataclasses.asdict(p) for p in config.fleet]],
+                      sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
 def _is_due(conf: SourceConf, store: Store, now: datetime) -> bool:
     """Due when `every` has passed since the source's last poll *began*.
 
@@ -131,13 +142,16 @@ async def _poll_one(
         return SourceResult(conf.name, conf.kind, "skipped", reason=f"not due (every {conf.every})")
     kind = KINDS[conf.kind]
     stored = store.records(conf.name, include_gone=True)
+    settings = settings_digest(conf, config)
+    same_settings = (store.source_state(conf.name) or {}).get("settings_digest") == settings
     ctx = SourceContext(
         fetcher=fetcher,
         fleet=config.fleet,
         watch_words=config.watch_words,
         config_dir=config.config_dir,
         previous=tuple(s.record for s in stored if s.gone_at is None),
-        validators=store.http_state(conf.name),
+        # Records made with other settings (watch words, product, url) must be made again: no 304.
+        validators=store.http_state(conf.name) if same_settings else {},
         clock=clock,
     )
     gone_before = {s.record.key for s in stored if s.gone_at}
@@ -145,7 +159,8 @@ async def _poll_one(
     try:
         async with gate:
             snapshot = await asyncio.wait_for(kind.collect(conf, ctx), config.settings.source_timeout)
-        return _commit(conf, kind, snapshot, ctx, gone_before, config, store, clock, run_id, started, began)
+        return _commit(conf, kind, snapshot, ctx, gone_before, config, store, clock, run_id, started,
+                       began, settings)
     except Unchanged:
         with store.transaction():
             _resolve_failing(store, conf.name, clock(), run_id)
@@ -175,7 +190,7 @@ async def _poll_one(
 
 
 def _commit(conf, kind, snapshot: Snapshot, ctx, gone_before, config, store, clock, run_id, started,
-            began: datetime) -> SourceResult:
+            began: datetime, settings: str) -> SourceResult:
     now = clock()
     result = diff(ctx.previous, snapshot, source=conf.name, detected=iso(now), gone_before=gone_before)
     extra = list(kind.events(ctx.previous, snapshot, conf, ctx)) if hasattr(kind, "events") else []
@@ -206,7 +221,7 @@ def _commit(conf, kind, snapshot: Snapshot, ctx, gone_before, config, store, clo
         _track(store, conf.name, problems, now, run_id, config, resolve_missing=True)
         store.save_http_state(conf.name, ctx.new_validators)
         store.mark_success(conf.name, conf.kind, now, changed=bool(result.new_or_changed or result.gone),
-                           seconds=time.monotonic() - started, began=began)
+                           seconds=time.monotonic() - started, began=began, settings_digest=settings)
     changed = bool(result.new_or_changed or result.gone or fresh)
     return SourceResult(conf.name, conf.kind, "changed" if changed else "unchanged",
                         new_records=len(result.added), events=len(fresh), seconds=time.monotonic() - started)

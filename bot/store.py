@@ -75,12 +75,23 @@ class Store(OutboxStore):
         return list(self.db["sources"].rows_where(order_by="name"))
 
     def mark_success(
-        self, name: str, kind: str, now: datetime, *, changed: bool, seconds: float, began: datetime | None = None
+        self,
+        name: str,
+        kind: str,
+        now: datetime,
+        *,
+        changed: bool,
+        seconds: float,
+        began: datetime | None = None,
+        settings_digest: str | None = None,
     ) -> None:
-        """`began` (when this poll started) is what `every:` counts from."""
+        """`began` (when this poll started) is what `every:` counts from; `settings_digest` what
+        the records were made with (None: unchanged)."""
         state = self.source_state(name) or {}
+        extra = {"settings_digest": settings_digest} if settings_digest is not None else {}
         self.db["sources"].upsert(
             {
+                **extra,
                 "name": name,
                 "kind": kind,
                 "last_run_at": iso(began or now),

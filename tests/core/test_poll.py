@@ -410,3 +410,26 @@ def test_credentials_in_a_source_url_never_reach_the_console_or_the_database(tmp
     assert store.db.execute("select count(*) from records where data like '%s3cret%' or data like '%t0ken%'"
                             ).fetchone()[0] == 0
     assert "s3cret" not in str(store.http_state("proxied")) and "t0ken-value" not in str(store.http_state("proxied"))
+
+
+def test_a_watch_word_added_after_the_baseline_applies_to_lines_already_seen(setup, web, tmp_path):
+    """Settings that shape the records (watch words, product, url) changed in sources.yaml must
+    not be hidden behind a 304: the next poll of each source asks for the whole body again."""
+    cfg, store, clock, sink = setup
+    poll(cfg, store, clock, sink)
+
+    def watched(word):
+        return [line["text"] for rel in story(store, cfg.fleet, "17.03.0-ce", "docker")["releases"]
+                for line in rel["lines"] if f"watch:{word}" in line["classes"]]
+
+    assert watched("overlay") == []
+    text = cfg.path.read_text().replace("watch_words: [aufs, devicemapper]", "watch_words: [aufs, devicemapper, overlay]")
+    cfg.path.write_text(text)
+    cfg = configuration.load(cfg.path)
+    clock.advance(minutes=15)
+    poll(cfg, store, clock, sink)
+    assert any("overlay encryption" in line for line in watched("overlay"))
+    assert len(sink.alerts) == 1  # re-reading old lines is not news
+    clock.advance(minutes=15)
+    poll(cfg, store, clock, sink)
+    assert "if-none-match" in web.requests[-1][1]  # and conditional again afterwards
