@@ -211,7 +211,8 @@ def check_not_truncated(records: Sequence[Record], previous: Sequence[Record], u
     if oldest not in now:
         raise SourceError(
             f"truncated changelog? the oldest version seen before ({oldest}) is missing "
-            f"({len(before - now)} of {len(before)} versions gone)",
+            f"({len(before - now)} of {len(before)} versions gone; if upstream really dropped them, "
+            "rename the source in sources.yaml to record a new baseline)",
             url,
         )
 
