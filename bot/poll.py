@@ -24,7 +24,7 @@ from bot import alerts, rules
 from bot.config import Config
 from bot.deliver import ConsoleDeliverer, Deliverer, DeliveryReport, deliver_pending
 from bot.diff import diff
-from bot.errors import SourceError, Unchanged
+from bot.errors import ConfigError, SourceError, Unchanged
 from bot.fetch import Fetcher, FetchPolicy, SourceContext, make_client
 from bot.kinds import KINDS
 from bot.match import apply_pins
@@ -82,6 +82,10 @@ async def run_poll(
     force: bool = False,
 ) -> RunReport:
     """Poll every due source (or those named in `only`), then deliver the outbox."""
+    unknown = [name for name in only if name not in {s.name for s in config.sources}]
+    if unknown:  # a typo must not read as a quiet, successful run
+        names = ", ".join(s.name for s in config.sources) or "none"
+        raise ConfigError(f"{config.path}: no source named {unknown[0]!r} (sources: {names})")
     run_id = store.start_run(clock())
     policy = FetchPolicy(
         timeout=config.settings.timeout, retries=config.settings.retries, max_bytes=config.settings.max_bytes

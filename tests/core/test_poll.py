@@ -433,3 +433,12 @@ def test_a_watch_word_added_after_the_baseline_applies_to_lines_already_seen(set
     clock.advance(minutes=15)
     poll(cfg, store, clock, sink)
     assert "if-none-match" in web.requests[-1][1]  # and conditional again afterwards
+
+
+def test_poll_source_with_a_misspelled_name_is_an_error_not_an_empty_success(tmp_path, web):
+    web.routes["/CHANGELOG.md"] = Route(MOBY)
+    path = write_config(tmp_path, web.url)
+    result = CliRunner().invoke(main, ["--config", str(path), "--db", str(tmp_path / "t.db"), "poll", "-s", "mobi"])
+    assert result.exit_code == 2
+    assert "no source named 'mobi'" in result.output and "moby" in result.output
+    assert web.requests == []
