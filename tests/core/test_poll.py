@@ -205,6 +205,8 @@ def test_cli_poll_exits_1_when_a_source_fails_and_still_polls_the_others(tmp_pat
         ("sources:\n  - {name: a, kind: docker_changelog, url: x}\n  - {name: a, kind: docker_changelog, url: y}\n",
          "sources[1] a: duplicate source name"),
         ("fleet: [\n", "invalid YAML"),
+        ("sources:\n  - {name: a, kind: docker_changelog, url: x, every: 1 hour}\n",
+         "sources[0] a: 'every' '1 hour' is not an interval (use e.g. 15m, 1h, 1d)"),
     ],
 )
 def test_a_bad_config_is_one_line_and_exit_2_before_any_network_call(tmp_path, web, text, message):
