@@ -224,8 +224,9 @@ def check(app: App) -> None:
     problems = []
     for index, conf in enumerate(cfg.sources):
         keyring = getattr(conf, "keyring", "")
-        if keyring and not (cfg.config_dir / keyring).exists() and not Path(keyring).exists():
-            problems.append(f"sources[{index}] {conf.name}: keyring {keyring} does not exist")
+        where = cfg.config_dir / keyring  # as the apt kinds read it: relative to sources.yaml
+        if keyring and not where.exists():
+            problems.append(f"sources[{index}] {conf.name}: keyring {where} does not exist")
     console.print(f"{cfg.path}: {len(cfg.sources)} sources, {len(cfg.fleet)} pins")
     if any(conf.kind.startswith("apt") for conf in cfg.sources):
         tools = {tool: shutil.which(tool) for tool in ("gpgv", "gpg")}

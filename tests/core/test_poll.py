@@ -444,3 +444,19 @@ def test_poll_source_with_a_misspelled_name_is_an_error_not_an_empty_success(tmp
     assert result.exit_code == 2
     assert "no source named 'mobi'" in result.output and "moby" in result.output
     assert web.requests == []
+
+
+def test_check_finds_keyrings_where_the_poll_will_look_for_them(tmp_path, monkeypatch):
+    """A relative keyring is relative to sources.yaml, as apt_repo reads it; `check` must not pass
+    a keyring that only exists relative to where it happens to be run (the poll would then fail)."""
+    deploy = tmp_path / "deploy"
+    deploy.mkdir()
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "docker.asc").write_text("key")  # beside the cwd, not beside sources.yaml
+    path = deploy / "sources.yaml"
+    path.write_text('sources:\n  - {name: docker-apt, kind: apt_repo, url: "https://download.docker.com/linux/debian",'
+                    " suites: [bookworm], components: [stable], keyring: keys/docker.asc}\n")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["--config", str(path), "--db", str(tmp_path / "t.db"), "check"])
+    assert result.exit_code == 2
+    assert f"keyring {deploy / 'keys' / 'docker.asc'} does not exist" in result.output
