@@ -460,3 +460,21 @@ def test_check_finds_keyrings_where_the_poll_will_look_for_them(tmp_path, monkey
     result = CliRunner().invoke(main, ["--config", str(path), "--db", str(tmp_path / "t.db"), "check"])
     assert result.exit_code == 2
     assert f"keyring {deploy / 'keys' / 'docker.asc'} does not exist" in result.output
+
+
+@pytest.mark.parametrize("order", [("changelog", "feed"), ("feed", "changelog")])
+def test_why_says_withdrawn_the_same_way_whatever_order_the_sources_were_stored_in(order):
+    """Two sources list docker 1.10.3; one of them drops it. The story must not depend on row order:
+    a version still listed by a source is not shown as withdrawn (the event tells who dropped it)."""
+    from bot.model import Record
+
+    store, now = Store.memory(), datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    release = Record("release", "release:1.10.3", "docker", "1.10.3", {"date": "2016-03-10"})
+    for source in order:
+        store.save_records(source, 1, now, seen=[release], new_or_changed=[release], gone=[])
+    store.save_records("changelog", 2, now + timedelta(hours=1), seen=[], new_or_changed=[], gone=[release.key])
+    [told] = story(store, (), "1.10.3", "docker")["releases"]
+    assert told["withdrawn_at"] is None and set(told["sources"]) == {"changelog", "feed"}
+    store.save_records("feed", 3, now + timedelta(hours=2), seen=[], new_or_changed=[], gone=[release.key])
+    [told] = story(store, (), "1.10.3", "docker")["releases"]
+    assert told["withdrawn_at"] == (now + timedelta(hours=2)).isoformat()
