@@ -159,6 +159,8 @@ def run(app: App, every: str) -> None:
                 _poll_once(app, (), False)
             except TrackbotError as exc:  # e.g. sources.yaml edited into an error: say so, keep running
                 click.echo(f"trackbot: {exc}", err=True)
+            except Exception as exc:  # a locked or full disk, a bug: one line, and the next run still comes
+                click.echo(f"trackbot: run failed: internal error: {type(exc).__name__}: {exc}", err=True)
             time.sleep(max(1.0, interval - (time.monotonic() - started)))
 
 
@@ -222,8 +224,9 @@ def check(app: App) -> None:
     problems = []
     for index, conf in enumerate(cfg.sources):
         keyring = getattr(conf, "keyring", "")
-        if keyring and not (cfg.config_dir / keyring).exists() and not Path(keyring).exists():
-            problems.append(f"sources[{index}] {conf.name}: keyring {keyring} does not exist")
+        where = cfg.config_dir / keyring  # as the apt kinds read it: relative to sources.yaml
+        if keyring and not where.exists():
+            problems.append(f"sources[{index}] {conf.name}: keyring {where} does not exist")
     console.print(f"{cfg.path}: {len(cfg.sources)} sources, {len(cfg.fleet)} pins")
     if any(conf.kind.startswith("apt") for conf in cfg.sources):
         tools = {tool: shutil.which(tool) for tool in ("gpgv", "gpg")}

@@ -132,7 +132,16 @@ def _source(item: Any, index: int, path: Path) -> SourceConf:
     if kind not in KINDS:
         valid = ", ".join(sorted(KINDS))
         raise ConfigError(f"{where}: unknown kind {kind!r} (valid: {valid})")
-    return _build(KINDS[kind].Conf, item, where)
+    conf = _build(KINDS[kind].Conf, item, where)
+    if conf.every:
+        from bot.poll import parse_interval  # local: poll imports this module
+
+        try:
+            parse_interval(conf.every)
+        except ValueError:
+            # caught here, not at the second poll, where it stopped every source
+            raise ConfigError(f"{where}: 'every' {conf.every!r} is not an interval (use e.g. 15m, 1h, 1d)") from None
+    return conf
 
 
 def _build(cls: type, raw: Any, where: str) -> Any:

@@ -17,6 +17,7 @@ from bot.model import Event, Record, Snapshot
 
 SHRINK_RATIO = 0.5  # fewer than half the records of the last good run: broken, not removals
 SHRINK_FLOOR = 4  # below this many records a drop proves nothing either way
+ACCEPT_HINT = "if upstream really dropped them, rename the source in sources.yaml to record a new baseline"
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def check_shrink(before: Iterable[Record], after: Iterable[Record], *, complete:
         if had >= SHRINK_FLOOR and has < had * SHRINK_RATIO:
             raise SourceError(
                 f"returned {has} {label} where the last good run had {had}: "
-                "treated as a broken response, not as withdrawals"
+                f"treated as a broken response, not as withdrawals ({ACCEPT_HINT})"
             )
 
 

@@ -10,6 +10,18 @@ Every message is one line a user can act on, and never contains a secret.
 
 from __future__ import annotations
 
+import re
+
+# userinfo (https://user:password@host) and query values named like secrets (?token=, &sig=)
+_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+_SECRET_QUERY = re.compile(r"([?&](?:[\w.-]*(?:token|key|secret|password|passwd|pass|sig|signature|auth)[\w.-]*)=)[^&#\s]*",
+                           re.IGNORECASE)
+
+
+def redact_url(url: str) -> str:
+    """A URL fit for a message, a log line or the database: credentials replaced by ***."""
+    return _SECRET_QUERY.sub(r"\1***", _USERINFO.sub("***@", url))
+
 
 class TrackbotError(Exception):
     """Base class: its message is shown to the user as one line."""
@@ -23,9 +35,9 @@ class SourceError(TrackbotError):
     """A source could not be read or made no sense; carries a one-line reason and the URL."""
 
     def __init__(self, reason: str, url: str = "") -> None:
-        self.reason = " ".join(str(reason).split())
-        self.url = url
-        super().__init__(f"{self.reason} ({url})" if url else self.reason)
+        self.reason = redact_url(" ".join(str(reason).split()))
+        self.url = redact_url(url)  # a proxy's password or a ?token= must not reach the console or the DB
+        super().__init__(f"{self.reason} ({self.url})" if url else self.reason)
 
 
 class Unchanged(SourceError):

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 from bot import __version__
-from bot.errors import SourceError, Unchanged
+from bot.errors import SourceError, Unchanged, redact_url
 from bot.model import Pin, Record
 from bot.sources.api import Response
 
@@ -129,7 +129,7 @@ class SourceContext:
         accept: str | None = None,
     ) -> Response:
         headers = {"Accept": accept} if accept else {}
-        old = self.validators.get(url, {})
+        old = self.validators.get(redact_url(url), {})  # stored without credentials
         if conditional and old.get("etag"):
             headers["If-None-Match"] = old["etag"]
         if conditional and old.get("last_modified"):
@@ -146,7 +146,7 @@ class SourceContext:
             "last_modified": response.headers.get("last-modified", ""),
         }
         if conditional and (fresh["etag"] or fresh["last_modified"]):
-            self.new_validators[url] = fresh
+            self.new_validators[redact_url(url)] = fresh
         return response
 
     @asynccontextmanager

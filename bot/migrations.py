@@ -130,3 +130,10 @@ def m002_slack_delivery(db: Database) -> None:
         pk="id",
         if_not_exists=True,
     )
+
+
+@MIGRATIONS()
+def m003_source_settings(db: Database) -> None:
+    """A digest of the settings a source's records were made with (see poll.settings_digest)."""
+    if "settings_digest" not in db["sources"].columns_dict:
+        db["sources"].add_column("settings_digest", str)

@@ -9,6 +9,9 @@ error; it never stops the others and never looks like "everything was removed".
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import hashlib
+import json
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -21,7 +24,7 @@ from bot import alerts, rules
 from bot.config import Config
 from bot.deliver import ConsoleDeliverer, Deliverer, DeliveryReport, deliver_pending
 from bot.diff import diff
-from bot.errors import SourceError, Unchanged
+from bot.errors import ConfigError, SourceError, Unchanged
 from bot.fetch import Fetcher, FetchPolicy, SourceContext, make_client
 from bot.kinds import KINDS
 from bot.match import apply_pins
@@ -30,6 +33,7 @@ from bot.sources.api import SourceConf
 from bot.store import Store, iso
 
 Clock = Callable[[], datetime]
+DUE_SLACK = timedelta(seconds=60)  # at most this much early still counts as due (timer jitter)
 
 
 def utcnow() -> datetime:
@@ -78,6 +82,10 @@ async def run_poll(
     force: bool = False,
 ) -> RunReport:
     """Poll every due source (or those named in `only`), then deliver the outbox."""
+    unknown = [name for name in only if name not in {s.name for s in config.sources}]
+    if unknown:  # a typo must not read as a quiet, successful run
+        names = ", ".join(s.name for s in config.sources) or "none"
+        raise ConfigError(f"{config.path}: no source named {unknown[0]!r} (sources: {names})")
     run_id = store.start_run(clock())
     policy = FetchPolicy(
         timeout=config.settings.timeout, retries=config.settings.retries, max_bytes=config.settings.max_bytes
@@ -94,16 +102,33 @@ async def run_poll(
     finally:
         if owned:
             await http.aclose()
+    _close_removed(config, store, clock(), run_id)
     delivery = deliver_pending(store, deliverer or ConsoleDeliverer(), clock)
     store.finish_run(run_id, clock(), {r.name: r.status for r in results})
     return RunReport(list(results), delivery)
 
 
+def settings_digest(conf: SourceConf, config: Config) -> str:
+    """What a source's records depend on besides the upstream: its own settings, the watch words
+    and the fleet. When it changes, the next poll fetches unconditionally and re-derives them."""
+    blob = json.dumps([dataclasses.asdict(conf), config.watch_words, [dataclasses.asdict(p) for p in config.fleet]],
+                      sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
 def _is_due(conf: SourceConf, store: Store, now: datetime) -> bool:
+    """Due when `every` has passed since the source's last poll *began*.
+
+    Counting from the start (not the end) of the last poll, and forgiving a start a little
+    early (cron and systemd timers jitter by seconds), keeps `every: 1h` under a 15-minute
+    run at every 4th run instead of every 5th.
+    """
     state = store.source_state(conf.name)
     if not conf.every or not state or not state.get("last_run_at"):
         return True
-    return now - datetime.fromisoformat(state["last_run_at"]) >= parse_interval(conf.every)
+    interval = parse_interval(conf.every)
+    slack = min(interval / 20, DUE_SLACK)
+    return now - datetime.fromisoformat(state["last_run_at"]) >= interval - slack
 
 
 async def _poll_one(
@@ -116,17 +141,21 @@ async def _poll_one(
     run_id: int,
     force: bool,
 ) -> SourceResult:
-    if not force and not _is_due(conf, store, clock()):
+    began = clock()
+    if not force and not _is_due(conf, store, began):
         return SourceResult(conf.name, conf.kind, "skipped", reason=f"not due (every {conf.every})")
     kind = KINDS[conf.kind]
     stored = store.records(conf.name, include_gone=True)
+    settings = settings_digest(conf, config)
+    same_settings = (store.source_state(conf.name) or {}).get("settings_digest") == settings
     ctx = SourceContext(
         fetcher=fetcher,
         fleet=config.fleet,
         watch_words=config.watch_words,
         config_dir=config.config_dir,
         previous=tuple(s.record for s in stored if s.gone_at is None),
-        validators=store.http_state(conf.name),
+        # Records made with other settings (watch words, product, url) must be made again: no 304.
+        validators=store.http_state(conf.name) if same_settings else {},
         clock=clock,
     )
     gone_before = {s.record.key for s in stored if s.gone_at}
@@ -134,11 +163,13 @@ async def _poll_one(
     try:
         async with gate:
             snapshot = await asyncio.wait_for(kind.collect(conf, ctx), config.settings.source_timeout)
-        return _commit(conf, kind, snapshot, ctx, gone_before, config, store, clock, run_id, started)
+        return _commit(conf, kind, snapshot, ctx, gone_before, config, store, clock, run_id, started,
+                       began, settings)
     except Unchanged:
         with store.transaction():
             _resolve_failing(store, conf.name, clock(), run_id)
-            store.mark_success(conf.name, conf.kind, clock(), changed=False, seconds=time.monotonic() - started)
+            store.mark_success(conf.name, conf.kind, clock(), changed=False, seconds=time.monotonic() - started,
+                               began=began)
         return SourceResult(conf.name, conf.kind, "unchanged", seconds=time.monotonic() - started)
     except SourceError as exc:
         reason = str(exc)
@@ -148,7 +179,7 @@ async def _poll_one(
         reason = f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
     seconds = time.monotonic() - started
     with store.transaction():
-        failures = store.mark_failure(conf.name, conf.kind, clock(), reason, seconds)
+        failures = store.mark_failure(conf.name, conf.kind, clock(), reason, seconds, began=began)
         if failures >= config.settings.failing_after:
             finding = Finding(
                 "source_failing",
@@ -162,7 +193,8 @@ async def _poll_one(
     return SourceResult(conf.name, conf.kind, "failed", seconds=seconds, reason=reason)
 
 
-def _commit(conf, kind, snapshot: Snapshot, ctx, gone_before, config, store, clock, run_id, started) -> SourceResult:
+def _commit(conf, kind, snapshot: Snapshot, ctx, gone_before, config, store, clock, run_id, started,
+            began: datetime, settings: str) -> SourceResult:
     now = clock()
     result = diff(ctx.previous, snapshot, source=conf.name, detected=iso(now), gone_before=gone_before)
     extra = list(kind.events(ctx.previous, snapshot, conf, ctx)) if hasattr(kind, "events") else []
@@ -194,7 +226,7 @@ def _commit(conf, kind, snapshot: Snapshot, ctx, gone_before, config, store, clo
                unchecked=snapshot.unchecked)
         store.save_http_state(conf.name, ctx.new_validators)
         store.mark_success(conf.name, conf.kind, now, changed=bool(result.new_or_changed or result.gone),
-                           seconds=time.monotonic() - started)
+                           seconds=time.monotonic() - started, began=began, settings_digest=settings)
     changed = bool(result.new_or_changed or result.gone or fresh)
     return SourceResult(conf.name, conf.kind, "changed" if changed else "unchanged",
                         new_records=len(result.added), events=len(fresh), seconds=time.monotonic() - started)
@@ -229,6 +261,17 @@ def _resolve_failing(store: Store, source: str, now: datetime, run_id: int) -> N
     row = store.live_incidents(source).get(f"source_failing:{source}")
     if row:
         _resolve(store, source, row, now, run_id)
+
+
+def _close_removed(config: Config, store: Store, now: datetime, run_id: int) -> None:
+    """Close the incidents of sources no longer configured: nothing would ever resolve them,
+    and an open incident is recalled in Slack every `repeat`."""
+    names = {s.name for s in config.sources}
+    with store.transaction():
+        for row in store.unresolved_incidents():
+            if row["source"] not in names:
+                gone = {**row, "summary": f"source {row['source']} is no longer in {config.path.name}: {row['summary']}"}
+                _resolve(store, row["source"], gone, now, run_id)
 
 
 def _resolve(store: Store, source: str, row: dict, now: datetime, run_id: int) -> None:

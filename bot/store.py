@@ -74,13 +74,27 @@ class Store(OutboxStore):
     def all_source_states(self) -> list[dict[str, Any]]:
         return list(self.db["sources"].rows_where(order_by="name"))
 
-    def mark_success(self, name: str, kind: str, now: datetime, *, changed: bool, seconds: float) -> None:
+    def mark_success(
+        self,
+        name: str,
+        kind: str,
+        now: datetime,
+        *,
+        changed: bool,
+        seconds: float,
+        began: datetime | None = None,
+        settings_digest: str | None = None,
+    ) -> None:
+        """`began` (when this poll started) is what `every:` counts from; `settings_digest` what
+        the records were made with (None: unchanged)."""
         state = self.source_state(name) or {}
+        extra = {"settings_digest": settings_digest} if settings_digest is not None else {}
         self.db["sources"].upsert(
             {
+                **extra,
                 "name": name,
                 "kind": kind,
-                "last_run_at": iso(now),
+                "last_run_at": iso(began or now),
                 "last_success_at": iso(now),
                 "last_change_at": iso(now) if changed else state.get("last_change_at"),
                 "consecutive_failures": 0,
@@ -90,7 +104,9 @@ class Store(OutboxStore):
             pk="name",
         )
 
-    def mark_failure(self, name: str, kind: str, now: datetime, reason: str, seconds: float) -> int:
+    def mark_failure(
+        self, name: str, kind: str, now: datetime, reason: str, seconds: float, *, began: datetime | None = None
+    ) -> int:
         """Record a failed poll; returns the number of consecutive failures."""
         state = self.source_state(name) or {}
         failures = int(state.get("consecutive_failures") or 0) + 1
@@ -98,7 +114,7 @@ class Store(OutboxStore):
             {
                 "name": name,
                 "kind": kind,
-                "last_run_at": iso(now),
+                "last_run_at": iso(began or now),
                 "last_error": reason,
                 "last_error_at": iso(now),
                 "consecutive_failures": failures,
@@ -248,6 +264,10 @@ class Store(OutboxStore):
             "source = ? and resolved_at is null", [source], select="rowid, *"
         )
         return {row["key"]: row for row in rows}
+
+    def unresolved_incidents(self) -> list[dict[str, Any]]:
+        """Every incident not resolved yet, of every source (opened or still pending)."""
+        return list(self.db["incidents"].rows_where("resolved_at is null", select="rowid, *", order_by="rowid"))
 
     def incident_seen(
         self, source: str, finding: Finding, now: datetime, since: str | None = None

@@ -66,6 +66,7 @@ def _about_its_branch(event: dict[str, Any], query: str) -> bool:
 
 def _releases(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     by_version: dict[tuple[str, str], dict[str, Any]] = {}
+    listed: set[tuple[str, str]] = set()  # still listed by some source: not withdrawn
     for row in rows:
         if row["kind"] not in ("release", "changelog_line"):
             continue
@@ -79,10 +80,14 @@ def _releases(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if row["kind"] == "release":
             entry["date"] = entry["date"] or row["data"].get("date", "")
             entry["first_seen_at"] = min(filter(None, [entry["first_seen_at"], row["first_seen_at"]]), default="")
-            entry["withdrawn_at"] = row["gone_at"]
+            if row["gone_at"] is None:
+                listed.add((row["product"], row["version"]))
+            entry["withdrawn_at"] = max(filter(None, [entry["withdrawn_at"], row["gone_at"]]), default=None)
         elif _matters(row["data"].get("classes", [])):
             entry["lines"].append({"text": row["data"].get("text", ""), "classes": row["data"].get("classes", []),
                                    "section": row["data"].get("section", "")})
+    for key in listed:
+        by_version[key]["withdrawn_at"] = None
     return sorted(by_version.values(), key=lambda e: (e["product"], _order(e["product"], e["version"])))
 
 

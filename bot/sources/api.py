@@ -31,7 +31,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from bot.errors import SourceError, Unchanged
+from bot.errors import SourceError, Unchanged, redact_url
 from bot.model import Event, Finding, Pin, Record, Snapshot
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "SourceConf",
     "SourceError",
     "Unchanged",
+    "redact_url",
 ]
 
 

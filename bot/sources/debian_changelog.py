@@ -26,7 +26,7 @@ from typing import Any
 from debian.changelog import ChangeBlock, Changelog, ChangelogParseError, topline
 
 from bot.rules import REGRESSION_UPDATE_RE, REVERT_RE
-from bot.sources.api import Context, Record, Snapshot, SourceConf, SourceError, looks_like_html
+from bot.sources.api import Context, Record, Snapshot, SourceConf, SourceError, looks_like_html, redact_url
 from bot.sources.changelog_lines import line_records
 
 KIND = "debian_changelog"
@@ -106,7 +106,7 @@ def _block_records(block: ChangeBlock, conf: Conf, watch_words: Sequence[str]) -
     release = {
         "date": when,
         "title": f"{block.package} {version} ({', '.join(block.distributions.split())}; urgency={block.urgency})",
-        "url": conf.url,
+        "url": redact_url(conf.url),
         "prerelease": False,
         "distribution": block.distributions,
         "urgency": block.urgency or "",

@@ -28,6 +28,7 @@ from bot.sources.api import (
     SourceConf,
     SourceError,
     looks_like_html,
+    redact_url,
 )
 from bot.sources.changelog_lines import line_records
 
@@ -186,7 +187,7 @@ def _records(found: Iterable[_Version], conf: Conf, watch_words: Iterable[str]) 
         data = {
             "date": entry.date,
             "title": entry.title,
-            "url": conf.url,
+            "url": redact_url(conf.url),
             "prerelease": versions.is_prerelease(version, scheme),
             "sections": len(entry.sections),
             "line_count": len(entry.lines),
@@ -210,7 +211,8 @@ def check_not_truncated(records: Sequence[Record], previous: Sequence[Record], u
     if oldest not in now:
         raise SourceError(
             f"truncated changelog? the oldest version seen before ({oldest}) is missing "
-            f"({len(before - now)} of {len(before)} versions gone)",
+            f"({len(before - now)} of {len(before)} versions gone; if upstream really dropped them, "
+            "rename the source in sources.yaml to record a new baseline)",
             url,
         )
 

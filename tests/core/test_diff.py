@@ -46,6 +46,14 @@ def test_far_fewer_records_is_a_source_error_not_withdrawals():
         run(RELEASES, RELEASES[:3])
 
 
+def test_the_shrink_error_says_how_to_accept_a_real_removal():
+    """Upstream really moved most versions away (or the url now names another file): the source
+    fails every run, so the message must say what the operator can do about it."""
+    before = [Record("release", f"release:1.{i}", "docker", f"1.{i}") for i in range(10)]
+    with pytest.raises(SourceError, match="rename the source in sources.yaml to record a new baseline"):
+        diff(before, Snapshot(tuple(before[:3])), source="s", detected="t")
+
+
 def test_a_changed_record_is_rewritten_but_is_not_a_new_release():
     edited = [release("1.0.0", title="new title"), *RELEASES[1:]]
     result = run(RELEASES, edited)

@@ -205,6 +205,8 @@ def test_cli_poll_exits_1_when_a_source_fails_and_still_polls_the_others(tmp_pat
         ("sources:\n  - {name: a, kind: docker_changelog, url: x}\n  - {name: a, kind: docker_changelog, url: y}\n",
          "sources[1] a: duplicate source name"),
         ("fleet: [\n", "invalid YAML"),
+        ("sources:\n  - {name: a, kind: docker_changelog, url: x, every: 1 hour}\n",
+         "sources[0] a: 'every' '1 hour' is not an interval (use e.g. 15m, 1h, 1d)"),
     ],
 )
 def test_a_bad_config_is_one_line_and_exit_2_before_any_network_call(tmp_path, web, text, message):
@@ -304,3 +306,175 @@ def test_upstream_text_cannot_drive_the_operators_terminal(setup, web, tmp_path)
     for text in (out.getvalue(), why.output, digest.output):
         assert "\x1b" not in text and "\x07" not in text
     assert "[bold red]markup[/]" in why.output  # shown literally, not interpreted
+
+
+class SlowClock(Clock):
+    """Each reading is a few seconds after the last: a poll takes time, as real ones do."""
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=3)
+        return self.now
+
+
+@pytest.mark.parametrize("late_start", [0, 2])
+def test_every_1h_polls_again_an_hour_later_not_a_run_later(tmp_path, web, late_start):
+    """`every: 1h` under `run --every 15m` (or cron): due at the 4th run, not the 5th.
+
+    The interval counts from when the source's last poll began; a run that starts a second
+    or two early against the last one (cron and timer jitter) still counts as due.
+    """
+    web.routes["/CHANGELOG.md"] = Route(MOBY)
+    path = write_config(tmp_path, web.url).read_text().replace("CHANGELOG.md\"}", "CHANGELOG.md\", every: 1h}")
+    (tmp_path / "sources.yaml").write_text(path)
+    cfg = configuration.load(tmp_path / "sources.yaml")
+    store, clock = Store.open(tmp_path / "t.db"), SlowClock()
+    clock.advance(seconds=late_start)
+    poll(cfg, store, clock, Collect())
+    statuses = []
+    for minutes in (15, 30, 45, 60):
+        clock.now = datetime(2026, 11, 27, 12, minutes % 60, tzinfo=UTC) + timedelta(hours=minutes // 60)
+        statuses.append(poll(cfg, store, clock, Collect()).results[0].status)
+    assert statuses == ["skipped", "skipped", "skipped", "unchanged"]
+
+
+def test_an_incident_of_a_source_removed_from_the_config_is_closed_not_recalled_forever(tmp_path, web):
+    """A failing source the team deletes from sources.yaml must not leave an incident open for ever
+    (its Slack thread would be recalled every 24h with no way to resolve it)."""
+    from bot.slack.followups import queue_reminders
+
+    extra = f'  - {{name: old, kind: docker_changelog, url: "{web.url}/gone.md"}}'
+    web.routes["/CHANGELOG.md"] = Route(MOBY)
+    cfg = configuration.load(write_config(tmp_path, web.url, extra))
+    store, clock, sink = Store.open(tmp_path / "t.db"), Clock(), Collect()
+    for _ in range(3):
+        poll(cfg, store, clock, sink)
+        clock.advance(minutes=15)
+    assert [i["source"] for i in store.incidents(open_only=True)] == ["old"]
+    trimmed = configuration.load(write_config(tmp_path, web.url))  # the team removes the source
+    poll(trimmed, store, clock, sink)
+    assert store.incidents(open_only=True) == []
+    closing = sink.alerts[-1]
+    assert closing["kind"] == "incident_resolved" and closing["source"] == "old"
+    assert "no longer in sources.yaml" in closing["title"]
+    assert queue_reminders(store, clock() + timedelta(days=3), timedelta(hours=24)) == 0
+
+
+def test_run_keeps_polling_after_an_unexpected_error_in_one_run(tmp_path, web, monkeypatch):
+    """`trackbot run` is the team's only watcher: one bad run (a locked or full disk) is
+    reported in one line and the next run still happens; the checks never silently stop."""
+    import sqlite3
+
+    from bot import cli
+
+    web.routes["/CHANGELOG.md"] = Route(MOBY)
+    path = write_config(tmp_path, web.url)
+    calls = []
+
+    def flaky_poll(app, only, force):
+        calls.append(1)
+        if len(calls) == 1:
+            raise sqlite3.OperationalError("database is locked")
+        return 0
+
+    def sleep(seconds):
+        if len(calls) >= 2:
+            raise KeyboardInterrupt  # stop the endless loop once the second run happened
+
+    monkeypatch.setattr(cli, "_poll_once", flaky_poll)
+    monkeypatch.setattr(cli.time, "sleep", sleep)
+    result = CliRunner().invoke(main, ["--config", str(path), "--db", str(tmp_path / "t.db"), "run", "--every", "1m"])
+    assert len(calls) == 2
+    assert "database is locked" in result.output
+
+
+def test_credentials_in_a_source_url_never_reach_the_console_or_the_database(tmp_path, web):
+    """An internal proxy reached as https://user:password@host/... or ?token=...: a failure names
+    the URL (so it can be acted on) without its secrets."""
+    url = web.url.replace("http://", "http://ops:s3cret-pw@") + "/missing.md?token=t0ken-value&lang=en"
+    path = tmp_path / "sources.yaml"
+    path.write_text(f'sources:\n  - {{name: proxied, kind: docker_changelog, url: "{url}"}}\n')
+    db = tmp_path / "t.db"
+    runner = CliRunner()
+    polled = runner.invoke(main, ["--config", str(path), "--db", str(db), "poll"])
+    status = runner.invoke(main, ["--config", str(path), "--db", str(db), "status"])
+    assert polled.exit_code == 1 and "HTTP 404" in polled.output
+    assert "missing.md" in polled.output and "lang=en" in polled.output
+    stored = "\n".join(db.parent.joinpath(p).read_bytes().decode("latin-1") for p in ("t.db", "t.db-wal")
+                       if db.parent.joinpath(p).exists())
+    for text in (polled.output, status.output, stored):
+        assert "s3cret-pw" not in text and "t0ken-value" not in text
+    # once it answers: the records and the conditional-GET state hold no secret either, and it still works
+    web.routes["/missing.md?token=t0ken-value&lang=en"] = Route(MOBY)
+    for _ in range(2):
+        assert runner.invoke(main, ["--config", str(path), "--db", str(db), "poll"]).exit_code == 0
+    assert "if-none-match" in web.requests[-1][1]  # the validators are still found
+    store = Store.open(db)
+    assert store.db.execute("select count(*) from records where data like '%s3cret%' or data like '%t0ken%'"
+                            ).fetchone()[0] == 0
+    assert "s3cret" not in str(store.http_state("proxied")) and "t0ken-value" not in str(store.http_state("proxied"))
+
+
+def test_a_watch_word_added_after_the_baseline_applies_to_lines_already_seen(setup, web, tmp_path):
+    """Settings that shape the records (watch words, product, url) changed in sources.yaml must
+    not be hidden behind a 304: the next poll of each source asks for the whole body again."""
+    cfg, store, clock, sink = setup
+    poll(cfg, store, clock, sink)
+
+    def watched(word):
+        return [line["text"] for rel in story(store, cfg.fleet, "17.03.0-ce", "docker")["releases"]
+                for line in rel["lines"] if f"watch:{word}" in line["classes"]]
+
+    assert watched("overlay") == []
+    text = cfg.path.read_text().replace("watch_words: [aufs, devicemapper]", "watch_words: [aufs, devicemapper, overlay]")
+    cfg.path.write_text(text)
+    cfg = configuration.load(cfg.path)
+    clock.advance(minutes=15)
+    poll(cfg, store, clock, sink)
+    assert any("overlay encryption" in line for line in watched("overlay"))
+    assert len(sink.alerts) == 1  # re-reading old lines is not news
+    clock.advance(minutes=15)
+    poll(cfg, store, clock, sink)
+    assert "if-none-match" in web.requests[-1][1]  # and conditional again afterwards
+
+
+def test_poll_source_with_a_misspelled_name_is_an_error_not_an_empty_success(tmp_path, web):
+    web.routes["/CHANGELOG.md"] = Route(MOBY)
+    path = write_config(tmp_path, web.url)
+    result = CliRunner().invoke(main, ["--config", str(path), "--db", str(tmp_path / "t.db"), "poll", "-s", "mobi"])
+    assert result.exit_code == 2
+    assert "no source named 'mobi'" in result.output and "moby" in result.output
+    assert web.requests == []
+
+
+def test_check_finds_keyrings_where_the_poll_will_look_for_them(tmp_path, monkeypatch):
+    """A relative keyring is relative to sources.yaml, as apt_repo reads it; `check` must not pass
+    a keyring that only exists relative to where it happens to be run (the poll would then fail)."""
+    deploy = tmp_path / "deploy"
+    deploy.mkdir()
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "docker.asc").write_text("key")  # beside the cwd, not beside sources.yaml
+    path = deploy / "sources.yaml"
+    path.write_text('sources:\n  - {name: docker-apt, kind: apt_repo, url: "https://download.docker.com/linux/debian",'
+                    " suites: [bookworm], components: [stable], keyring: keys/docker.asc}\n")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["--config", str(path), "--db", str(tmp_path / "t.db"), "check"])
+    assert result.exit_code == 2
+    assert f"keyring {deploy / 'keys' / 'docker.asc'} does not exist" in result.output
+
+
+@pytest.mark.parametrize("order", [("changelog", "feed"), ("feed", "changelog")])
+def test_why_says_withdrawn_the_same_way_whatever_order_the_sources_were_stored_in(order):
+    """Two sources list docker 1.10.3; one of them drops it. The story must not depend on row order:
+    a version still listed by a source is not shown as withdrawn (the event tells who dropped it)."""
+    from bot.model import Record
+
+    store, now = Store.memory(), datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    release = Record("release", "release:1.10.3", "docker", "1.10.3", {"date": "2016-03-10"})
+    for source in order:
+        store.save_records(source, 1, now, seen=[release], new_or_changed=[release], gone=[])
+    store.save_records("changelog", 2, now + timedelta(hours=1), seen=[], new_or_changed=[], gone=[release.key])
+    [told] = story(store, (), "1.10.3", "docker")["releases"]
+    assert told["withdrawn_at"] is None and set(told["sources"]) == {"changelog", "feed"}
+    store.save_records("feed", 3, now + timedelta(hours=2), seen=[], new_or_changed=[], gone=[release.key])
+    [told] = story(store, (), "1.10.3", "docker")["releases"]
+    assert told["withdrawn_at"] == (now + timedelta(hours=2)).isoformat()

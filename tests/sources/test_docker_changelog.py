@@ -175,6 +175,8 @@ def test_clean_cut_at_a_line_boundary_is_caught_against_the_last_good_run(moby, 
     assert "0.1.0" not in releases(shorter)
     with pytest.raises(SourceError, match=r"oldest version seen before \(0.1.0\) is missing"):
         check_not_truncated(shorter, moby, URL, "docker")
+    with pytest.raises(SourceError, match=r"rename the source in sources.yaml to record a new baseline"):
+        check_not_truncated(shorter, moby, URL, "docker")  # what to do if upstream really dropped them
     check_not_truncated(moby, shorter, URL, "docker")  # growing is fine
     check_not_truncated(moby, (), URL, "docker")  # first run: nothing to compare
 
