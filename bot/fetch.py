@@ -151,11 +151,13 @@ class SourceContext:
 
     @asynccontextmanager
     async def stream(self, url: str) -> AsyncIterator[AsyncIterator[bytes]]:
+        # The bytes exactly as stored (apt hashes files, not transfers): ask for no transfer
+        # encoding, and do not undo one a misconfigured server adds to a .gz anyway.
         try:
-            async with self.fetcher.client.stream("GET", url) as reply:
+            async with self.fetcher.client.stream("GET", url, headers={"Accept-Encoding": "identity"}) as reply:
                 if reply.status_code >= 300:
                     raise SourceError(f"HTTP {reply.status_code} {_reason(reply.status_code)}", url)
-                yield reply.aiter_bytes()
+                yield reply.aiter_raw()
         except (httpx.TimeoutException, httpx.TransportError) as exc:
             raise SourceError(_describe(exc), url) from None
 

@@ -111,3 +111,17 @@ async def test_a_truncated_body_is_a_source_error(web):
     ctx, _ = context(timeout=2)
     with pytest.raises(SourceError, match="truncated|broken|timed out"):
         await ctx.get(web.url + "/cut")
+
+
+async def test_stream_gives_the_file_as_stored_even_when_a_server_labels_a_gz_as_encoded(web):
+    import gzip
+
+    from tests.conftest import Route
+
+    stored = gzip.compress(b"Package: docker.io\nVersion: 20.10.24\n")
+    web.routes["/Packages.gz"] = Route(stored, headers={"Content-Encoding": "gzip"})
+    ctx, _ = context()
+    async with ctx.stream(web.url + "/Packages.gz") as chunks:
+        received = b"".join([chunk async for chunk in chunks])
+    assert received == stored
+    assert web.requests[-1][1]["accept-encoding"] == "identity"
