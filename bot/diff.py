@@ -25,7 +25,8 @@ class Diff:
     seen: tuple[Record, ...]  # every record of the snapshot
     new_or_changed: tuple[Record, ...]  # records to (re)write in full
     added: tuple[Record, ...]  # keys not present in the last good run
-    gone: tuple[Record, ...]  # present last time, missing now (complete snapshots only)
+    gone: tuple[Record, ...]  # missing for a second poll in a row: confirmed gone
+    missing: tuple[Record, ...]  # missing for the first time: news only if the next poll agrees
     events: tuple[Event, ...]
 
 
@@ -36,12 +37,15 @@ def diff(
     source: str,
     detected: str,
     gone_before: Iterable[str] = (),
+    missing_before: Iterable[str] = (),
 ) -> Diff:
     """Compare `previous` (present records of the last good run) with `snapshot`.
 
     `detected` (an ISO time) makes the keys of withdrawal events unique to this
     disappearance; `gone_before` lists keys that were withdrawn earlier, so that a
-    version coming back is news rather than silence.
+    version coming back is news rather than silence. A record is gone only when it is
+    missing from two polls in a row (`missing_before` lists those missing last time): a
+    CDN answering an old copy once must not page "withdrawn", then "listed again".
     """
     current = _unique(snapshot.records)
     before = {r.key: r for r in previous}
@@ -50,7 +54,10 @@ def diff(
 
     added = [r for key, r in current.items() if key not in before]
     changed = [r for key, r in current.items() if key in before and prior_digests[key] != r.digest()]
-    gone = _gone(before, current, snapshot.complete)
+    absent = _gone(before, current, snapshot.complete)
+    confirmed = set(missing_before)
+    gone = [r for r in absent if r.key in confirmed]
+    missing = [r for r in absent if r.key not in confirmed]
     returned = set(gone_before)
     events = [
         *_release_events(added, returned, source, detected),
@@ -62,6 +69,7 @@ def diff(
         new_or_changed=tuple(added + changed),
         added=tuple(added),
         gone=tuple(gone),
+        missing=tuple(missing),
         events=tuple(events),
     )
 
@@ -132,13 +140,14 @@ def _withdrawal_events(gone: list[Record], source: str, detected: str) -> list[E
     return [
         Event(
             "release_withdrawn",
-            "warning",
+            "info" if r.data.get("from_index") else "warning",  # indexes drop superseded builds daily
             r.product,
             r.version,
             f"release_withdrawn:{r.product}:{r.version}:{detected}",
-            f"{r.product} {r.version} is no longer listed upstream",
+            f"{r.product} {r.version} is no longer in the repository index (superseded or removed)"
+            if r.data.get("from_index") else f"{r.product} {r.version} is no longer listed upstream",
             source,
-            {"last_date": r.data.get("date", "")},
+            {"last_date": r.data.get("date", ""), "from_index": bool(r.data.get("from_index"))},
         )
         for r in gone
         if _is_release(r)

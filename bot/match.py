@@ -50,7 +50,9 @@ def _pinned_severity(event: Event, touched: list[Pin]) -> str:
     if event.kind == "new_release":
         return "warning" if _newer_than_any(event, touched) else "info"
     if event.kind == "release_withdrawn":
-        return "critical" if exact else "warning"
+        # An index dropping an old build of a pinned package is routine; the pinned build itself
+        # vanishing means it can no longer be installed.
+        return "critical" if exact else event.severity if event.data.get("from_index") else "warning"
     if event.kind == "release_notes_edited":
         return "warning"
     if event.kind in ("branch_eol", "branch_dropped"):

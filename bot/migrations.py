@@ -137,3 +137,10 @@ def m003_source_settings(db: Database) -> None:
     """A digest of the settings a source's records were made with (see poll.settings_digest)."""
     if "settings_digest" not in db["sources"].columns_dict:
         db["sources"].add_column("settings_digest", str)
+
+
+@MIGRATIONS()
+def m004_record_missing_at(db: Database) -> None:
+    """When a record was first missing: it is gone only when a second poll confirms it (see diff)."""
+    if "missing_at" not in db["records"].columns_dict:
+        db["records"].add_column("missing_at", str)

@@ -159,15 +159,18 @@ async def _poll_one(
         clock=clock,
     )
     gone_before = {s.record.key for s in stored if s.gone_at}
+    missing_before = {s.record.key for s in stored if s.gone_at is None and s.missing_at}
     started = time.monotonic()
     try:
         async with gate:
             snapshot = await asyncio.wait_for(kind.collect(conf, ctx), config.settings.source_timeout)
-        return _commit(conf, kind, snapshot, ctx, gone_before, config, store, clock, run_id, started,
+        return _commit(conf, kind, snapshot, ctx, (gone_before, missing_before), config, store, clock, run_id, started,
                        began, settings)
     except Unchanged:
         with store.transaction():
             _resolve_failing(store, conf.name, clock(), run_id)
+            # 304 against the last saved body, which still held them: what went missing is back.
+            store.clear_missing(conf.name)
             store.mark_success(conf.name, conf.kind, clock(), changed=False, seconds=time.monotonic() - started,
                                began=began)
         return SourceResult(conf.name, conf.kind, "unchanged", seconds=time.monotonic() - started)
@@ -193,10 +196,12 @@ async def _poll_one(
     return SourceResult(conf.name, conf.kind, "failed", seconds=seconds, reason=reason)
 
 
-def _commit(conf, kind, snapshot: Snapshot, ctx, gone_before, config, store, clock, run_id, started,
+def _commit(conf, kind, snapshot: Snapshot, ctx, absent, config, store, clock, run_id, started,
             began: datetime, settings: str) -> SourceResult:
     now = clock()
-    result = diff(ctx.previous, snapshot, source=conf.name, detected=iso(now), gone_before=gone_before)
+    gone_before, missing_before = absent
+    result = diff(ctx.previous, snapshot, source=conf.name, detected=iso(now), gone_before=gone_before,
+                  missing_before=missing_before)
     extra = list(kind.events(ctx.previous, snapshot, conf, ctx)) if hasattr(kind, "events") else []
     found = rules.rule_events(conf.name, result.added, result.seen, config.fleet, config.watch_words,
                               config.bug_numbers)
@@ -213,6 +218,7 @@ def _commit(conf, kind, snapshot: Snapshot, ctx, gone_before, config, store, clo
             seen=result.seen,
             new_or_changed=result.new_or_changed,
             gone=[r.key for r in result.gone],
+            missing=[r.key for r in result.missing],
         )
         fresh = store.add_events(events, run_id, now)
         if baseline:
@@ -224,7 +230,8 @@ def _commit(conf, kind, snapshot: Snapshot, ctx, gone_before, config, store, clo
         problems = [f for f in snapshot.findings if f.incident]
         _track(store, conf.name, problems, now, run_id, config, resolve_missing=True,
                unchecked=snapshot.unchecked)
-        store.save_http_state(conf.name, ctx.new_validators)
+        if not result.missing:  # else the next poll must see the body again to confirm the absence
+            store.save_http_state(conf.name, ctx.new_validators)
         store.mark_success(conf.name, conf.kind, now, changed=bool(result.new_or_changed or result.gone),
                            seconds=time.monotonic() - started, began=began, settings_digest=settings)
     changed = bool(result.new_or_changed or result.gone or fresh)

@@ -30,6 +30,7 @@ class StoredRecord:
     digest: str
     first_seen_at: str
     gone_at: str | None
+    missing_at: str | None = None  # missing from the last poll, not yet confirmed gone
 
 
 class Store(OutboxStore):
@@ -152,8 +153,13 @@ class Store(OutboxStore):
         seen: Sequence[Record],
         new_or_changed: Sequence[Record],
         gone: Iterable[str],
+        missing: Iterable[str] = (),
     ) -> None:
-        """Write a poll's records: new and changed ones in full, the rest only as seen."""
+        """Write a poll's records: new and changed ones in full, the rest only as seen.
+
+        `missing` are records absent for the first time: marked, still present, until the
+        next poll confirms them `gone` (or sees them again).
+        """
         stamp = iso(now)
         rows = self.db["records"]
         rows.upsert_all(
@@ -178,13 +184,21 @@ class Store(OutboxStore):
             [stamp, run_id, source],
         )
         self._set_many(
-            "update records set last_seen_at = ?, last_seen_run = ?, gone_at = null where source = ? and key = ?",
+            "update records set last_seen_at = ?, last_seen_run = ?, gone_at = null, missing_at = null "
+            "where source = ? and key = ?",
             [(stamp, run_id, source, r.key) for r in seen],
+        )
+        self._set_many(
+            "update records set missing_at = coalesce(missing_at, ?) where source = ? and key = ?",
+            [(stamp, source, key) for key in missing],
         )
         self._set_many(
             "update records set gone_at = ?, gone_run = ? where source = ? and key = ?",
             [(stamp, run_id, source, key) for key in gone],
         )
+
+    def clear_missing(self, source: str) -> None:
+        self.db.execute("update records set missing_at = null where source = ? and missing_at is not null", [source])
 
     def _set_many(self, sql: str, params: list[tuple[Any, ...]]) -> None:
         if params:
@@ -322,7 +336,7 @@ class Store(OutboxStore):
 
 def _stored(row: dict[str, Any]) -> StoredRecord:
     record = Record(row["kind"], row["key"], row["product"], row["version"] or "", json.loads(row["data"] or "{}"))
-    return StoredRecord(record, row["digest"], row["first_seen_at"] or "", row["gone_at"])
+    return StoredRecord(record, row["digest"], row["first_seen_at"] or "", row["gone_at"], row.get("missing_at"))
 
 
 def _event_row(row: dict[str, Any]) -> dict[str, Any]:

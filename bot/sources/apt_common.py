@@ -376,9 +376,10 @@ def package_records(results: Sequence[RepoResult], previous: Sequence[Record], p
         if package and carried:
             seen.setdefault((package, record.version), set()).update(carried)
     records = [
-        Record("release", f"release:{version}", policy.package_product(package), version, {
+        # Keyed by package too: two watched packages can share a version string.
+        Record("release", f"release:{package}:{version}", policy.package_product(package), version, {
             "date": "", "title": f"{package} {version}", "url": url, "prerelease": False,
-            "package": package, "indexes": sorted(indexes),
+            "package": package, "indexes": sorted(indexes), "from_index": True,
         })
         for (package, version), indexes in seen.items()
     ]

@@ -15,8 +15,9 @@ def line(version: str, text: str) -> Record:
     return Record("changelog_line", f"line:{version}:{abs(hash(text))}", "docker", version, {"text": text})
 
 
-def run(before, after, complete=True, gone_before=()):
-    return diff(before, Snapshot(tuple(after), complete=complete), source="s", detected="T", gone_before=gone_before)
+def run(before, after, complete=True, gone_before=(), missing_before=()):
+    return diff(before, Snapshot(tuple(after), complete=complete), source="s", detected="T",
+                gone_before=gone_before, missing_before=missing_before)
 
 
 def kinds(result) -> list[tuple[str, str]]:
@@ -32,7 +33,7 @@ RELEASES = [release(f"1.{i}.0") for i in range(10)]
         ([], RELEASES[:2], True, [("new_release", "1.0.0"), ("new_release", "1.1.0")]),
         (RELEASES, RELEASES, True, []),
         (RELEASES, RELEASES + [release("1.10.0")], True, [("new_release", "1.10.0")]),
-        (RELEASES, RELEASES[:9], True, [("release_withdrawn", "1.9.0")]),
+        (RELEASES, RELEASES[:9], True, []),  # missing once: maybe a stale copy, wait for the next poll
         # a partial view (latest N) never withdraws what it no longer shows
         (RELEASES, RELEASES[5:], False, []),
     ],
@@ -91,6 +92,15 @@ def test_keys_are_stable_facts():
 def test_a_partial_view_that_lists_branches_proves_a_branch_is_gone():
     branch = Record("branch", "branch:4.4", "linux", "4.4", {"eol": False})
     kept = Record("branch", "branch:5.8", "linux", "5.8", {"eol": False})
-    result = run([branch, kept, *RELEASES], [kept], complete=False)
+    result = run([branch, kept, *RELEASES], [kept], complete=False, missing_before={"branch:4.4"})
     assert [r.key for r in result.gone] == ["branch:4.4"]
     assert result.events == ()  # what a vanished branch means is the kind's to say (branch_dropped)
+
+
+def test_a_release_is_withdrawn_only_when_two_polls_in_a_row_miss_it():
+    first = run(RELEASES, RELEASES[:9])
+    assert first.events == () and [r.key for r in first.missing] == ["release:1.9.0"] and first.gone == ()
+    second = run(RELEASES, RELEASES[:9], missing_before={"release:1.9.0"})
+    assert kinds(second) == [("release_withdrawn", "1.9.0")] and [r.key for r in second.gone] == ["release:1.9.0"]
+    back = run(RELEASES, RELEASES, missing_before={"release:1.9.0"})
+    assert back.events == () and back.gone == () and back.missing == ()

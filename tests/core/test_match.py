@@ -37,3 +37,20 @@ def test_severity_and_pins(given, severity, pins):
     [matched] = apply_pins([given], PINS)
     assert matched.severity == severity
     assert matched.data.get("pins") == pins
+
+
+def test_an_index_dropping_an_old_build_is_routine_but_the_pinned_build_going_is_critical():
+    from bot.diff import diff
+    from bot.model import Record, Snapshot
+
+    def build(version):
+        return Record("release", f"release:docker.io:{version}", "debian:docker.io", version,
+                      {"from_index": True})
+
+    old, pinned, new = build("1.6.2~dfsg1-1~bpo8+0"), build("1.6.2~dfsg1-1~bpo8+1"), build("1.6.2~dfsg1-1~bpo8+2")
+    result = diff([old, pinned, new], Snapshot((new,)), source="apt", detected="T",
+                  missing_before={old.key, pinned.key})
+    by_version = {e.version: e for e in apply_pins(result.events, PINS)}
+    assert by_version["1.6.2~dfsg1-1~bpo8+0"].severity == "info"
+    assert by_version["1.6.2~dfsg1-1~bpo8+1"].severity == "critical"
+    assert "no longer in the repository index" in by_version["1.6.2~dfsg1-1~bpo8+1"].summary

@@ -478,3 +478,22 @@ def test_why_says_withdrawn_the_same_way_whatever_order_the_sources_were_stored_
     store.save_records("feed", 3, now + timedelta(hours=2), seen=[], new_or_changed=[], gone=[release.key])
     [told] = story(store, (), "1.10.3", "docker")["releases"]
     assert told["withdrawn_at"] == (now + timedelta(hours=2)).isoformat()
+
+
+def test_a_stale_copy_served_once_pages_nothing_and_a_real_withdrawal_pages_once(setup, web):
+    cfg, store, clock, sink = setup
+    newer = MOBY.replace(b"## 17.05.0-ce", b"## 17.06.0-ce (2017-06-28)\n\n- Fix x\n\n## 17.05.0-ce", 1)
+    web.routes["/CHANGELOG.md"] = Route(newer)
+    poll(cfg, store, clock, sink)
+    for body in (MOBY, newer, MOBY, newer):  # a CDN flapping between an old and a new copy
+        web.routes["/CHANGELOG.md"] = Route(body)
+        clock.advance(minutes=15)
+        poll(cfg, store, clock, sink)
+    assert [a["kind"] for a in sink.alerts] == ["baseline"]
+    for _ in range(3):  # really withdrawn upstream
+        web.routes["/CHANGELOG.md"] = Route(MOBY)
+        clock.advance(minutes=15)
+        poll(cfg, store, clock, sink)
+    withdrawn = [e for a in sink.alerts for e in a["payload"] if e.get("kind") == "release_withdrawn"]
+    assert [e["version"] for e in withdrawn] == ["17.06.0-ce"]
+    assert "17.06.0-ce" not in versions_in(store)
