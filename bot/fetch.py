@@ -114,6 +114,7 @@ class SourceContext:
     config_dir: Path
     previous: tuple[Record, ...]
     validators: dict[str, dict[str, str]] = field(default_factory=dict)  # from the last good run
+    missing: frozenset[str] = frozenset()  # keys of `previous` the last poll already missed
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     new_validators: dict[str, dict[str, str]] = field(default_factory=dict)
 

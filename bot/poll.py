@@ -157,9 +157,10 @@ async def _poll_one(
         # Records made with other settings (watch words, product, url) must be made again: no 304.
         validators=store.http_state(conf.name) if same_settings else {},
         clock=clock,
+        missing=frozenset(s.record.key for s in stored if s.gone_at is None and s.missing_at),
     )
     gone_before = {s.record.key for s in stored if s.gone_at}
-    missing_before = {s.record.key for s in stored if s.gone_at is None and s.missing_at}
+    missing_before = set(ctx.missing)
     started = time.monotonic()
     try:
         async with gate:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -354,8 +354,12 @@ def branch_events(
     records: Sequence[Record],
     pins: Sequence[Pin],
     today: date,
+    missing: Collection[str] = (),
 ) -> list[Event]:
     """branch_eol, branch_dropped (critical for pinned branches) and branch_eol_scheduled.
+
+    A branch is dropped only when the last poll missed it too (`missing`, the keys the core
+    says were absent last time): an upstream answering a stale listing once pages nothing.
 
     branch_eol_scheduled (a future EOL date set or moved) is its own kind so that the
     core's "branch_eol on a pin is critical" does not page for a date years away.
@@ -388,7 +392,7 @@ def branch_events(
                                 f"{product} {branch} end of life {verb} {eol}", source,
                                 {"eol": eol, "scheduled": True, "maintained": alive}))
     for branch, record in before.items():
-        if branch in now or eol_reached(record.data.get("eol"), today):
+        if branch in now or eol_reached(record.data.get("eol"), today) or record.key not in missing:
             continue
         pinned = fleet.is_pinned_branch(pins, product, branch)
         events.append(Event("branch_dropped", "critical" if pinned else "warning", product, branch,

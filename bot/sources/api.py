@@ -80,6 +80,7 @@ class Context(Protocol):
     watch_words: tuple[str, ...]
     config_dir: Path  # relative paths in the config (keyrings) are relative to this
     previous: tuple[Record, ...]  # the records of the last good run of this source
+    missing: frozenset[str]  # keys of `previous` the last poll already missed (absent twice: gone)
 
     def now(self) -> datetime:
         """The clock (timezone-aware UTC); injectable in tests."""

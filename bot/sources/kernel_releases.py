@@ -111,5 +111,5 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
 def events(previous: Sequence[Record], snapshot: Snapshot, conf: Conf, ctx: Context) -> list[Event]:
     """branch_eol when a branch shows iseol, branch_dropped when one vanishes without it."""
     return rules.branch_events(
-        conf.name, conf.product or "linux", previous, snapshot.records, ctx.fleet, ctx.now().date()
+        conf.name, conf.product or "linux", previous, snapshot.records, ctx.fleet, ctx.now().date(), ctx.missing
     )

@@ -63,8 +63,8 @@ def test_branch_eol_then_disappearance_alerts_once_and_an_unpinned_drop_warns(tm
     assert seen[1] == [("branch_eol", "warning", "branch_eol:linux:5.7")]
     assert seen[2][1:] == [("branch_eol", "critical", "branch_eol:linux:3.16")]
     assert seen[3] == seen[2]  # 3.16 gone after its EOL: no second alert
-    assert seen[4][2:] == [("branch_dropped", "warning", "branch_dropped:linux:4.4")]
-    assert seen[5] == seen[4]
+    assert seen[4] == seen[3]  # 4.4 missing from one listing: maybe stale, wait
+    assert seen[5][2:] == [("branch_dropped", "warning", "branch_dropped:linux:4.4")]  # missing twice
     [eol_alert] = [a for a in sink.alerts if "branch_eol:linux:3.16" in a["event_keys"]]
     assert eol_alert["severity"] == "critical"
     assert eol_alert["payload"][0]["summary"] == "linux 3.16 reached end of life; still maintained: 5.8, 4.4"

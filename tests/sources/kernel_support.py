@@ -108,6 +108,7 @@ class HookContext:
 
     fleet: tuple[Pin, ...] = ()
     clock: datetime = datetime(2020, 11, 1, tzinfo=UTC)
+    missing: frozenset[str] = frozenset()  # keys the core says the last poll already missed
 
     def now(self) -> datetime:
         return self.clock

@@ -43,7 +43,8 @@ def test_docker_engine_is_our_docker_product_and_the_default_url_is_the_public_a
 
 
 def news(before, after, conf, pins, today):
-    ctx = HookContext(fleet=tuple(pins), clock=datetime.fromisoformat(today).replace(tzinfo=UTC))
+    missing = frozenset(r.key for r in before if r not in after)  # absent twice: the core confirmed it
+    ctx = HookContext(fleet=tuple(pins), clock=datetime.fromisoformat(today).replace(tzinfo=UTC), missing=missing)
     return {e.key: e for e in endoflife.events(before, Snapshot(tuple(after)), conf, ctx)}
 
 

@@ -107,10 +107,13 @@ async def test_collect_is_partial_so_older_releases_are_not_withdrawn(core_conte
 PINNED = (Pin("linux", "3.16"),)
 
 
-def run_events(before: bytes | None, after: bytes, pins=PINNED):
-    ctx = HookContext(fleet=tuple(pins))
+def run_events(before: bytes | None, after: bytes, pins=PINNED, confirmed=True):
+    """The hook's events; `confirmed`: the last poll already missed what `after` lacks."""
     previous = kernel_releases.parse(before, CONF) if before else []
-    return kernel_releases.events(previous, Snapshot(tuple(kernel_releases.parse(after, CONF))), CONF, ctx)
+    current = kernel_releases.parse(after, CONF)
+    missing = frozenset(r.key for r in previous if r not in current) if confirmed else frozenset()
+    ctx = HookContext(fleet=tuple(pins), missing=missing)
+    return kernel_releases.events(previous, Snapshot(tuple(current)), CONF, ctx)
 
 
 LIVE = releases_json(entry("5.9.3", "stable"), entry("5.4.74"), entry("4.4.241"), entry("3.16.85"))
@@ -136,6 +139,10 @@ def test_a_branch_vanishing_without_eol_is_dropped_warning_unpinned_critical_pin
     assert "4.4 vanished upstream without an end-of-life notice (last 4.4.241)" in unpinned.summary
     [pinned] = run_events(LIVE, GONE)
     assert (pinned.kind, pinned.severity) == ("branch_dropped", "critical")
+
+
+def test_a_branch_missing_from_one_listing_only_is_not_dropped_yet():
+    assert run_events(GONE, NO_4_4, confirmed=False) == []
 
 
 def test_kdist_feed_gives_the_same_branch_news():
