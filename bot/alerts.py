@@ -59,11 +59,18 @@ def incident_alert(
 
 
 def baseline_alert(
-    source: str, records: Sequence[Record], events: Sequence[Event], pins: Sequence[Pin], run_id: int
+    source: str, records: Sequence[Record], events: Sequence[Event], pins: Sequence[Pin], run_id: int,
+    *, rebaseline: bool = False,
 ) -> dict[str, Any]:
-    """The one message of a source's first poll: where the pins stand, not every release ever made."""
+    """The one message of a source's first poll: where the pins stand, not every release ever made.
+
+    `rebaseline`: the fleet, watch words or the source's settings changed since its last poll,
+    so the history was read again against them: the same summary, for the new settings.
+    """
     releases = [r for r in records if r.kind == "release"]
-    lines = [f"{len(releases)} releases and {len(records) - len(releases)} other records recorded as history."]
+    lines = [] if rebaseline else [
+        f"{len(releases)} releases and {len(records) - len(releases)} other records recorded as history."
+    ]
     lines += pin_standing(releases, pins)
     worth = [e for e in events if e.kind in BASELINE_WORTH_SAYING and e.data.get("pins")]
     lines += [f"[{e.severity}] {e.summary}" for e in worth]
@@ -72,7 +79,8 @@ def baseline_alert(
         "source": source,
         "kind": "baseline",
         "severity": loudest([e.severity for e in worth]),
-        "title": f"{source}: first poll, baseline recorded",
+        "title": f"{source}: settings or fleet changed, where the pins stand now" if rebaseline
+        else f"{source}: first poll, baseline recorded",
         "event_keys": [e.key for e in worth],
         "payload": [{"kind": "baseline", "summary": line} for line in lines],
     }

@@ -208,9 +208,18 @@ def _commit(conf, kind, snapshot: Snapshot, ctx, absent, config, store, clock, r
                               config.bug_numbers)
     one_off = [f.as_event(conf.name) for f in snapshot.findings if not f.incident]
     events = apply_pins([*result.events, *extra, *found, *one_off], config.fleet)
-    baseline = not (store.source_state(conf.name) or {}).get("last_success_at")
+    state = store.source_state(conf.name) or {}
+    baseline = not state.get("last_success_at")
+    rebaseline = not baseline and state.get("settings_digest") != settings
     if baseline:
         events = [replace(e, baseline=True) for e in events]
+    elif rebaseline:
+        # New pins, watch words or settings: what the history already holds for them is a
+        # standing fact (one summary), not news; what arrived in this poll stays news.
+        news = {e.key for e in events}
+        standing = rules.rule_events(conf.name, result.seen, result.seen, config.fleet, config.watch_words,
+                                     config.bug_numbers)
+        events += [replace(e, baseline=True) for e in apply_pins(standing, config.fleet) if e.key not in news]
     with store.transaction():
         store.save_records(
             conf.name,
@@ -222,12 +231,12 @@ def _commit(conf, kind, snapshot: Snapshot, ctx, absent, config, store, clock, r
             missing=[r.key for r in result.missing],
         )
         fresh = store.add_events(events, run_id, now)
-        if baseline:
-            store.queue_alert(alerts.baseline_alert(conf.name, result.seen, fresh, config.fleet, run_id), now)
-        else:
-            alert = alerts.events_alert(conf.name, fresh, run_id)
-            if alert:
-                store.queue_alert(alert, now)
+        if baseline or rebaseline:
+            store.queue_alert(alerts.baseline_alert(conf.name, result.seen, [e for e in fresh if e.baseline],
+                                                    config.fleet, run_id, rebaseline=rebaseline), now)
+        alert = alerts.events_alert(conf.name, fresh, run_id)  # baseline facts are left out
+        if alert:
+            store.queue_alert(alert, now)
         problems = [f for f in snapshot.findings if f.incident]
         _track(store, conf.name, problems, now, run_id, config, resolve_missing=True,
                unchecked=snapshot.unchecked)

@@ -431,7 +431,9 @@ def test_a_watch_word_added_after_the_baseline_applies_to_lines_already_seen(set
     clock.advance(minutes=15)
     poll(cfg, store, clock, sink)
     assert any("overlay encryption" in line for line in watched("overlay"))
-    assert len(sink.alerts) == 1  # re-reading old lines is not news
+    # re-reading old lines is not news: one summary of where the pins stand, no events alert
+    assert [a["kind"] for a in sink.alerts] == ["baseline", "baseline"]
+    assert "settings or fleet changed" in sink.alerts[1]["title"]
     clock.advance(minutes=15)
     poll(cfg, store, clock, sink)
     assert "if-none-match" in web.requests[-1][1]  # and conditional again afterwards
@@ -497,3 +499,22 @@ def test_a_stale_copy_served_once_pages_nothing_and_a_real_withdrawal_pages_once
     withdrawn = [e for a in sink.alerts for e in a["payload"] if e.get("kind") == "release_withdrawn"]
     assert [e["version"] for e in withdrawn] == ["17.06.0-ce"]
     assert "17.06.0-ce" not in versions_in(store)
+
+
+def test_a_pin_added_later_gets_one_summary_of_where_it_stands(setup, web):
+    cfg, store, clock, sink = setup
+    poll(cfg, store, clock, sink)
+    text = cfg.path.read_text().replace('  - {product: docker, version: "1.10.3"}',
+                                        '  - {product: docker, version: "1.10.3"}\n  - {product: docker, version: "1.9.0"}')
+    cfg.path.write_text(text)
+    cfg = configuration.load(cfg.path)
+    clock.advance(minutes=15)
+    poll(cfg, store, clock, sink)
+    assert [a["kind"] for a in sink.alerts] == ["baseline", "baseline"]
+    lines = [item["summary"] for item in sink.alerts[1]["payload"]]
+    assert any(line.startswith("docker 1.9.0: 1 newer in its branch, up to 1.9.1") for line in lines), lines
+    fixes = [e for e in store.events(kinds=["fix_available"]) if e["version"] == "1.9.0"]
+    assert fixes and all(e["baseline"] for e in fixes)  # facts standing in the history, not news
+    clock.advance(minutes=15)
+    poll(cfg, store, clock, sink)
+    assert len(sink.alerts) == 2  # and nothing more once settled
