@@ -283,7 +283,18 @@ async def _check_index(
         check = await fetch_index(ctx, f"{spec.dists}/{entry.path}", entry, policy.watch)
         if check is None:
             continue  # apt too moves on to the next listed form
-        if not _compare(spec, policy, info, entry, entry.path, check, result) or check.error:
+        matched = _compare(spec, policy, info, entry, entry.path, check, result)
+        if matched and check.error and check.error != "oversized":
+            # Signed and intact, yet unreadable: apt fails on it just the same.
+            result.findings.append(Finding(
+                kind="apt_index_unreadable",
+                key=_key(policy, spec, f"unreadable:{entry.path}"),
+                summary=f"{spec.url} {spec.suite}: {entry.path} matches the Release but {check.error}",
+                product=policy.product,
+                data={"url": f"{spec.dists}/{entry.path}", "suite": spec.suite, "reason": check.error},
+                polls_to_open=policy.hash_polls,
+            ))
+        if not matched or check.error:
             result.unverified.add(index_id)
         else:
             for package, versions in check.versions.items():

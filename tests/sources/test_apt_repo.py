@@ -330,6 +330,17 @@ async def test_compressed_index_is_hashed_as_served_and_parsed_streaming(mirror,
     assert f"/{PACKAGES}{ext}" in mirror.requests and f"/{PACKAGES}" not in mirror.requests
 
 
+async def test_a_signed_index_that_does_not_decompress_is_unreadable(mirror, key, tmp_path):
+    broken = b"\xfd7zXZ\x00\x00" + b"not really xz" * 100  # signed as is: the hash matches
+    mirror.path(PACKAGES + ".xz").write_bytes(broken)
+    mirror.path(INRELEASE).write_bytes(signed_release(key, {"main/binary-amd64/Packages.xz": broken}))
+    snapshot = await poll(mirror, keyring=key.keyring(tmp_path / "k.gpg"), watch_packages=("openssl",))
+    [finding] = snapshot.findings
+    assert finding.kind == "apt_index_unreadable" and finding.severity == "critical"
+    assert "matches the Release but does not decompress" in finding.summary
+    assert [r for r in snapshot.records if r.kind == "release"] == []
+
+
 async def test_no_package_records_from_a_mismatching_index_previous_ones_carried_over(mirror):
     first = await poll(mirror, watch_packages=("openssl",))
     text = mirror.path(PACKAGES).read_bytes().replace(b"3.0.17-1~deb12u2", b"9.9.99-1~evil999")
