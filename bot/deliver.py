@@ -73,11 +73,12 @@ class ConsoleDeliverer:
 
     name = "console"
 
-    def __init__(self, console: Console | None = None) -> None:
+    def __init__(self, console: Console | None = None, clock: Callable[[], datetime] | None = None) -> None:
         self.console = console or Console()
+        self.clock = clock or (lambda: datetime.now(UTC))
 
     def deliver(self, alert: dict[str, Any], store: Store) -> Outcome:
-        kept, hit = silence.split(alert, store.silences(datetime.now(UTC)))
+        kept, hit = silence.split(alert, store.silences(self.clock()))
         if hit is not None and not kept:
             return Skipped(f"silenced: {hit.get('reason') or 'no reason given'}", "silenced", hit["id"])
         alert = {**alert, "payload": kept}

@@ -103,7 +103,7 @@ async def run_poll(
         if owned:
             await http.aclose()
     _close_removed(config, store, clock(), run_id)
-    delivery = deliver_pending(store, deliverer or ConsoleDeliverer(), clock)
+    delivery = deliver_pending(store, deliverer or ConsoleDeliverer(clock=clock), clock)
     store.finish_run(run_id, clock(), {r.name: r.status for r in results})
     return RunReport(list(results), delivery)
 
