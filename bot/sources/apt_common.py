@@ -294,12 +294,7 @@ async def _check_index(
                 data={"url": f"{spec.dists}/{entry.path}", "suite": spec.suite, "reason": check.error},
                 polls_to_open=policy.hash_polls,
             ))
-        if not matched or check.error:
-            result.unverified.add(index_id)
-        else:
-            for package, versions in check.versions.items():
-                for version in versions:
-                    result.versions.setdefault((package, version), set()).add(index_id)
+        _accept(check, matched, index_id, result)
         if info.acquire_by_hash and policy.by_hash:
             by_hash = entry.by_hash_path()
             again = await fetch_index(ctx, f"{spec.dists}/{by_hash}", entry, frozenset())
@@ -310,9 +305,33 @@ async def _check_index(
                 _compare(spec, policy, info, entry, f"{entry.path}@by-hash", again, result, by_hash)
         return
     forms = ", ".join(e.path for e in candidates)
+    if info.acquire_by_hash and policy.by_hash:
+        # apt itself fetches by hash when the Release says so: plain names gone is not an outage.
+        for entry in candidates:
+            by_hash = entry.by_hash_path()
+            check = await fetch_index(ctx, f"{spec.dists}/{by_hash}", entry, policy.watch)
+            if check is None:
+                continue
+            result.findings.append(_missing(  # its own key: if by-hash goes too, that pages afresh
+                spec, policy, f"{base}@by-name", f"{spec.dists}/{candidates[0].path}",
+                f"every listed form answers 404 by name ({forms}); apt fetches by hash and still works, "
+                "clients or mirrors that go by name do not", severity="warning"))
+            _accept(check, _compare(spec, policy, info, entry, f"{entry.path}@by-hash", check, result, by_hash),
+                    index_id, result)
+            return
     result.findings.append(_missing(spec, policy, base, f"{spec.dists}/{candidates[0].path}",
                                     f"every listed form answers 404 ({forms})"))
     result.unverified.add(index_id)
+
+
+def _accept(check: IndexCheck, matched: bool, index_id: str, result: RepoResult) -> None:
+    """Versions only from an index that matched the Release and read cleanly."""
+    if not matched or check.error:
+        result.unverified.add(index_id)
+        return
+    for package, versions in check.versions.items():
+        for version in versions:
+            result.versions.setdefault((package, version), set()).add(index_id)
 
 
 async def fetch_index(ctx: Context, url: str, entry: IndexFile, watch: frozenset[str]) -> IndexCheck | None:

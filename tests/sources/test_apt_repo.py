@@ -138,10 +138,21 @@ async def test_broken_by_hash_copy_is_seen_even_when_the_plain_name_is_fine(mirr
 
 async def test_packages_404_is_index_missing(mirror):
     mirror.path(PACKAGES).unlink()
+    mirror.path(f"dists/{SUITE}/main/binary-amd64/by-hash/SHA256/{PACKAGES_SHA256}").unlink()
     [finding] = (await poll(mirror)).findings
-    assert finding.kind == "apt_index_missing"
+    assert finding.kind == "apt_index_missing" and finding.severity == "critical"
     assert finding.key == f"apt:deb:{SUITE}:missing:main/binary-amd64/Packages"
     assert "404" in finding.summary and finding.polls_to_open == 2
+
+
+async def test_plain_names_gone_but_by_hash_served_is_a_warning_apt_still_works(mirror):
+    mirror.path(PACKAGES).unlink()
+    snapshot = await poll(mirror, watch_packages=("openssl",))
+    [finding] = snapshot.findings
+    assert finding.kind == "apt_index_missing" and finding.severity == "warning"
+    assert "apt fetches by hash and still works" in finding.summary
+    assert finding.key.endswith("missing:main/binary-amd64/Packages@by-name")  # distinct from the outage
+    assert [r.version for r in snapshot.records if r.kind == "release"] == ["3.0.17-1~deb12u2"]
 
 
 async def test_unlisted_architecture_is_index_missing(mirror):
