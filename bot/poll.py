@@ -28,7 +28,7 @@ from bot.errors import ConfigError, SourceError, Unchanged
 from bot.fetch import Fetcher, FetchPolicy, SourceContext, make_client
 from bot.kinds import KINDS
 from bot.match import apply_pins
-from bot.model import Event, Finding, Snapshot
+from bot.model import Event, Finding, Snapshot, severity_rank
 from bot.sources.api import SourceConf
 from bot.store import Store, iso
 
@@ -258,7 +258,10 @@ def _track(store: Store, source: str, findings: list[Finding], now: datetime, ru
     live = store.live_incidents(source)
     findings = list({f.key: f for f in findings}.values())  # one repo problem seen twice is one incident
     for finding in findings:
+        before = live.get(finding.key)
         row = store.incident_seen(source, finding, now, since)
+        if before and before["opened_at"] and severity_rank(finding.severity) > severity_rank(before["severity"]):
+            _escalate(store, source, finding, row, now, run_id, config)
         if row["opened_at"] is None and row["streak"] >= finding.polls_to_open:
             store.open_incident(row["rowid"], now)
             event = _incident_event(source, finding.kind, finding.severity, finding.product, finding.version,
@@ -272,6 +275,18 @@ def _track(store: Store, source: str, findings: list[Finding], now: datetime, ru
     for key, row in live.items():
         if key not in current and not key.startswith(tuple(unchecked)):
             _resolve(store, source, row, now, run_id)
+
+
+def _escalate(store: Store, source: str, finding: Finding, row: dict, now: datetime, run_id: int,
+              config: Config) -> None:
+    """An open incident got worse (a warning is now critical): say so in its thread, at once."""
+    event = _incident_event(source, finding.kind, finding.severity, finding.product, finding.version,
+                            finding.key, f"now {finding.severity}: {finding.summary}", dict(finding.data),
+                            row["first_seen_at"])
+    [event] = apply_pins([replace(event, key=f"{event.key}:{finding.severity}")], config.fleet)
+    store.add_events([event], run_id, now)
+    alert = alerts.incident_alert(source, event, run_id, opened=True, incident_key=finding.key)
+    store.queue_alert({**alert, "kind": "incident_update"}, now)
 
 
 def _resolve_failing(store: Store, source: str, now: datetime, run_id: int) -> None:

@@ -310,7 +310,8 @@ class Store(OutboxStore):
             self.db["incidents"].insert(row, alter=True)
             rowid = self.db.execute("select last_insert_rowid()").fetchone()[0]
             return {**row, "rowid": rowid}
-        updates = {"last_seen_at": iso(now), "streak": live["streak"] + 1, "summary": finding.summary}
+        updates = {"last_seen_at": iso(now), "streak": live["streak"] + 1, "summary": finding.summary,
+                   "severity": finding.severity}
         self.db["incidents"].update(live["rowid"], updates)
         return {**live, **updates}
 

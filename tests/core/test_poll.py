@@ -518,3 +518,24 @@ def test_a_pin_added_later_gets_one_summary_of_where_it_stands(setup, web):
     clock.advance(minutes=15)
     poll(cfg, store, clock, sink)
     assert len(sink.alerts) == 2  # and nothing more once settled
+
+
+def test_an_open_incident_that_gets_worse_is_said_at_once_in_its_thread(tmp_path):
+    from bot.model import Finding
+    from bot.poll import _track
+
+    store = Store.open(tmp_path / "t.db")
+    cfg = configuration.parse({"sources": []}, tmp_path / "sources.yaml")
+    clock = Clock()
+
+    def seen(severity):
+        finding = Finding("apt_index_missing", "apt:x:missing", f"index missing ({severity})", severity=severity)
+        with store.transaction():
+            _track(store, "x", [finding], clock(), 1, cfg, resolve_missing=True)
+        clock.advance(minutes=15)
+
+    for severity in ("warning", "warning", "critical", "critical"):
+        seen(severity)
+    queued = [(a["kind"], a["severity"]) for a in store.pending_alerts()]
+    assert queued == [("incident_open", "warning"), ("incident_update", "critical")]
+    assert store.pending_alerts()[1]["incident_key"] == "apt:x:missing"  # replies in the same thread
