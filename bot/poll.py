@@ -160,12 +160,11 @@ async def _poll_one(
         missing=frozenset(s.record.key for s in stored if s.gone_at is None and s.missing_at),
     )
     gone_before = {s.record.key for s in stored if s.gone_at}
-    missing_before = set(ctx.missing)
     started = time.monotonic()
     try:
         async with gate:
             snapshot = await asyncio.wait_for(kind.collect(conf, ctx), config.settings.source_timeout)
-        return _commit(conf, kind, snapshot, ctx, (gone_before, missing_before), config, store, clock, run_id, started,
+        return _commit(conf, kind, snapshot, ctx, gone_before, config, store, clock, run_id, started,
                        began, settings)
     except Unchanged:
         with store.transaction():
@@ -197,12 +196,11 @@ async def _poll_one(
     return SourceResult(conf.name, conf.kind, "failed", seconds=seconds, reason=reason)
 
 
-def _commit(conf, kind, snapshot: Snapshot, ctx, absent, config, store, clock, run_id, started,
+def _commit(conf, kind, snapshot: Snapshot, ctx, gone_before, config, store, clock, run_id, started,
             began: datetime, settings: str) -> SourceResult:
     now = clock()
-    gone_before, missing_before = absent
     result = diff(ctx.previous, snapshot, source=conf.name, detected=iso(now), gone_before=gone_before,
-                  missing_before=missing_before)
+                  missing_before=ctx.missing)
     extra = list(kind.events(ctx.previous, snapshot, conf, ctx)) if hasattr(kind, "events") else []
     found = rules.rule_events(conf.name, result.added, result.seen, config.fleet, config.watch_words,
                               config.bug_numbers)

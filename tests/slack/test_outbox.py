@@ -196,21 +196,19 @@ def test_incident_keeps_its_thread_reminds_and_resolves_with_an_edit(fake_slack,
     assert deliver_pending(store, d, clock).sent == 0  # resolved: no more reminders
 
 
+def queue_resolution(store, clock, row):
+    """The core's resolution of the incident `row`, queued like poll does."""
+    queue(store, clock, "resolved", [{"kind": "x", "summary": "x"}], kind="incident_resolved",
+          severity="info", incident_key=row["key"])
+
+
 def test_thread_state_survives_a_restart(fake_slack, tmp_path, clock):
     db = tmp_path / "t.db"
     store = Store.open(db)
     row = open_incident(store, clock)
     deliver_pending(store, slack(fake_slack, clock), clock)
     store = Store.open(db)  # a new process
-    queue(
-        store,
-        clock,
-        "resolved",
-        [{"kind": "x", "summary": "x"}],
-        kind="incident_resolved",
-        severity="info",
-        incident_key=row["key"],
-    )
+    queue_resolution(store, clock, row)
     deliver_pending(store, slack(fake_slack, clock), clock)
     assert fake_slack.posts()[1]["thread_ts"] == fake_slack.posts()[0]["ts"]
 
@@ -219,15 +217,7 @@ def test_resolution_waits_if_the_edit_cannot_be_made(fake_slack, store, clock):
     d = slack(fake_slack, clock)
     row = open_incident(store, clock)
     deliver_pending(store, d, clock)
-    queue(
-        store,
-        clock,
-        "resolved",
-        [{"kind": "x", "summary": "x"}],
-        kind="incident_resolved",
-        severity="info",
-        incident_key=row["key"],
-    )
+    queue_resolution(store, clock, row)
     fake_slack.queue(Answer.server_error())
     assert deliver_pending(store, d, clock).queued == 1
     assert len(fake_slack.posts()) == 1  # no reply posted while Slack was failing

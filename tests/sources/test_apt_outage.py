@@ -40,6 +40,16 @@ def release_for(packages: bytes, date: str) -> bytes:
             f"stable/binary-amd64/Packages\n").encode()
 
 
+def docker_apt_config(repo, tmp_path):
+    """A sources.yaml watching the test mirror like the Docker repository, keyring beside it."""
+    path = tmp_path / "sources.yaml"
+    path.write_text(
+        f"sources:\n  - {{name: docker-apt, kind: apt_repo, url: '{repo.url}', suites: [{SUITE}],\n"
+        f"     components: [stable], keyring: docker.gpg}}\nsettings: {{retries: 0, timeout: 5}}\n"
+    )
+    return configuration.load(path)
+
+
 @pytest.fixture
 def repo(tmp_path):
     root = build_mirror(tmp_path / "mirror", by_hash=False)
@@ -60,12 +70,7 @@ def test_hash_sum_mismatch_outage_pages_once_and_resolves_with_its_duration(repo
         index.write_bytes(packages)
         repo.path(INRELEASE_PATH).write_bytes(key.clearsign(release_for(release_packages, date)))
 
-    cfg_path = tmp_path / "sources.yaml"
-    cfg_path.write_text(
-        f"sources:\n  - {{name: docker-apt, kind: apt_repo, url: '{repo.url}', suites: [{SUITE}],\n"
-        f"     components: [stable], keyring: docker.gpg}}\nsettings: {{retries: 0, timeout: 5}}\n"
-    )
-    cfg = configuration.load(cfg_path)
+    cfg = docker_apt_config(repo, tmp_path)
     store = Store.open(tmp_path / "trackbot.db")
     sink = Sink()
     now = datetime(2016, 6, 2, 9, 0, tzinfo=UTC)
@@ -111,12 +116,7 @@ def test_a_key_rotation_is_alerted_once_and_never_resolved(repo, tmp_path):
     old_key.keyring(keyring)
     packages = repo.path(PACKAGES).read_bytes()
     repo.path(f"dists/{SUITE}/stable/binary-amd64/Packages").write_bytes(packages)
-    cfg_path = tmp_path / "sources.yaml"
-    cfg_path.write_text(
-        f"sources:\n  - {{name: docker-apt, kind: apt_repo, url: '{repo.url}', suites: [{SUITE}],\n"
-        f"     components: [stable], keyring: docker.gpg}}\nsettings: {{retries: 0, timeout: 5}}\n"
-    )
-    cfg = configuration.load(cfg_path)
+    cfg = docker_apt_config(repo, tmp_path)
     store, sink = Store.open(tmp_path / "trackbot.db"), Sink()
     now = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
@@ -145,12 +145,7 @@ def test_an_open_mismatch_is_not_resolved_while_the_signature_cannot_be_checked(
     index = repo.path(f"dists/{SUITE}/stable/binary-amd64/Packages")
     good = repo.path(PACKAGES).read_bytes()
     index.write_bytes(good)
-    cfg_path = tmp_path / "sources.yaml"
-    cfg_path.write_text(
-        f"sources:\n  - {{name: docker-apt, kind: apt_repo, url: '{repo.url}', suites: [{SUITE}],\n"
-        f"     components: [stable], keyring: docker.gpg}}\nsettings: {{retries: 0, timeout: 5}}\n"
-    )
-    cfg = configuration.load(cfg_path)
+    cfg = docker_apt_config(repo, tmp_path)
     store, sink = Store.open(tmp_path / "trackbot.db"), Sink()
     now = datetime(2016, 6, 2, 9, 0, tzinfo=UTC)
     date = "Thu, 02 Jun 2016 09:00:00 UTC"
