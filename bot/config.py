@@ -132,7 +132,7 @@ def _source(item: Any, index: int, path: Path) -> SourceConf:
     if kind not in KINDS:
         valid = ", ".join(sorted(KINDS))
         raise ConfigError(f"{where}: unknown kind {kind!r} (valid: {valid})")
-    conf = _build(KINDS[kind].Conf, item, where)
+    conf = _build(KINDS[kind].conf, item, where)
     if conf.every:
         from bot.poll import parse_interval  # local: poll imports this module
 

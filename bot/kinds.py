@@ -1,8 +1,8 @@
-"""The registry of source kinds: a plain dict, filled by explicit imports."""
+"""The registry of source kinds: a plain dict, filled by explicit imports.
+
+Adding a kind: write its module in bot/sources/ (ending in `KIND = Kind(...)`) and add it below."""
 
 from __future__ import annotations
-
-from types import ModuleType
 
 from bot.sources import (
     apt_repo,
@@ -15,18 +15,19 @@ from bot.sources import (
     kernel_feed,
     kernel_releases,
 )
+from bot.sources.api import Kind
 
-KINDS: dict[str, ModuleType] = {
-    module.KIND: module
-    for module in (
-        github_releases,
-        docker_changelog,
-        apt_repo,
-        apt_sources,
-        kernel_releases,
-        kernel_feed,
-        kernel_changelog,
-        debian_changelog,
-        endoflife,
+KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        github_releases.KIND,
+        docker_changelog.KIND,
+        apt_repo.KIND,
+        apt_sources.KIND,
+        kernel_releases.KIND,
+        kernel_feed.KIND,
+        kernel_changelog.KIND,
+        debian_changelog.KIND,
+        endoflife.KIND,
     )
 }

@@ -201,7 +201,7 @@ def _commit(conf, kind, snapshot: Snapshot, ctx, gone_before, config, store, clo
     now = clock()
     result = diff(ctx.previous, snapshot, source=conf.name, detected=iso(now), gone_before=gone_before,
                   missing_before=ctx.missing)
-    extra = list(kind.events(ctx.previous, snapshot, conf, ctx)) if hasattr(kind, "events") else []
+    extra = list(kind.events(ctx.previous, snapshot, conf, ctx)) if kind.events else []
     found = rules.rule_events(conf.name, result.added, result.seen, config.fleet, config.watch_words,
                               config.bug_numbers)
     one_off = [f.as_event(conf.name) for f in snapshot.findings if not f.incident]

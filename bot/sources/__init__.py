@@ -1,4 +1,3 @@
-"""One module per source kind. Each exposes KIND, a frozen `Conf` dataclass, a pure
-`parse(...)`, and `async collect(conf, ctx) -> Snapshot`; optionally
-`events(previous, snapshot, conf, ctx) -> list[Event]` for kind-specific news.
+"""One module per source kind. Each ends in `KIND = Kind(...)` (see `bot.sources.api.Kind`):
+its frozen `Conf` dataclass, `async collect(conf, ctx) -> Snapshot` and the optional hooks.
 The registry lives in `bot.kinds`; modules here import only `bot.sources.api`."""

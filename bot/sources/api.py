@@ -2,7 +2,7 @@
 
 A kind module looks like::
 
-    KIND = "docker_changelog"
+    NAME = "docker_changelog"
 
     @dataclass(frozen=True, kw_only=True)
     class Conf(SourceConf):
@@ -15,6 +15,8 @@ A kind module looks like::
         response = await ctx.get(conf.url)                         # raises Unchanged on 304
         return Snapshot(tuple(parse(response.body, conf)))
 
+    KIND = Kind(name=NAME, conf=Conf, collect=collect)   # one line in bot/kinds.py registers it
+
 A Conf checks its own values in `__post_init__` by raising ValueError: the config
 loader turns that into a one-line error naming the file, the source and the key.
 
@@ -24,12 +26,12 @@ tool pages everyone with "all releases withdrawn").
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.errors import SourceError, Unchanged, redact_url
 from bot.model import Event, Finding, Pin, Record, Snapshot
@@ -38,6 +40,7 @@ __all__ = [
     "Context",
     "Event",
     "Finding",
+    "Kind",
     "Pin",
     "Record",
     "Response",
@@ -108,6 +111,25 @@ class Context(Protocol):
         Raises SourceError for a non-2xx answer (status in the reason, e.g. 404).
         """
         ...
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a source kind is to the core: everything it may call, and nothing else.
+
+    `collect(conf, ctx)` fetches and parses (raises SourceError, or Unchanged on 304).
+    `events(previous, snapshot, conf, ctx)`, optional: kind-specific news beyond the
+    generic diff (an EOL flag set, a branch gone). `check(conf, config_dir)`, optional:
+    local problems `trackbot check` reports (a keyring that does not exist), one line each.
+    The callables take the kind's own `Conf`; `Any` here because a registry of many
+    kinds cannot name each one's Conf type.
+    """
+
+    name: str
+    conf: type[SourceConf]
+    collect: Callable[[Any, Context], Awaitable[Snapshot]]
+    events: Callable[[Sequence[Record], Snapshot, Any, Context], Sequence[Event]] | None = None
+    check: Callable[[Any, Path], list[str]] | None = None
 
 
 def require(records: Sequence[Record], what: str, url: str = "") -> tuple[Record, ...]:

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.sources import apt_release
-from bot.sources.api import Context, Record, Snapshot, SourceConf
+from bot.sources.api import Context, Kind, Record, Snapshot, SourceConf
 from bot.sources.apt_common import Policy, RepoResult, RepoSpec, check_repo, package_records
 
-KIND = "apt_repo"
+NAME = "apt_repo"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,3 +100,6 @@ def assemble(results: list[RepoResult], policy: Policy, ctx: Context, url: str) 
     unverified = any(result.unverified for result in results)
     unchecked = tuple(sorted({prefix for result in results for prefix in result.unchecked}))
     return Snapshot(tuple(records), tuple(findings.values()), complete=not unverified, unchecked=unchecked)
+
+
+KIND = Kind(name=NAME, conf=Conf, collect=collect)

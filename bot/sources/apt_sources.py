@@ -27,11 +27,11 @@ from pathlib import Path
 
 from debian import deb822
 
-from bot.sources.api import Context, Finding, Record, Snapshot, SourceConf, SourceError
+from bot.sources.api import Context, Finding, Kind, Record, Snapshot, SourceConf, SourceError
 from bot.sources.apt_common import Policy, RepoResult, RepoSpec, check_repo, previous_state, unjudged
 from bot.sources.apt_repo import assemble, check_conf
 
-KIND = "apt_sources"
+NAME = "apt_sources"
 DEFAULT_DIR = "/etc/apt/sources.list.d"
 _FINGERPRINT = re.compile(r"^[0-9A-Fa-f]{16,40}!?$")
 
@@ -272,3 +272,6 @@ def _unreachable(entry: Entry, error: SourceError, conf: Conf, policy: Policy, c
         polls_to_open=conf.unreachable_polls,
     ))
     return result
+
+
+KIND = Kind(name=NAME, conf=Conf, collect=collect)

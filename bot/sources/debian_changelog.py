@@ -26,10 +26,19 @@ from typing import Any
 from debian.changelog import ChangeBlock, Changelog, ChangelogParseError, topline
 
 from bot.rules import REGRESSION_UPDATE_RE, REVERT_RE
-from bot.sources.api import Context, Record, Snapshot, SourceConf, SourceError, looks_like_html, redact_url
+from bot.sources.api import (
+    Context,
+    Kind,
+    Record,
+    Snapshot,
+    SourceConf,
+    SourceError,
+    looks_like_html,
+    redact_url,
+)
 from bot.sources.changelog_lines import line_records
 
-KIND = "debian_changelog"
+NAME = "debian_changelog"
 CLOSES_RE = re.compile(r"closes:\s*((?:bug)?#?\s?\d+(?:,\s*(?:bug)?#?\s?\d+)*)", re.IGNORECASE)
 _UPSTREAM_STABLE_RE = re.compile(r"new upstream stable update", re.IGNORECASE)
 _UPSTREAM_RELEASE_RE = re.compile(
@@ -175,3 +184,6 @@ def _date(value: str | None) -> str:
 async def collect(conf: Conf, ctx: Context) -> Snapshot:
     response = await ctx.get(conf.url)
     return Snapshot(tuple(parse(response.body, conf, ctx.watch_words)))
+
+
+KIND = Kind(name=NAME, conf=Conf, collect=collect)

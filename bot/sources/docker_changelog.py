@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from bot import versions
 from bot.sources.api import (
     Context,
+    Kind,
     Record,
     Snapshot,
     SourceConf,
@@ -32,7 +33,7 @@ from bot.sources.api import (
 )
 from bot.sources.changelog_lines import line_records
 
-KIND = "docker_changelog"
+NAME = "docker_changelog"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -223,3 +224,6 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
     records = parse(response.body, conf, watch_words=ctx.watch_words)
     check_not_truncated(records, ctx.previous, conf.url, versions.scheme_for(conf.product))
     return Snapshot(tuple(records))
+
+
+KIND = Kind(name=NAME, conf=Conf, collect=collect)

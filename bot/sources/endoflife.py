@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import fleet, rules
-from bot.sources.api import Context, Event, Record, Snapshot, SourceConf, SourceError, looks_like_html
+from bot.sources.api import Context, Event, Kind, Record, Snapshot, SourceConf, SourceError, looks_like_html
 
-KIND = "endoflife"
+NAME = "endoflife"
 API = "https://endoflife.date/api/{product}.json"
 
 
@@ -88,3 +88,6 @@ def events(previous: Sequence[Record], snapshot: Snapshot, conf: Conf, ctx: Cont
     """branch_eol when a cycle ends (flag or date), its EOL date is set or moves; branch_dropped."""
     return rules.branch_events(conf.name, product_of(conf), previous, snapshot.records, ctx.fleet,
                                ctx.now().date(), ctx.missing)
+
+
+KIND = Kind(name=NAME, conf=Conf, collect=collect, events=events)

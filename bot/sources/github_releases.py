@@ -18,10 +18,10 @@ from xml.sax import SAXException
 import feedparser
 
 from bot import versions
-from bot.sources.api import Context, Record, Snapshot, SourceConf, SourceError, looks_like_html
+from bot.sources.api import Context, Kind, Record, Snapshot, SourceConf, SourceError, looks_like_html
 from bot.sources.changelog_lines import line_records
 
-KIND = "github_releases"
+NAME = "github_releases"
 
 _REPO = re.compile(r"^[\w.-]+/[\w.-]+$")
 _TAG_FROM_ID = re.compile(r"^tag:github\.com,\d+:Repository/\d+/(.+)$")
@@ -193,3 +193,6 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
     response = await ctx.get(conf.url, accept="application/atom+xml, application/xml;q=0.9")
     records = parse(response.body, conf, watch_words=ctx.watch_words)
     return Snapshot(tuple(records), complete=False)
+
+
+KIND = Kind(name=NAME, conf=Conf, collect=collect)

@@ -23,9 +23,19 @@ from typing import Any
 from bot import fleet, versions
 from bot.classify import classify, cves
 from bot.sources import kernel_releases
-from bot.sources.api import Context, Finding, Pin, Record, Snapshot, SourceConf, SourceError, looks_like_html
+from bot.sources.api import (
+    Context,
+    Finding,
+    Kind,
+    Pin,
+    Record,
+    Snapshot,
+    SourceConf,
+    SourceError,
+    looks_like_html,
+)
 
-KIND = "kernel_changelog"
+NAME = "kernel_changelog"
 DEFAULT_TEMPLATE = "https://cdn.kernel.org/pub/linux/kernel/v{major}.x/ChangeLog-{version}"
 
 _COMMIT_RE = re.compile(r"^commit ([0-9a-f]{40})\b.*$", re.MULTILINE)
@@ -187,7 +197,7 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
     response = await ctx.get(conf.releases_url, conditional=False, accept="application/json")
     listed = {r.version: str(r.data.get("latest", "")) for r in
               kernel_releases.parse(response.body, kernel_releases.Conf(
-                  name=conf.name, kind=kernel_releases.KIND, url=conf.releases_url, product=product))
+                  name=conf.name, kind=kernel_releases.NAME, url=conf.releases_url, product=product))
               if r.kind == "branch"}
     kept = [r for r in ctx.previous if r.kind == "changelog_line" and r.product == product
             and any(versions.in_branch(r.version, b, "kernel") for b in branches)]
@@ -206,3 +216,6 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
     if not records:
         raise SourceError(f"no ChangeLog read for {', '.join(branches)}", conf.releases_url)
     return Snapshot(tuple(records), complete=False)
+
+
+KIND = Kind(name=NAME, conf=Conf, collect=collect)

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import feedparser
 
 from bot.sources import kernel_releases
-from bot.sources.api import Context, Event, Record, Snapshot, SourceConf, SourceError, looks_like_html
+from bot.sources.api import Context, Event, Kind, Record, Snapshot, SourceConf, SourceError, looks_like_html
 from bot.sources.kernel_releases import Entry
 
-KIND = "kernel_feed"
+NAME = "kernel_feed"
 DEFAULT_URL = "https://www.kernel.org/feeds/kdist.xml"
 _CHANGELOG_RE = re.compile(r'href="([^"]+/ChangeLog-[^"]+)"')
 _SOURCE_RE = re.compile(r'href="([^"]+\.tar\.(?:xz|gz))"')
@@ -71,3 +71,6 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
 def events(previous: Sequence[Record], snapshot: Snapshot, conf: Conf, ctx: Context) -> list[Event]:
     """The same branch news as kernel_releases."""
     return kernel_releases.events(previous, snapshot, conf, ctx)  # type: ignore[arg-type]
+
+
+KIND = Kind(name=NAME, conf=Conf, collect=collect, events=events)

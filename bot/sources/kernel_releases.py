@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import rules, versions
-from bot.sources.api import Context, Event, Record, Snapshot, SourceConf, SourceError, looks_like_html
+from bot.sources.api import Context, Event, Kind, Record, Snapshot, SourceConf, SourceError, looks_like_html
 
-KIND = "kernel_releases"
+NAME = "kernel_releases"
 DEFAULT_URL = "https://www.kernel.org/releases.json"
 # Branches (X.Y) come from these monikers only: mainline moves from 5.11 to 5.12-rc1
 # before 5.11.1 exists, and would look like a dropped branch for a few days.
@@ -113,3 +113,6 @@ def events(previous: Sequence[Record], snapshot: Snapshot, conf: Conf, ctx: Cont
     return rules.branch_events(
         conf.name, conf.product or "linux", previous, snapshot.records, ctx.fleet, ctx.now().date(), ctx.missing
     )
+
+
+KIND = Kind(name=NAME, conf=Conf, collect=collect, events=events)

@@ -417,4 +417,4 @@ def test_kinds_are_registered():
     from bot.kinds import KINDS
     from bot.sources import apt_sources
 
-    assert KINDS["apt_repo"] is apt_repo and KINDS["apt_sources"] is apt_sources
+    assert KINDS["apt_repo"] is apt_repo.KIND and KINDS["apt_sources"] is apt_sources.KIND

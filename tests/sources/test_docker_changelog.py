@@ -219,7 +219,7 @@ async def test_collect_failure_table(name, route, error, core_context):
 def test_kind_is_registered():
     from bot.kinds import KINDS
 
-    assert KINDS["docker_changelog"] is docker_changelog
+    assert KINDS["docker_changelog"] is docker_changelog.KIND
 
 
 def test_rc_versions_are_prereleases(moby_body):

@@ -145,7 +145,7 @@ async def test_collect_failure_table(name, route, error, core_context):
 def test_kind_is_registered():
     from bot.kinds import KINDS
 
-    assert KINDS["github_releases"] is github_releases
+    assert KINDS["github_releases"] is github_releases.KIND
 
 
 @respx.mock
