@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 
 from bot import __version__
+from bot.cves import CveInfo
 from bot.errors import SourceError, Unchanged, redact_url
 from bot.model import Pin, Record
 from bot.sources.api import Response
@@ -115,6 +116,7 @@ class SourceContext:
     previous: tuple[Record, ...]
     validators: dict[str, dict[str, str]] = field(default_factory=dict)  # from the last good run
     missing: frozenset[str] = frozenset()  # keys of `previous` the last poll already missed
+    cves: Mapping[str, CveInfo] = field(default_factory=dict)  # every source's CVE ratings (bot.cves)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     new_validators: dict[str, dict[str, str]] = field(default_factory=dict)
 

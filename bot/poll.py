@@ -14,13 +14,13 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from bot import alerts, rules
+from bot import alerts, cves, rules
 from bot.config import Config
 from bot.deliver import ConsoleDeliverer, Deliverer, DeliveryReport, deliver_pending
 from bot.diff import diff
@@ -96,8 +96,9 @@ async def run_poll(
         fetcher = Fetcher(http, policy, sleep)  # type: ignore[arg-type]
         gate = asyncio.Semaphore(config.settings.concurrency)
         chosen = [s for s in config.sources if not only or s.name in only]
+        cve_table = cves.ratings(store.cve_records())  # what the advisory sources knew at the run's start
         results = await asyncio.gather(
-            *(_poll_one(conf, config, store, fetcher, gate, clock, run_id, force) for conf in chosen)
+            *(_poll_one(conf, config, store, fetcher, gate, clock, run_id, force, cve_table) for conf in chosen)
         )
     finally:
         if owned:
@@ -140,6 +141,7 @@ async def _poll_one(
     clock: Clock,
     run_id: int,
     force: bool,
+    cve_table: Mapping[str, cves.CveInfo],
 ) -> SourceResult:
     began = clock()
     if not force and not _is_due(conf, store, began):
@@ -158,6 +160,7 @@ async def _poll_one(
         validators=store.http_state(conf.name) if same_settings else {},
         clock=clock,
         missing=frozenset(s.record.key for s in stored if s.gone_at is None and s.missing_at),
+        cves=cve_table,
     )
     gone_before = {s.record.key for s in stored if s.gone_at}
     started = time.monotonic()

@@ -144,6 +144,11 @@ class Store(OutboxStore):
         where = "source = ?" if include_gone else "source = ? and gone_at is null"
         return [_stored(row) for row in self.db["records"].rows_where(where, [source], order_by="rowid")]
 
+    def cve_records(self) -> list[tuple[str, Record]]:
+        """Every source's current `cve` records (see bot.cves), for the CVE ratings table."""
+        rows = self.db["records"].rows_where("kind = 'cve' and gone_at is null", order_by="rowid")
+        return [(row["source"], _stored(row).record) for row in rows]
+
     def save_records(
         self,
         source: str,

@@ -33,11 +33,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from bot.cves import CveInfo, cve_record
 from bot.errors import SourceError, Unchanged, redact_url
 from bot.model import Event, Finding, Pin, Record, Snapshot
 
 __all__ = [
     "Context",
+    "CveInfo",
+    "cve_record",
     "Event",
     "Finding",
     "Kind",
@@ -84,6 +87,7 @@ class Context(Protocol):
     config_dir: Path  # relative paths in the config (keyrings) are relative to this
     previous: tuple[Record, ...]  # the records of the last good run of this source
     missing: frozenset[str]  # keys of `previous` the last poll already missed (absent twice: gone)
+    cves: Mapping[str, CveInfo]  # what every source's advisory data says of each CVE (bot.cves)
 
     def now(self) -> datetime:
         """The clock (timezone-aware UTC); injectable in tests."""
