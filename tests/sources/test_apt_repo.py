@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import respx
 
-from bot.sources import apt_repo
 from bot.sources.api import Record, SourceError
+from bot.sources.apt import repo as apt_repo
 from tests.sources.apt_support import (
     DEBIAN_KEYRING,
     DEBIAN_SIGNERS,
@@ -372,7 +372,7 @@ async def test_parse_gives_the_repo_state_and_refuses_garbage():
 
 
 def test_clock_window_is_thirty_days():
-    from bot.sources.apt_release import expiring_soon
+    from bot.sources.apt.release import expiring_soon
 
     now = datetime(2026, 1, 1, tzinfo=UTC)
     assert expiring_soon(now + timedelta(days=30), now)
@@ -415,6 +415,6 @@ async def test_truncated_index_is_a_mismatch_not_a_healthy_repository(core_conte
 
 def test_kinds_are_registered():
     from bot.kinds import KINDS
-    from bot.sources import apt_sources
+    from bot.sources.apt import host as apt_sources
 
     assert KINDS["apt_repo"] is apt_repo.KIND and KINDS["apt_sources"] is apt_sources.KIND

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.sources import openpgp
 from bot.sources.api import SourceError
+from bot.sources.apt import openpgp
 from tests.sources.apt_support import DEBIAN_KEYRING, DEBIAN_SIGNERS, MIRROR, SUITE, TestKey, release_text
 
 INRELEASE = (MIRROR / f"dists/{SUITE}/InRelease").read_bytes()
