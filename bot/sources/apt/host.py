@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.sources.api import Context, Finding, Kind, Record, Snapshot, SourceError
+from bot.sources.apt import openpgp
 from bot.sources.apt.engine import assemble, check_repo
 from bot.sources.apt.repository import RepoResult, RepoSpec, previous_state, unjudged
 from bot.sources.apt.settings import AptChecks, Policy
@@ -61,7 +62,8 @@ def default_keyrings(entry: Entry, conf: Conf) -> tuple[Path, ...]:
 def spec_for(entry: Entry, conf: Conf, config_dir: Path) -> RepoSpec:
     keyrings = tuple(config_dir / k if not Path(k).is_absolute() else Path(k) for k in entry.keyrings)
     if not keyrings and not entry.inline_keys:
-        keyrings = default_keyrings(entry, conf)
+        # apt ignores a key-less file among the trusted ones (an empty legacy trusted.gpg); so do we.
+        keyrings = tuple(k for k in default_keyrings(entry, conf) if not openpgp.keyring_problem(k))
     return RepoSpec(entry.uri, entry.suite, entry.components, entry.architectures, keyrings,
                     repo_id=entry.repo_id, inline_keys=entry.inline_keys, fingerprints=entry.fingerprints)
 
@@ -118,4 +120,17 @@ def _unreachable(entry: Entry, error: SourceError, conf: Conf, policy: Policy, c
     return result
 
 
-KIND = Kind(name=NAME, conf=Conf, collect=collect)
+def check(conf: Conf, config_dir: Path) -> list[str]:
+    """Local problems `trackbot check` reports: gpgv, the sources files, the keyrings they name."""
+    problems = [openpgp.gpgv_problem()]
+    try:
+        entries, _notes = read_entries(conf.path, conf.architectures, config_dir)
+    except SourceError as exc:
+        return [p for p in [*problems, str(exc)] if p]
+    keyrings = {keyring for entry in entries for keyring in spec_for(entry, conf, config_dir).keyrings}
+    problems += [f"{openpgp.keyring_problem(k)} (named in {conf.path})" for k in sorted(keyrings)
+                 if openpgp.keyring_problem(k)]
+    return [p for p in problems if p]
+
+
+KIND = Kind(name=NAME, conf=Conf, collect=collect, check=check)

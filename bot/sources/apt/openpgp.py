@@ -97,18 +97,85 @@ def dearmor(data: bytes) -> bytes:
     return bytes(out)
 
 
+def count_public_keys(data: bytes) -> int:
+    """How many OpenPGP public-key packets (tag 6) a keyring holds, binary or armored (pure).
+
+    Walks the packet headers (RFC 4880 section 4.2, old and new formats) without
+    parsing keys: enough to tell a keyring from a file that holds none (an empty
+    file, a web page, /etc/shadow), which gpgv would only report as NO_PUBKEY.
+    """
+    if is_armored(data):
+        try:
+            data = dearmor(data)
+        except SourceError:
+            return 0
+    count = pos = 0
+    while pos < len(data):
+        header = data[pos]
+        if not header & 0x80:
+            return count  # not a packet: not (or no longer) OpenPGP
+        if header & 0x40:  # new format: tag in 6 bits, then a one-, two- or five-byte length
+            tag, first = header & 0x3F, data[pos + 1] if pos + 1 < len(data) else 0
+            if first < 192:
+                length, pos = first, pos + 2
+            elif first < 224:
+                length, pos = ((first - 192) << 8) + (data[pos + 2] if pos + 2 < len(data) else 0) + 192, pos + 3
+            elif first == 255:
+                length, pos = int.from_bytes(data[pos + 2 : pos + 6], "big"), pos + 6
+            else:
+                return count  # partial lengths never occur in keys
+        else:  # old format: tag in 4 bits, the length's size in the low 2 bits
+            tag, size = (header >> 2) & 0x0F, (1, 2, 4, 0)[header & 0x03]
+            length = int.from_bytes(data[pos + 1 : pos + 1 + size], "big") if size else len(data)
+            pos += 1 + size
+        if pos + length > len(data):
+            return count  # truncated packet
+        count += tag == 6
+        pos += length
+    return count
+
+
+def keyring_problem(path: Path) -> str:
+    """Why `path` cannot serve as a keyring, naming it ("" when it holds at least one public key).
+
+    A local mistake (a wrong path, a file that is not a keyring) must never reach gpgv,
+    whose answer (NO_PUBKEY) would read as the repository's broken signature.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return f"keyring {path} does not exist"
+    except OSError as exc:
+        return f"keyring {path} cannot be read: {exc.strerror or exc}"
+    if not count_public_keys(data):
+        return f"keyring {path} holds no OpenPGP public key (not a keyring: check the path)"
+    return ""
+
+
+def gpgv_problem() -> str:
+    """The local problem of a host without gpgv ("" when it is installed)."""
+    if shutil.which("gpgv") is None:
+        return "gpgv is not installed: apt signatures cannot be verified (Debian package gpgv)"
+    return ""
+
+
 def prepare_keyrings(paths: Sequence[Path], inline: Sequence[bytes], workdir: Path) -> list[Path]:
     """Absolute paths of binary keyrings for gpgv, dearmoring into `workdir` where needed.
 
-    A missing or unreadable keyring is a SourceError: an unsigned check is never a default.
+    A missing or unreadable keyring, or a file holding no key, is a SourceError naming the file:
+    a local mistake, never reported as the repository's broken signature, and an unsigned
+    check is never a default.
     """
     result: list[Path] = []
     blobs: list[tuple[str, bytes]] = []
     for path in paths:
         try:
-            blobs.append((path.name, path.read_bytes()))
+            blob = path.read_bytes()
         except OSError as exc:
             raise SourceError(f"keyring {path}: {exc.strerror or exc}") from None
+        if not count_public_keys(blob):
+            raise SourceError(keyring_problem(path) or f"keyring {path} holds no OpenPGP public key")
+        blobs.append((path.name, blob))
     blobs += [(f"inline{i}", blob) for i, blob in enumerate(inline)]
     if not blobs:
         raise SourceError("no keyring configured: an unsigned repository is not checked")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.sources.api import Context, Kind, Record, Snapshot
+from bot.sources.apt import openpgp
 from bot.sources.apt import release as apt_release
 from bot.sources.apt.engine import assemble, check_repo
 from bot.sources.apt.repository import RepoResult, RepoSpec
@@ -41,6 +42,11 @@ class Conf(AptChecks):
             raise ValueError("'suites' and 'components' must name at least one each")
         if not self.keyring:
             raise ValueError("'keyring' is required: an unsigned repository is not checked")
+        where = Path(self.keyring).expanduser()
+        if where.is_absolute() and where.exists():  # relative ones: `check` and each poll, from sources.yaml
+            problem = openpgp.keyring_problem(where)
+            if problem:
+                raise ValueError(problem)
 
 
 def keyring_path(keyring: str, config_dir: Path) -> Path:
@@ -65,4 +71,10 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
     return assemble(results, policy, ctx, conf.url)
 
 
-KIND = Kind(name=NAME, conf=Conf, collect=collect)
+def check(conf: Conf, config_dir: Path) -> list[str]:
+    """Local problems `trackbot check` reports: the keyring (exists, holds a key) and gpgv."""
+    problems = [openpgp.keyring_problem(keyring_path(conf.keyring, config_dir)), openpgp.gpgv_problem()]
+    return [p for p in problems if p]
+
+
+KIND = Kind(name=NAME, conf=Conf, collect=collect, check=check)
