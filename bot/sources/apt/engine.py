@@ -45,6 +45,13 @@ async def check_repo(spec: RepoSpec, policy: Policy, ctx: Context) -> RepoResult
         result.unchecked.update(unjudged(policy, spec.repo_id))  # an open hash incident is not over
         return result
     info = apt_release.parse_release(verdict.content, url)
+    if not apt_release.suite_matches(info, spec.suite):
+        # Validly signed, but another suite's file: hosts that have this suite's lists refuse it, and
+        # taking it as "last good" would make the right file look like a key change and a rollback.
+        result.findings.append(_suite_finding(spec, policy, info, url))
+        _keep_previous(result, previous, index_ids)
+        result.unchecked.update(unjudged(policy, spec.repo_id))
+        return result
     fingerprints = tuple(sorted({fpr for fpr, _ in trusted}))
     result.findings += release_findings(spec, policy, info, fingerprints, previous, ctx, url)
     result.findings += expiry_findings(policy, keys, trusted, ctx)
@@ -125,6 +132,20 @@ def _signature_finding(
     )
 
 
+def _suite_finding(spec: RepoSpec, policy: Policy, info: ReleaseInfo, url: str) -> Finding:
+    got = " / ".join(f"{name} {value!r}" for name, value in (("Suite", info.suite), ("Codename", info.codename))
+                     if value)
+    return Finding(
+        kind="apt_suite_mismatch",
+        key=finding_key(policy, spec, "suite"),
+        summary=f"{spec.url} {spec.suite}: the Release served for {spec.suite} is another suite's ({got}): "
+                f"apt on hosts that have {spec.suite}'s lists fails (changed its 'Codename' value)",
+        product=policy.product,
+        data={"url": url, "suite": spec.suite, "release_suite": info.suite, "release_codename": info.codename},
+        polls_to_open=policy.signature_polls,
+    )
+
+
 def release_findings(
     spec: RepoSpec,
     policy: Policy,
@@ -152,7 +173,7 @@ def release_findings(
         add("apt_key_changed", f"key:{new[0]}", f"signing key changed from {old} to {' '.join(new)}",
             incident=False, old=old, new=" ".join(fingerprints))
     now = ctx.now()
-    if apt_release.is_expired(info, now) and info.valid_until is not None:
+    if policy.valid_until and apt_release.is_expired(info, now) and info.valid_until is not None:
         add("apt_release_expired", "expired", f"Release expired at {info.valid_until.isoformat()} "
             "(Valid-Until passed: apt refuses it)", valid_until=info.valid_until.isoformat())
     if apt_release.is_rollback(info, before) and info.date is not None and before:

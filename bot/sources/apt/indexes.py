@@ -18,6 +18,8 @@ from bot.sources.apt.repository import RepoResult, RepoSpec, finding_key, is_mis
 from bot.sources.apt.settings import Policy
 
 OVERSIZE = 16 << 20  # stop reading an index this far past its promised size
+# What one path of an index serves (mismatch_severity's table).
+OK, BROKEN, GONE, UNCHECKED = "right", "wrong", "404", "not checked"
 
 
 async def check_index(
@@ -35,54 +37,85 @@ async def check_index(
                                         "components and architectures)", severity="warning"))
         result.unverified.add(index_id)
         return
+    by_hash = info.acquire_by_hash and policy.by_hash
     for entry in candidates:
-        check = await fetch_index(ctx, f"{spec.dists}/{entry.path}", entry, policy.watch)
-        if check is None:
+        named = await fetch_index(ctx, f"{spec.dists}/{entry.path}", entry, policy.watch)
+        if named is None:
             continue  # apt too moves on to the next listed form
-        matched = _compare(spec, policy, info, entry, entry.path, check, result)
-        if matched and check.error and check.error != "oversized":
+        named_ok = _matches(entry, named)
+        if named_ok and named.error and named.error != "oversized":
             # Signed and intact, yet unreadable: apt fails on it just the same.
             result.findings.append(Finding(
                 kind="apt_index_unreadable",
                 key=finding_key(policy, spec, f"unreadable:{entry.path}"),
-                summary=f"{spec.url} {spec.suite}: {entry.path} matches the Release but {check.error}",
+                summary=f"{spec.url} {spec.suite}: {entry.path} matches the Release but {named.error}",
                 product=policy.product,
-                data={"url": f"{spec.dists}/{entry.path}", "suite": spec.suite, "reason": check.error},
+                data={"url": f"{spec.dists}/{entry.path}", "suite": spec.suite, "reason": named.error},
                 polls_to_open=policy.hash_polls,
             ))
-        _accept(check, matched, index_id, result)
-        if info.acquire_by_hash and policy.by_hash:
-            by_hash = entry.by_hash_path()
-            again = await fetch_index(ctx, f"{spec.dists}/{by_hash}", entry, frozenset())
-            if again is None:
-                result.findings.append(_missing(spec, policy, f"{entry.path}@by-hash", f"{spec.dists}/{by_hash}",
-                                                "by-hash copy answers 404 (Acquire-By-Hash: yes)"))
-            else:
-                _compare(spec, policy, info, entry, f"{entry.path}@by-hash", again, result, by_hash)
+        hashed, hash_state = None, UNCHECKED
+        if by_hash:  # versions from the by-hash copy only when the named one cannot give them
+            hashed = await fetch_index(ctx, f"{spec.dists}/{entry.by_hash_path()}", entry,
+                                       frozenset() if named_ok else policy.watch)
+            hash_state = GONE if hashed is None else OK if _matches(entry, hashed) else BROKEN
+        if named_ok and hash_state == GONE:
+            result.findings.append(_missing(
+                spec, policy, f"{entry.path}@by-hash", f"{spec.dists}/{entry.by_hash_path()}",
+                "by-hash copy answers 404 (Acquire-By-Hash: yes); apt falls back to the name and still works",
+                severity="warning"))
+        severity = mismatch_severity(OK if named_ok else BROKEN, hash_state)
+        if severity:
+            copies = ([] if named_ok else [(entry.path, named)]) + \
+                ([(entry.by_hash_path(), hashed)] if hashed is not None and hash_state == BROKEN else [])
+            result.findings.append(_mismatch(spec, policy, info, entry, copies, severity, hash_state))
+        _accept(named if named_ok else hashed if hash_state == OK else None, index_id, result)
         return
     forms = ", ".join(e.path for e in candidates)
-    if info.acquire_by_hash and policy.by_hash:
+    if by_hash:
         # apt itself fetches by hash when the Release says so: plain names gone is not an outage.
         for entry in candidates:
-            by_hash = entry.by_hash_path()
-            check = await fetch_index(ctx, f"{spec.dists}/{by_hash}", entry, policy.watch)
-            if check is None:
+            hashed = await fetch_index(ctx, f"{spec.dists}/{entry.by_hash_path()}", entry, policy.watch)
+            if hashed is None:
                 continue
-            result.findings.append(_missing(  # its own key: if by-hash goes too, that pages afresh
-                spec, policy, f"{base}@by-name", f"{spec.dists}/{candidates[0].path}",
-                f"every listed form answers 404 by name ({forms}); apt fetches by hash and still works, "
-                "clients or mirrors that go by name do not", severity="warning"))
-            _accept(check, _compare(spec, policy, info, entry, f"{entry.path}@by-hash", check, result, by_hash),
-                    index_id, result)
+            if _matches(entry, hashed):
+                result.findings.append(_missing(  # its own key: if by-hash goes too, that pages afresh
+                    spec, policy, f"{base}@by-name", f"{spec.dists}/{candidates[0].path}",
+                    f"every listed form answers 404 by name ({forms}); apt fetches by hash and still works, "
+                    "clients or mirrors that go by name do not", severity="warning"))
+                _accept(hashed, index_id, result)
+            else:  # nothing right to fall back to: one incident for the index, not one per path
+                result.findings.append(_mismatch(spec, policy, info, entry, [(entry.by_hash_path(), hashed)],
+                                                 "critical", BROKEN, names_gone=forms))
+                result.unverified.add(index_id)
             return
     result.findings.append(_missing(spec, policy, base, f"{spec.dists}/{candidates[0].path}",
                                     f"every listed form answers 404 ({forms})"))
     result.unverified.add(index_id)
 
 
-def _accept(check: IndexCheck, matched: bool, index_id: str, result: RepoResult) -> None:
-    """Versions only from an index that matched the Release and read cleanly."""
-    if not matched or check.error:
+def mismatch_severity(by_name: str, by_hash: str) -> str | None:
+    """What a wrong copy of one index means, given what its two paths serve (None: nothing wrong).
+
+    As apt-get 2.6 does it (measured on a loopback copy of a real suite): with
+    Acquire-By-Hash it fetches the by-hash copy and never looks at the name, so a
+    wrong name beside a right by-hash copy leaves apt working (a warning: clients and
+    mirrors that go by name break); a wrong by-hash copy fails `apt-get update` even
+    when the name is right; a by-hash 404 makes apt fall back to the name.
+    """
+    if by_name == OK and by_hash != BROKEN:
+        return None
+    if by_name == BROKEN and by_hash == OK:
+        return "warning"
+    return "critical"
+
+
+def _matches(entry: IndexFile, check: IndexCheck) -> bool:
+    return check.size == entry.size and check.sha256 == entry.sha256
+
+
+def _accept(check: IndexCheck | None, index_id: str, result: RepoResult) -> None:
+    """Versions only from a copy that matched the Release and read cleanly."""
+    if check is None or check.error:
         result.unverified.add(index_id)
         return
     for package, versions in check.versions.items():
@@ -108,27 +141,49 @@ async def fetch_index(ctx: Context, url: str, entry: IndexFile, watch: frozenset
     return check
 
 
-def _compare(
-    spec: RepoSpec, policy: Policy, info: ReleaseInfo, entry: IndexFile, what: str, check: IndexCheck,
-    result: RepoResult, fetched: str = "",
-) -> bool:
-    if check.size == entry.size and check.sha256 == entry.sha256:
-        return True
-    url = f"{spec.dists}/{fetched or entry.path}"
-    received = f">{check.size - 1}" if check.error == "oversized" else str(check.size)
-    result.findings.append(Finding(
+def _mismatch(
+    spec: RepoSpec, policy: Policy, info: ReleaseInfo, entry: IndexFile,
+    copies: list[tuple[str, IndexCheck]], severity: str, hash_state: str, names_gone: str = "",
+) -> Finding:
+    """One finding for one index, whichever of its paths (name, by-hash) serves a wrong copy.
+
+    Keyed by the index alone, never by the path or the received hash: a broken name
+    and a broken by-hash copy are one outage, and a warning that turns critical (the
+    by-hash copy breaks too) is the same incident getting worse.
+    """
+    path, check = copies[-1]  # the copy apt fetches: by-hash when both are wrong
+    url = f"{spec.dists}/{path}"
+    by_hash = path != entry.path
+
+    def received(one: IndexCheck) -> str:
+        return f">{one.size - 1}" if one.error == "oversized" else str(one.size)
+
+    summary = f"{spec.url} {spec.suite}: Hash Sum mismatch on {entry.path}"
+    if len(copies) == 2:
+        summary += (f" by name and by hash: expected {entry.size} bytes, received {received(copies[0][1])} "
+                    f"(by name) and {received(check)} (by hash)")
+    else:
+        summary += (" (by-hash)" if by_hash else "") + f": expected {entry.size} bytes, received {received(check)}"
+    if names_gone:
+        summary += f"; by name every listed form answers 404 ({names_gone})"
+    elif severity == "warning":
+        summary += ("; the by-hash copy is right and apt (Acquire-By-Hash: yes) fetches that one, so apt "
+                    "still works; clients or mirrors that go by name do not")
+    elif hash_state == GONE:
+        summary += "; the by-hash copy answers 404, so apt falls back to this one"
+    return Finding(
         kind="apt_hash_mismatch",
-        key=finding_key(policy, spec, f"hash:{what}"),
-        summary=f"{spec.url} {spec.suite}: Hash Sum mismatch on {entry.path}"
-                + (" (by-hash)" if fetched else "") + f": expected {entry.size} bytes, received {received}",
+        key=finding_key(policy, spec, f"hash:{entry.path}"),
+        summary=summary,
+        severity=severity,
         product=policy.product,
         data={"url": url, "suite": spec.suite, "path": entry.path,
+              "broken": [f"{spec.dists}/{one}" for one, _ in copies],
               "expected": {"sha256": entry.sha256, "size": entry.size},
               "received": {"sha256": check.sha256, "size": check.size},
               "apt": apt_release.mismatch_text(url, entry, check.size, check.sha256, info.date)},
         polls_to_open=policy.hash_polls,
-    ))
-    return False
+    )
 
 
 def _missing(spec: RepoSpec, policy: Policy, what: str, url: str, why: str, severity: str = "critical") -> Finding:
