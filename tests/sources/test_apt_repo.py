@@ -30,7 +30,6 @@ from tests.sources.apt_support import (
     release_text,
     with_fields,
 )
-from tests.sources.conftest import FAILURE_TABLE, mock_answer
 
 INRELEASE = f"dists/{SUITE}/InRelease"
 BY_HASH = f"dists/{SUITE}/main/binary-amd64/by-hash/SHA256/{PACKAGES_SHA256}"
@@ -434,23 +433,6 @@ def test_clock_window_is_thirty_days():
 
 
 RESPX_URL = "http://mirror.example.org/debian"
-
-
-@pytest.mark.parametrize(("name", "route", "error"), FAILURE_TABLE)
-@pytest.mark.parametrize("broken", ["InRelease", "main/binary-amd64/Packages"])
-@respx.mock
-async def test_collect_failure_table(name, route, error, broken, core_context):
-    """Transport failures on InRelease or on the index fail the source with one line (never 'healthy')."""
-    dists = f"{RESPX_URL}/dists/{SUITE}"
-    respx.get(f"{dists}/InRelease").respond(200, content=(MIRROR / INRELEASE).read_bytes())
-    respx.get(f"{dists}/main/binary-amd64/Packages.xz").respond(404)
-    respx.get(f"{dists}/main/binary-amd64/Packages").respond(200, content=(MIRROR / PACKAGES).read_bytes())
-    respx.get(url__startswith=f"{dists}/main/binary-amd64/by-hash/").respond(200, content=(MIRROR / PACKAGES).read_bytes())
-    mock_answer(respx.get(f"{dists}/{broken}"), route)
-    cfg = apt_repo.Conf(name="deb", kind="apt_repo", url=RESPX_URL, suites=(SUITE,), keyring=str(DEBIAN_KEYRING))
-    with pytest.raises(SourceError) as caught:  # Unchanged too: apt asks unconditionally, a 304 is wrong
-        await apt_repo.collect(cfg, core_context())
-    assert "\n" not in str(caught.value) and broken in str(caught.value)
 
 
 @respx.mock
