@@ -13,7 +13,7 @@ from bot import config
 from bot.errors import ConfigError
 from bot.kinds import KINDS
 from bot.sources.api import SourceError
-from bot.sources.apt import openpgp
+from bot.sources.apt import keyrings
 from bot.sources.apt import repo as apt_repo
 from tests.sources.apt_support import DEBIAN_KEYRING, SUITE, Mirror, TestKey, build_mirror, core_collect
 
@@ -29,11 +29,11 @@ def mirror(tmp_path):
 
 
 def test_public_keys_are_counted_in_binary_and_armored_keyrings(tmp_path):
-    assert openpgp.count_public_keys(DEBIAN_KEYRING.read_bytes()) == 9  # gpg --show-keys lists 9 "pub"
+    assert keyrings.count_public_keys(DEBIAN_KEYRING.read_bytes()) == 9  # gpg --show-keys lists 9 "pub"
     armored = TestKey(tmp_path / "gnupg").keyring(tmp_path / "k.asc", armor=True).read_bytes()
-    assert openpgp.count_public_keys(armored) == 1
+    assert keyrings.count_public_keys(armored) == 1
     for not_a_keyring in (b"", HTML, b"key", DEBIAN_KEYRING.read_bytes()[:40], b"-----BEGIN PGP PUBLIC KEY BLOCK-----\n"):
-        assert openpgp.count_public_keys(not_a_keyring) == 0, not_a_keyring[:20]
+        assert keyrings.count_public_keys(not_a_keyring) == 0, not_a_keyring[:20]
 
 
 def _write(tmp_path: Path, body: bytes) -> Path:

@@ -3,5 +3,6 @@
 - repo.py (kind apt_repo) and host.py (kind apt_sources): the two kinds; settings.py their shared checks.
 - engine.py: one repository (InRelease, signature, Suite/Codename, key change, expiry, rollback);
   indexes.py: its Packages indexes (by name and by hash); repository.py: what a check is given and gives.
-- release.py (Release fields, pure), index.py (streaming hash), openpgp.py (gpgv), sources_list.py (apt's files).
+- release.py (Release fields, pure), index.py (streaming hash), openpgp.py (gpgv), keyrings.py (keyrings
+  for gpgv, checked to hold a key), sources_list.py (apt's files).
 """

@@ -22,6 +22,7 @@ from bot.sources.api import Context, Finding, Record, Snapshot, SourceError, loo
 from bot.sources.apt import openpgp
 from bot.sources.apt import release as apt_release
 from bot.sources.apt.indexes import check_index, package_records
+from bot.sources.apt.keyrings import prepare_keyrings
 from bot.sources.apt.release import ReleaseInfo
 from bot.sources.apt.repository import RepoResult, RepoSpec, finding_key, is_missing, previous_state, unjudged
 from bot.sources.apt.settings import Policy
@@ -33,7 +34,7 @@ async def check_repo(spec: RepoSpec, policy: Policy, ctx: Context) -> RepoResult
     previous = previous_state(ctx.previous, spec.repo_id)
     signed, detached, url = await _fetch_release(spec, ctx)
     with tempfile.TemporaryDirectory(prefix="trackbot-keys-") as tmp:
-        keyrings = openpgp.prepare_keyrings(spec.keyrings, spec.inline_keys, Path(tmp))
+        keyrings = prepare_keyrings(spec.keyrings, spec.inline_keys, Path(tmp))
         verdict, keys = await asyncio.gather(  # two processes at once: latency, not CPU
             openpgp.verify(signed, keyrings, detached=detached), openpgp.list_keys(keyrings)
         )

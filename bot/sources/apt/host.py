@@ -27,6 +27,7 @@ from pathlib import Path
 from bot.sources.api import Context, Finding, Kind, Record, Snapshot, SourceError
 from bot.sources.apt import openpgp
 from bot.sources.apt.engine import assemble, check_repo
+from bot.sources.apt.keyrings import keyring_problem
 from bot.sources.apt.repository import RepoResult, RepoSpec, previous_state, unjudged
 from bot.sources.apt.settings import AptChecks, Policy
 from bot.sources.apt.sources_list import DEFAULT_DIR, Entry, parse_sources, read_entries
@@ -63,7 +64,7 @@ def spec_for(entry: Entry, conf: Conf, config_dir: Path) -> RepoSpec:
     keyrings = tuple(config_dir / k if not Path(k).is_absolute() else Path(k) for k in entry.keyrings)
     if not keyrings and not entry.inline_keys:
         # apt ignores a key-less file among the trusted ones (an empty legacy trusted.gpg); so do we.
-        keyrings = tuple(k for k in default_keyrings(entry, conf) if not openpgp.keyring_problem(k))
+        keyrings = tuple(k for k in default_keyrings(entry, conf) if not keyring_problem(k))
     return RepoSpec(entry.uri, entry.suite, entry.components, entry.architectures, keyrings,
                     repo_id=entry.repo_id, inline_keys=entry.inline_keys, fingerprints=entry.fingerprints)
 
@@ -128,8 +129,8 @@ def check(conf: Conf, config_dir: Path) -> list[str]:
     except SourceError as exc:
         return [p for p in [*problems, str(exc)] if p]
     keyrings = {keyring for entry in entries for keyring in spec_for(entry, conf, config_dir).keyrings}
-    problems += [f"{openpgp.keyring_problem(k)} (named in {conf.path})" for k in sorted(keyrings)
-                 if openpgp.keyring_problem(k)]
+    problems += [f"{keyring_problem(k)} (named in {conf.path})" for k in sorted(keyrings)
+                 if keyring_problem(k)]
     return [p for p in problems if p]
 
 

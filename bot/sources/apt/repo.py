@@ -21,6 +21,7 @@ from bot.sources.api import Context, Kind, Record, Snapshot
 from bot.sources.apt import openpgp
 from bot.sources.apt import release as apt_release
 from bot.sources.apt.engine import assemble, check_repo
+from bot.sources.apt.keyrings import keyring_problem
 from bot.sources.apt.repository import RepoResult, RepoSpec
 from bot.sources.apt.settings import AptChecks
 
@@ -44,7 +45,7 @@ class Conf(AptChecks):
             raise ValueError("'keyring' is required: an unsigned repository is not checked")
         where = Path(self.keyring).expanduser()
         if where.is_absolute() and where.exists():  # relative ones: `check` and each poll, from sources.yaml
-            problem = openpgp.keyring_problem(where)
+            problem = keyring_problem(where)
             if problem:
                 raise ValueError(problem)
 
@@ -73,7 +74,7 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
 
 def check(conf: Conf, config_dir: Path) -> list[str]:
     """Local problems `trackbot check` reports: the keyring (exists, holds a key) and gpgv."""
-    problems = [openpgp.keyring_problem(keyring_path(conf.keyring, config_dir)), openpgp.gpgv_problem()]
+    problems = [keyring_problem(keyring_path(conf.keyring, config_dir)), openpgp.gpgv_problem()]
     return [p for p in problems if p]
 
 
