@@ -43,16 +43,6 @@ async def check_index(
         if named is None:
             continue  # apt too moves on to the next listed form
         named_ok = _matches(entry, named)
-        if named_ok and named.error and named.error != "oversized":
-            # Signed and intact, yet unreadable: apt fails on it just the same.
-            result.findings.append(Finding(
-                kind="apt_index_unreadable",
-                key=finding_key(policy, spec, f"unreadable:{entry.path}"),
-                summary=f"{spec.url} {spec.suite}: {entry.path} matches the Release but {named.error}",
-                product=policy.product,
-                data={"url": f"{spec.dists}/{entry.path}", "suite": spec.suite, "reason": named.error},
-                polls_to_open=policy.hash_polls,
-            ))
         hashed, hash_state = None, UNCHECKED
         if by_hash:  # versions from the by-hash copy only when the named one cannot give them
             hashed = await fetch_index(ctx, f"{spec.dists}/{entry.by_hash_path()}", entry,
@@ -68,7 +58,12 @@ async def check_index(
             copies = ([] if named_ok else [(entry.path, named)]) + \
                 ([(entry.by_hash_path(), hashed)] if hashed is not None and hash_state == BROKEN else [])
             result.findings.append(_mismatch(spec, policy, info, entry, copies, severity, hash_state))
-        _accept(named if named_ok else hashed if hash_state == OK else None, index_id, result)
+        if named_ok:
+            _accept(spec, policy, entry, entry.path, named, index_id, result)
+        elif hashed is not None and hash_state == OK:
+            _accept(spec, policy, entry, entry.by_hash_path(), hashed, index_id, result)
+        else:
+            result.unverified.add(index_id)
         return
     forms = ", ".join(e.path for e in candidates)
     if by_hash:
@@ -82,7 +77,7 @@ async def check_index(
                     spec, policy, f"{base}@by-name", f"{spec.dists}/{candidates[0].path}",
                     f"every listed form answers 404 by name ({forms}); apt fetches by hash and still works, "
                     "clients or mirrors that go by name do not", severity="warning"))
-                _accept(hashed, index_id, result)
+                _accept(spec, policy, entry, entry.by_hash_path(), hashed, index_id, result)
             else:  # nothing right to fall back to: one incident for the index, not one per path
                 result.findings.append(_mismatch(spec, policy, info, entry, [(entry.by_hash_path(), hashed)],
                                                  "critical", BROKEN, names_gone=forms))
@@ -113,9 +108,22 @@ def _matches(entry: IndexFile, check: IndexCheck) -> bool:
     return check.size == entry.size and check.sha256 == entry.sha256
 
 
-def _accept(check: IndexCheck | None, index_id: str, result: RepoResult) -> None:
-    """Versions only from a copy that matched the Release and read cleanly."""
-    if check is None or check.error:
+def _accept(
+    spec: RepoSpec, policy: Policy, entry: IndexFile, path: str, check: IndexCheck, index_id: str,
+    result: RepoResult,
+) -> None:
+    """Versions from the copy that matched the Release, unless it does not read cleanly."""
+    if check.error and check.error != "oversized":
+        # Signed and intact, yet unreadable: apt fails on it just the same.
+        result.findings.append(Finding(
+            kind="apt_index_unreadable",
+            key=finding_key(policy, spec, f"unreadable:{entry.path}"),
+            summary=f"{spec.url} {spec.suite}: {path} matches the Release but {check.error}",
+            product=policy.product,
+            data={"url": f"{spec.dists}/{path}", "suite": spec.suite, "reason": check.error},
+            polls_to_open=policy.hash_polls,
+        ))
+    if check.error:
         result.unverified.add(index_id)
         return
     for package, versions in check.versions.items():
