@@ -5,8 +5,9 @@ repository in the host's own apt configuration). The result is findings (the
 core turns them into incidents) and records: a repo_state per suite that the
 next run compares with, and releases of watched packages.
 
-Trust rule: nothing unverified becomes "last good". When the signature fails
-(or the Date goes backwards) the previous repo_state is re-emitted, and
+Trust rule: nothing unverified becomes "last good". When the signature fails,
+the Release is another suite's (Suite/Codename), or the Date goes backwards,
+the previous repo_state is re-emitted, and
 package versions come only from indexes whose size and SHA256 match the
 verified Release; for the others the previous records are carried over.
 """
