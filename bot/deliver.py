@@ -102,7 +102,7 @@ def deliver_pending(
     prepare = getattr(deliverer, "prepare", None)
     if prepare:
         prepare(store, clock())  # queue follow-ups (reminders, fix replies) before sending
-    pending = store.pending_alerts()
+    pending = store.outbox.pending()
     budget = max_wait
     for index, alert in enumerate(pending):
         if alert.get("retry_at") and alert["retry_at"] > clock().isoformat(timespec="seconds"):
@@ -111,23 +111,23 @@ def deliver_pending(
             break
         outcome = deliverer.deliver(alert, store)
         while isinstance(outcome, Retry) and outcome.after and outcome.after <= budget:
-            store.mark_attempt(alert["id"], outcome.reason)
+            store.outbox.mark_attempt(alert["id"], outcome.reason)
             budget -= outcome.after
             sleep(outcome.after)
             outcome = deliverer.deliver(alert, store)
         if isinstance(outcome, Delivered):
-            store.mark_sent(alert["id"], clock(), channel=outcome.channel, ts=outcome.ts, thread_ts=outcome.thread_ts)
+            store.outbox.mark_sent(alert["id"], clock(), channel=outcome.channel, ts=outcome.ts, thread_ts=outcome.thread_ts)
             report.sent += 1
             continue
         if isinstance(outcome, Skipped):
-            store.mark_skipped(alert["id"], outcome.state, outcome.reason, outcome.silence_id)
+            store.outbox.mark_skipped(alert["id"], outcome.state, outcome.reason, outcome.silence_id)
             report.skipped += 1
             continue
-        store.mark_attempt(alert["id"], outcome.reason)
+        store.outbox.mark_attempt(alert["id"], outcome.reason)
         report.errors.append(outcome.reason)
         if isinstance(outcome, Retry):
             if outcome.after:
-                store.set_retry_at(alert["id"], clock() + timedelta(seconds=outcome.after))
+                store.outbox.set_retry_at(alert["id"], clock() + timedelta(seconds=outcome.after))
             report.queued += len(pending) - index
             break
         report.queued += 1

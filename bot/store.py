@@ -19,7 +19,7 @@ import sqlite_utils
 
 from bot.migrations import MIGRATIONS
 from bot.model import Event, Finding, Record
-from bot.store_outbox import OutboxStore, iso
+from bot.store_outbox import Outbox, SilenceRules, iso
 
 __all__ = ["Store", "StoredRecord", "iso"]
 
@@ -33,12 +33,19 @@ class StoredRecord:
     missing_at: str | None = None  # missing from the last poll, not yet confirmed gone
 
 
-class Store(OutboxStore):
-    """The database of one trackbot installation (the outbox methods are in store_outbox.py)."""
+class Store:
+    """The database of one trackbot installation.
+
+    Runs, sources, records, events, incidents and notes are written here; the outbox and
+    the silences are parts over the same database (`self.outbox`, `self.silence_rules`,
+    from store_outbox.py), kept apart so each file stays small.
+    """
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
         MIGRATIONS.apply(db)
+        self.outbox = Outbox(db)
+        self.silence_rules = SilenceRules(db)
 
     @classmethod
     def open(cls, path: str | Path) -> Store:
@@ -57,6 +64,26 @@ class Store(OutboxStore):
     def transaction(self) -> Iterator[None]:
         with self.db.atomic():
             yield
+
+    # the outbox and silences, for callers outside delivery (poll, CLI, why) ------------
+
+    def queue_alert(self, alert: dict[str, Any], now: datetime) -> int:
+        return self.outbox.queue(alert, now)
+
+    def pending_alerts(self) -> list[dict[str, Any]]:
+        return self.outbox.pending()
+
+    def alerts(self, *, event_keys: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        return self.outbox.all(event_keys=event_keys)
+
+    def add_silence(self, now: datetime, until: datetime, *, product: str, pattern: str, reason: str) -> int:
+        return self.silence_rules.add(now, until, product=product, pattern=pattern, reason=reason)
+
+    def silences(self, now: datetime, *, include_ended: bool = False) -> list[dict[str, Any]]:
+        return self.silence_rules.active(now, include_ended=include_ended)
+
+    def remove_silence(self, silence_id: int, now: datetime) -> bool:
+        return self.silence_rules.remove(silence_id, now)
 
     # runs and sources -------------------------------------------------------------
 
@@ -312,7 +339,7 @@ class Store(OutboxStore):
                 "opened_at": None,
                 "resolved_at": None,
             }
-            self.db["incidents"].insert(row, alter=True)
+            self.db["incidents"].insert(row)
             rowid = self.db.execute("select last_insert_rowid()").fetchone()[0]
             return {**row, "rowid": rowid}
         updates = {"last_seen_at": iso(now), "streak": live["streak"] + 1, "summary": finding.summary,

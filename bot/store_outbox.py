@@ -1,14 +1,16 @@
-"""The outbox half of the store: alerts, their delivery, threads, follow-ups and silences.
+"""The outbox and the silences: the alerts waiting for (or done with) delivery, and the
+rules that hold some back.
 
-A mixin of `bot.store.Store` (which owns the connection and the migrations), kept apart
-so each file stays small; like store.py it is the only place these tables are written.
+Two small classes over the same `sqlite_utils.Database` as `bot.store.Store`, which
+builds them (composition: `store.outbox`, `store.silence_rules`); like store.py, this is
+the only place these tables are written. Each write is its own transaction unless the
+caller already holds one (`Database.atomic` nests as a savepoint).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -20,15 +22,13 @@ def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-class OutboxStore:
-    db: sqlite_utils.Database
+class Outbox:
+    """The `alerts` table: one row per message, queued until delivery says what became of it."""
 
-    def transaction(self) -> AbstractContextManager[None]:  # provided by Store
-        raise NotImplementedError
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
 
-    # alerts (the outbox) ------------------------------------------------------------------
-
-    def queue_alert(self, alert: dict[str, Any], now: datetime) -> int:
+    def queue(self, alert: dict[str, Any], now: datetime) -> int:
         row = {
             **alert,
             "payload": json.dumps(alert.get("payload", []), sort_keys=True, default=str),
@@ -37,31 +37,30 @@ class OutboxStore:
             "state": "queued",
             "attempts": 0,
         }
-        return int(self.db["alerts"].insert(row, alter=True).last_pk)
+        with self.db.atomic():
+            return int(self.db["alerts"].insert(row).last_pk)
 
-    def pending_alerts(self) -> list[dict[str, Any]]:
+    def pending(self) -> list[dict[str, Any]]:
         rows = self.db["alerts"].rows_where("state = 'queued'", order_by="id")
         return [_alert_row(row) for row in rows]
 
     def mark_sent(self, alert_id: int, now: datetime, **delivery: Any) -> None:
-        with self.transaction():
-            self.db["alerts"].update(alert_id, {"state": "sent", "sent_at": iso(now), **delivery}, alter=True)
+        with self.db.atomic():
+            self.db["alerts"].update(alert_id, {"state": "sent", "sent_at": iso(now), **delivery})
 
     def mark_attempt(self, alert_id: int, error: str) -> None:
-        with self.transaction():
+        with self.db.atomic():
             row = self.db["alerts"].get(alert_id)
             self.db["alerts"].update(alert_id, {"attempts": row["attempts"] + 1, "last_error": error})
 
-    def alerts(self, *, event_keys: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    def all(self, *, event_keys: Iterable[str] | None = None) -> list[dict[str, Any]]:
         rows = [_alert_row(row) for row in self.db["alerts"].rows_where(order_by="id")]
         if event_keys is None:
             return rows
         wanted = set(event_keys)
         return [row for row in rows if wanted & set(row["event_keys"])]
 
-    # delivery follow-ups and silences (bot/slack) ------------------------------------------
-
-    def alert(self, alert_id: int) -> dict[str, Any] | None:
+    def get(self, alert_id: int) -> dict[str, Any] | None:
         rows = list(self.db["alerts"].rows_where("id = ?", [alert_id]))
         return _alert_row(rows[0]) if rows else None
 
@@ -77,7 +76,7 @@ class OutboxStore:
             thread.append(_alert_row(row))
         return thread
 
-    def alerts_mentioning(self, kinds: Sequence[str], before_id: int) -> list[dict[str, Any]]:
+    def mentioning(self, kinds: Sequence[str], before_id: int) -> list[dict[str, Any]]:
         """Earlier alerts whose events include one of these kinds (candidates for a follow-up)."""
         likes = " or ".join("payload like ?" for _ in kinds)
         rows = self.db["alerts"].rows_where(
@@ -90,31 +89,38 @@ class OutboxStore:
 
     def mark_skipped(self, alert_id: int, state: str, reason: str, silenced_by: int | None = None) -> None:
         """An alert that will not be posted: 'silenced' (kept for the digest) or 'skipped'."""
-        with self.transaction():
+        with self.db.atomic():
             self.db["alerts"].update(alert_id, {"state": state, "last_error": reason, "silenced_by": silenced_by})
 
     def set_retry_at(self, alert_id: int, when: datetime) -> None:
-        with self.transaction():
+        with self.db.atomic():
             self.db["alerts"].update(alert_id, {"retry_at": iso(when)})
 
-    def silenced_alerts(self, since: datetime) -> list[dict[str, Any]]:
+    def silenced(self, since: datetime) -> list[dict[str, Any]]:
         rows = self.db["alerts"].rows_where("state = 'silenced' and created_at >= ?", [iso(since)], order_by="id")
         return [_alert_row(row) for row in rows]
 
-    def add_silence(self, now: datetime, until: datetime, *, product: str, pattern: str, reason: str) -> int:
-        with self.transaction():
+
+class SilenceRules:
+    """The `silences` table: what the team asked not to hear about, and until when."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    def add(self, now: datetime, until: datetime, *, product: str, pattern: str, reason: str) -> int:
+        with self.db.atomic():
             row = {"created_at": iso(now), "until": iso(until), "product": product, "pattern": pattern,
                    "reason": reason, "removed_at": None}
             return int(self.db["silences"].insert(row).last_pk)
 
-    def silences(self, now: datetime, *, include_ended: bool = False) -> list[dict[str, Any]]:
+    def active(self, now: datetime, *, include_ended: bool = False) -> list[dict[str, Any]]:
         if include_ended:
             return list(self.db["silences"].rows_where(order_by="id"))
         where = "removed_at is null and until > ?"
         return list(self.db["silences"].rows_where(where, [iso(now)], order_by="id"))
 
-    def remove_silence(self, silence_id: int, now: datetime) -> bool:
-        with self.transaction():
+    def remove(self, silence_id: int, now: datetime) -> bool:
+        with self.db.atomic():
             if not self.db["silences"].count_where("id = ? and removed_at is null", [silence_id]):
                 return False
             self.db["silences"].update(silence_id, {"removed_at": iso(now)})

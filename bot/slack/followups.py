@@ -27,7 +27,7 @@ def queue_reminders(store: Store, now: datetime, repeat: timedelta) -> int:
     """Queue an 'incident_update' for each open incident quiet for `repeat`; returns how many."""
     queued = 0
     for incident in store.incidents(open_only=True):
-        thread = store.incident_thread(incident["key"], EVERY_ID)
+        thread = store.outbox.incident_thread(incident["key"], EVERY_ID)
         if not thread or thread[0]["state"] != "sent" or thread[-1]["state"] == "queued":
             continue
         last = thread[-1].get("sent_at") or thread[-1]["created_at"]
@@ -35,7 +35,7 @@ def queue_reminders(store: Store, now: datetime, repeat: timedelta) -> int:
             continue
         since = duration_text(incident["first_seen_at"], now)
         event = {k: incident.get(k) for k in ("kind", "severity", "product", "version", "summary")}
-        store.queue_alert(
+        store.outbox.queue(
             {
                 "source": incident["source"],
                 "kind": "incident_update",
@@ -54,16 +54,16 @@ def queue_reminders(store: Store, now: datetime, repeat: timedelta) -> int:
 def queue_fix_replies(store: Store, now: datetime) -> int:
     """Queue a 'fix_reply' in the thread of each earlier alert a pending fix answers."""
     queued = 0
-    for alert in store.pending_alerts():
+    for alert in store.outbox.pending():
         fixes = [e for e in alert["payload"] if e.get("kind") == "fix_available"]
         if alert["kind"] != "events" or not fixes:
             continue
-        for earlier in store.alerts_mentioning(ANSWERED, alert["id"]):
+        for earlier in store.outbox.mentioning(ANSWERED, alert["id"]):
             targets = [e for e in earlier["payload"] if e.get("kind") in ANSWERED]
             matched = [f for f in fixes if any(answers(f, t) for t in targets)]
-            if not matched or earlier["state"] == "skipped" or store.has_followup(alert["id"], earlier["id"]):
+            if not matched or earlier["state"] == "skipped" or store.outbox.has_followup(alert["id"], earlier["id"]):
                 continue
-            store.queue_alert(
+            store.outbox.queue(
                 {
                     "source": alert["source"],
                     "kind": "fix_reply",

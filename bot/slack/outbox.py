@@ -102,9 +102,9 @@ class SlackAlertDeliverer:
 
     def _parent(self, alert: dict[str, Any], store: Store) -> dict[str, Any] | None:
         if alert["kind"] == "fix_reply" and alert.get("reply_to"):
-            return store.alert(alert["reply_to"])
+            return store.outbox.get(alert["reply_to"])
         if alert["kind"] in ("incident_update", "incident_resolved") and alert.get("incident_key"):
-            thread = store.incident_thread(alert["incident_key"], alert["id"])
+            thread = store.outbox.incident_thread(alert["incident_key"], alert["id"])
             return thread[0] if thread else None
         return None
 

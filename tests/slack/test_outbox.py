@@ -257,7 +257,7 @@ def test_silenced_product_is_held_back_and_kept_for_the_digest(fake_slack, store
     (post,) = fake_slack.posts()
     assert "event 3" in post["text"] and "1.10.2" not in json.dumps(post["blocks"])
     assert "1 silenced" in json.dumps(post["blocks"])
-    (held,) = store.silenced_alerts(clock() - timedelta(days=1))
+    (held,) = store.outbox.silenced(clock() - timedelta(days=1))
     assert held["title"] == "docker news" and "upgrade week" in held["last_error"]
 
 
