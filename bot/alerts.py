@@ -1,16 +1,17 @@
-"""Turn what one source's poll produced into outbox rows: one message per thing that happened.
+"""Turn what one source's poll produced into alerts: one message per thing that happened.
 
-Pure: the rows are plain dicts that `Store.queue_alert` writes in the same
+Pure: the `Alert`s (bot.alert) are written by `Store.queue_alert` in the same
 transaction as the events behind them. Info events never page: they wait for the digest.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from bot import fleet, versions
+from bot.alert import Alert, AlertKind, line
 from bot.model import Event, Pin, Record, severity_rank
 
 BASELINE_WORTH_SAYING = (
@@ -22,46 +23,38 @@ def loudest(severities: Sequence[str]) -> str:
     return max(severities, key=severity_rank, default="info")
 
 
-def events_alert(source: str, events: Sequence[Event], run_id: int) -> dict[str, Any] | None:
+def events_alert(source: str, events: Sequence[Event], run_id: int) -> Alert | None:
     """One alert for the non-info, non-baseline events a source produced in one run."""
     loud = [e for e in events if not e.baseline and severity_rank(e.severity) >= 1]
     if not loud:
         return None
     loud.sort(key=lambda e: -severity_rank(e.severity))
     title = loud[0].summary if len(loud) == 1 else f"{source}: {len(loud)} changes touching the fleet"
-    return {
-        "run_id": run_id,
-        "source": source,
-        "kind": "events",
-        "severity": loudest([e.severity for e in loud]),
-        "title": title,
-        "event_keys": [e.key for e in loud],
-        "payload": [e.as_dict() for e in loud],
-    }
+    return Alert(AlertKind.EVENTS, loudest([e.severity for e in loud]), title, source, tuple(loud),
+                 tuple(e.key for e in loud), run_id)
 
 
 def incident_alert(
     source: str, event: Event, run_id: int, *, opened: bool, incident_key: str, duration: str = ""
-) -> dict[str, Any]:
+) -> Alert:
     """An incident's opening or its resolution (a reply in the same Slack thread)."""
     title = event.summary if opened else f"Resolved after {duration}: {event.summary}"
-    payload = {**event.as_dict(), "duration": duration} if duration else event.as_dict()
-    return {
-        "run_id": run_id,
-        "source": source,
-        "kind": "incident_open" if opened else "incident_resolved",
-        "severity": event.severity if opened else "info",
-        "title": title,
-        "incident_key": incident_key,
-        "event_keys": [event.key],
-        "payload": [payload],
-    }
+    item = replace(event, data={**event.data, "duration": duration}) if duration else event
+    kind = AlertKind.INCIDENT_OPEN if opened else AlertKind.INCIDENT_RESOLVED
+    return Alert(kind, event.severity if opened else "info", title, source, (item,), (event.key,), run_id,
+                 incident_key=incident_key)
+
+
+def incident_update_alert(source: str, event: Event, run_id: int, *, incident_key: str) -> Alert:
+    """An open incident got worse: said in its thread, at once."""
+    return Alert(AlertKind.INCIDENT_UPDATE, event.severity, event.summary, source, (event,), (event.key,), run_id,
+                 incident_key=incident_key)
 
 
 def baseline_alert(
     source: str, records: Sequence[Record], events: Sequence[Event], pins: Sequence[Pin], run_id: int,
     *, rebaseline: bool = False,
-) -> dict[str, Any]:
+) -> Alert:
     """The one message of a source's first poll: where the pins stand, not every release ever made.
 
     `rebaseline`: the fleet, watch words or the source's settings changed since its last poll,
@@ -74,16 +67,10 @@ def baseline_alert(
     lines += pin_standing(releases, pins)
     worth = [e for e in events if e.kind in BASELINE_WORTH_SAYING and e.data.get("pins")]
     lines += [f"[{e.severity}] {e.summary}" for e in worth]
-    return {
-        "run_id": run_id,
-        "source": source,
-        "kind": "baseline",
-        "severity": loudest([e.severity for e in worth]),
-        "title": f"{source}: settings or fleet changed, where the pins stand now" if rebaseline
-        else f"{source}: first poll, baseline recorded",
-        "event_keys": [e.key for e in worth],
-        "payload": [{"kind": "baseline", "summary": line} for line in lines],
-    }
+    title = (f"{source}: settings or fleet changed, where the pins stand now" if rebaseline
+             else f"{source}: first poll, baseline recorded")
+    return Alert(AlertKind.BASELINE, loudest([e.severity for e in worth]), title, source,
+                 tuple(line(text) for text in lines), tuple(e.key for e in worth), run_id)
 
 
 def pin_standing(releases: Sequence[Record], pins: Sequence[Pin]) -> list[str]:

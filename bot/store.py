@@ -17,11 +17,25 @@ from typing import Any
 
 import sqlite_utils
 
+from bot.alert import Alert, event_from_dict
 from bot.migrations import MIGRATIONS
 from bot.model import Event, Finding, Record
+from bot.silence import Silence
 from bot.store_outbox import Outbox, SilenceRules, iso
 
-__all__ = ["Store", "StoredRecord", "iso"]
+__all__ = ["Silence", "Store", "StoredEvent", "StoredRecord", "iso"]
+
+
+@dataclass(frozen=True)
+class StoredEvent(Event):
+    """An event as the history holds it: when it was detected, and in which run."""
+
+    detected_at: str = ""
+    run_id: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        """What `trackbot events --json` prints: the event's fields and its data, flat."""
+        return {**self.as_dict(), "detected_at": self.detected_at, "run_id": self.run_id}
 
 
 @dataclass(frozen=True)
@@ -67,19 +81,19 @@ class Store:
 
     # the outbox and silences, for callers outside delivery (poll, CLI, why) ------------
 
-    def queue_alert(self, alert: dict[str, Any], now: datetime) -> int:
+    def queue_alert(self, alert: Alert, now: datetime) -> int:
         return self.outbox.queue(alert, now)
 
-    def pending_alerts(self) -> list[dict[str, Any]]:
+    def pending_alerts(self) -> list[Alert]:
         return self.outbox.pending()
 
-    def alerts(self, *, event_keys: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    def alerts(self, *, event_keys: Iterable[str] | None = None) -> list[Alert]:
         return self.outbox.all(event_keys=event_keys)
 
     def add_silence(self, now: datetime, until: datetime, *, product: str, pattern: str, reason: str) -> int:
         return self.silence_rules.add(now, until, product=product, pattern=pattern, reason=reason)
 
-    def silences(self, now: datetime, *, include_ended: bool = False) -> list[dict[str, Any]]:
+    def silences(self, now: datetime, *, include_ended: bool = False) -> list[Silence]:
         return self.silence_rules.active(now, include_ended=include_ended)
 
     def remove_silence(self, silence_id: int, now: datetime) -> bool:
@@ -287,8 +301,9 @@ class Store:
         since: datetime | None = None,
         products: Sequence[str] | None = None,
         kinds: Sequence[str] | None = None,
-    ) -> list[dict[str, Any]]:
-        clauses, params = [], []
+    ) -> list[StoredEvent]:
+        clauses: list[str] = []
+        params: list[str] = []
         if since:
             clauses.append("detected_at >= ?")
             params.append(iso(since))
@@ -372,7 +387,8 @@ def _stored(row: dict[str, Any]) -> StoredRecord:
     return StoredRecord(record, row["digest"], row["first_seen_at"] or "", row["gone_at"], row.get("missing_at"))
 
 
-def _event_row(row: dict[str, Any]) -> dict[str, Any]:
-    data = json.loads(row.pop("data") or "{}")
-    row["baseline"] = bool(row["baseline"])
-    return {**data, **row}
+def _event_row(row: dict[str, Any]) -> StoredEvent:
+    event = event_from_dict({**json.loads(row["data"] or "{}"), **{k: v for k, v in row.items() if k != "data"}})
+    data = {k: v for k, v in event.data.items() if k not in ("detected_at", "run_id")}
+    return StoredEvent(event.kind, event.severity, event.product, event.version, event.key, event.summary,
+                       event.source, data, event.baseline, row["detected_at"] or "", row["run_id"] or 0)

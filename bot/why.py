@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot import fleet, versions
+from bot.alert import Alert
 from bot.model import Pin
-from bot.store import Store
+from bot.store import Store, StoredEvent
 
 MATTERS = ("fix", "revert", "regression", "security", "deprecation")
 
@@ -36,9 +37,9 @@ def story(store: Store, pins: Sequence[Pin], query: str, product: str | None = N
 
     rows = [r for r in store.records_about(None) if about(r["product"]) and concerns(r["product"], r["version"], query)]
     releases = _releases(rows)
-    events = [e for e in store.events() if about(e["product"]) and (
-        concerns(e["product"], e["version"], query) or _about_its_branch(e, query))]
-    sent = store.alerts(event_keys=[e["key"] for e in events])
+    events = [e for e in store.events() if about(e.product) and (
+        concerns(e.product, e.version, query) or _about_its_branch(e, query))]
+    sent = store.alerts(event_keys=[e.key for e in events])
     return {
         "query": {"version": query, "product": product or ""},
         "releases": releases,
@@ -54,12 +55,12 @@ def story(store: Store, pins: Sequence[Pin], query: str, product: str | None = N
     }
 
 
-def _about_its_branch(event: dict[str, Any], query: str) -> bool:
+def _about_its_branch(event: StoredEvent, query: str) -> bool:
     """Branch news (EOL, dropped) belongs to the story of every version of that branch."""
-    if not event["kind"].startswith("branch_") or not event["version"]:
+    if not event.kind.startswith("branch_") or not event.version:
         return False
     try:
-        return versions.in_branch(query, event["version"], versions.scheme_for(event["product"]))
+        return versions.in_branch(query, event.version, versions.scheme_for(event.product))
     except ValueError:
         return False
 
@@ -99,11 +100,12 @@ def _order(product: str, version: str) -> Any:
     return versions.sort_key(version, versions.scheme_for(product))
 
 
-def _event(e: dict[str, Any]) -> dict[str, Any]:
-    keep = ("kind", "severity", "product", "version", "key", "detected_at", "summary", "source", "baseline", "pins")
-    return {k: e.get(k) for k in keep}
+def _event(e: StoredEvent) -> dict[str, Any]:
+    return {"kind": e.kind, "severity": e.severity, "product": e.product, "version": e.version, "key": e.key,
+            "detected_at": e.detected_at, "summary": e.summary, "source": e.source, "baseline": e.baseline,
+            "pins": e.data.get("pins")}
 
 
-def _alert(a: dict[str, Any]) -> dict[str, Any]:
-    keep = ("id", "kind", "severity", "title", "created_at", "state", "sent_at", "channel")
-    return {k: a.get(k) for k in keep}
+def _alert(a: Alert) -> dict[str, Any]:
+    return {"id": a.id, "kind": a.kind.value, "severity": a.severity, "title": a.title, "created_at": a.created_at,
+            "state": a.state.value, "sent_at": a.sent_at or None, "channel": a.channel or None}

@@ -45,9 +45,9 @@ def test_a_first_release_database_gets_the_current_schema_and_keeps_its_rows(tmp
     [kept] = old.records("moby")
     assert (kept.record.version, kept.record.data, kept.first_seen_at) == (
         "1.10.3", {"date": "2016-03-10"}, "2026-01-01T00:00:00+00:00")
-    assert [e["key"] for e in old.events()] == ["new_release:docker:1.10.3"]
+    assert [e.key for e in old.events()] == ["new_release:docker:1.10.3"]
     [queued] = old.pending_alerts()
-    assert queued["title"] == "moby: first poll" and queued["payload"][0]["summary"] == "1 release recorded"
+    assert queued.title == "moby: first poll" and queued.items[0].summary == "1 release recorded"
 
 
 def test_every_write_works_on_a_migrated_first_release_database(tmp_path):
@@ -67,4 +67,4 @@ def test_every_write_works_on_a_migrated_first_release_database(tmp_path):
     assert store.source_state("moby")["settings_digest"] == "s1"
     assert [s.missing_at for s in store.records("moby") if s.record.version == "1.10.3"] == [NOW.isoformat()]
     assert [i["key"] for i in store.incidents(open_only=True)] == ["source_failing:moby"]
-    assert [(a["state"], a["ts"]) for a in store.alerts()] == [("sent", "1.1")]
+    assert [(a.state, a.ts) for a in store.alerts()] == [("sent", "1.1")]
