@@ -1,7 +1,15 @@
-"""Turn what one source's poll produced into alerts: one message per thing that happened.
+"""Turn what one source's poll produced into alerts: few messages, each worth reading.
 
 Pure: the `Alert`s (bot.alert) are written by `Store.queue_alert` in the same
-transaction as the events behind them. Info events never page: they wait for the digest.
+transaction as the events behind them. The grouping rules (README, "Slack"):
+
+- each critical event is its own message (it pages);
+- all warnings of one source in one run are ONE message, in the order told (the
+  renderers list the first lines and count the rest; many fixes for one pin in one
+  release are one line, see `bot.render.display_items`);
+- info never goes to Slack (the digest has it), nor does anything about a release or a
+  branch no pin names (`DIGEST_ONLY_UNPINNED`), whatever severity its source gave it;
+- a source's baseline summary is info: posted once, to the non-paging channel.
 """
 
 from __future__ import annotations
@@ -19,19 +27,36 @@ BASELINE_WORTH_SAYING = (
 )
 
 
-def loudest(severities: Sequence[str]) -> str:
-    return max(severities, key=severity_rank, default="info")
+# News about releases and branches that reaches Slack only when a pin is named in it.
+DIGEST_ONLY_UNPINNED = frozenset({
+    "new_release", "branch_eol", "branch_eol_scheduled", "branch_dropped", "branch_abandoned",
+})  # fmt: skip
+def worth_a_message(event: Event) -> bool:
+    """Fresh, warning or louder, and (for release and branch news) about a pin."""
+    if event.baseline or severity_rank(event.severity) < 1:
+        return False
+    return event.kind not in DIGEST_ONLY_UNPINNED or bool(event.data.get("pins"))
 
 
-def events_alert(source: str, events: Sequence[Event], run_id: int) -> Alert | None:
-    """One alert for the non-info, non-baseline events a source produced in one run."""
-    loud = [e for e in events if not e.baseline and severity_rank(e.severity) >= 1]
-    if not loud:
-        return None
-    loud.sort(key=lambda e: -severity_rank(e.severity))
-    title = loud[0].summary if len(loud) == 1 else f"{source}: {len(loud)} changes touching the fleet"
-    return Alert(AlertKind.EVENTS, loudest([e.severity for e in loud]), title, source, tuple(loud),
-                 tuple(e.key for e in loud), run_id)
+def events_alerts(source: str, events: Sequence[Event], run_id: int) -> list[Alert]:
+    """The messages for what a source produced in one run: one per critical event, one for all warnings."""
+    news = [e for e in events if worth_a_message(e)]
+    out = [Alert(AlertKind.EVENTS, e.severity, e.summary, source, (e,), (e.key,), run_id)
+           for e in news if e.severity == "critical"]
+    warnings = [e for e in news if e.severity != "critical"]  # in the order the source told them
+    if warnings:
+        title = warnings[0].summary if len(warnings) == 1 else f"{source}: {_counted(warnings)}"
+        out.append(Alert(AlertKind.EVENTS, "warning", title, source, tuple(warnings),
+                         tuple(e.key for e in warnings), run_id))
+    return out
+
+
+def _counted(events: Sequence[Event]) -> str:
+    """'3 warnings: 2 fix_available, 1 regression' (kinds in the order first told)."""
+    counts: dict[str, int] = {}
+    for event in events:
+        counts[event.kind] = counts.get(event.kind, 0) + 1
+    return f"{len(events)} warnings: " + ", ".join(f"{n} {kind}" for kind, n in counts.items())
 
 
 def incident_alert(
@@ -69,7 +94,8 @@ def baseline_alert(
     lines += [f"[{e.severity}] {e.summary}" for e in worth]
     title = (f"{source}: settings or fleet changed, where the pins stand now" if rebaseline
              else f"{source}: first poll, baseline recorded")
-    return Alert(AlertKind.BASELINE, loudest([e.severity for e in worth]), title, source,
+    # Info whatever it lists: a summary of standing facts, posted once, never paging.
+    return Alert(AlertKind.BASELINE, "info", title, source,
                  tuple(line(text) for text in lines), tuple(e.key for e in worth), run_id)
 
 

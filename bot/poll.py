@@ -235,8 +235,7 @@ def _commit(conf, kind, snapshot: Snapshot, ctx, gone_before, config, store, clo
         if baseline or rebaseline:
             store.queue_alert(alerts.baseline_alert(conf.name, result.seen, [e for e in fresh if e.baseline],
                                                     config.fleet, run_id, rebaseline=rebaseline), now)
-        alert = alerts.events_alert(conf.name, fresh, run_id)  # baseline facts are left out
-        if alert:
+        for alert in alerts.events_alerts(conf.name, fresh, run_id):  # baseline facts are left out
             store.queue_alert(alert, now)
         problems = [f for f in snapshot.findings if f.incident]
         _track(store, conf.name, problems, now, run_id, config, resolve_missing=True,

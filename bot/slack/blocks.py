@@ -19,6 +19,7 @@ from typing import Any
 
 from bot.alert import Alert, AlertKind
 from bot.model import Event
+from bot.render import display_items
 from bot.slack import escape
 
 MAX_BLOCKS = 50
@@ -80,8 +81,9 @@ def render(
     if look.strike:
         heading = f"~{heading}~ resolved"
     blocks: list[dict[str, Any]] = [_section(f"{emoji} *{heading}*".strip())]
-    shown = list(events[: look.max_items])
-    hidden = len(events) - len(shown)
+    lines = display_items(tuple(events))
+    shown = lines[: look.max_items]
+    hidden = len(lines) - len(shown)
     for chunk in _pack((_line(e) for e in shown), SECTION_LIMIT):
         blocks.append(_section(chunk))
     # Packing cannot exceed max_items sections, but a caller may raise max_items.
