@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from rich.console import Console
@@ -174,7 +174,3 @@ def _parent(store: Store, alert: Alert) -> Alert | None:
         thread = store.outbox.incident_thread(alert.incident_key, alert.id)
         return thread[0] if thread else None
     return None
-
-
-def utc_clock() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)

@@ -25,6 +25,13 @@ def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
+def inserted_id(table: sqlite_utils.db.Table) -> int:
+    """The integer key of the row `table` has just inserted."""
+    if table.last_rowid is None:
+        raise RuntimeError(f"no row was inserted into {table.name}")
+    return table.last_rowid
+
+
 class Outbox:
     """The `alerts` table: one row per message, queued until delivery says what became of it."""
 
@@ -48,36 +55,36 @@ class Outbox:
             "attempts": 0,
         }
         with self.db.atomic():
-            return int(self.db["alerts"].insert(row).last_pk)
+            return inserted_id(self.db.table("alerts").insert(row))
 
     def pending(self) -> list[Alert]:
-        rows = self.db["alerts"].rows_where("state = ?", [AlertState.QUEUED.value], order_by="id")
+        rows = self.db.table("alerts").rows_where("state = ?", [AlertState.QUEUED.value], order_by="id")
         return [_alert_row(row) for row in rows]
 
     def mark_sent(self, alert_id: int, now: datetime, *, channel: str, ts: str = "", thread_ts: str = "") -> None:
         delivery = {"channel": channel, "ts": ts, "thread_ts": thread_ts}
         with self.db.atomic():
-            self.db["alerts"].update(alert_id, {"state": AlertState.SENT.value, "sent_at": iso(now), **delivery})
+            self.db.table("alerts").update(alert_id, {"state": AlertState.SENT.value, "sent_at": iso(now), **delivery})
 
     def mark_attempt(self, alert_id: int, error: str) -> None:
         with self.db.atomic():
-            row = self.db["alerts"].get(alert_id)
-            self.db["alerts"].update(alert_id, {"attempts": row["attempts"] + 1, "last_error": error})
+            row = self.db.table("alerts").get(alert_id)
+            self.db.table("alerts").update(alert_id, {"attempts": row["attempts"] + 1, "last_error": error})
 
     def all(self, *, event_keys: Iterable[str] | None = None) -> list[Alert]:
-        rows = [_alert_row(row) for row in self.db["alerts"].rows_where(order_by="id")]
+        rows = [_alert_row(row) for row in self.db.table("alerts").rows_where(order_by="id")]
         if event_keys is None:
             return rows
         wanted = set(event_keys)
         return [row for row in rows if wanted & set(row.event_keys)]
 
     def get(self, alert_id: int) -> Alert | None:
-        rows = list(self.db["alerts"].rows_where("id = ?", [alert_id]))
+        rows = list(self.db.table("alerts").rows_where("id = ?", [alert_id]))
         return _alert_row(rows[0]) if rows else None
 
     def incident_thread(self, incident_key: str, before_id: int) -> list[Alert]:
         """The alerts of an incident's latest opening and its updates, oldest first."""
-        rows = self.db["alerts"].rows_where(
+        rows = self.db.table("alerts").rows_where(
             "incident_key = ? and id < ? and kind in (?, ?)",
             [incident_key, before_id, AlertKind.INCIDENT_OPEN.value, AlertKind.INCIDENT_UPDATE.value],
             order_by="id",
@@ -91,25 +98,25 @@ class Outbox:
     def mentioning(self, kinds: Sequence[str], before_id: int) -> list[Alert]:
         """Earlier alerts whose events include one of these kinds (candidates for a follow-up)."""
         likes = " or ".join("payload like ?" for _ in kinds)
-        rows = self.db["alerts"].rows_where(
+        rows = self.db.table("alerts").rows_where(
             f"id < ? and ({likes})", [before_id, *(f'%"kind": "{k}"%' for k in kinds)], order_by="id"
         )
         return [_alert_row(row) for row in rows]
 
     def has_followup(self, origin_id: int, reply_to: int) -> bool:
-        return bool(self.db["alerts"].count_where("origin_id = ? and reply_to = ?", [origin_id, reply_to]))
+        return bool(self.db.table("alerts").count_where("origin_id = ? and reply_to = ?", [origin_id, reply_to]))
 
     def mark_skipped(self, alert_id: int, state: AlertState, reason: str, silenced_by: int | None = None) -> None:
         """An alert that will not be posted: silenced (kept for the digest) or skipped (info)."""
         with self.db.atomic():
-            self.db["alerts"].update(alert_id, {"state": state.value, "last_error": reason, "silenced_by": silenced_by})
+            self.db.table("alerts").update(alert_id, {"state": state.value, "last_error": reason, "silenced_by": silenced_by})
 
     def set_retry_at(self, alert_id: int, when: datetime) -> None:
         with self.db.atomic():
-            self.db["alerts"].update(alert_id, {"retry_at": iso(when)})
+            self.db.table("alerts").update(alert_id, {"retry_at": iso(when)})
 
     def silenced(self, since: datetime) -> list[Alert]:
-        rows = self.db["alerts"].rows_where("state = ? and created_at >= ?", [AlertState.SILENCED.value, iso(since)],
+        rows = self.db.table("alerts").rows_where("state = ? and created_at >= ?", [AlertState.SILENCED.value, iso(since)],
                                             order_by="id")
         return [_alert_row(row) for row in rows]
 
@@ -124,21 +131,21 @@ class SilenceRules:
         with self.db.atomic():
             row = {"created_at": iso(now), "until": iso(until), "product": product, "pattern": pattern,
                    "reason": reason, "removed_at": None}
-            return int(self.db["silences"].insert(row).last_pk)
+            return inserted_id(self.db.table("silences").insert(row))
 
     def active(self, now: datetime, *, include_ended: bool = False) -> list[Silence]:
         if include_ended:
-            rows = self.db["silences"].rows_where(order_by="id")
+            rows = self.db.table("silences").rows_where(order_by="id")
         else:
-            rows = self.db["silences"].rows_where("removed_at is null and until > ?", [iso(now)], order_by="id")
+            rows = self.db.table("silences").rows_where("removed_at is null and until > ?", [iso(now)], order_by="id")
         return [Silence(row["id"], row["product"] or "", row["pattern"] or "", row["reason"] or "",
                         row["created_at"], row["until"], row["removed_at"]) for row in rows]
 
     def remove(self, silence_id: int, now: datetime) -> bool:
         with self.db.atomic():
-            if not self.db["silences"].count_where("id = ? and removed_at is null", [silence_id]):
+            if not self.db.table("silences").count_where("id = ? and removed_at is null", [silence_id]):
                 return False
-            self.db["silences"].update(silence_id, {"removed_at": iso(now)})
+            self.db.table("silences").update(silence_id, {"removed_at": iso(now)})
             return True
 
 

@@ -6,7 +6,7 @@ a few lines, and every upstream string passes through `escape` before rich sees 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -101,13 +101,16 @@ def show_story(console: Console, story: dict[str, Any]) -> None:
                              f" (first seen {rel['first_seen_at'] or '?'}{gone})"), highlight=False)
         for line in rel["lines"]:
             console.print(safe(f"    - [{','.join(line['classes'])}] {line['text']}"), highlight=False)
-    for title, key, fmt in (
-        ("Events", "events", lambda e: f"{e['detected_at']} {e['severity']} {e['kind']}: {e['summary']}"),
-        ("Alerts", "alerts", lambda a: f"{a['created_at']} {a['severity']} [{a['state']}] {a['title']}"),
-        ("Fleet pins", "pins", lambda p: f"{p['product']} {p['version']} {p['distro']}".strip()),
-        ("Notes", "notes", lambda n: f"{n['created_at']} {n['text']}"),
-    ):
+    for title, key, fmt in _STORY_PARTS:
         if story[key]:
             console.print(f"[bold]{title}[/]")
             for item in story[key]:
                 console.print(f"  {safe(fmt(item))}", highlight=False)
+
+
+_STORY_PARTS: tuple[tuple[str, str, Callable[[dict[str, Any]], str]], ...] = (
+    ("Events", "events", lambda e: f"{e['detected_at']} {e['severity']} {e['kind']}: {e['summary']}"),
+    ("Alerts", "alerts", lambda a: f"{a['created_at']} {a['severity']} [{a['state']}] {a['title']}"),
+    ("Fleet pins", "pins", lambda p: f"{p['product']} {p['version']} {p['distro']}".strip()),
+    ("Notes", "notes", lambda n: f"{n['created_at']} {n['text']}"),
+)

@@ -30,18 +30,18 @@ def queue_reminders(store: Store, now: datetime, repeat: timedelta) -> int:
     """Queue an 'incident_update' for each open incident quiet for `repeat`; returns how many."""
     queued = 0
     for incident in store.incidents(open_only=True):
-        thread = store.outbox.incident_thread(incident["key"], EVERY_ID)
+        thread = store.outbox.incident_thread(incident.key, EVERY_ID)
         if not thread or thread[0].state != AlertState.SENT or thread[-1].state == AlertState.QUEUED:
             continue
         last = thread[-1].sent_at or thread[-1].created_at
         if now - datetime.fromisoformat(last) < repeat:
             continue
-        since = duration_text(incident["first_seen_at"], now)
-        event = Event(incident["kind"], incident["severity"], incident["product"] or "", incident["version"] or "",
-                      incident["key"], incident["summary"])
-        store.outbox.queue(Alert(AlertKind.INCIDENT_UPDATE, incident["severity"],
-                                 f"Still open after {since}: {incident['summary']}", incident["source"], (event,),
-                                 incident_key=incident["key"]), now)  # fmt: skip
+        since = duration_text(incident.first_seen_at, now)
+        event = Event(incident.kind, incident.severity, incident.product, incident.version, incident.key,
+                      incident.summary)
+        store.outbox.queue(Alert(AlertKind.INCIDENT_UPDATE, incident.severity,
+                                 f"Still open after {since}: {incident.summary}", incident.source, (event,),
+                                 incident_key=incident.key), now)  # fmt: skip
         queued += 1
     return queued
 

@@ -353,7 +353,7 @@ def test_an_incident_of_a_source_removed_from_the_config_is_closed_not_recalled_
     for _ in range(3):
         poll(cfg, store, clock, sink)
         clock.advance(minutes=15)
-    assert [i["source"] for i in store.incidents(open_only=True)] == ["old"]
+    assert [i.source for i in store.incidents(open_only=True)] == ["old"]
     trimmed = configuration.load(write_config(tmp_path, web.url))  # the team removes the source
     poll(trimmed, store, clock, sink)
     assert store.incidents(open_only=True) == []

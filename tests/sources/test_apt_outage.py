@@ -110,7 +110,7 @@ def test_hash_sum_mismatch_outage_pages_once_and_resolves_with_its_duration(repo
     assert resolved.incident_key == opened[0].incident_key
     # first seen at the 09:15 poll, healthy again at the 10:45 poll
     assert resolved.duration == "1h 30m"
-    assert [i["resolved_at"] is not None for i in store.incidents()] == [True]
+    assert [i.resolved_at is not None for i in store.incidents()] == [True]
 
 
 def test_a_key_rotation_is_alerted_once_and_never_resolved(repo, tmp_path):
@@ -171,4 +171,4 @@ def test_an_open_mismatch_is_not_resolved_while_the_signature_cannot_be_checked(
     poll(key, good)  # fixed: both are over
     assert sorted(a.items[0].kind for a in sink.alerts if a.kind == "incident_resolved") == [
         "apt_hash_mismatch", "apt_signature_invalid"]
-    assert all(i["resolved_at"] for i in store.incidents())
+    assert all(i.resolved_at for i in store.incidents())

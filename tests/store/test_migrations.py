@@ -66,5 +66,5 @@ def test_every_write_works_on_a_migrated_first_release_database(tmp_path):
 
     assert store.source_state("moby")["settings_digest"] == "s1"
     assert [s.missing_at for s in store.records("moby") if s.record.version == "1.10.3"] == [NOW.isoformat()]
-    assert [i["key"] for i in store.incidents(open_only=True)] == ["source_failing:moby"]
+    assert [i.key for i in store.incidents(open_only=True)] == ["source_failing:moby"]
     assert [(a.state, a.ts) for a in store.alerts()] == [("sent", "1.1")]
