@@ -23,6 +23,7 @@ from bot.config import SlackConf
 from bot.deliver import Delivered, Fatal, Outcome, Outgoing, Skipped
 from bot.errors import ConfigError, TrackbotError
 from bot.model import Event
+from bot.poll import parse_interval  # moving to bot/clock.py (core's split)
 from bot.slack import blocks, followups, routing
 from bot.slack.blocks import Look, Message
 from bot.slack.client import Transport, from_env
@@ -83,8 +84,6 @@ class SlackSink:
 
 def build(conf: SlackConf, environ: Mapping[str, str] | None = None) -> SlackSink | None:
     """The Slack sink for this config and environment, or None (console)."""
-    from bot.poll import parse_interval  # core moves it to bot/clock.py
-
     try:
         repeat = parse_interval(conf.repeat)
     except ValueError as exc:
