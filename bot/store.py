@@ -231,14 +231,14 @@ class Store:
         if params:
             self.db.conn.executemany(sql, params)
 
-    def records_about(self, products: Sequence[str] | None) -> list[dict[str, Any]]:
+    def records_about(self, products: Sequence[str] | None) -> list[StoredRecord]:
         """Every record (gone or not) of the given products, or of all products."""
         if products:
             marks = ",".join("?" * len(products))
             rows = self.db.table("records").rows_where(f"lower(product) in ({marks})", [p.lower() for p in products])
         else:
             rows = self.db.table("records").rows_where()
-        return [{**row, "data": json.loads(row["data"] or "{}")} for row in rows]
+        return [stored_record(row) for row in rows]
 
     def search(self, words: Sequence[str], limit: int = 200) -> list[dict[str, Any]]:
         """Changelog lines and advisories whose text holds every word (case-insensitive)."""

@@ -34,6 +34,7 @@ class StoredRecord:
     first_seen_at: str
     gone_at: str | None
     missing_at: str | None = None  # missing from the last poll, not yet confirmed gone
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,8 @@ class Incident:
 
 def stored_record(row: dict[str, Any]) -> StoredRecord:
     record = Record(row["kind"], row["key"], row["product"], row["version"] or "", json.loads(row["data"] or "{}"))
-    return StoredRecord(record, row["digest"], row["first_seen_at"] or "", row["gone_at"], row.get("missing_at"))
+    return StoredRecord(record, row["digest"], row["first_seen_at"] or "", row["gone_at"], row.get("missing_at"),
+                        row["source"])
 
 
 def stored_event(row: dict[str, Any]) -> StoredEvent:
