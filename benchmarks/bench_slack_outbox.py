@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.alert import Alert, AlertKind  # noqa: E402
+from bot.alerts import Alert, AlertKind  # noqa: E402
 from bot.config import SlackConf  # noqa: E402
 from bot.deliver import deliver_pending  # noqa: E402
 from bot.model import Event  # noqa: E402

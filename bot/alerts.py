@@ -1,7 +1,13 @@
 """Turn what one source's poll produced into alerts: few messages, each worth reading.
 
-Pure: the `Alert`s (bot.alert) are written by `Store.queue_alert` in the same
-transaction as the events behind them. The grouping rules (README, "Slack"):
+An `Alert` is one message: what it is (`AlertKind`), its severity and title, and its
+`items`, the `Event`s it tells of (a baseline summary's lines are items of kind
+``baseline``). The outbox stores items as the JSON of `Event.as_dict`, and
+`event_from_dict` reads them back, so an old row and a new one read the same; delivery
+state (`id`, `state`, `ts`...) is filled in by the store.
+
+Pure: the alerts are written by `Store.queue_alert` in the same transaction as the
+events behind them. The grouping rules (README, "Slack"):
 
 - each critical event is its own message (it pages);
 - all warnings of one source in one run are ONE message, in the order told (the
@@ -14,13 +20,89 @@ transaction as the events behind them. The grouping rules (README, "Slack"):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import StrEnum
+from typing import Any
 
 from bot import fleet, versions
-from bot.alert import Alert, AlertKind, line
 from bot.model import Event, Pin, Record, severity_rank
+
+
+class AlertKind(StrEnum):
+    EVENTS = "events"  # what one source found in one run (critical: one alert each)
+    BASELINE = "baseline"  # a source's first poll, or a fleet/settings change: where the pins stand
+    INCIDENT_OPEN = "incident_open"
+    INCIDENT_UPDATE = "incident_update"  # got worse, or a reminder that it is still open
+    INCIDENT_RESOLVED = "incident_resolved"
+    FIX_REPLY = "fix_reply"  # a fix that answers an earlier regression or advisory alert
+
+
+FOLLOW_UPS = (AlertKind.INCIDENT_UPDATE, AlertKind.INCIDENT_RESOLVED, AlertKind.FIX_REPLY)
+
+
+class AlertState(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    SILENCED = "silenced"  # a silence covered every item: kept for the digest
+    SKIPPED = "skipped"  # info, never posted
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: AlertKind
+    severity: str
+    title: str
+    source: str = ""
+    items: tuple[Event, ...] = ()
+    event_keys: tuple[str, ...] = ()
+    run_id: int | None = None
+    incident_key: str = ""
+    reply_to: int | None = None  # fix_reply: the alert whose thread it answers
+    origin_id: int | None = None  # fix_reply: the alert that carried the fix
+    # Set by the store:
+    id: int = 0
+    state: AlertState = AlertState.QUEUED
+    created_at: str = ""
+    attempts: int = 0
+    last_error: str = ""
+    sent_at: str = ""
+    channel: str = ""
+    ts: str = ""
+    thread_ts: str = ""
+    retry_at: str = ""
+    silenced_by: int | None = None
+
+    @property
+    def duration(self) -> str:
+        """How long a resolved incident lasted ('' for anything else)."""
+        return next((str(e.data["duration"]) for e in self.items if e.data.get("duration")), "")
+
+
+_EVENT_FIELDS = ("kind", "severity", "product", "version", "key", "summary", "source", "baseline")
+
+
+def event_from_dict(item: Mapping[str, Any]) -> Event:
+    """An `Event` from its `as_dict` form (an outbox item, an events row with its data merged)."""
+    data = {k: v for k, v in item.items() if k not in _EVENT_FIELDS}
+    return Event(
+        kind=str(item.get("kind") or ""),
+        severity=str(item.get("severity") or "info"),
+        product=str(item.get("product") or ""),
+        version=str(item.get("version") or ""),
+        key=str(item.get("key") or ""),
+        summary=str(item.get("summary") or ""),
+        source=str(item.get("source") or ""),
+        data=data,
+        baseline=bool(item.get("baseline")),
+    )
+
+
+def line(summary: str) -> Event:
+    """A plain line of a summary message (a baseline's), carried as an item like an event."""
+    return Event(AlertKind.BASELINE.value, "info", "", "", "", summary)
+
 
 BASELINE_WORTH_SAYING = (
     "fix_available", "regression", "advisory", "branch_eol", "branch_eol_scheduled", "branch_dropped",

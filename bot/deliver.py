@@ -22,7 +22,7 @@ from typing import Protocol
 from rich.console import Console
 
 from bot import silence
-from bot.alert import FOLLOW_UPS, Alert, AlertKind, AlertState
+from bot.alerts import FOLLOW_UPS, Alert, AlertKind, AlertState
 from bot.render import console_markup
 from bot.store import Store
 

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from rich.markup import escape as _markup_escape
 
-from bot.alert import Alert, AlertKind
+from bot.alerts import Alert, AlertKind
 from bot.model import Event
 
 # C0/C1 control characters but tab and newline: an upstream line must not drive the terminal.

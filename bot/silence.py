@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
-from bot.alert import Alert
+from bot.alerts import Alert
 from bot.model import Event
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.alert import Alert
+from bot.alerts import Alert
 from bot.migrations import MIGRATIONS
 from bot.model import Event, Finding, Record
 from bot.silence import Silence

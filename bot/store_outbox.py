@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.alert import Alert, AlertKind, AlertState, event_from_dict
+from bot.alerts import Alert, AlertKind, AlertState, event_from_dict
 from bot.silence import Silence
 
 

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bot.alert import event_from_dict
+from bot.alerts import event_from_dict
 from bot.model import Event, Record
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot import fleet, versions
-from bot.alert import Alert
+from bot.alerts import Alert
 from bot.model import Pin
 from bot.store import Store, StoredEvent, StoredRecord
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.alert import Alert, AlertKind
+from bot.alerts import Alert, AlertKind
 from bot.model import Event
 from bot.render import display_items
 from bot.slack import escape

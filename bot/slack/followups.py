@@ -15,8 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.alert import Alert, AlertKind, AlertState
-from bot.alerts import duration_text
+from bot.alerts import Alert, AlertKind, AlertState, duration_text
 from bot.model import Event
 from bot.rules import title_hash
 from bot.store import Store

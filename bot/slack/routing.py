@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.alert import AlertKind
+from bot.alerts import AlertKind
 
 NEVER_PAGE = "info"
 

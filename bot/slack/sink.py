@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from bot.alert import FOLLOW_UPS, Alert, AlertKind, AlertState
+from bot.alerts import FOLLOW_UPS, Alert, AlertKind, AlertState
 from bot.config import SlackConf
 from bot.deliver import Delivered, Fatal, Outcome, Outgoing, Skipped
 from bot.errors import ConfigError, TrackbotError

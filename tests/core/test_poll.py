@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot import config as configuration
-from bot.alert import Alert
+from bot.alerts import Alert
 from bot.cli import main
 from bot.deliver import Delivered
 from bot.poll import run_poll

@@ -1,6 +1,6 @@
 import json
 
-from bot.alert import event_from_dict
+from bot.alerts import event_from_dict
 from bot.model import Event
 from bot.slack import blocks
 

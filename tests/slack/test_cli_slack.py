@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
-from bot.alert import Alert, AlertKind
+from bot.alerts import Alert, AlertKind
 from bot.cli import main
 from bot.model import Event
 from bot.store import Store

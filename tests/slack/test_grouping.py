@@ -13,8 +13,7 @@ import gzip
 import json
 from datetime import timedelta
 
-from bot.alert import AlertKind
-from bot.alerts import events_alerts
+from bot.alerts import AlertKind, events_alerts
 from bot.config import SlackConf
 from bot.model import Event
 from bot.poll import run_poll

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.alert import Alert, AlertKind, AlertState, event_from_dict
+from bot.alerts import Alert, AlertKind, AlertState, event_from_dict
 from bot.config import SlackConf
 from bot.deliver import deliver_pending
 from bot.model import Finding

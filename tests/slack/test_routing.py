@@ -1,4 +1,4 @@
-from bot.alert import AlertKind
+from bot.alerts import AlertKind
 from bot.slack.routing import all_channels, route
 
 CH = {"critical": "#pager", "docker": "#docker", "docker/critical": "#docker-pager", "linux/warning": ""}

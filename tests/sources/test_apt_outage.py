@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot import config as configuration
-from bot.alert import Alert
+from bot.alerts import Alert
 from bot.deliver import Delivered
 from bot.poll import run_poll
 from bot.store import Store
