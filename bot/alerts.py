@@ -10,9 +10,10 @@ Pure: the alerts are written by `Store.queue_alert` in the same transaction as t
 events behind them. The grouping rules (README, "Slack"):
 
 - each critical event is its own message (it pages);
-- all warnings of one source in one run are ONE message, in the order told (the
-  renderers list the first lines and count the rest; many fixes for one pin in one
-  release are one line, see `bot.render.display_items`);
+- all warnings of one source in one run are ONE message, loudest kinds first (what
+  reaches the pin's code before news of releases: `LOUDEST_FIRST`); the renderers list
+  the first lines and count the rest, and many fixes for one pin in one release are one
+  line (`bot.render.display_items`);
 - info never goes to Slack (the digest has it), nor does anything about a release or a
   branch no pin names (`DIGEST_ONLY_UNPINNED`), whatever severity its source gave it;
 - a source's baseline summary is info: posted once, to the non-paging channel.
@@ -113,6 +114,11 @@ BASELINE_WORTH_SAYING = (
 DIGEST_ONLY_UNPINNED = frozenset({
     "new_release", "branch_eol", "branch_eol_scheduled", "branch_dropped", "branch_abandoned",
 })  # fmt: skip
+# Among warnings, what is read first: a change that reaches the pin, then its branch, then releases.
+LOUDEST_FIRST = ("regression", "advisory", "fix_available", "branch_abandoned", "branch_eol", "branch_dropped",
+                 "release_withdrawn", "release_notes_edited", "new_release")
+
+
 def worth_a_message(event: Event) -> bool:
     """Fresh, warning or louder, and (for release and branch news) about a pin."""
     if event.baseline or severity_rank(event.severity) < 1:
@@ -125,7 +131,7 @@ def events_alerts(source: str, events: Sequence[Event], run_id: int) -> list[Ale
     news = [e for e in events if worth_a_message(e)]
     out = [Alert(AlertKind.EVENTS, e.severity, e.summary, source, (e,), (e.key,), run_id)
            for e in news if e.severity == "critical"]
-    warnings = [e for e in news if e.severity != "critical"]  # in the order the source told them
+    warnings = sorted((e for e in news if e.severity != "critical"), key=_loudness)  # stable: else as told
     if warnings:
         title = warnings[0].summary if len(warnings) == 1 else f"{source}: {_counted(warnings)}"
         out.append(Alert(AlertKind.EVENTS, "warning", title, source, tuple(warnings),
@@ -133,8 +139,12 @@ def events_alerts(source: str, events: Sequence[Event], run_id: int) -> list[Ale
     return out
 
 
+def _loudness(event: Event) -> int:
+    return LOUDEST_FIRST.index(event.kind) if event.kind in LOUDEST_FIRST else len(LOUDEST_FIRST)
+
+
 def _counted(events: Sequence[Event]) -> str:
-    """'3 warnings: 2 fix_available, 1 regression' (kinds in the order first told)."""
+    """'3 warnings: 1 regression, 2 fix_available' (kinds loudest first)."""
     counts: dict[str, int] = {}
     for event in events:
         counts[event.kind] = counts.get(event.kind, 0) + 1

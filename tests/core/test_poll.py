@@ -117,12 +117,12 @@ def test_a_new_release_in_the_pinned_branch_alerts_once(setup, web):
     assert len(sink.alerts) == 2
     alert = sink.alerts[1]
     assert alert.severity == "warning"
-    assert [(e.kind, e.version) for e in alert.items] == [
-        ("new_release", "1.10.4"),
+    assert [(e.kind, e.version) for e in alert.items] == [  # loudest kinds first
         ("fix_available", "1.10.3"),  # the rules: a watch word (aufs) fixed in the pin's branch
+        ("new_release", "1.10.4"),
     ]
-    assert alert.items[0].data["pins"] == ["docker 1.10.3"]
-    assert "in docker 1.10.4: Fix aufs mount leak" in alert.items[1].summary
+    assert alert.items[1].data["pins"] == ["docker 1.10.3"]
+    assert "in docker 1.10.4: Fix aufs mount leak" in alert.items[0].summary
 
 
 def test_why_tells_the_story_of_a_branch_oldest_first(setup):

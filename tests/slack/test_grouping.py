@@ -55,7 +55,8 @@ def test_a_debian_kernel_upload_with_many_fixes_is_one_page_and_one_warning_mess
     page, grouped = fake_slack.posts()[1:]
     assert page["channel"] == "#pager" and "reverts" in page["text"]
     assert grouped["channel"] == "#alerts"
-    assert grouped["text"].startswith(f"[warning] debian-linux: {len(warnings)} warnings")
+    assert grouped["text"].startswith(f"[warning] debian-linux: {len(warnings)} warnings: 8 regression, "
+                                      "102 fix_available, 3 new_release")  # loudest kinds first
     lines = [line for b in grouped["blocks"] if b["type"] == "section" for line in b["text"]["text"].split("\n")]
     [per_upload] = [line for line in lines if "fixes for debian:linux 6.1.162-1 in 6.1.170-1" in line]
     count = int(per_upload.split("• *fix_available* ")[1].split()[0])  # one line for the pin: a count and the top items
@@ -100,6 +101,8 @@ def test_one_message_per_critical_event_and_one_for_all_warnings():
         (AlertKind.EVENTS, "warning", ["fix_available:1", "fix_available:4", "release_withdrawn:8"]),
     ]
     assert made[2].title == "moby: 3 warnings: 2 fix_available, 1 release_withdrawn"
+    mixed = events_alerts("moby", [event(9, "warning", "new_release"), event(10, "warning", "regression")], 1)
+    assert [e.kind for e in mixed[0].items] == ["regression", "new_release"]  # loudest kinds first
 
 
 def test_a_baseline_summary_is_info_and_never_pages(tmp_path, web, fake_slack):
