@@ -3,7 +3,7 @@ the transport says so.
 
 `deliver_pending` walks the queued alerts oldest first, and for each one, once: finds
 the message it follows (its thread: an incident's opening, the alert a fix answers),
-applies the silences, and hands a `Outgoing` to the `Sink` (the console here, Slack in
+applies the silences, and hands an `Outgoing` to the `Sink` (the console here, Slack in
 `bot.slack.sink`), which renders and sends it. A sink answers Delivered, Retry (keep it
 queued; later alerts wait, so order is kept), Fatal (keep it queued and report it; the
 others still go) or Skipped (info that never pages: kept for the digest, never posted).

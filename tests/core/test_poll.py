@@ -23,7 +23,7 @@ MOBY = (FIXTURES / "docker" / "moby-CHANGELOG.md").read_bytes()
 
 
 class Collect:
-    """A deliverer that keeps what it was given, like a console nobody can lose."""
+    """A sink that keeps what it was given, like a console nobody can lose."""
 
     name = "collect"
 
