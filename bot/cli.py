@@ -7,6 +7,7 @@ Shared options (`--json`, `--since`, `--product`) mean the same on every command
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import fcntl
 import json
 import os
@@ -112,10 +113,10 @@ def run_lock(db_path: str) -> Iterator[None]:
 
 
 def _deliverer(cfg: configuration.Config) -> Any:
-    from bot.deliver import ConsoleDeliverer
-    from bot.slack.outbox import build
+    from bot.deliver import ConsoleSink
+    from bot.slack.sink import build
 
-    return build(cfg.slack) or ConsoleDeliverer(console)
+    return build(cfg.slack) or ConsoleSink(console)
 
 
 def _poll_once(app: App, only: tuple[str, ...], force: bool) -> int:
@@ -178,7 +179,7 @@ def events(app: App, since: str, product: str | None, kind: str | None, as_json:
     rows = app.store().events(since=_since(since), products=[product] if product else None,
                               kinds=[kind] if kind else None)
     if as_json:
-        click.echo(json.dumps(rows, indent=2, default=str))
+        click.echo(json.dumps([e.as_json() for e in rows], indent=2, default=str))
         return
     console.print(views.events_table(rows, since))
 
@@ -303,7 +304,7 @@ def silences(app: App, remove_ids: tuple[int, ...], show_all: bool, as_json: boo
         return
     rows = store.silences(now, include_ended=show_all)
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(json.dumps([dataclasses.asdict(r) for r in rows], indent=2))
         return
     console.print(views.silences_table(rows, now))
 
@@ -319,12 +320,14 @@ def digest(app: App, since: str, out: str | None, post: bool) -> None:
     Example: trackbot digest --since 7d --out digest.txt
     Example: trackbot digest --since 7d --post
     """
-    from bot.digest import digest_text, post_digest
+    from bot.digest import digest_events, digest_text, digest_title
+    from bot.slack.sink import post_digest
 
     events = app.store().events(since=_since(since))
     text = digest_text(events, f"last {since}")
     if post:
-        channel = post_digest(app.config().slack, events, f"last {since}")
+        news = digest_events(events)
+        channel = post_digest(app.config().slack, news, digest_title(news, f"last {since}"))
         console.print(f"digest posted to {channel}")
     if out:
         Path(out).write_text(text + "\n", encoding="utf-8")
