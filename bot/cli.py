@@ -1,6 +1,8 @@
 """The `trackbot` command: a thin click layer over the library.
 
-Every error is one line (ConfigError exits 2, anything else 1), never a traceback.
+Every error is one line (ConfigError exits 2, anything else 1), never a traceback, unless
+`--debug` (or TRACKBOT_DEBUG=1): then the "trackbot" log (internal errors with their
+traceback) goes to stderr and a bug that reaches the command is re-raised.
 Shared options (`--json`, `--since`, `--product`) mean the same on every command.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import json
+import logging
 import os
 import shutil
 import sys
@@ -25,12 +28,13 @@ from rich.console import Console
 from bot import config as configuration
 from bot import views
 from bot import why as why_module
-from bot.errors import ConfigError, TrackbotError
+from bot.errors import ConfigError, TrackbotError, internal_error, log
 from bot.poll import parse_interval, run_poll, utcnow
 from bot.render import safe
 from bot.store import Store
 
 console = Console()
+DEBUG = "trackbot.debug"  # key in click's ctx.meta: --debug was given
 
 
 class Group(click.Group):
@@ -47,8 +51,11 @@ class Group(click.Group):
             sys.exit(1)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
-        except Exception as exc:  # one line, never a traceback
-            click.echo(f"trackbot: internal error: {type(exc).__name__}: {exc}", err=True)
+        except Exception as exc:  # one line, never a traceback (it goes to the log)
+            message = internal_error(exc, f"trackbot {ctx.invoked_subcommand or ''}".strip())
+            if ctx.meta.get(DEBUG):
+                raise
+            click.echo(f"trackbot: {message}", err=True)
             sys.exit(1)
 
 
@@ -69,14 +76,22 @@ class App:
               help="sources.yaml to use (env TRACKBOT_CONFIG).")
 @click.option("--db", "db_path", envvar="TRACKBOT_DB", default="db/trackbot.db", show_default=True,
               help="History database (env TRACKBOT_DB).")
+@click.option("--debug", is_flag=True, envvar="TRACKBOT_DEBUG",
+              help="Print internal errors with their traceback, and re-raise a bug (env TRACKBOT_DEBUG=1).")
 @click.version_option(package_name="trackbot")
 @click.pass_context
-def main(ctx: click.Context, config_path: str, db_path: str) -> None:
+def main(ctx: click.Context, config_path: str, db_path: str, debug: bool) -> None:
     """trackbot: tells the team, at once, only what matters to the versions they run.
 
     Example: trackbot poll && trackbot why 1.10 --product docker
     """
     ctx.obj = App(config_path, db_path)
+    if debug:
+        ctx.meta[DEBUG] = True
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.DEBUG)
 
 
 def json_option(f: Callable) -> Callable:
@@ -160,7 +175,7 @@ def run(app: App, every: str) -> None:
             except TrackbotError as exc:  # e.g. sources.yaml edited into an error: say so, keep running
                 click.echo(f"trackbot: {exc}", err=True)
             except Exception as exc:  # a locked or full disk, a bug: one line, and the next run still comes
-                click.echo(f"trackbot: run failed: internal error: {type(exc).__name__}: {exc}", err=True)
+                click.echo(f"trackbot: run failed: {internal_error(exc, 'trackbot run')}", err=True)
             time.sleep(max(1.0, interval - (time.monotonic() - started)))
 
 

@@ -24,7 +24,7 @@ from bot import alerts, cves, rules
 from bot.config import Config
 from bot.deliver import ConsoleDeliverer, Deliverer, DeliveryReport, deliver_pending
 from bot.diff import diff
-from bot.errors import ConfigError, SourceError, Unchanged
+from bot.errors import ConfigError, SourceError, Unchanged, internal_error
 from bot.fetch import Fetcher, FetchPolicy, SourceContext, make_client
 from bot.kinds import KINDS
 from bot.match import apply_pins
@@ -182,7 +182,7 @@ async def _poll_one(
     except TimeoutError:
         reason = f"gave up after {config.settings.source_timeout:.0f}s"
     except Exception as exc:  # a bug in one kind must not stop the others
-        reason = f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+        reason = internal_error(exc, f"source {conf.name}")
     seconds = time.monotonic() - started
     with store.transaction():
         failures = store.mark_failure(conf.name, conf.kind, clock(), reason, seconds, began=began)

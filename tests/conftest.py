@@ -8,8 +8,11 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from bot.poll import run_poll
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -75,3 +78,8 @@ def web():
     server = Web()
     yield server
     server.close()
+
+
+async def poll_and_deliver(config: Any, store: Any, **options: Any) -> Any:
+    """One `trackbot poll` as the CLI does it: the poll's writes, then delivery of the outbox."""
+    return await run_poll(config, store, **options)

@@ -26,6 +26,7 @@ tool pages everyone with "all releases withdrawn").
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -141,6 +142,20 @@ def require(records: Sequence[Record], what: str, url: str = "") -> tuple[Record
     if not records:
         raise SourceError(f"no {what} found in the response", url)
     return tuple(records)
+
+
+def json_body(body: bytes, what: str, url: str) -> Any:
+    """The JSON document in a body, or a SourceError whose one line says why it is not one.
+
+    json.loads raises JSONDecodeError (with .msg and .pos) for bad JSON but a plain
+    UnicodeDecodeError for bytes that are not UTF-8: both must become a reason, not a bug.
+    """
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError as exc:
+        raise SourceError(f"{what} is not JSON ({exc.msg} at char {exc.pos})", url) from None
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"{what} is not UTF-8 text (byte {exc.start})", url) from None
 
 
 def looks_like_html(body: bytes) -> bool:
