@@ -28,8 +28,9 @@ from rich.console import Console
 from bot import config as configuration
 from bot import views
 from bot import why as why_module
+from bot.clock import parse_interval, utcnow
 from bot.errors import ConfigError, TrackbotError, internal_error, log
-from bot.poll import parse_interval, run_poll, utcnow
+from bot.poll import run_poll
 from bot.render import safe
 from bot.store import Store
 

@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from bot import versions
+from bot.clock import parse_interval
 from bot.errors import ConfigError
 from bot.kinds import KINDS
 from bot.model import Pin
@@ -114,8 +116,6 @@ def _pin(item: Any, index: int, path: Path) -> Pin:
     if not isinstance(item, dict):
         raise ConfigError(f"{where}: expected {{product: ..., version: ...}}")
     pin = _build(Pin, item, where)
-    from bot import versions  # local: versions is heavier and only needed here
-
     try:
         versions.parse_pin(pin.product, pin.version)
     except ValueError as exc:
@@ -134,8 +134,6 @@ def _source(item: Any, index: int, path: Path) -> SourceConf:
         raise ConfigError(f"{where}: unknown kind {kind!r} (valid: {valid})")
     conf = _build(KINDS[kind].conf, item, where)
     if conf.every:
-        from bot.poll import parse_interval  # local: poll imports this module
-
         try:
             parse_interval(conf.every)
         except ValueError:

@@ -10,8 +10,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from bot.deliver import Delivered
+from bot.errors import TrackbotError
 from bot.model import severity_rank
 from bot.render import printable
+from bot.slack import blocks
+from bot.slack.client import from_env
 
 PER_KIND = 15
 
@@ -51,11 +55,6 @@ def digest_events(events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def post_digest(slack: Any, events: Sequence[dict[str, Any]], since_label: str) -> str:
     """Post the digest to the digest channel; returns where it went, raises TrackbotError if it did not."""
-    from bot.deliver import Delivered
-    from bot.errors import TrackbotError
-    from bot.slack import blocks
-    from bot.slack.client import from_env
-
     client = from_env(slack)
     if client is None:
         raise TrackbotError(f"--post needs Slack: set ${slack.token_env} or ${slack.webhook_env}")

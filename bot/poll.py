@@ -12,15 +12,15 @@ import asyncio
 import dataclasses
 import hashlib
 import json
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 
 from bot import alerts, cves, rules
+from bot.clock import Clock, iso, parse_interval, utcnow
 from bot.config import Config
 from bot.deliver import ConsoleDeliverer, Deliverer, DeliveryReport, deliver_pending
 from bot.diff import diff
@@ -30,14 +30,9 @@ from bot.kinds import KINDS
 from bot.match import apply_pins
 from bot.model import Event, Finding, Snapshot, severity_rank
 from bot.sources.api import SourceConf
-from bot.store import Store, iso
+from bot.store import Store
 
-Clock = Callable[[], datetime]
 DUE_SLACK = timedelta(seconds=60)  # at most this much early still counts as due (timer jitter)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 @dataclass
@@ -59,15 +54,6 @@ class RunReport:
     @property
     def failed(self) -> list[SourceResult]:
         return [r for r in self.results if r.status == "failed"]
-
-
-def parse_interval(text: str) -> timedelta:
-    """'15m', '1h', '2d', '30s' -> timedelta; raises ValueError on anything else."""
-    match = re.fullmatch(r"\s*(\d+)\s*([smhdw])\s*", text or "")
-    if not match:
-        raise ValueError(f"not an interval: {text!r} (use e.g. 15m, 1h, 1d)")
-    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[match.group(2)]
-    return timedelta(**{unit: int(match.group(1))})
 
 
 async def run_poll(

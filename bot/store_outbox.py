@@ -14,10 +14,9 @@ from typing import Any
 
 import sqlite_utils
 
+from bot.clock import iso
 
-def iso(moment: datetime) -> str:
-    """Timestamps are stored as ISO 8601 UTC strings: they sort and read well."""
-    return moment.isoformat(timespec="seconds")
+__all__ = ["OutboxStore", "iso"]
 
 
 class OutboxStore:

@@ -18,12 +18,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot import silence
+from bot.clock import parse_interval, utcnow
 from bot.config import SlackConf
 from bot.deliver import Delivered, Fatal, Outcome, Skipped
 from bot.errors import ConfigError
 from bot.slack import blocks, followups, routing
 from bot.slack.blocks import Message
-from bot.slack.client import SlackDeliverer, WebhookDeliverer
+from bot.slack.client import SlackDeliverer, WebhookDeliverer, from_env
 from bot.store import Store
 
 FOLLOW_UPS = ("incident_update", "incident_resolved", "fix_reply")
@@ -39,8 +40,6 @@ class SlackAlertDeliverer:
         repeat: timedelta,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        from bot.poll import utcnow  # local: bot.poll imports the deliverers' module
-
         self.client = client
         self.conf = conf
         self.repeat = repeat
@@ -124,9 +123,6 @@ def build(
     conf: SlackConf, environ: Any = None, clock: Callable[[], datetime] | None = None
 ) -> SlackAlertDeliverer | None:
     """The Slack deliverer for this config and environment, or None (console)."""
-    from bot.poll import parse_interval
-    from bot.slack.client import from_env
-
     try:
         repeat = parse_interval(conf.repeat)
     except ValueError as exc:
