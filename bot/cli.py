@@ -13,7 +13,6 @@ import fcntl
 import json
 import logging
 import os
-import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -232,23 +231,13 @@ def status(app: App) -> None:
 @main.command()
 @click.pass_obj
 def check(app: App) -> None:
-    """Validate sources.yaml, the keyrings it names and the alert destination.
+    """Validate sources.yaml, what each source needs locally (its kind's check) and the alert destination.
 
     Example: trackbot --config sources.yaml check
     """
     cfg = app.config()
-    problems = []
-    for index, conf in enumerate(cfg.sources):
-        keyring = getattr(conf, "keyring", "")
-        where = cfg.config_dir / keyring  # as the apt kinds read it: relative to sources.yaml
-        if keyring and not where.exists():
-            problems.append(f"sources[{index}] {conf.name}: keyring {where} does not exist")
     console.print(f"{cfg.path}: {len(cfg.sources)} sources, {len(cfg.fleet)} pins")
-    if any(conf.kind.startswith("apt") for conf in cfg.sources):
-        tools = {tool: shutil.which(tool) for tool in ("gpgv", "gpg")}
-        console.print("apt: " + ", ".join(f"{t} {p or 'MISSING'}" for t, p in tools.items()), highlight=False)
-        if not tools["gpgv"]:
-            problems.append("gpgv is not installed: apt signatures cannot be verified (Debian package gpgv)")
+    problems = configuration.source_problems(cfg)
     from bot.slack.check import check_line
 
     slack_ok, slack_line = check_line(cfg.slack, os.environ)
@@ -286,7 +275,7 @@ def silence(app: App, pattern: str, product: str | None, duration: str, reason: 
     Silenced events are still stored and still go into the digest.
 
     Example: trackbot silence --product docker --for 7d --reason "upgrade window"
-    Example: trackbot silence 'apt_key_expiring:*' --for 30d --reason "key rotation planned"
+    Example: trackbot silence 'source_failing:*' --for 1d --reason "upstream maintenance"
     """
     if not pattern and not product:
         raise click.UsageError("name an event key PATTERN, --product, or both")

@@ -205,3 +205,14 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
             raise ConfigError(f"{where} must be a string")
         return str(value)
     return value
+
+
+def source_problems(config: Config) -> list[str]:
+    """What each source's kind finds wrong locally (its optional `check` hook), one line each,
+    named by the source: a keyring that does not exist, a tool that is not installed."""
+    problems: list[str] = []
+    for index, conf in enumerate(config.sources):
+        check = KINDS[conf.kind].check
+        if check:
+            problems += [f"sources[{index}] {conf.name}: {problem}" for problem in check(conf, config.config_dir)]
+    return problems

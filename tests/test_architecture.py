@@ -11,8 +11,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 from bot.kinds import KINDS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,7 +88,6 @@ def test_no_import_hides_inside_a_function_outside_the_cli():
     assert [item for item in late if not item.startswith("bot.cli ")] == []
 
 
-@pytest.mark.xfail(strict=True, reason="the kind contract step makes this hold")
 def test_kinds_import_only_the_sources_package():
     edges, _ = _imports()
     kinds = [m for m in MODULES if m.startswith("bot.sources.") and m != "bot.sources.api"]
@@ -99,7 +96,6 @@ def test_kinds_import_only_the_sources_package():
     assert beyond == []
 
 
-@pytest.mark.xfail(strict=True, reason="the kind contract step makes this hold")
 def test_the_cli_names_no_kind():
     source = (PACKAGE / "cli.py").read_text()
     named = sorted({kind for kind in KINDS if kind in source} | {w for w in ("apt", "keyring") if w in source})

@@ -14,7 +14,7 @@ from typing import Any
 
 from debian import deb822
 
-from bot.errors import SourceError
+from bot.sources.api import SourceError
 
 # The forms apt prefers, most compressed first (apt's CompressionTypes order, less lzma/zst).
 INDEX_FORMS = (".xz", ".bz2", ".gz", "")

@@ -14,6 +14,7 @@ rollback, key about to expire). The core turns findings into incidents.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,4 +103,21 @@ def assemble(results: list[RepoResult], policy: Policy, ctx: Context, url: str) 
     return Snapshot(tuple(records), tuple(findings.values()), complete=not unverified, unchecked=unchecked)
 
 
-KIND = Kind(name=NAME, conf=Conf, collect=collect)
+def gpg_problems() -> list[str]:
+    """What `trackbot check` says when the tools apt signatures need are missing."""
+    if shutil.which("gpgv"):
+        return []
+    return ["gpgv is not installed: apt signatures cannot be verified (Debian package gpgv)"]
+
+
+def check(conf: Conf, config_dir: Path) -> list[str]:
+    """Local problems `trackbot check` reports: a keyring that is not where the poll will look
+    (relative to sources.yaml), gpgv missing."""
+    problems = []
+    where = config_dir / conf.keyring
+    if conf.keyring and not where.exists():
+        problems.append(f"keyring {where} does not exist")
+    return problems + gpg_problems()
+
+
+KIND = Kind(name=NAME, conf=Conf, collect=collect, check=check)

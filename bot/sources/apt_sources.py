@@ -29,7 +29,7 @@ from debian import deb822
 
 from bot.sources.api import Context, Finding, Kind, Record, Snapshot, SourceConf, SourceError
 from bot.sources.apt_common import Policy, RepoResult, RepoSpec, check_repo, previous_state, unjudged
-from bot.sources.apt_repo import assemble, check_conf
+from bot.sources.apt_repo import assemble, check_conf, gpg_problems
 
 NAME = "apt_sources"
 DEFAULT_DIR = "/etc/apt/sources.list.d"
@@ -274,4 +274,9 @@ def _unreachable(entry: Entry, error: SourceError, conf: Conf, policy: Policy, c
     return result
 
 
-KIND = Kind(name=NAME, conf=Conf, collect=collect)
+def check(conf: Conf, config_dir: Path) -> list[str]:
+    """Local problems `trackbot check` reports: gpgv missing."""
+    return gpg_problems()
+
+
+KIND = Kind(name=NAME, conf=Conf, collect=collect, check=check)

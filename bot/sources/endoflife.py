@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot import fleet, rules
 from bot.sources.api import (
     Context,
     Event,
@@ -22,6 +21,8 @@ from bot.sources.api import (
     Snapshot,
     SourceConf,
     SourceError,
+    branch_events,
+    canonical_product,
     json_body,
     looks_like_html,
 )
@@ -42,7 +43,7 @@ def url_of(conf: Conf) -> str:
 
 def product_of(conf: Conf) -> str:
     """Our name for the product: docker-engine is 'docker', so keys match the other sources."""
-    return conf.product or fleet.canonical_product(conf.endoflife)
+    return conf.product or canonical_product(conf.endoflife)
 
 
 def parse(body: bytes, conf: Conf) -> list[Record]:
@@ -92,7 +93,7 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
 
 def events(previous: Sequence[Record], snapshot: Snapshot, conf: Conf, ctx: Context) -> list[Event]:
     """branch_eol when a cycle ends (flag or date), its EOL date is set or moves; branch_dropped."""
-    return rules.branch_events(conf.name, product_of(conf), previous, snapshot.records, ctx.fleet,
+    return branch_events(conf.name, product_of(conf), previous, snapshot.records, ctx.fleet,
                                ctx.now().date(), ctx.missing)
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.errors import SourceError
+from bot.sources.api import SourceError
 
 TIMEOUT = 30.0
 _ARMOR = re.compile(
