@@ -34,6 +34,7 @@ from bot.render import safe
 from bot.store import Store
 
 console = Console()
+Command = Callable[..., Any]  # a click command function, before decoration
 DEBUG = "trackbot.debug"  # key in click's ctx.meta: --debug was given
 
 
@@ -94,15 +95,15 @@ def main(ctx: click.Context, config_path: str, db_path: str, debug: bool) -> Non
         log.setLevel(logging.DEBUG)
 
 
-def json_option(f: Callable) -> Callable:
+def json_option(f: Command) -> Command:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(f)
 
 
-def product_option(f: Callable) -> Callable:
+def product_option(f: Command) -> Command:
     return click.option("--product", "-p", default=None, help="Only this product (docker, linux, debian:docker.io...).")(f)
 
 
-def since_option(f: Callable) -> Callable:
+def since_option(f: Command) -> Command:
     return click.option("--since", default="7d", show_default=True, help="How far back: 30m, 12h, 7d, 4w.")(f)
 
 

@@ -14,7 +14,7 @@ import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
@@ -25,6 +25,10 @@ from bot.kinds import KINDS
 from bot.model import Pin
 from bot.sources.api import SourceConf
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")  # a Conf, a Pin, SlackConf, Settings: built by _build
 TOP_KEYS = {"fleet", "watch_words", "bug_numbers", "sources", "slack", "settings"}
 
 
@@ -104,7 +108,7 @@ def parse(raw: Any, path: Path) -> Config:
     return Config(path, fleet, words, sources, slack, settings, bugs)
 
 
-def _list(raw: dict, key: str, path: Path) -> list:
+def _list(raw: dict[str, Any], key: str, path: Path) -> list[Any]:
     value = raw.get(key) or []
     if not isinstance(value, list):
         raise ConfigError(f"{path}: '{key}' must be a list")
@@ -142,7 +146,7 @@ def _source(item: Any, index: int, path: Path) -> SourceConf:
     return conf
 
 
-def _build(cls: type, raw: Any, where: str) -> Any:
+def _build(cls: type[T], raw: Any, where: str) -> T:
     """Build a frozen dataclass from a YAML mapping, checking names and types."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: expected a mapping")
@@ -162,7 +166,7 @@ def _build(cls: type, raw: Any, where: str) -> Any:
         raise ConfigError(f"{where}: {exc}") from None
 
 
-def _check_keys(raw: dict, allowed: set[str], where: str) -> None:
+def _check_keys(raw: dict[Any, Any], allowed: set[str], where: str) -> None:
     for key in raw:
         if key not in allowed:
             close = difflib.get_close_matches(str(key), sorted(allowed), n=1)

@@ -182,17 +182,18 @@ def _retry_after(value: str | None) -> float | None:
 
 def _reason(status: int) -> str:
     try:
-        return httpx.codes(status).phrase
+        return str(httpx.codes(status).phrase)  # type: ignore[attr-defined]  # an IntEnum member's own attribute
     except ValueError:
         return ""
 
 
 def _describe(exc: Exception) -> str:
-    kind = {
+    names: dict[type[Exception], str] = {
         httpx.ConnectTimeout: "connection timed out",
         httpx.ReadTimeout: "read timed out",
         httpx.ConnectError: "cannot connect",
         httpx.RemoteProtocolError: "connection broken (truncated or malformed response)",
-    }.get(type(exc), type(exc).__name__)
+    }
+    kind = names.get(type(exc), type(exc).__name__)
     detail = str(exc).splitlines()[0] if str(exc) else ""
     return f"{kind}: {detail}" if detail and detail not in kind else kind

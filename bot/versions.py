@@ -96,7 +96,7 @@ def sort_key(text: str, scheme: str) -> tuple[Any, ...]:
 def compare(a: str, b: str, scheme: str) -> int:
     """-1, 0 or 1 as `a` is older than, the same as, or newer than `b`; ValueError if either is garbage."""
     ka, kb = parse(a, scheme), parse(b, scheme)
-    return (ka > kb) - (ka < kb)
+    return int(ka > kb) - int(ka < kb)
 
 
 def branch_of(text: str, scheme: str) -> str:
@@ -211,7 +211,7 @@ class _Rpm:
     def _cmp(self, other: _Rpm) -> int:
         if self.epoch != other.epoch:
             return -1 if self.epoch < other.epoch else 1
-        return vercmp(self.version, other.version) or vercmp(self.release, other.release)
+        return int(vercmp(self.version, other.version) or vercmp(self.release, other.release))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _Rpm) and self._cmp(other) == 0
