@@ -28,6 +28,7 @@ from bot import config as configuration
 from bot import views
 from bot import why as why_module
 from bot.clock import parse_interval, utcnow
+from bot.deliver import ConsoleDeliverer, deliver_pending
 from bot.errors import ConfigError, TrackbotError, internal_error, log
 from bot.poll import run_poll
 from bot.render import safe
@@ -128,7 +129,6 @@ def run_lock(db_path: str) -> Iterator[None]:
 
 
 def _deliverer(cfg: configuration.Config) -> Any:
-    from bot.deliver import ConsoleDeliverer
     from bot.slack.outbox import build
 
     return build(cfg.slack) or ConsoleDeliverer(console)
@@ -137,8 +137,9 @@ def _deliverer(cfg: configuration.Config) -> Any:
 def _poll_once(app: App, only: tuple[str, ...], force: bool) -> int:
     cfg = app.config()
     store = app.store()
-    report = asyncio.run(run_poll(cfg, store, deliverer=_deliverer(cfg), only=only, force=force))
-    views.show_poll(console, report)
+    report = asyncio.run(run_poll(cfg, store, only=only, force=force))  # everything found is written...
+    delivery = deliver_pending(store, _deliverer(cfg), utcnow)  # ...then the outbox is delivered
+    views.show_poll(console, report, delivery)
     return 1 if report.failed else 0
 
 

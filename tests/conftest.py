@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from bot.clock import utcnow
+from bot.deliver import ConsoleDeliverer, deliver_pending
 from bot.poll import run_poll
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -80,6 +82,18 @@ def web():
     server.close()
 
 
-async def poll_and_deliver(config: Any, store: Any, **options: Any) -> Any:
+@dataclass
+class Polled:
+    """What one `trackbot poll` did: each source's result, then the delivery of the outbox."""
+
+    results: list[Any]
+    failed: list[Any]
+    delivery: Any
+
+
+async def poll_and_deliver(config: Any, store: Any, *, deliverer: Any = None, **options: Any) -> Polled:
     """One `trackbot poll` as the CLI does it: the poll's writes, then delivery of the outbox."""
-    return await run_poll(config, store, **options)
+    report = await run_poll(config, store, **options)
+    clock = options.get("clock", utcnow)
+    delivery = deliver_pending(store, deliverer or ConsoleDeliverer(clock=clock), clock)
+    return Polled(report.results, report.failed, delivery)
