@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
-from bot import versions
 from bot.clock import parse_interval
 from bot.errors import ConfigError
 from bot.kinds import KINDS
@@ -119,11 +118,9 @@ def _pin(item: Any, index: int, path: Path) -> Pin:
     where = f"{path}: fleet[{index}]"
     if not isinstance(item, dict):
         raise ConfigError(f"{where}: expected {{product: ..., version: ...}}")
-    pin = _build(Pin, item, where)
-    try:
-        versions.parse_pin(pin.product, pin.version)
-    except ValueError as exc:
-        raise ConfigError(f"{where} {pin.product}: 'version' {pin.version!r} does not parse: {exc}") from None
+    pin = _build(Pin, item, where)  # parsed once, here (Pin.spec)
+    if pin.spec is None:
+        raise ConfigError(f"{where} {pin.product}: 'version' {pin.version!r} does not parse: {pin.problem}")
     return pin
 
 

@@ -6,11 +6,14 @@ parse, diff and match stages stay pure functions that tests can feed from tables
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from bot.versions import PinSpec, parse_pin, scheme_for
 
 SEVERITIES = ("info", "warning", "critical")
 
@@ -121,8 +124,41 @@ _EVENT_FIELDS = {"kind", "severity", "product", "version", "key", "summary", "so
 
 @dataclass(frozen=True)
 class Pin:
-    """A fleet pin: an exact version or a branch (``1.10`` means any 1.10.x)."""
+    """A fleet pin: an exact version or a branch (``1.10`` means any 1.10.x).
+
+    Parsed once: `spec` is the validated pin (None when `version` does not parse, and
+    `problem` says why; the config loader reads it at load and refuses such a pin),
+    `scheme` its version order. They are cached properties, not dataclass fields: they
+    derive from product and version, sources.yaml cannot set them, and the settings
+    digest (dataclasses.asdict) does not change.
+    """
 
     product: str
     version: str
     distro: str = ""
+
+    @functools.cached_property
+    def _parse(self) -> tuple[PinSpec | None, str]:
+        try:
+            return parse_pin(self.product, self.version), ""
+        except ValueError as exc:
+            return None, str(exc)
+
+    @property
+    def spec(self) -> PinSpec | None:
+        return self._parse[0]
+
+    @property
+    def problem(self) -> str:
+        return self._parse[1]
+
+    @functools.cached_property
+    def scheme(self) -> str:
+        spec = self.spec
+        return spec.scheme if spec else scheme_for(self.product)
+
+    def parsed(self) -> PinSpec:
+        """The validated pin; ValueError (with the reason) for a pin that does not parse."""
+        if self.spec is None:
+            raise ValueError(self.problem)
+        return self.spec

@@ -51,7 +51,7 @@ from bot.kernel_org import RELEASES_URL, entry_records, releases_json_records
 from bot.kernel_org import Entry as KernelEntry
 from bot.model import Event, Finding, Pin, Record, Snapshot
 from bot.rules import REGRESSION_UPDATE_RE, REVERT_RE, branch_events
-from bot.versions import branch_of, in_branch, is_prerelease, normalize, parse_pin, scheme_for, sort_key
+from bot.versions import branch_of, in_branch, is_prerelease, normalize, scheme_for, sort_key
 
 __all__ = [
     # the contract
@@ -85,7 +85,6 @@ __all__ = [
     "in_branch",
     "is_prerelease",
     "normalize",
-    "parse_pin",
     "scheme_for",
     "sort_key",
     "canonical_product",

@@ -35,7 +35,6 @@ from bot.sources.api import (
     cve_ids,
     in_branch,
     looks_like_html,
-    parse_pin,
     releases_json_records,
     same_product,
     sort_key,
@@ -154,8 +153,10 @@ def followed_branches(conf: Conf, pins: Sequence[Pin]) -> dict[str, str]:
     for pin in pins:
         if not same_product(pin.product, product):
             continue
+        spec = pin.spec  # parsed once, when the config was loaded
+        if spec is None:
+            continue
         try:
-            spec = parse_pin(pin.product, pin.version)
             branch = spec.version if spec.is_branch else branch_of(spec.version, "kernel")
         except ValueError:
             continue
