@@ -268,7 +268,7 @@ def _revert_target(record: Record) -> tuple[str, str] | None:
         match = REVERT_RE.search(text)
         title = match.group(1) if match else ""
     if not sha:
-        match = REVERT_SHA_RE.search(str(data.get("body") or text))
+        match = REVERT_SHA_RE.search(text)
         sha = match.group(1) if match else ""
     return (title, sha) if title or sha else None
 

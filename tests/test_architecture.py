@@ -3,14 +3,17 @@
 - no import cycle among module-level imports (a cycle is what lazy imports used to dodge);
 - no import inside a function, except in bot/cli.py (it may import late for start-up time);
 - a kind (bot/sources/*) imports only bot.sources.* (in practice the facade, bot.sources.api);
-- bot/cli.py names no kind: `trackbot check` and the rest go through the kind contract.
+- bot/cli.py names no kind: `trackbot check` and the rest go through the kind contract;
+- the core reads only the Record/Event data keys bot/model.py documents.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
+from bot import model
 from bot.kinds import KINDS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,3 +103,18 @@ def test_the_cli_names_no_kind():
     source = (PACKAGE / "cli.py").read_text()
     named = sorted({kind for kind in KINDS if kind in source} | {w for w in ("apt", "keyring") if w in source})
     assert named == []
+
+
+CORE_READERS = ("diff", "rules", "alerts", "match", "evaluate", "fleet", "cves", "incidents", "why")
+
+
+def test_the_core_reads_only_documented_payload_keys():
+    """Every key a core module reads from a record's or an event's data is in bot/model.py's payloads."""
+    documented = {key for payload in (*model.PAYLOADS.values(), model.EventData) for key in payload.__annotations__}
+    reads = {}
+    for name in CORE_READERS:
+        text = (PACKAGE / f"{name}.py").read_text()
+        for key in re.findall(r"\bdata(?:\.get\(|\[)\s*[\"'](\w+)[\"']", text):
+            reads.setdefault(key, name)
+    assert {"date", "pins", "classes"} <= set(reads)  # the reader works
+    assert {key: where for key, where in reads.items() if key not in documented} == {}
