@@ -56,6 +56,14 @@ class RunReport:
 
 
 @dataclass(frozen=True)
+class Transport:
+    """How a run reaches the network: tests hand in their own client or sleep."""
+
+    client: httpx.AsyncClient | None = None  # None: one made (and closed) for the run
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # between retries
+
+
+@dataclass(frozen=True)
 class Run:
     """What every source's poll in one run shares."""
 
@@ -74,8 +82,7 @@ async def run_poll(
     store: Store,
     *,
     clock: Clock = utcnow,
-    client: httpx.AsyncClient | None = None,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    transport: Transport | None = None,
     only: Sequence[str] = (),
     force: bool = False,
 ) -> RunReport:
@@ -88,10 +95,11 @@ async def run_poll(
     policy = FetchPolicy(
         timeout=config.settings.timeout, retries=config.settings.retries, max_bytes=config.settings.max_bytes
     )
-    owned = client is None
-    http = client or make_client(policy)
+    transport = transport or Transport()
+    owned = transport.client is None
+    http = transport.client or make_client(policy)
     try:
-        run = Run(config, store, Fetcher(http, policy, sleep), asyncio.Semaphore(config.settings.concurrency),
+        run = Run(config, store, Fetcher(http, policy, transport.sleep), asyncio.Semaphore(config.settings.concurrency),
                   clock, run_id, force, cves.ratings(store.cve_records()))  # CVE ratings as the run starts
         chosen = [s for s in config.sources if not only or s.name in only]
         results = await asyncio.gather(*(_poll_one(conf, run) for conf in chosen))
