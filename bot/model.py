@@ -43,6 +43,8 @@ class ReleaseData(TypedDict, total=False):
     upstream: str  # the upstream version a distribution package carries ("6.1.170")
     notes: list[str]  # the release notes' lines, for the rules' word search
     cves: list[str]
+    package: str  # a package index's release: the package name...
+    indexes: list[str]  # ...and the index files that list this version
 
 
 class ChangelogLineData(TypedDict, total=False):
