@@ -115,7 +115,7 @@ def _block_records(block: ChangeBlock, conf: Conf, watch_words: Sequence[str]) -
     ), watch_words)
     release = {
         "date": when,
-        "title": f"{block.package} {version} ({', '.join(block.distributions.split())}; urgency={block.urgency})",
+        "title": f"{block.package} {version} ({', '.join((block.distributions or '').split())}; urgency={block.urgency})",
         "url": redact_url(conf.url),
         "prerelease": False,
         "distribution": block.distributions,
