@@ -8,6 +8,7 @@ from bot.sources import (
     apt_repo,
     apt_sources,
     debian_changelog,
+    debian_security_tracker,
     docker_changelog,
     endoflife,
     github_releases,
@@ -29,5 +30,6 @@ KINDS: dict[str, Kind] = {
         kernel_changelog.KIND,
         debian_changelog.KIND,
         endoflife.KIND,
+        debian_security_tracker.KIND,
     )
 }
