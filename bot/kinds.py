@@ -8,6 +8,7 @@ from bot.sources import (
     apt_repo,
     apt_sources,
     debian_changelog,
+    debian_dsa,
     debian_security_tracker,
     docker_changelog,
     endoflife,
@@ -31,5 +32,6 @@ KINDS: dict[str, Kind] = {
         debian_changelog.KIND,
         endoflife.KIND,
         debian_security_tracker.KIND,
+        debian_dsa.KIND,
     )
 }
