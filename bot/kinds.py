@@ -9,6 +9,7 @@ from bot.sources import (
     apt_sources,
     debian_changelog,
     debian_dsa,
+    debian_releases,
     debian_security_tracker,
     docker_changelog,
     endoflife,
@@ -33,5 +34,6 @@ KINDS: dict[str, Kind] = {
         endoflife.KIND,
         debian_security_tracker.KIND,
         debian_dsa.KIND,
+        debian_releases.KIND,
     )
 }
