@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.advisories import advisory_events, fix_events
+from bot.advisories import advisory_events, fix_events, news, with_exposure
 from bot.cves import CveInfo
 from bot.model import Pin, Record
 
@@ -94,3 +94,16 @@ def test_fix_available_when_an_open_advisory_gets_a_fixed_version() -> None:
     assert fix_events("t", [after], [after], [WEB], {}) == []
     below = advisory("openssl", "bookworm", "3.0.1-1")
     assert fix_events("t", [before], [below], [WEB], {}) == []
+
+
+def test_news_skips_what_was_matched_last_run_but_sees_a_fleet_change_and_a_kev_listing() -> None:
+    record = advisory("openssl", "bookworm", "3.0.11-1~deb12u3")
+    last = with_exposure([record], [WEB])
+    assert last[0].data["affects"] == ["3.0.11-1~deb12u2"]
+    assert news(last, with_exposure([record], [WEB]), {}) == []  # nothing new: no events to re-derive
+    upgraded = Pin("debian:openssl", "3.0.11-1~deb12u1", "bookworm")  # a host now runs another build
+    [changed] = news(last, with_exposure([record], [WEB, upgraded]), {})
+    assert {e.version for e in advisory_events("t", [changed], [WEB, upgraded], {})} == {
+        "3.0.11-1~deb12u2", "3.0.11-1~deb12u1"}
+    kev = {"CVE-2024-0001": CveInfo("CVE-2024-0001", "critical", kev_date="2024-05-02")}
+    assert news(last, last, kev) == last

@@ -44,6 +44,8 @@ from bot.sources.api import (
     advisory_events,
     is_affected,
     looks_like_html,
+    news,
+    with_exposure,
 )
 
 NAME = "debian_dsa"
@@ -190,14 +192,15 @@ def _advisory(item: Announcement, release: str, package: str, fixed: str, cves: 
 
 async def collect(conf: Conf, ctx: Context) -> Snapshot:
     response = await ctx.get(conf.url)
-    return Snapshot(tuple(records_of(parse(response.body, conf), ctx.fleet, ctx.cves)))
+    records = records_of(parse(response.body, conf), ctx.fleet, ctx.cves)
+    return Snapshot(tuple(with_exposure(records, ctx.fleet)))
 
 
 def events(previous: Sequence[Record], snapshot: Snapshot, conf: Conf, ctx: Context) -> list[Event]:
     """advisory for pins below a fix; regression for regression updates; branch_eol for EOL notices."""
     notices = [r for r in snapshot.records if r.kind == "announcement"]
     by_id = {r.data["id"]: r for r in notices}
-    found = advisory_events(conf.name, snapshot.records, ctx.fleet, ctx.cves)
+    found = advisory_events(conf.name, news(previous, snapshot.records, ctx.cves), ctx.fleet, ctx.cves)
     for record in notices:
         found += _eol_events(conf.name, record, ctx.fleet)
         if _REGRESSION.search(record.data["title"]) and record.data["id"].count("-") == 2:

@@ -45,6 +45,8 @@ from bot.sources.api import (
     cve_record,
     fix_events,
     looks_like_html,
+    news,
+    with_exposure,
 )
 
 NAME = "debian_security_tracker"
@@ -173,13 +175,18 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
                 spool.write(chunk)
         spool.seek(0)
         records = await asyncio.to_thread(parse, spool, conf, wanted)
-    return Snapshot(tuple(records))
+    return Snapshot(tuple(with_exposure(records, ctx.fleet)))
 
 
 def events(previous: Sequence[Record], snapshot: Snapshot, conf: Conf, ctx: Context) -> list[Event]:
-    """advisory for pins a CVE affects; fix_available when an open CVE gets a fixed version."""
-    return [*advisory_events(conf.name, snapshot.records, ctx.fleet, ctx.cves),
-            *fix_events(conf.name, previous, snapshot.records, ctx.fleet, ctx.cves)]
+    """advisory for pins a CVE affects; fix_available when an open CVE gets a fixed version.
+
+    Only records new or changed since the last run are matched (bot.advisories.news): the
+    others' events were raised when they were.
+    """
+    fresh = news(previous, snapshot.records, ctx.cves)
+    return [*advisory_events(conf.name, fresh, ctx.fleet, ctx.cves),
+            *fix_events(conf.name, previous, fresh, ctx.fleet, ctx.cves)]
 
 
 KIND = Kind(name=NAME, conf=Conf, collect=collect, events=events)
