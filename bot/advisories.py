@@ -15,7 +15,8 @@ Input, one record per (advisory, package, distribution release)::
                  "rating": <upstream word: "high", "Important">, "severity": critical|warning|info,
                  "distro": "bookworm" | "9" | "9.2 eus", "status": "open" | "resolved" | ...,
                  "fixed_version": "" | "1.2-3+deb12u1" | "32:9.8.2-0.68.el6", "published": "",
-                 "title": "", "url": ""})
+                 "title": "", "url": "",
+                 "summary": ""})                          # optional: one line for `trackbot search`
 
 `advisory_events(source, records, pins, cves)` -> one ``advisory`` event per affected pin:
 

@@ -170,7 +170,8 @@ def records_of(announcements: Iterable[Announcement], pins: Sequence[Pin],
     records: list[Record] = []
     for item in announcements:
         data = {"id": item.id, "published": item.published, "title": item.title, "cves": list(item.cves),
-                "fixes": [list(f) for f in item.fixes], "url": PAGE.format(id=item.id)}
+                "fixes": [list(f) for f in item.fixes], "url": PAGE.format(id=item.id),
+                "summary": f"{item.id} {item.package + ' - ' if item.package else ''}{item.title}"}
         product = f"debian:{item.package}" if item.package else "debian"
         records.append(Record("announcement", f"announcement:{item.id}", product, "", data))
         for release, package, fixed in item.fixes:
@@ -186,7 +187,8 @@ def _advisory(item: Announcement, release: str, package: str, fixed: str, cves: 
     data = {"id": item.id, "cves": list(item.cves), "rating": loudest.rating if loudest else "",
             "severity": loudest.severity if loudest else "warning", "distro": release, "status": "resolved",
             "fixed_version": fixed, "published": item.published, "title": f"{item.package} - {item.title}",
-            "url": PAGE.format(id=item.id)}
+            "url": PAGE.format(id=item.id),
+            "summary": f"{item.id} {package} ({release}) fixed in {fixed}: {item.title}"}
     return Record("advisory", f"advisory:{item.id}:{package}:{release}", f"debian:{package}", fixed, data)
 
 

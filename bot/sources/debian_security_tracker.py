@@ -144,7 +144,9 @@ def _advisory(package: str, cve_id: str, release: str, state: Mapping[str, Any],
     rating = f"urgency {urgency}" if urgency else "urgency unknown"
     data = {"id": cve_id, "cves": [cve_id] if cve_id.startswith("CVE-") else [], "rating": rating,
             "severity": severity, "distro": release, "status": status, "fixed_version": fixed,
-            "published": "", "title": f"no DSA: {nodsa}" if nodsa else "", "url": PAGE.format(id=cve_id)}
+            "published": "", "title": f"no DSA: {nodsa}" if nodsa else "", "url": PAGE.format(id=cve_id),
+            "summary": f"{cve_id} {package} ({release}): {status}" + (f" in {fixed}" if fixed else "")
+            + f", {rating}" + (f", no DSA: {nodsa}" if nodsa else "")}
     return Record("advisory", f"advisory:{cve_id}:{package}:{release}", f"debian:{package}", fixed, data)
 
 
