@@ -44,6 +44,9 @@ fleet). So kinds pass their records through `with_exposure(records, pins)` at co
 (each advisory record then names the pin versions it affects in ``data["affects"]``, so a fleet
 change changes the record, and matching reads that list instead of comparing versions again) and give the events functions only `news(previous, records, cves)`:
 the records new or changed since the last good run, plus those naming a KEV-listed CVE.
+`advisory_news(source, previous, records, pins, cves)` does all of it for an `events` hook,
+and marks as baseline (standing facts for the core's one summary) the events of records that
+changed only because the fleet did.
 
 All pure functions; pins are indexed by (product, distro) and versions parsed once per call.
 """
@@ -115,6 +118,25 @@ def with_exposure(records: Sequence[Record], pins: Sequence[Pin]) -> list[Record
             record = replace(record, data={**record.data, "affects": affects})
         out.append(record)
     return out
+
+
+def advisory_news(source: str, previous: Sequence[Record], records: Sequence[Record], pins: Sequence[Pin],
+                  cves: Mapping[str, CveInfo]) -> list[Event]:
+    """What an advisory kind's `events` hook returns: advisory and fix_available events of `news`.
+
+    A record whose only change is ``affects`` (the fleet changed: a new host, an upgrade, not
+    the upstream) gives standing facts: its events are marked baseline, so they go into the one
+    "where the pins stand" summary the core sends after a fleet change, never a flood of alerts.
+    """
+    fresh = news(previous, records, cves)
+    before = {r.key: r for r in previous}
+    standing = {r.key for r in fresh if r.key in before and _upstream(before[r.key]) == _upstream(r)}
+    found = [*advisory_events(source, fresh, pins, cves), *fix_events(source, previous, fresh, pins, cves)]
+    return [replace(e, baseline=True) if e.data.get("record") in standing else e for e in found]
+
+
+def _upstream(record: Record) -> Record:
+    return replace(record, data={k: v for k, v in record.data.items() if k != "affects"})
 
 
 def news(previous: Sequence[Record], records: Sequence[Record], cves: Mapping[str, CveInfo]) -> list[Record]:
@@ -206,6 +228,7 @@ def _fix_event(source: str, record: Record, pin: Pin, cves: Mapping[str, CveInfo
 def _event_data(record: Record, pin: Pin, kev: Mapping[str, str]) -> dict[str, object]:
     data = record.data
     return {
+        "record": record.key,
         "advisory": str(data.get("id") or ""),
         "cves": _cves(record),
         "rating": str(data.get("rating") or ""),

@@ -42,9 +42,9 @@ from bot.sources.api import (
     SourceConf,
     SourceError,
     advisory_events,
+    advisory_news,
     is_affected,
     looks_like_html,
-    news,
     with_exposure,
 )
 
@@ -202,7 +202,7 @@ def events(previous: Sequence[Record], snapshot: Snapshot, conf: Conf, ctx: Cont
     """advisory for pins below a fix; regression for regression updates; branch_eol for EOL notices."""
     notices = [r for r in snapshot.records if r.kind == "announcement"]
     by_id = {r.data["id"]: r for r in notices}
-    found = advisory_events(conf.name, news(previous, snapshot.records, ctx.cves), ctx.fleet, ctx.cves)
+    found = advisory_news(conf.name, previous, snapshot.records, ctx.fleet, ctx.cves)
     for record in notices:
         found += _eol_events(conf.name, record, ctx.fleet)
         if _REGRESSION.search(record.data["title"]) and record.data["id"].count("-") == 2:

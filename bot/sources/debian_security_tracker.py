@@ -41,11 +41,9 @@ from bot.sources.api import (
     Snapshot,
     SourceConf,
     SourceError,
-    advisory_events,
+    advisory_news,
     cve_record,
-    fix_events,
     looks_like_html,
-    news,
     with_exposure,
 )
 
@@ -183,12 +181,10 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
 def events(previous: Sequence[Record], snapshot: Snapshot, conf: Conf, ctx: Context) -> list[Event]:
     """advisory for pins a CVE affects; fix_available when an open CVE gets a fixed version.
 
-    Only records new or changed since the last run are matched (bot.advisories.news): the
-    others' events were raised when they were.
+    Only records new or changed since the last run are matched (bot.advisories.advisory_news):
+    the others' events were raised when they were; a fleet change gives standing facts.
     """
-    fresh = news(previous, snapshot.records, ctx.cves)
-    return [*advisory_events(conf.name, fresh, ctx.fleet, ctx.cves),
-            *fix_events(conf.name, previous, fresh, ctx.fleet, ctx.cves)]
+    return advisory_news(conf.name, previous, snapshot.records, ctx.fleet, ctx.cves)
 
 
 KIND = Kind(name=NAME, conf=Conf, collect=collect, events=events)
