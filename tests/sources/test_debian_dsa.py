@@ -100,6 +100,11 @@ def test_rss_feed_gives_regression_and_eol_notices() -> None:
     found = {a.id: a for a in dsa.parse(RSS, conf)}
     assert found["DSA-2808-2"].package == "openjpeg" and found["DSA-2808-2"].cves == ("CVE-2013-6045",)
     assert found["DSA-4205-1"].published == "2018-04-18" and found["DSA-4205-1"].package == ""
+    pins = (Pin("debian:openjpeg", "1.3+dfsg-4.7", "wheezy"), Pin("debian", "8"))
+    snapshot = Snapshot(tuple(dsa.records_of(found.values(), pins, {})))
+    news = {e.kind: e for e in dsa.events((), snapshot, conf, Ctx(pins))}  # type: ignore[arg-type]
+    assert news["regression"].version == "1.3+dfsg-4.7" and "check the advisory" in news["regression"].summary
+    assert news["branch_eol"].severity == "critical"
 
 
 @pytest.mark.parametrize(("body", "says"), [
