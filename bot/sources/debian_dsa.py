@@ -199,13 +199,19 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
 
 
 def events(previous: Sequence[Record], snapshot: Snapshot, conf: Conf, ctx: Context) -> list[Event]:
-    """advisory for pins below a fix; regression for regression updates; branch_eol for EOL notices."""
+    """advisory for pins below a fix; regression for regression updates; branch_eol for EOL notices.
+
+    Regressions are read from announcements new this run (the list holds thousands, the
+    first poll reads them all as its baseline); end-of-life notices every run (a few, cheap).
+    """
     notices = [r for r in snapshot.records if r.kind == "announcement"]
     by_id = {r.data["id"]: r for r in notices}
+    known = {r.key for r in previous}
     found = advisory_news(conf.name, previous, snapshot.records, ctx.fleet, ctx.cves)
     for record in notices:
         found += _eol_events(conf.name, record, ctx.fleet)
-        if _REGRESSION.search(record.data["title"]) and record.data["id"].count("-") == 2:
+        regression = _REGRESSION.search(record.data["title"]) and record.data["id"].count("-") == 2
+        if regression and record.key not in known:
             found += _regression_events(conf.name, record, by_id, ctx.fleet)
     return found
 
