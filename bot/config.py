@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
+from bot import inventory
 from bot.clock import parse_interval
 from bot.errors import ConfigError
 from bot.kinds import KINDS
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
 T = TypeVar("T", bound="DataclassInstance")  # a Conf, a Pin, SlackConf, Settings: built by _build
-TOP_KEYS = {"fleet", "watch_words", "bug_numbers", "sources", "slack", "settings"}
+TOP_KEYS = {"fleet", "inventories", "watch_words", "bug_numbers", "sources", "slack", "settings"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,6 +95,9 @@ def parse(raw: Any, path: Path) -> Config:
         raise ConfigError(f"{path}: expected a mapping with 'fleet' and 'sources'")
     _check_keys(raw, TOP_KEYS, f"{path}")
     fleet = tuple(_pin(item, i, path) for i, item in enumerate(_list(raw, "fleet", path)))
+    # Package lists the hosts print (bot/inventory.py), read now: a bad line fails the config.
+    fleet += inventory.pins([_build(inventory.Inventory, item, f"{path}: inventories[{i}]")
+                             for i, item in enumerate(_list(raw, "inventories", path))], path.parent)
     words = tuple(str(w) for w in _list(raw, "watch_words", path))
     sources = tuple(_source(item, i, path) for i, item in enumerate(_list(raw, "sources", path)))
     seen: set[str] = set()

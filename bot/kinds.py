@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from bot.sources import (
     debian_changelog,
+    debian_dsa,
+    debian_releases,
+    debian_security_tracker,
     docker_changelog,
     endoflife,
     github_releases,
@@ -29,5 +32,8 @@ KINDS: dict[str, Kind] = {
         kernel_changelog.KIND,
         debian_changelog.KIND,
         endoflife.KIND,
+        debian_security_tracker.KIND,
+        debian_dsa.KIND,
+        debian_releases.KIND,
     )
 }

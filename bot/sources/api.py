@@ -40,6 +40,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from bot.advisories import advisory_events, advisory_news, fix_events, is_affected, news, with_exposure
 from bot.body import json_body, looks_like_html
 from bot.changelog_lines import line_key, line_records
 from bot.classify import classify
@@ -54,6 +55,12 @@ from bot.rules import REGRESSION_UPDATE_RE, REVERT_RE, branch_events
 from bot.versions import branch_of, in_branch, is_prerelease, normalize, scheme_for, sort_key
 
 __all__ = [
+    "advisory_events",
+    "advisory_news",
+    "fix_events",
+    "is_affected",
+    "news",
+    "with_exposure",
     # the contract
     "Context",
     "Kind",
