@@ -14,6 +14,7 @@ from bot.sources import (
     kernel_changelog,
     kernel_feed,
     kernel_releases,
+    kev,
 )
 from bot.sources.api import Kind
 
@@ -29,5 +30,6 @@ KINDS: dict[str, Kind] = {
         kernel_changelog.KIND,
         debian_changelog.KIND,
         endoflife.KIND,
+        kev.KIND,
     )
 }
