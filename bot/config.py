@@ -18,12 +18,13 @@ from typing import Any
 
 import yaml
 
+from bot import inventory
 from bot.errors import ConfigError
 from bot.kinds import KINDS
 from bot.model import Pin
 from bot.sources.api import SourceConf
 
-TOP_KEYS = {"fleet", "watch_words", "bug_numbers", "sources", "slack", "settings"}
+TOP_KEYS = {"fleet", "inventories", "watch_words", "bug_numbers", "sources", "slack", "settings"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,6 +90,9 @@ def parse(raw: Any, path: Path) -> Config:
         raise ConfigError(f"{path}: expected a mapping with 'fleet' and 'sources'")
     _check_keys(raw, TOP_KEYS, f"{path}")
     fleet = tuple(_pin(item, i, path) for i, item in enumerate(_list(raw, "fleet", path)))
+    # Package lists the hosts print (bot/inventory.py), read now: a bad line fails the config.
+    fleet += inventory.pins([_build(inventory.Inventory, item, f"{path}: inventories[{i}]")
+                             for i, item in enumerate(_list(raw, "inventories", path))], path.parent)
     words = tuple(str(w) for w in _list(raw, "watch_words", path))
     sources = tuple(_source(item, i, path) for i, item in enumerate(_list(raw, "sources", path)))
     seen: set[str] = set()

@@ -121,8 +121,13 @@ _EVENT_FIELDS = {"kind", "severity", "product", "version", "key", "summary", "so
 
 @dataclass(frozen=True)
 class Pin:
-    """A fleet pin: an exact version or a branch (``1.10`` means any 1.10.x)."""
+    """A fleet pin: an exact version or a branch (``1.10`` means any 1.10.x).
+
+    `hosts` names the inventories (package lists printed by hosts) that carry this exact
+    package version, so an advisory alert can say where to act; empty for hand-written pins.
+    """
 
     product: str
     version: str
     distro: str = ""
+    hosts: tuple[str, ...] = ()

@@ -33,11 +33,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from bot.advisories import advisory_events, fix_events
 from bot.cves import CveInfo, cve_record
 from bot.errors import SourceError, Unchanged, redact_url
 from bot.model import Event, Finding, Pin, Record, Snapshot
 
 __all__ = [
+    "advisory_events",
+    "fix_events",
     "Context",
     "CveInfo",
     "cve_record",
