@@ -130,7 +130,7 @@ def _advisory_event(source: str, record: Record, pin: Pin, cves: Mapping[str, Cv
     rating = str(data.get("rating") or "")
     summary = f"{_title(adv_id, record)} affects {label}"
     summary += f" on {', '.join(pin.hosts)}" if pin.hosts else ""
-    summary += f": fixed in {fixed}" if fixed else ": no fixed version yet"
+    summary += f": fixed in {data.get('nevra') or fixed}" if fixed else ": no fixed version yet"  # rpm: the NEVRA
     summary += f" ({rating})" if rating else ""
     summary += _kev_text(kev)
     key = f"advisory:{adv_id}:{pin.product}:{pin.distro}:{pin.version}" + (":kev" if kev else "")

@@ -15,6 +15,7 @@ from bot.sources import (
     kernel_feed,
     kernel_releases,
     kev,
+    rhel_csaf,
 )
 from bot.sources.api import Kind
 
@@ -31,5 +32,6 @@ KINDS: dict[str, Kind] = {
         debian_changelog.KIND,
         endoflife.KIND,
         kev.KIND,
+        rhel_csaf.KIND,
     )
 }

@@ -37,12 +37,14 @@ from bot.advisories import advisory_events, fix_events
 from bot.cves import CveInfo, cve_record
 from bot.errors import SourceError, Unchanged, redact_url
 from bot.model import Event, Finding, Pin, Record, Snapshot
+from bot.versions import compare as compare_versions  # version order of a scheme (deb, rpm...)
 
 __all__ = [
     "advisory_events",
     "fix_events",
     "Context",
     "CveInfo",
+    "compare_versions",
     "cve_record",
     "Event",
     "Finding",
