@@ -16,6 +16,7 @@ from bot.sources import (
     kernel_releases,
     kev,
     rhel_csaf,
+    rhel_lifecycle,
 )
 from bot.sources.api import Kind
 
@@ -33,5 +34,6 @@ KINDS: dict[str, Kind] = {
         endoflife.KIND,
         kev.KIND,
         rhel_csaf.KIND,
+        rhel_lifecycle.KIND,
     )
 }
