@@ -55,12 +55,16 @@ class Conf(SourceConf):
     url: str = BASE  # the directory holding changes.csv, deletions.csv and YYYY/rhsa-*.json
     max_per_run: int = 200  # advisories fetched per poll at most; the rest wait for the next
     first_days: int = 30  # the first poll reads advisories changed in these last days
+    skip: tuple[str, ...] = ()  # advisory ids never fetched (one Red Hat published broken)
 
     def __post_init__(self) -> None:
         if self.max_per_run < 1:
             raise ValueError("max_per_run must be at least 1")
         if self.first_days < 0:
             raise ValueError("first_days cannot be negative")
+        bad = [i for i in self.skip if not re.fullmatch(r"RH[SBE]A-\d{4}:\d{4,}", i)]
+        if bad:
+            raise ValueError(f"skip: {bad[0]!r} is not an advisory id like RHSA-2024:0010")
 
 
 @dataclass(frozen=True, order=True)
@@ -156,10 +160,14 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
         url = f"{base}/{row.path}"
         async with gate:
             body = (await ctx.get(url, conditional=False, accept="application/json")).body
-        return parse_advisory(body, url)
+        try:
+            return parse_advisory(body, url)
+        except SourceError as exc:  # say how to go on without it, if Red Hat does not fix it
+            raise SourceError(f"{exc.reason} (to go on without it: skip: [{row.advisory_id}])", url) from None
 
     removed = {r.advisory_id: r.changed for r in deleted_rows}  # a deleted file is not fetched: it 404s
-    wanted = [r for r in todo if r.is_security and removed.get(r.advisory_id, r.changed) <= r.changed
+    wanted = [r for r in todo if r.is_security and r.advisory_id not in conf.skip
+              and removed.get(r.advisory_id, r.changed) <= r.changed
               and r.advisory_id not in {g.advisory_id for g in gone}]
     fetched = await asyncio.gather(*(fetch(r) for r in wanted))
     deleted = {r.advisory_id for r in gone}

@@ -142,6 +142,8 @@ class _Tree:
         seen = 0
         while stream_id in self.relations and seen < 5:  # a package in a module in a stream
             stream_id, seen = self.relations[stream_id][1], seen + 1
+        if stream_id not in self.cpes:  # a module referenced without its own relationship
+            stream_id = max((p for p in self.cpes if fixed_id.startswith(f"{p}:")), key=len, default=stream_id)
         return self.packages.get(component), self.stream(stream_id)
 
 

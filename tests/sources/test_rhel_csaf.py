@@ -12,7 +12,9 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import httpx
 import pytest
+import respx
 
 from bot import config as configuration
 from bot.cves import CveInfo
@@ -24,7 +26,7 @@ from bot.sources.rhel_csaf_doc import parse_advisory, stream_of
 from bot.store import Store
 from tests.conftest import Route
 from tests.core.test_poll import Clock, Collect
-from tests.sources.conftest import FIXTURES
+from tests.sources.conftest import FAILURE_TABLE, FIXTURES, mock_answer
 
 TIGERVNC = (FIXTURES / "redhat/csaf-rhsa-2024_0010.json").read_bytes()
 PYTHON = (FIXTURES / "redhat/csaf-rhsa-2024_6163.json").read_bytes()
@@ -273,7 +275,8 @@ def test_a_bad_advisory_fails_the_poll_naming_it_and_writes_nothing(tmp_path, we
     redhat.publish("2024/rhsa-2024_0010.json", json.dumps(doc).encode(), "2026-11-27T12:30:00+00:00")
     [result] = poll(cfg, store, clock).results
     assert result.status == "failed"
-    assert result.reason == f"{reason} ({web.url}/advisories/2024/rhsa-2024_0010.json)"
+    assert result.reason == (f"{reason} (to go on without it: skip: [RHSA-2024:0010]) "
+                             f"({web.url}/advisories/2024/rhsa-2024_0010.json)")
     assert sorted(s.record.key for s in store.records("rhsa")) == before and advisory_events(store) == []
     redhat.publish("2024/rhsa-2024_0010.json", TIGERVNC, "2026-11-27T12:30:00+00:00")  # Red Hat fixes it
     [result] = poll(cfg, store, clock).results
@@ -317,3 +320,60 @@ def test_red_hats_index_sample_parses():
     rows = rhel_csaf.parse_index(SAMPLE_INDEX, INDEX_URL)
     assert [r.advisory_id for r in rows][:2] == ["RHSA-2024:0010", "RHSA-2024:11255"]
     assert rows[0].changed == datetime(2025, 2, 18, 14, 28, 8, tzinfo=UTC)
+
+
+def test_an_advisory_red_hat_leaves_broken_can_be_skipped(tmp_path, web):
+    redhat = RedHat(web)
+    redhat.publish("2024/rhsa-2024_6163.json", PYTHON, "2026-11-26T10:00:00+00:00")
+    doc = json.loads(TIGERVNC)
+    _no_cpe(doc)
+    redhat.publish("2024/rhsa-2024_0010.json", json.dumps(doc).encode(), "2026-11-26T11:00:00+00:00")
+    pins = '  - {product: "rhel:python3.9", version: "0:3.9.18-3.el9_4.4", distro: "9"}'
+    cfg, store, clock = setup_poll(tmp_path, web, pins, ', skip: ["RHSA-2024:0010"]')
+    [result] = poll(cfg, store, clock).results
+    assert result.status == "changed"
+    assert [e["advisory"] for e in advisory_events(store)] == ["RHSA-2024:6163"]
+    assert "/advisories/2024/rhsa-2024_0010.json" not in [p for p, _ in web.requests]
+
+
+def test_an_eus_advisory_reaches_only_pins_that_opted_into_that_stream():
+    doc = json.loads(TIGERVNC)
+    helper = doc["product_tree"]["branches"][0]["branches"][0]["branches"][0]["product"]["product_identification_helper"]
+    helper["cpe"] = "cpe:/a:redhat:rhel_eus:9.2::appstream"
+    records = parse_advisory(json.dumps(doc).encode(), "u")
+    pins = (Pin("rhel:tigervnc", BELOW, "9"), Pin("rhel:tigervnc", BELOW, "9.2 EUS", ("db1",)),
+            Pin("rhel:tigervnc", BELOW, "9.4 eus"))
+    [event] = rhel_csaf.events([], Snapshot(tuple(records)), CONF, HookContext(fleet=pins))
+    assert event.data["distro"] == "9.2 EUS" and event.data["hosts"] == ["db1"]
+    assert event.severity == "critical"
+
+
+def test_the_highest_fixed_build_of_a_package_on_a_stream_wins():
+    doc = json.loads(TIGERVNC)
+    older = "tigervnc-0:1.13.1-3.el9_3.1.x86_64"
+    x86_64 = doc["product_tree"]["branches"][0]["branches"][4]["branches"]
+    x86_64.append({
+        "category": "product_version", "name": older,
+        "product": {"name": older, "product_id": older,
+                    "product_identification_helper": {"purl": "pkg:rpm/redhat/tigervnc@1.13.1-3.el9_3.1?arch=x86_64"}}})
+    doc["product_tree"]["relationships"].append({
+        "category": "default_component_of",
+        "full_product_name": {"name": older, "product_id": f"AppStream-9.3.0.Z.MAIN:{older}"},
+        "product_reference": older, "relates_to_product_reference": "AppStream-9.3.0.Z.MAIN"})
+    doc["vulnerabilities"][0]["product_status"]["fixed"].append(f"AppStream-9.3.0.Z.MAIN:{older}")
+    records = {r.key: r for r in parse_advisory(json.dumps(doc).encode(), "u")}
+    assert records["advisory:RHSA-2024:0010:tigervnc:9"].version == FIXED
+
+
+@pytest.mark.parametrize("label, answer, error", FAILURE_TABLE, ids=[row[0] for row in FAILURE_TABLE])
+@respx.mock
+async def test_transport_failures_on_an_advisory_fail_the_poll(label, answer, error, core_context):
+    base = "https://rh.example.org/advisories"
+    respx.get(f"{base}/changes.csv").mock(return_value=httpx.Response(
+        200, content=index(("2024/rhsa-2024_0010.json", "2026-11-26T10:00:00+00:00"))))
+    respx.get(f"{base}/deletions.csv").mock(return_value=httpx.Response(200, content=b""))
+    mock_answer(respx.get(f"{base}/2024/rhsa-2024_0010.json"), answer)
+    ctx = core_context(clock=lambda: datetime(2026, 11, 27, tzinfo=UTC))
+    with pytest.raises(SourceError) as caught:  # a 304 to an unconditional GET is an error too
+        await rhel_csaf.collect(CONF, ctx)
+    assert f"{base}/2024/rhsa-2024_0010.json" in str(caught.value)
