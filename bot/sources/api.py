@@ -33,7 +33,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.advisories import advisory_events, fix_events
+from bot.advisories import advisory_events, fix_events, is_affected
 from bot.cves import CveInfo, cve_record
 from bot.errors import SourceError, Unchanged, redact_url
 from bot.model import Event, Finding, Pin, Record, Snapshot
@@ -42,6 +42,7 @@ from bot.versions import compare as compare_versions  # version order of a schem
 __all__ = [
     "advisory_events",
     "fix_events",
+    "is_affected",
     "Context",
     "CveInfo",
     "compare_versions",
