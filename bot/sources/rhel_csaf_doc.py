@@ -183,25 +183,28 @@ def _keep(name: str, evr: str) -> tuple[str, str] | None:
 
 def _fixed_packages(vulnerabilities: list[Any], tree: _Tree) -> dict[tuple[str, str], str]:
     """(package, stream) -> the highest fixed epoch:version-release, over every CVE's fixes."""
-    best: dict[tuple[str, str], str] = {}
+    ids: list[str] = []
     for vuln in vulnerabilities:
         if not isinstance(vuln, dict):
             continue
-        ids = list((vuln.get("product_status") or {}).get("fixed") or [])
+        ids += (vuln.get("product_status") or {}).get("fixed") or []
         for remedy in vuln.get("remediations") or []:
             if isinstance(remedy, dict) and remedy.get("category") == "vendor_fix":
                 ids += remedy.get("product_ids") or []
-        for fixed_id in dict.fromkeys(str(i) for i in ids):
-            package, stream = tree.resolve(fixed_id)
-            if package is None or stream is None:
-                continue
-            name, evr = package
-            old = best.get((name, stream))
-            try:
-                if old is None or compare_versions(evr, old, "rpm") > 0:
-                    best[(name, stream)] = evr
-            except ValueError:
-                raise SourceError(f"{tree.adv_id}: {fixed_id[:80]!r} is not an rpm version", tree.url) from None
+    best: dict[tuple[str, str], str] = {}
+    for fixed_id in dict.fromkeys(str(i) for i in ids):  # each CVE lists the same products: resolve once
+        package, stream = tree.resolve(fixed_id)
+        if package is None or stream is None:
+            continue
+        name, evr = package
+        old = best.get((name, stream))
+        if old == evr:
+            continue  # the same build for another architecture (rpm order is slow to ask)
+        try:
+            if compare_versions(evr, old or evr, "rpm") > 0 or old is None:  # (evr, evr): is it rpm at all
+                best[(name, stream)] = evr
+        except ValueError:
+            raise SourceError(f"{tree.adv_id}: {fixed_id[:80]!r} is not an rpm version", tree.url) from None
     return best
 
 

@@ -377,3 +377,30 @@ async def test_transport_failures_on_an_advisory_fail_the_poll(label, answer, er
     with pytest.raises(SourceError) as caught:  # a 304 to an unconditional GET is an error too
         await rhel_csaf.collect(CONF, ctx)
     assert f"{base}/2024/rhsa-2024_0010.json" in str(caught.value)
+
+
+def test_a_cve_newly_listed_by_cisa_pages_for_a_pinned_package_its_advisory_fixes(tmp_path, web):
+    redhat = RedHat(web)
+    redhat.publish("2024/rhsa-2024_6163.json", PYTHON, "2026-11-26T10:00:00+00:00")
+    catalog = json.loads((FIXTURES / "kev/known_exploited_vulnerabilities.subset.json").read_bytes())
+    web.routes["/kev.json"] = Route(json.dumps(catalog).encode())
+    pins = '  - {product: "rhel:python3.9", version: "0:3.9.18-3.el9_4.4", distro: "9"}'
+    cfg, store, clock = setup_poll(tmp_path, web, pins)
+    (tmp_path / "sources.yaml").write_text((tmp_path / "sources.yaml").read_text().replace(
+        "settings:", f'  - {{name: kev, kind: kev, url: "{web.url}/kev.json"}}\nsettings:'))
+    cfg = configuration.load(tmp_path / "sources.yaml")
+    poll(cfg, store, clock)  # baseline: a Moderate advisory for the pin, a warning
+    [moderate] = advisory_events(store)
+    assert moderate["severity"] == "warning"
+    catalog["vulnerabilities"].insert(0, {**catalog["vulnerabilities"][0], "cveID": "CVE-2024-8088",
+                                          "dateAdded": "2026-11-27", "vulnerabilityName": "Python zipfile DoS"})
+    catalog["count"] += 1
+    web.routes["/kev.json"] = Route(json.dumps(catalog).encode())
+    sinks = [Collect(), Collect()]
+    poll(cfg, store, clock, sinks[0])  # the catalog is read; the table each source sees is the run's start
+    poll(cfg, store, clock, sinks[1])
+    pages = [a for sink in sinks for a in sink.alerts if a["severity"] == "critical"]
+    assert len(pages) == 1
+    [event] = [e for e in pages[0]["payload"] if e["kind"] == "advisory"]
+    assert event["key"].endswith(":kev")
+    assert "known exploited (CISA KEV: CVE-2024-8088 since 2026-11-27)" in event["summary"]
