@@ -167,10 +167,9 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
 
     removed = {r.advisory_id: r.changed for r in deleted_rows}  # a deleted file is not fetched: it 404s
     wanted = [r for r in todo if r.is_security and r.advisory_id not in conf.skip
-              and removed.get(r.advisory_id, r.changed) <= r.changed
-              and r.advisory_id not in {g.advisory_id for g in gone}]
+              and (r.advisory_id not in removed or removed[r.advisory_id] < r.changed)]  # republished since
     fetched = await asyncio.gather(*(fetch(r) for r in wanted))
-    deleted = {r.advisory_id for r in gone}
+    deleted = {r.advisory_id for r in gone} - {r.advisory_id for r in wanted}
     replaced = {r.advisory_id for r in todo} | deleted
     had = {str(r.data.get("id")) for r in ctx.previous if r.kind == ADVISORY}
     records = merge(ctx.previous, [r for batch in fetched for r in batch], replaced, deleted & had)

@@ -222,6 +222,20 @@ def test_a_deleted_advisory_is_info_and_its_records_go(tmp_path, web):
     assert sink.alerts == []  # info: the digest only
 
 
+def test_an_advisory_deleted_then_published_again_is_matched_again(tmp_path, web):
+    redhat = RedHat(web)
+    redhat.publish("2024/rhsa-2024_0010.json", TIGERVNC, "2026-11-26T10:00:00+00:00")
+    cfg, store, clock = setup_poll(tmp_path, web, f'  - {{product: "rhel:tigervnc", version: "{BELOW}", distro: "9"}}')
+    poll(cfg, store, clock)
+    redhat.delete("2024/rhsa-2024_0010.json", "2026-11-27T12:10:00+00:00")
+    redhat.publish("2024/rhsa-2024_0010.json", TIGERVNC, "2026-11-27T12:20:00+00:00")
+    [result] = poll(cfg, store, clock).results
+    assert result.status != "failed"
+    kinds = {s.record.key: s.record.kind for s in store.records("rhsa") if s.record.key.startswith("advisory:")}
+    assert kinds["advisory:RHSA-2024:0010:tigervnc:9"] == "advisory" and len(kinds) == 7
+    assert [e for e in store.events() if e["kind"] == "advisory_deleted"] == []
+
+
 def test_the_number_of_advisories_read_per_poll_is_bounded_and_the_rest_follow(tmp_path, web):
     redhat = RedHat(web)
     redhat.publish("2024/rhsa-2024_6163.json", PYTHON, "2026-11-26T10:00:00+00:00")
