@@ -1,16 +1,19 @@
 """Red Hat security advisories (CSAF/VEX), read incrementally, matched to RHEL package pins.
 
-Red Hat publishes every advisory as ``{base}/YYYY/rhsa-YYYY_NNNN.json`` and two indexes:
-``{base}/changes.csv`` (``"2024/rhsa-2024_0010.json","2025-02-18T14:28:08+00:00"``: each file
-and when it last changed) and ``{base}/deletions.csv`` (same shape). Each poll reads both
-indexes and fetches only the advisories changed since the last good poll, oldest change first,
-at most `max_per_run` of them (the rest wait for the next poll, whose watermark starts where
-this one stopped). The first poll reads those changed in the last `first_days` days.
+Red Hat publishes every advisory as ``{base}/YYYY/rhsa-YYYY_NNNN.json`` and two indexes,
+``{base}/changes.csv`` and ``{base}/deletions.csv`` (bot/sources/rhel_csaf_index.py). Each poll
+reads both and fetches only the advisories changed since the last good poll, oldest change
+first, at most `max_per_run` of them (the rest wait for the next poll, whose watermark starts
+where this one stopped). The first poll reads the `max_per_run` most recently changed
+advisories, or, with `first_days`, those changed in that many last days (caught up over polls).
+An advisory the index lists but the server does not have (HTTP 404: not synced yet) is asked
+for again on every later poll while the index lists it; it does not hold up the others.
 
 The snapshot is the last good run's records with the fetched advisories' records replaced
-and the deleted ones' dropped, plus one ``csaf_index`` record holding the watermarks. If any
-index row or advisory is unreadable the whole poll fails (nothing written, the watermark
-does not move), so no advisory is ever raised or withdrawn because a download was partial.
+and the deleted ones' turned into tombstones, plus one ``csaf_index`` record holding the
+watermarks. If any index row or advisory is unreadable the whole poll fails (nothing written,
+the watermark does not move), so no advisory is ever raised or withdrawn because a download
+was partial.
 
 Matching is bot.advisories' (through the facade), after `stream_pins` has said which RHEL
 streams each pin's ``distro`` means (see the README, "RHEL stream matching").
@@ -19,8 +22,6 @@ streams each pin's ``distro`` means (see the README, "RHEL stream matching").
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -36,17 +37,15 @@ from bot.sources.api import (
     SourceConf,
     SourceError,
     advisory_events,
-    looks_like_html,
 )
 from bot.sources.rhel_csaf_doc import parse_advisory
+from bot.sources.rhel_csaf_index import INDEX_KEY, IndexState, Row, after, parse_index
 
 NAME = "rhel_csaf"
 BASE = "https://security.access.redhat.com/data/csaf/v2/advisories/"
-INDEX_KEY = "csaf_index"
 ADVISORY = "advisory"
 DELETED = "advisory_deleted"
 PARALLEL = 8  # advisory downloads in flight at once
-_PATH = re.compile(r"(?P<year>\d{4})/(?P<kind>rh[sbe]a)-(?P<y2>\d{4})_(?P<num>\d{4,})\.json")
 _SEVERITY_RANK = {"": 0, "info": 1, "warning": 2, "critical": 3}
 
 
@@ -54,7 +53,7 @@ _SEVERITY_RANK = {"": 0, "info": 1, "warning": 2, "critical": 3}
 class Conf(SourceConf):
     url: str = BASE  # the directory holding changes.csv, deletions.csv and YYYY/rhsa-*.json
     max_per_run: int = 200  # advisories fetched per poll at most; the rest wait for the next
-    first_days: int = 30  # the first poll reads advisories changed in these last days
+    first_days: int = 0  # 0: the first poll reads the max_per_run latest; N: those changed in N days
     skip: tuple[str, ...] = ()  # advisory ids never fetched (one Red Hat published broken)
 
     def __post_init__(self) -> None:
@@ -67,123 +66,62 @@ class Conf(SourceConf):
             raise ValueError(f"skip: {bad[0]!r} is not an advisory id like RHSA-2024:0010")
 
 
-@dataclass(frozen=True, order=True)
-class Row:
-    """One index row: when a file changed, and its path under the base URL."""
-
-    changed: datetime
-    path: str
-
-    @property
-    def advisory_id(self) -> str:
-        match = _PATH.fullmatch(self.path)
-        assert match is not None  # parse_index only builds rows of this shape
-        return f"{match['kind'].upper()}-{match['y2']}:{match['num']}"
-
-    @property
-    def is_security(self) -> bool:
-        return self.path.split("/")[-1].startswith("rhsa-")
-
-
 def base_of(conf: Conf) -> str:
     return conf.url.rstrip("/")
-
-
-def parse_index(body: bytes, url: str, *, allow_empty: bool = False) -> list[Row]:
-    """changes.csv / deletions.csv -> rows; a malformed row fails with its number and URL."""
-    if looks_like_html(body):
-        raise SourceError("HTML page instead of the CSAF index CSV", url)
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise SourceError("CSAF index is not UTF-8 text", url) from None
-    rows: list[Row] = []
-    for number, fields in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if not fields:
-            continue
-        if len(fields) != 2 or not _PATH.fullmatch(fields[0].strip()):
-            raise SourceError(f"row {number}: expected \"YYYY/rhsa-YYYY_NNNN.json\",\"date\", got {','.join(fields)[:80]!r}",
-                              url)
-        try:
-            changed = datetime.fromisoformat(fields[1].strip())
-        except ValueError:
-            raise SourceError(f"row {number} ({fields[0].strip()}): bad date {fields[1][:40]!r}", url) from None
-        if changed.tzinfo is None:
-            raise SourceError(f"row {number} ({fields[0].strip()}): date without a time zone {fields[1][:40]!r}", url)
-        rows.append(Row(changed, fields[0].strip()))
-    if not rows and not allow_empty:
-        raise SourceError("CSAF index lists no advisories (an empty index is a broken one)", url)
-    return rows
-
-
-@dataclass(frozen=True)
-class Marks:
-    """How far the last good poll read each index: (changed, path) of the last row taken."""
-
-    changes: tuple[str, str] | None
-    deletions: tuple[str, str] | None
-
-    @staticmethod
-    def of(previous: Sequence[Record]) -> Marks:
-        for record in previous:
-            if record.kind == INDEX_KEY:
-                return Marks(_mark(record.data.get("changes")), _mark(record.data.get("deletions")))
-        return Marks(None, None)
-
-
-def _mark(value: object) -> tuple[str, str] | None:
-    return (str(value[0]), str(value[1])) if isinstance(value, list | tuple) and len(value) == 2 else None
-
-
-def _after(rows: Sequence[Row], mark: tuple[str, str] | None, floor: datetime) -> list[Row]:
-    if mark is None:
-        return sorted(r for r in rows if r.changed >= floor)
-    since = Row(datetime.fromisoformat(mark[0]), mark[1])
-    return sorted(r for r in rows if r > since)
 
 
 async def collect(conf: Conf, ctx: Context) -> Snapshot:
     # Not conditional: the events hook must see every poll, so that a CVE newly listed by
     # CISA (ctx.cves) or a new pin meets the advisories already stored.
-    base, marks = base_of(conf), Marks.of(ctx.previous)
+    base, state, now = base_of(conf), IndexState.of(ctx.previous), ctx.now()
     changes = parse_index((await ctx.get(f"{base}/changes.csv", conditional=False)).body, f"{base}/changes.csv")
-    deleted_rows = parse_index((await ctx.get(f"{base}/deletions.csv", conditional=False)).body,
-                               f"{base}/deletions.csv", allow_empty=True)
-    now = ctx.now()
-    waiting = _after(changes, marks.changes, now - timedelta(days=conf.first_days))
+    deletions = parse_index((await ctx.get(f"{base}/deletions.csv", conditional=False)).body,
+                            f"{base}/deletions.csv", allow_empty=True)
+    waiting = _waiting(changes, state, conf, now)
     todo = waiting[: conf.max_per_run]
-    first_poll = marks == Marks(None, None)  # deletions before we started are not news
-    gone = [] if first_poll else _after(deleted_rows, marks.deletions, datetime.min.replace(tzinfo=now.tzinfo))
-    gate = asyncio.Semaphore(PARALLEL)
-
-    async def fetch(row: Row) -> list[Record]:
-        url = f"{base}/{row.path}"
-        async with gate:
-            body = (await ctx.get(url, conditional=False, accept="application/json")).body
-        try:
-            return parse_advisory(body, url)
-        except SourceError as exc:  # say how to go on without it, if Red Hat does not fix it
-            raise SourceError(f"{exc.reason} (to go on without it: skip: [{row.advisory_id}])", url) from None
-
-    removed = {r.advisory_id: r.changed for r in deleted_rows}  # a deleted file is not fetched: it 404s
-    wanted = [r for r in todo if r.is_security and r.advisory_id not in conf.skip
+    listed = {r.path: r for r in changes}
+    again = [listed[p] for p in state.retry if p in listed and p not in {r.path for r in todo}]
+    removed = {r.advisory_id: r.changed for r in deletions}  # a deleted file is not fetched: it 404s
+    wanted = [r for r in again + todo if r.is_security and r.advisory_id not in conf.skip
               and (r.advisory_id not in removed or removed[r.advisory_id] < r.changed)]  # republished since
-    fetched = await asyncio.gather(*(fetch(r) for r in wanted))
-    deleted = {r.advisory_id for r in gone} - {r.advisory_id for r in wanted}
-    replaced = {r.advisory_id for r in todo} | deleted
+    gate = asyncio.Semaphore(PARALLEL)
+    results = await asyncio.gather(*(_fetch(f"{base}/{r.path}", r, ctx, gate) for r in wanted))
+    fetched = {row.advisory_id for row, result in zip(wanted, results, strict=True) if result is not None}
+    gone = [] if state.first_poll else after(deletions, state.deletions)  # deletions before us are no news
     had = {str(r.data.get("id")) for r in ctx.previous if r.kind == ADVISORY}
-    records = merge(ctx.previous, [r for batch in fetched for r in batch], replaced, deleted & had)
-    state = Record(INDEX_KEY, INDEX_KEY, "", "", {
-        "changes": _row_mark(todo[-1]) if todo else marks.changes or [now.isoformat(), ""],
-        "deletions": _row_mark(max(deleted_rows)) if deleted_rows else marks.deletions,
-        "deleted": sorted(deleted & had),
-        "pending": len(waiting) - len(todo),  # changed advisories left for the next polls
-    })
-    return Snapshot((state, *records))
+    deleted = {r.advisory_id for r in gone} - fetched
+    records = merge(ctx.previous, [r for batch in results if batch for r in batch], fetched | deleted,
+                    deleted & had)
+    mark = todo[-1] if todo else state.changes or (max(changes) if changes else None)
+    new_state = IndexState(mark, max(deletions) if deletions else state.deletions,
+                           tuple(sorted(r.path for r, result in zip(wanted, results, strict=True) if result is None)))
+    extra = {"deleted": sorted(deleted & had), "pending": len(waiting) - len(todo)}
+    return Snapshot((new_state.record(extra), *records))
 
 
-def _row_mark(row: Row) -> list[str]:
-    return [row.changed.isoformat(), row.path]
+def _waiting(changes: Sequence[Row], state: IndexState, conf: Conf, now: datetime) -> list[Row]:
+    """The rows to read, oldest first: changed since the watermark; on the first poll, the
+    `max_per_run` latest, or those changed in the last `first_days` days."""
+    if not state.first_poll:
+        return after(changes, state.changes)
+    if conf.first_days:
+        return after(changes, Row(now - timedelta(days=conf.first_days), ""))
+    return sorted(changes)[-conf.max_per_run:]
+
+
+async def _fetch(url: str, row: Row, ctx: Context, gate: asyncio.Semaphore) -> list[Record] | None:
+    """The advisory's records; None when the server does not have the file (yet)."""
+    async with gate:
+        try:
+            body = (await ctx.get(url, conditional=False, accept="application/json")).body
+        except SourceError as exc:
+            if exc.reason.startswith(("HTTP 404", "HTTP 410")):
+                return None
+            raise
+    try:
+        return parse_advisory(body, url)
+    except SourceError as exc:  # say how to go on without it, if Red Hat does not fix it
+        raise SourceError(f"{exc.reason} (to go on without it: skip: [{row.advisory_id}])", url) from None
 
 
 def merge(previous: Sequence[Record], fresh: Sequence[Record], replaced: set[str],
@@ -222,10 +160,17 @@ def stream_pins(pins: Sequence[Pin]) -> list[Pin]:
 
 
 def events(previous: Sequence[Record], snapshot: Snapshot, conf: Conf, ctx: Context) -> list[Event]:
-    """`advisory` for each pin an advisory affects (bot.advisories), `advisory_deleted` (info)."""
+    """`advisory` for each pin an advisory affects (bot.advisories); `advisory_deleted` and
+    `advisory_unavailable` (info)."""
     found = advisory_events(conf.name, snapshot.records, stream_pins(ctx.fleet), ctx.cves)
     state = next((r for r in snapshot.records if r.kind == INDEX_KEY), None)
     titles = {str(r.data.get("id")): str(r.data.get("title", "")) for r in previous if r.kind == "advisory"}
+    asked = set(IndexState.of(previous).retry)
+    for path in (state.data.get("retry", []) if state else []):
+        if path not in asked:
+            found.append(Event("advisory_unavailable", "info", "rhel", "", f"advisory_unavailable:{path}",
+                               f"Red Hat's changes.csv lists {path} but the server does not have it (HTTP 404): "
+                               "asked for again every poll", conf.name, {"path": path}))
     for adv_id in (state.data.get("deleted", []) if state else []):
         found.append(Event("advisory_deleted", "info", "rhel", "", f"advisory_deleted:{adv_id}",
                            f"Red Hat deleted advisory {adv_id} ({titles.get(adv_id, '')}): its fixes are no "

@@ -236,11 +236,12 @@ def test_an_advisory_deleted_then_published_again_is_matched_again(tmp_path, web
     assert [e for e in store.events() if e["kind"] == "advisory_deleted"] == []
 
 
-def test_the_number_of_advisories_read_per_poll_is_bounded_and_the_rest_follow(tmp_path, web):
+def test_with_first_days_the_first_polls_catch_up_oldest_first_a_bounded_number_at_a_time(tmp_path, web):
     redhat = RedHat(web)
     redhat.publish("2024/rhsa-2024_6163.json", PYTHON, "2026-11-26T10:00:00+00:00")
     redhat.publish("2024/rhsa-2024_0010.json", TIGERVNC, "2026-11-26T11:00:00+00:00")
-    cfg, store, clock = setup_poll(tmp_path, web, '  - {product: docker, version: "1.10.3"}', ", max_per_run: 1")
+    cfg, store, clock = setup_poll(tmp_path, web, '  - {product: docker, version: "1.10.3"}',
+                                   ", max_per_run: 1, first_days: 30")
     poll(cfg, store, clock)
     fetched = [p for p, _ in web.requests if p.endswith(".json")]
     assert fetched == ["/advisories/2024/rhsa-2024_6163.json"]  # oldest change first
@@ -418,3 +419,31 @@ def test_a_cve_newly_listed_by_cisa_pages_for_a_pinned_package_its_advisory_fixe
     [event] = [e for e in pages[0]["payload"] if e["kind"] == "advisory"]
     assert event["key"].endswith(":kev")
     assert "known exploited (CISA KEV: CVE-2024-8088 since 2026-11-27)" in event["summary"]
+
+
+def test_the_first_poll_reads_the_latest_advisories_whatever_their_age(tmp_path, web):
+    redhat = RedHat(web)
+    redhat.publish("2024/rhsa-2024_6163.json", PYTHON, "2025-02-14T14:27:54+00:00")
+    redhat.publish("2024/rhsa-2024_0010.json", TIGERVNC, "2025-02-18T14:28:08+00:00")
+    cfg, store, clock = setup_poll(tmp_path, web, '  - {product: docker, version: "1.10.3"}', ", max_per_run: 1")
+    poll(cfg, store, clock)
+    assert [p for p, _ in web.requests if p.endswith(".json")] == ["/advisories/2024/rhsa-2024_0010.json"]
+    poll(cfg, store, clock)  # older ones are history: never read
+    assert len([p for p, _ in web.requests if p.endswith(".json")]) == 1
+
+
+def test_red_hats_own_index_with_files_not_served_yet_does_not_hold_up_the_rest(tmp_path, web):
+    web.routes["/advisories/changes.csv"] = Route(SAMPLE_INDEX)  # lists five advisories, verbatim
+    web.routes["/advisories/deletions.csv"] = Route(b"")
+    web.routes["/advisories/2024/rhsa-2024_0010.json"] = Route(TIGERVNC)  # only this one is served
+    cfg, store, clock = setup_poll(tmp_path, web, f'  - {{product: "rhel:tigervnc", version: "{BELOW}", distro: "9"}}')
+    [result] = poll(cfg, store, clock).results
+    assert result.status == "changed"
+    [event] = advisory_events(store)
+    assert event["version"] == BELOW and f"tigervnc-{FIXED}" in event["summary"]
+    missing = sorted(e["key"] for e in store.events() if e["kind"] == "advisory_unavailable")
+    assert missing == [f"advisory_unavailable:2024/rhsa-2024_{n}.json" for n in ("11255", "4444", "5555", "6666")]
+    web.routes["/advisories/2024/rhsa-2024_6666.json"] = Route(PYTHON.replace(b"RHSA-2024:6163", b"RHSA-2024:6666"))
+    poll(cfg, store, clock)  # asked for again, now served: read
+    ids = {s.record.data["id"] for s in store.records("rhsa") if s.record.kind == "advisory"}
+    assert ids == {"RHSA-2024:0010", "RHSA-2024:6666"}
