@@ -95,7 +95,7 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
     mark = todo[-1] if todo else state.changes or (max(changes) if changes else None)
     new_state = IndexState(mark, max(deletions) if deletions else state.deletions,
                            tuple(sorted(r.path for r, result in zip(wanted, results, strict=True) if result is None)))
-    extra = {"deleted": sorted(deleted & had), "pending": len(waiting) - len(todo)}
+    extra = {"deleted": sorted(deleted & had), "pending": len(waiting) - len(todo), "pins": _pin_keys(ctx.fleet)}
     return Snapshot((new_state.record(extra), *records))
 
 
@@ -162,7 +162,7 @@ def stream_pins(pins: Sequence[Pin]) -> list[Pin]:
 def events(previous: Sequence[Record], snapshot: Snapshot, conf: Conf, ctx: Context) -> list[Event]:
     """`advisory` for each pin an advisory affects (bot.advisories); `advisory_deleted` and
     `advisory_unavailable` (info)."""
-    found = advisory_events(conf.name, snapshot.records, stream_pins(ctx.fleet), ctx.cves)
+    found = _standing(advisory_events(conf.name, snapshot.records, stream_pins(ctx.fleet), ctx.cves), previous)
     state = next((r for r in snapshot.records if r.kind == INDEX_KEY), None)
     titles = {str(r.data.get("id")): str(r.data.get("title", "")) for r in previous if r.kind == "advisory"}
     asked = set(IndexState.of(previous).retry)
@@ -176,6 +176,25 @@ def events(previous: Sequence[Record], snapshot: Snapshot, conf: Conf, ctx: Cont
                            f"Red Hat deleted advisory {adv_id} ({titles.get(adv_id, '')}): its fixes are no "
                            "longer listed", conf.name, {"advisory": adv_id}))
     return found
+
+
+def _pin_keys(pins: Sequence[Pin]) -> list[str]:
+    return sorted({f"{p.product.lower()} {p.version}" for p in pins if p.product.lower().startswith("rhel:")})
+
+
+def _standing(found: list[Event], previous: Sequence[Record]) -> list[Event]:
+    """A pin added to the fleet (a new host's inventory) hears of the advisories already stored
+    in the one summary the core sends for a fleet change (baseline events), not as pages; a new
+    advisory, or a KEV listing, for it is still news."""
+    state = next((r for r in previous if r.kind == INDEX_KEY), None)
+    if state is None or "pins" not in state.data:
+        return found  # the first poll: all of it is the baseline already
+    known = set(state.data["pins"])
+    stored = {str(r.data.get("id")) for r in previous if r.kind == ADVISORY}
+    return [replace(e, baseline=True)
+            if e.kind == ADVISORY and f"{e.product.lower()} {e.version}" not in known
+            and e.data.get("advisory") in stored and not e.key.endswith(":kev") else e
+            for e in found]
 
 
 KIND = Kind(name=NAME, conf=Conf, collect=collect, events=events)

@@ -447,3 +447,26 @@ def test_red_hats_own_index_with_files_not_served_yet_does_not_hold_up_the_rest(
     poll(cfg, store, clock)  # asked for again, now served: read
     ids = {s.record.data["id"] for s in store.records("rhsa") if s.record.kind == "advisory"}
     assert ids == {"RHSA-2024:0010", "RHSA-2024:6666"}
+
+
+def test_a_host_added_to_the_fleet_hears_of_stored_advisories_in_one_summary_not_a_page(tmp_path, web):
+    redhat = RedHat(web)
+    redhat.publish("2024/rhsa-2024_0010.json", TIGERVNC, "2026-11-26T10:00:00+00:00")
+    cfg, store, clock = setup_poll(tmp_path, web, '  - {product: "rhel:bind", version: "32:9.16.23-1.el9", distro: "9"}')
+    poll(cfg, store, clock)
+    (tmp_path / "sources.yaml").write_text((tmp_path / "sources.yaml").read_text().replace(
+        "fleet:\n", f'fleet:\n  - {{product: "rhel:tigervnc", version: "{BELOW}", distro: "9"}}\n'))
+    cfg = configuration.load(tmp_path / "sources.yaml")
+    sink = Collect()
+    poll(cfg, store, clock, sink)
+    [alert] = sink.alerts
+    assert alert["kind"] == "baseline"  # the one fleet-change summary, not an alert of its own
+    assert any("RHSA-2024:0010" in line["summary"] for line in alert["payload"])
+    redhat.publish("2024/rhsa-2024_6163.json", PYTHON, "2026-11-27T14:00:00+00:00")  # news for a pin we have
+    (tmp_path / "sources.yaml").write_text((tmp_path / "sources.yaml").read_text().replace(
+        "fleet:\n", 'fleet:\n  - {product: "rhel:python3.9", version: "0:3.9.18-3.el9_4.4", distro: "9"}\n'))
+    cfg = configuration.load(tmp_path / "sources.yaml")
+    sink = Collect()
+    poll(cfg, store, clock, sink)
+    [news] = [a for a in sink.alerts if a["kind"] != "baseline"]  # a new advisory stays news, even for a new pin
+    assert [e["advisory"] for e in news["payload"]] == ["RHSA-2024:6163"] and news["severity"] == "warning"
