@@ -83,8 +83,8 @@ def parse_advisory(body: bytes, url: str) -> list[Record]:
     if rating.lower() not in IMPACT:
         raise SourceError(f"{adv_id}: unknown aggregate_severity {rating[:30]!r}", url)
     tree = _Tree(doc.get("product_tree") or {}, adv_id, url)
-    fixed = _fixed_packages(doc["vulnerabilities"], tree)
-    if not fixed and tree.has_rhel_stream:
+    fixed, on_rhel = _fixed_packages(doc["vulnerabilities"], tree)
+    if not on_rhel and tree.has_rhel_stream:
         raise SourceError(f"{adv_id}: no fixed packages on any RHEL stream", url)
     cves = [str(v.get("cve")) for v in doc["vulnerabilities"] if isinstance(v, dict) and v.get("cve")]
     common = {
@@ -181,8 +181,9 @@ def _keep(name: str, evr: str) -> tuple[str, str] | None:
     return None if name.endswith(("-debuginfo", "-debugsource")) else (name, evr)
 
 
-def _fixed_packages(vulnerabilities: list[Any], tree: _Tree) -> dict[tuple[str, str], str]:
-    """(package, stream) -> the highest fixed epoch:version-release, over every CVE's fixes."""
+def _fixed_packages(vulnerabilities: list[Any], tree: _Tree) -> tuple[dict[tuple[str, str], str], int]:
+    """(package, stream) -> the highest fixed epoch:version-release, over every CVE's fixes; and how
+    many fixed products are on a RHEL stream at all (container images and modules count there)."""
     ids: list[str] = []
     for vuln in vulnerabilities:
         if not isinstance(vuln, dict):
@@ -192,8 +193,10 @@ def _fixed_packages(vulnerabilities: list[Any], tree: _Tree) -> dict[tuple[str, 
             if isinstance(remedy, dict) and remedy.get("category") == "vendor_fix":
                 ids += remedy.get("product_ids") or []
     best: dict[tuple[str, str], str] = {}
+    on_rhel = 0
     for fixed_id in dict.fromkeys(str(i) for i in ids):  # each CVE lists the same products: resolve once
         package, stream = tree.resolve(fixed_id)
+        on_rhel += stream is not None
         if package is None or stream is None:
             continue
         name, evr = package
@@ -205,7 +208,7 @@ def _fixed_packages(vulnerabilities: list[Any], tree: _Tree) -> dict[tuple[str, 
                 best[(name, stream)] = evr
         except ValueError:
             raise SourceError(f"{tree.adv_id}: {fixed_id[:80]!r} is not an rpm version", tree.url) from None
-    return best
+    return best, on_rhel
 
 
 def _cve(vuln: dict[str, Any], aggregate: str) -> Record:
