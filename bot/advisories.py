@@ -15,7 +15,8 @@ Input, one record per (advisory, package, distribution release)::
                  "rating": <upstream word: "high", "Important">, "severity": critical|warning|info,
                  "distro": "bookworm" | "9" | "9.2 eus", "status": "open" | "resolved" | ...,
                  "fixed_version": "" | "1.2-3+deb12u1" | "32:9.8.2-0.68.el6", "published": "",
-                 "title": "", "url": ""})
+                 "title": "", "url": "",
+                 "summary": ""})                          # optional: one line for `trackbot search`
 
 `advisory_events(source, records, pins, cves)` -> one ``advisory`` event per affected pin:
 
@@ -37,14 +38,25 @@ affected by an advisory that was open in `previous` (no fixed version) and now h
 CVE fix read in a Debian changelog and in the tracker is one event. Severity: critical for a
 critical or KEV-listed advisory, info for an info one, warning otherwise.
 
-Both are pure functions; pins are indexed by (product, distro) so 2,000 inventory pins
-against every advisory of the tracker stay well under a second.
+Re-deriving every event on every run is wasteful when a source holds tens of thousands of
+advisories (the store drops known keys, but only after the core has matched each event to the
+fleet). So kinds pass their records through `with_exposure(records, pins)` at collect time
+(each advisory record then names the pin versions it affects in ``data["affects"]``, so a fleet
+change changes the record, and matching reads that list instead of comparing versions again) and give the events functions only `news(previous, records, cves)`:
+the records new or changed since the last good run, plus those naming a KEV-listed CVE.
+`advisory_news(source, previous, records, pins, cves)` does all of it for an `events` hook,
+and marks as baseline (standing facts for the core's one summary) the events of records that
+changed only because the fleet did.
+
+All pure functions; pins are indexed by (product, distro) and versions parsed once per call.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
 
 from bot import fleet, versions
 from bot.cves import CveInfo
@@ -61,12 +73,12 @@ _PinIndex = Mapping[tuple[str, str], Sequence[Pin]]
 def advisory_events(source: str, records: Sequence[Record], pins: Sequence[Pin],
                     cves: Mapping[str, CveInfo]) -> list[Event]:
     """The `advisory` events these records raise for the pins they affect (module docstring)."""
-    index = index_pins(pins)
+    index, order = index_pins(pins), _Order()
     events: dict[str, Event] = {}
     for record in records:
         if record.kind != ADVISORY:
             continue
-        for pin in affected_pins(record, index):
+        for pin in affected_pins(record, index, order):
             event = _advisory_event(source, record, pin, cves)
             events.setdefault(event.key, event)
     return list(events.values())
@@ -75,13 +87,13 @@ def advisory_events(source: str, records: Sequence[Record], pins: Sequence[Pin],
 def fix_events(source: str, previous: Sequence[Record], records: Sequence[Record], pins: Sequence[Pin],
                cves: Mapping[str, CveInfo]) -> list[Event]:
     """`fix_available` for pins of advisories that were open last time and now name a fix."""
-    index = index_pins(pins)
+    index, order = index_pins(pins), _Order()
     was_open = {r.key for r in previous if r.kind == ADVISORY and not _fixed_version(r)}
     events: dict[str, Event] = {}
     for record in records:
         if record.kind != ADVISORY or record.key not in was_open or not _fixed_version(record):
             continue
-        for pin in affected_pins(record, index):
+        for pin in affected_pins(record, index, order):
             event = _fix_event(source, record, pin, cves)
             events.setdefault(event.key, event)
     return list(events.values())
@@ -96,23 +108,84 @@ def index_pins(pins: Sequence[Pin]) -> dict[tuple[str, str], list[Pin]]:
     return index
 
 
-def affected_pins(record: Record, index: _PinIndex) -> list[Pin]:
+def with_exposure(records: Sequence[Record], pins: Sequence[Pin]) -> list[Record]:
+    """Advisory records with ``data["affects"]``: the pinned versions each affects, sorted."""
+    index, order = index_pins(pins), _Order()
+    out = []
+    for record in records:
+        if record.kind == ADVISORY:
+            affects = sorted({pin.version for pin in affected_pins(record, index, order)})
+            record = replace(record, data={**record.data, "affects": affects})
+        out.append(record)
+    return out
+
+
+def advisory_news(source: str, previous: Sequence[Record], records: Sequence[Record], pins: Sequence[Pin],
+                  cves: Mapping[str, CveInfo]) -> list[Event]:
+    """What an advisory kind's `events` hook returns: advisory and fix_available events of `news`.
+
+    A record whose only change is ``affects`` (the fleet changed: a new host, an upgrade, not
+    the upstream) gives standing facts: its events are marked baseline, so they go into the one
+    "where the pins stand" summary the core sends after a fleet change, never a flood of alerts.
+    """
+    fresh = news(previous, records, cves)
+    before = {r.key: r for r in previous}
+    standing = {r.key for r in fresh if r.key in before and _upstream(before[r.key]) == _upstream(r)}
+    found = [*advisory_events(source, fresh, pins, cves), *fix_events(source, previous, fresh, pins, cves)]
+    return [replace(e, baseline=True) if e.data.get("record") in standing else e for e in found]
+
+
+def _upstream(record: Record) -> Record:
+    return replace(record, data={k: v for k, v in record.data.items() if k != "affects"})
+
+
+def news(previous: Sequence[Record], records: Sequence[Record], cves: Mapping[str, CveInfo]) -> list[Record]:
+    """Records new or changed since the last good run, and those naming a KEV-listed CVE."""
+    before = {r.key: r for r in previous}
+    return [r for r in records if before.get(r.key) != r or kev_dates(r, cves)]
+
+
+def affected_pins(record: Record, index: _PinIndex, order: _Order | None = None) -> list[Pin]:
     """The pins of the record's product and distro whose version the advisory affects."""
     candidates = index.get((fleet.canonical_product(record.product), _distro(str(record.data.get("distro", "")))))
     if not candidates:
         return []
-    return [pin for pin in candidates if is_affected(record, pin.version)]
+    affects = record.data.get("affects")
+    if isinstance(affects, (list, tuple)):  # with_exposure already decided, for this same fleet
+        return [pin for pin in candidates if pin.version in affects]
+    order = order or _Order()
+    return [pin for pin in candidates if order.affected(record, pin.version)]
 
 
 def is_affected(record: Record, version: str) -> bool:
     """True when `version` of the record's package is affected (older than the fix, or no fix yet)."""
-    fixed = _fixed_version(record)
-    if not fixed:
-        return str(record.data.get("status", "open")).lower() in OPEN_STATUSES
-    try:
-        return versions.compare(version, fixed, versions.scheme_for(record.product)) < 0
-    except ValueError:
-        return False  # a version nobody can order is not evidence of exposure
+    return _Order().affected(record, version)
+
+
+class _Order:
+    """Version comparisons for one matching pass, each version string parsed once."""
+
+    def __init__(self) -> None:
+        self._parsed: dict[tuple[str, str], Any] = {}
+
+    def affected(self, record: Record, version: str) -> bool:
+        fixed = _fixed_version(record)
+        if not fixed:
+            return str(record.data.get("status", "open")).lower() in OPEN_STATUSES
+        scheme = versions.scheme_for(record.product)
+        mine, fix = self._parse(version, scheme), self._parse(fixed, scheme)
+        if mine is None or fix is None:
+            return False  # a version nobody can order is not evidence of exposure
+        return bool(mine < fix)
+
+    def _parse(self, text: str, scheme: str) -> Any:
+        key = (text, scheme)
+        if key not in self._parsed:
+            try:
+                self._parsed[key] = versions.parse(text, scheme)
+            except ValueError:
+                self._parsed[key] = None
+        return self._parsed[key]
 
 
 def kev_dates(record: Record, cves: Mapping[str, CveInfo]) -> dict[str, str]:
@@ -155,6 +228,7 @@ def _fix_event(source: str, record: Record, pin: Pin, cves: Mapping[str, CveInfo
 def _event_data(record: Record, pin: Pin, kev: Mapping[str, str]) -> dict[str, object]:
     data = record.data
     return {
+        "record": record.key,
         "advisory": str(data.get("id") or ""),
         "cves": _cves(record),
         "rating": str(data.get("rating") or ""),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.advisories import advisory_events, fix_events
+from bot.advisories import advisory_events, advisory_news, fix_events, news, with_exposure
 from bot.cves import CveInfo
 from bot.model import Pin, Record
 
@@ -94,3 +94,28 @@ def test_fix_available_when_an_open_advisory_gets_a_fixed_version() -> None:
     assert fix_events("t", [after], [after], [WEB], {}) == []
     below = advisory("openssl", "bookworm", "3.0.1-1")
     assert fix_events("t", [before], [below], [WEB], {}) == []
+
+
+def test_news_skips_what_was_matched_last_run_but_sees_a_fleet_change_and_a_kev_listing() -> None:
+    record = advisory("openssl", "bookworm", "3.0.11-1~deb12u3")
+    last = with_exposure([record], [WEB])
+    assert last[0].data["affects"] == ["3.0.11-1~deb12u2"]
+    assert news(last, with_exposure([record], [WEB]), {}) == []  # nothing new: no events to re-derive
+    upgraded = Pin("debian:openssl", "3.0.11-1~deb12u1", "bookworm")  # a host now runs another build
+    [changed] = news(last, with_exposure([record], [WEB, upgraded]), {})
+    assert {e.version for e in advisory_events("t", [changed], [WEB, upgraded], {})} == {
+        "3.0.11-1~deb12u2", "3.0.11-1~deb12u1"}
+    kev = {"CVE-2024-0001": CveInfo("CVE-2024-0001", "critical", kev_date="2024-05-02")}
+    assert news(last, last, kev) == last
+
+
+def test_a_fleet_change_gives_standing_facts_an_upstream_change_gives_news() -> None:
+    record = advisory("openssl", "bookworm", "3.0.11-1~deb12u3")
+    last = with_exposure([record], [WEB])
+    new_host = Pin("debian:openssl", "3.0.9-1", "bookworm", ("hosts/new.dpkg",))
+    standing = advisory_news("t", last, with_exposure([record], [WEB, new_host]), [WEB, new_host], {})
+    # WEB's event has the key already stored; the new host's is a standing fact for the one summary
+    assert {e.version: e.baseline for e in standing} == {"3.0.11-1~deb12u2": True, "3.0.9-1": True}
+    opened = advisory("openssl", "bookworm", "", status="open", adv_id="CVE-2024-0002")
+    [news_event] = advisory_news("t", last, with_exposure([record, opened], [WEB]), [WEB], {})
+    assert news_event.data["advisory"] == "CVE-2024-0002" and not news_event.baseline

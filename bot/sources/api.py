@@ -33,7 +33,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.advisories import advisory_events, fix_events, is_affected
+from bot.advisories import advisory_events, advisory_news, fix_events, is_affected, news, with_exposure
 from bot.cves import CveInfo, cve_record
 from bot.errors import SourceError, Unchanged, redact_url
 from bot.model import Event, Finding, Pin, Record, Snapshot
@@ -41,8 +41,11 @@ from bot.versions import compare as compare_versions  # version order of a schem
 
 __all__ = [
     "advisory_events",
+    "advisory_news",
     "fix_events",
     "is_affected",
+    "news",
+    "with_exposure",
     "Context",
     "CveInfo",
     "compare_versions",

@@ -42,8 +42,10 @@ from bot.sources.api import (
     SourceConf,
     SourceError,
     advisory_events,
+    advisory_news,
     is_affected,
     looks_like_html,
+    with_exposure,
 )
 
 NAME = "debian_dsa"
@@ -168,7 +170,8 @@ def records_of(announcements: Iterable[Announcement], pins: Sequence[Pin],
     records: list[Record] = []
     for item in announcements:
         data = {"id": item.id, "published": item.published, "title": item.title, "cves": list(item.cves),
-                "fixes": [list(f) for f in item.fixes], "url": PAGE.format(id=item.id)}
+                "fixes": [list(f) for f in item.fixes], "url": PAGE.format(id=item.id),
+                "summary": f"{item.id} {item.package + ' - ' if item.package else ''}{item.title}"}
         product = f"debian:{item.package}" if item.package else "debian"
         records.append(Record("announcement", f"announcement:{item.id}", product, "", data))
         for release, package, fixed in item.fixes:
@@ -184,20 +187,22 @@ def _advisory(item: Announcement, release: str, package: str, fixed: str, cves: 
     data = {"id": item.id, "cves": list(item.cves), "rating": loudest.rating if loudest else "",
             "severity": loudest.severity if loudest else "warning", "distro": release, "status": "resolved",
             "fixed_version": fixed, "published": item.published, "title": f"{item.package} - {item.title}",
-            "url": PAGE.format(id=item.id)}
+            "url": PAGE.format(id=item.id),
+            "summary": f"{item.id} {package} ({release}) fixed in {fixed}: {item.title}"}
     return Record("advisory", f"advisory:{item.id}:{package}:{release}", f"debian:{package}", fixed, data)
 
 
 async def collect(conf: Conf, ctx: Context) -> Snapshot:
     response = await ctx.get(conf.url)
-    return Snapshot(tuple(records_of(parse(response.body, conf), ctx.fleet, ctx.cves)))
+    records = records_of(parse(response.body, conf), ctx.fleet, ctx.cves)
+    return Snapshot(tuple(with_exposure(records, ctx.fleet)))
 
 
 def events(previous: Sequence[Record], snapshot: Snapshot, conf: Conf, ctx: Context) -> list[Event]:
     """advisory for pins below a fix; regression for regression updates; branch_eol for EOL notices."""
     notices = [r for r in snapshot.records if r.kind == "announcement"]
     by_id = {r.data["id"]: r for r in notices}
-    found = advisory_events(conf.name, snapshot.records, ctx.fleet, ctx.cves)
+    found = advisory_news(conf.name, previous, snapshot.records, ctx.fleet, ctx.cves)
     for record in notices:
         found += _eol_events(conf.name, record, ctx.fleet)
         if _REGRESSION.search(record.data["title"]) and record.data["id"].count("-") == 2:

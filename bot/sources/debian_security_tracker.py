@@ -41,10 +41,10 @@ from bot.sources.api import (
     Snapshot,
     SourceConf,
     SourceError,
-    advisory_events,
+    advisory_news,
     cve_record,
-    fix_events,
     looks_like_html,
+    with_exposure,
 )
 
 NAME = "debian_security_tracker"
@@ -142,7 +142,9 @@ def _advisory(package: str, cve_id: str, release: str, state: Mapping[str, Any],
     rating = f"urgency {urgency}" if urgency else "urgency unknown"
     data = {"id": cve_id, "cves": [cve_id] if cve_id.startswith("CVE-") else [], "rating": rating,
             "severity": severity, "distro": release, "status": status, "fixed_version": fixed,
-            "published": "", "title": f"no DSA: {nodsa}" if nodsa else "", "url": PAGE.format(id=cve_id)}
+            "published": "", "title": f"no DSA: {nodsa}" if nodsa else "", "url": PAGE.format(id=cve_id),
+            "summary": f"{cve_id} {package} ({release}): {status}" + (f" in {fixed}" if fixed else "")
+            + f", {rating}" + (f", no DSA: {nodsa}" if nodsa else "")}
     return Record("advisory", f"advisory:{cve_id}:{package}:{release}", f"debian:{package}", fixed, data)
 
 
@@ -173,13 +175,16 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
                 spool.write(chunk)
         spool.seek(0)
         records = await asyncio.to_thread(parse, spool, conf, wanted)
-    return Snapshot(tuple(records))
+    return Snapshot(tuple(with_exposure(records, ctx.fleet)))
 
 
 def events(previous: Sequence[Record], snapshot: Snapshot, conf: Conf, ctx: Context) -> list[Event]:
-    """advisory for pins a CVE affects; fix_available when an open CVE gets a fixed version."""
-    return [*advisory_events(conf.name, snapshot.records, ctx.fleet, ctx.cves),
-            *fix_events(conf.name, previous, snapshot.records, ctx.fleet, ctx.cves)]
+    """advisory for pins a CVE affects; fix_available when an open CVE gets a fixed version.
+
+    Only records new or changed since the last run are matched (bot.advisories.advisory_news):
+    the others' events were raised when they were; a fleet change gives standing facts.
+    """
+    return advisory_news(conf.name, previous, snapshot.records, ctx.fleet, ctx.cves)
 
 
 KIND = Kind(name=NAME, conf=Conf, collect=collect, events=events)

@@ -165,6 +165,9 @@ def test_poll_end_to_end_inventory_baseline_then_a_new_advisory_and_a_cut_body(t
     [baseline] = sink.alerts
     assert baseline["kind"] == "baseline"
     assert any("CVE-2025-53603" in line["summary"] for line in baseline["payload"])
+    [found] = store.search(["sope", "bookworm", "resolved"])  # `trackbot search` finds the advisory
+    assert found["data"]["summary"] == "CVE-2025-53603 sope (bookworm): resolved in 5.8.0-1+deb12u1, " \
+        "urgency not yet assigned"
     doc = json.loads(EXCERPT)
     doc["bash"] = {"CVE-2026-0001": {"description": "bash flaw", "releases": {
         "bookworm": {"status": "open", "urgency": "high", "repositories": {"bookworm": "5.2.15-2"}}}}}
