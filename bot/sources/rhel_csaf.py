@@ -36,7 +36,8 @@ from bot.sources.api import (
     Snapshot,
     SourceConf,
     SourceError,
-    advisory_events,
+    advisory_news,
+    with_exposure,
 )
 from bot.sources.rhel_csaf_doc import parse_advisory
 from bot.sources.rhel_csaf_index import INDEX_KEY, IndexState, Row, after, parse_index
@@ -92,11 +93,20 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
     deleted = {r.advisory_id for r in gone} - fetched
     records = merge(ctx.previous, [r for batch in results if batch for r in batch], fetched | deleted,
                     deleted & had)
+    # Which pins each advisory affects (a fleet change then shows as changed records). Records kept
+    # from the last poll carry its `affects`, which with_exposure would trust: drop it first.
+    records = with_exposure([_fresh(r) for r in records], stream_pins(ctx.fleet))
     mark = todo[-1] if todo else state.changes or (max(changes) if changes else None)
     new_state = IndexState(mark, max(deletions) if deletions else state.deletions,
                            tuple(sorted(r.path for r, result in zip(wanted, results, strict=True) if result is None)))
-    extra = {"deleted": sorted(deleted & had), "pending": len(waiting) - len(todo), "pins": _pin_keys(ctx.fleet)}
+    extra = {"deleted": sorted(deleted & had), "pending": len(waiting) - len(todo)}
     return Snapshot((new_state.record(extra), *records))
+
+
+def _fresh(record: Record) -> Record:
+    if record.kind != ADVISORY or "affects" not in record.data:
+        return record
+    return replace(record, data={k: v for k, v in record.data.items() if k != "affects"})
 
 
 def _waiting(changes: Sequence[Row], state: IndexState, conf: Conf, now: datetime) -> list[Row]:
@@ -160,9 +170,11 @@ def stream_pins(pins: Sequence[Pin]) -> list[Pin]:
 
 
 def events(previous: Sequence[Record], snapshot: Snapshot, conf: Conf, ctx: Context) -> list[Event]:
-    """`advisory` for each pin an advisory affects (bot.advisories); `advisory_deleted` and
+    """`advisory` for each pin an advisory new or changed since the last poll affects, or whose CVE
+    CISA newly lists (bot.advisories.advisory_news: an advisory that concerns the fleet only because
+    the fleet changed goes into the core's one fleet-change summary); `advisory_deleted` and
     `advisory_unavailable` (info)."""
-    found = _standing(advisory_events(conf.name, snapshot.records, stream_pins(ctx.fleet), ctx.cves), previous)
+    found = advisory_news(conf.name, previous, snapshot.records, stream_pins(ctx.fleet), ctx.cves)
     state = next((r for r in snapshot.records if r.kind == INDEX_KEY), None)
     titles = {str(r.data.get("id")): str(r.data.get("title", "")) for r in previous if r.kind == "advisory"}
     asked = set(IndexState.of(previous).retry)
@@ -176,25 +188,6 @@ def events(previous: Sequence[Record], snapshot: Snapshot, conf: Conf, ctx: Cont
                            f"Red Hat deleted advisory {adv_id} ({titles.get(adv_id, '')}): its fixes are no "
                            "longer listed", conf.name, {"advisory": adv_id}))
     return found
-
-
-def _pin_keys(pins: Sequence[Pin]) -> list[str]:
-    return sorted({f"{p.product.lower()} {p.version}" for p in pins if p.product.lower().startswith("rhel:")})
-
-
-def _standing(found: list[Event], previous: Sequence[Record]) -> list[Event]:
-    """A pin added to the fleet (a new host's inventory) hears of the advisories already stored
-    in the one summary the core sends for a fleet change (baseline events), not as pages; a new
-    advisory, or a KEV listing, for it is still news."""
-    state = next((r for r in previous if r.kind == INDEX_KEY), None)
-    if state is None or "pins" not in state.data:
-        return found  # the first poll: all of it is the baseline already
-    known = set(state.data["pins"])
-    stored = {str(r.data.get("id")) for r in previous if r.kind == ADVISORY}
-    return [replace(e, baseline=True)
-            if e.kind == ADVISORY and f"{e.product.lower()} {e.version}" not in known
-            and e.data.get("advisory") in stored and not e.key.endswith(":kev") else e
-            for e in found]
 
 
 KIND = Kind(name=NAME, conf=Conf, collect=collect, events=events)
