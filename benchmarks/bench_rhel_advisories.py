@@ -10,7 +10,10 @@ Prints medians of N runs of:
 - kev.parse on a 1,500-entry catalog (the real one had 1,404 entries in Aug 2025) built
   from the fixture's real entries;
 - rhel_csaf.events (stream pins + bot.advisories) for 2,000 rhel package pins against
-  50,000 advisory records (a few years of RHEL advisories), which runs on every poll.
+  50,000 advisory records (a few years of RHEL advisories), all new (a first poll);
+- with_exposure over the same 50,000 records: what a poll does once when the fleet changes
+  (a poll with the same fleet only exposes the advisories it just read), and the events hook
+  of a poll with nothing new, which matches nothing again.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any
 
 from bot.model import Pin, Record, Snapshot
 from bot.sources import kev, rhel_csaf
+from bot.sources.api import with_exposure
 from bot.sources.rhel_csaf_doc import parse_advisory
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
@@ -112,6 +116,12 @@ def main() -> None:
     found = len(rhel_csaf.events([], snapshot, conf, ctx))  # type: ignore[arg-type]
     seconds = median_seconds(lambda: rhel_csaf.events([], snapshot, conf, ctx), runs)  # type: ignore[arg-type]
     print(f"rhel_csaf.events, 50,000 advisory records x 2,000 pins: {seconds:.2f} s ({found} advisory events)")
+    pins = rhel_csaf.stream_pins(ctx.fleet)
+    exposed = Snapshot(tuple(with_exposure(snapshot.records, pins)))
+    collect_side = median_seconds(lambda: with_exposure(snapshot.records, pins), runs)
+    quiet = median_seconds(lambda: rhel_csaf.events(exposed.records, exposed, conf, ctx), runs)  # type: ignore[arg-type]
+    print(f"fleet changed: with_exposure over 50,000 records {collect_side:.2f} s; "
+          f"nothing new: events hook {quiet * 1000:.0f} ms")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ streams each pin's ``distro`` means (see the README, "RHEL stream matching").
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -91,16 +92,29 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
     gone = [] if state.first_poll else after(deletions, state.deletions)  # deletions before us are no news
     had = {str(r.data.get("id")) for r in ctx.previous if r.kind == ADVISORY}
     deleted = {r.advisory_id for r in gone} - fetched
-    records = merge(ctx.previous, [r for batch in results if batch for r in batch], fetched | deleted,
-                    deleted & had)
-    # Which pins each advisory affects (a fleet change then shows as changed records). Records kept
-    # from the last poll carry its `affects`, which with_exposure would trust: drop it first.
-    records = with_exposure([_fresh(r) for r in records], stream_pins(ctx.fleet))
+    # Which pins each advisory affects (a fleet change then shows as changed records): for the
+    # advisories just read, and for all of them when the fleet changed (matching 50,000 stored
+    # records takes seconds; a poll with the same fleet does not redo it).
+    pins = stream_pins(ctx.fleet)
+    fleet_digest = _digest(pins)
+    fetched_records = with_exposure([r for batch in results if batch for r in batch], pins)
+    records = merge(ctx.previous, fetched_records, fetched | deleted, deleted & had)
+    if _previous_fleet(ctx.previous) != fleet_digest:  # kept records carry the old `affects`: drop it
+        records = with_exposure([_fresh(r) for r in records], pins)
     mark = todo[-1] if todo else state.changes or (max(changes) if changes else None)
     new_state = IndexState(mark, max(deletions) if deletions else state.deletions,
                            tuple(sorted(r.path for r, result in zip(wanted, results, strict=True) if result is None)))
-    extra = {"deleted": sorted(deleted & had), "pending": len(waiting) - len(todo)}
+    extra = {"deleted": sorted(deleted & had), "pending": len(waiting) - len(todo), "fleet": fleet_digest}
     return Snapshot((new_state.record(extra), *records))
+
+
+def _digest(pins: Sequence[Pin]) -> str:
+    rows = sorted(f"{p.product.lower()} {p.version} {p.distro.lower()}" for p in pins if p.product.lower().startswith("rhel:"))
+    return hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16]
+
+
+def _previous_fleet(previous: Sequence[Record]) -> str:
+    return next((str(r.data.get("fleet", "")) for r in previous if r.kind == INDEX_KEY), "")
 
 
 def _fresh(record: Record) -> Record:
