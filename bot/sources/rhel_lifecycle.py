@@ -98,8 +98,8 @@ def pinned_releases(pins: Sequence[Pin]) -> dict[str, set[str]]:
             minors = found.setdefault(version.split(".")[0], set())
             if "." in version:
                 minors.add(".".join(version.split(".")[:2]))
-        elif product.startswith(f"{PRODUCT}:") and re.match(r"\d+", pin.distro.strip()):
-            found.setdefault(re.match(r"\d+", pin.distro.strip())[0], set())  # type: ignore[index]
+        elif product.startswith(f"{PRODUCT}:") and (major := re.match(r"\d+", pin.distro.strip())):
+            found.setdefault(major[0], set())
     return found
 
 
