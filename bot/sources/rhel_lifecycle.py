@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -112,11 +112,20 @@ def events(previous: Sequence[Record], snapshot: Snapshot, conf: Conf, ctx: Cont
     for record in snapshot.records:
         major, data = record.version, record.data
         is_pinned = major in pinned
-        out += _phase_events(conf.name, major, data, is_pinned, today)
-        out += _scheduled(conf.name, major, data, before.get(major), is_pinned)
+        named = [*_phase_events(conf.name, major, data, is_pinned, today),
+                 *_scheduled(conf.name, major, data, before.get(major), is_pinned)]
+        labels = _labels(ctx.fleet, major)  # package pins the core's matching does not see as 'rhel'
+        out += [replace(e, data={**e.data, "pins": labels}) if labels else e for e in named]
         for minor in sorted(pinned.get(major, ())):
             out += _superseded(conf.name, minor, data)
     return out
+
+
+def _labels(pins: Sequence[Pin], major: str) -> list[str]:
+    """The package pins on this major, as alerts name pins (the first five: inventories hold hundreds)."""
+    found = [f"{p.product} {p.version} ({p.distro})" for p in pins if p.product.lower().startswith(f"{PRODUCT}:")
+             and (m := re.match(r"\d+", p.distro.strip())) and m[0] == major]
+    return found[:5] + ([f"and {len(found) - 5} more packages"] if len(found) > 5 else [])
 
 
 def _passed(day: str, today: date) -> bool:

@@ -51,6 +51,7 @@ def test_the_end_of_rhel_7_maintenance_is_critical_for_a_rhel_7_pin_and_notes_el
     assert event.summary == ("RHEL 7 Maintenance Support ended on 2024-06-30: no more main-stream fixes; ELS "
                              "(a paid add-on) continues until 2028-06-30: critical fixes for 7.9 only, on the "
                              "'7 els' stream")
+    assert event.data["pins"] == ["rhel:bind 32:9.11.4-26.P2.el7_9.16 (7)"]
     assert news([], "2024-06-30")["branch_eol:rhel:7"].severity == "info"  # nobody runs 7
 
 
