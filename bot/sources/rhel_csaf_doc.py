@@ -46,7 +46,9 @@ def stream_of(cpe: str) -> str | None:
     Raises ValueError for a RHEL stream product whose release is not a release number.
     """
     parts = cpe.split(":")
-    if len(parts) < 5 or parts[:3] != ["cpe", "/o", "redhat"] and parts[:3] != ["cpe", "/a", "redhat"]:
+    if parts[:2] == ["cpe", "2.3"]:  # the formatted-string binding: cpe:2.3:o:redhat:enterprise_linux:9:*:...
+        parts = ["cpe", "/" + parts[2], *parts[3:]] if len(parts) > 2 else parts
+    if len(parts) < 5 or parts[1] not in ("/o", "/a") or parts[2] != "redhat":
         return None
     product, release = parts[3], parts[4]
     if product in _MAIN and re.fullmatch(r"\d+(\.\d+)?", release):
@@ -167,7 +169,7 @@ def _package(product_id: str, purl: str) -> tuple[str, str] | None:
         path, _, query = purl.partition("?")
         name, _, vr = path.rsplit("/", 1)[-1].partition("@")
         epoch = parse_qs(query).get("epoch", ["0"])[0]
-        if parse_qs(query).get("arch", [""])[0] and vr:
+        if name and vr:
             return _keep(unquote(name), f"{epoch}:{unquote(vr)}")
     if purl:
         return None  # a module, a container image...

@@ -63,6 +63,7 @@ def test_an_advisory_is_one_record_per_package_and_stream_with_the_fixed_nevra()
     ("cpe:/o:redhat:rhel_aus:8.4::baseos", "8.4 aus"),
     ("cpe:/a:redhat:rhel_e4s:9.0::appstream", "9.0 e4s"),
     ("cpe:/o:redhat:rhel_els:6", "6 els"),
+    ("cpe:2.3:o:redhat:enterprise_linux:9:*:baseos:*:*:*:*:*", "9"),
     ("cpe:/a:redhat:openshift:4.14::el9", None),
     ("cpe:/a:redhat:jboss_enterprise_application_platform:7.4", None),
 ])
