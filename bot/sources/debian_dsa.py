@@ -17,7 +17,7 @@ the advisory sources give its CVEs (ctx.cves), warning when none rates them.
 
 Events, beyond ``advisory``: an id with a revision (``DSA-2808-2``) titled "regression update" is
 a ``regression`` (warning) for pins of the package that carry the previous revision's fix (or,
-without it, are older than the new fix); "<release> end-of-life" is a ``branch_eol`` for that
+without it, are older than the new fix; from RSS, which names no versions, every pin of it); "<release> end-of-life" is a ``branch_eol`` for that
 Debian release, critical when pinned (a ``debian`` pin or package pins on that release).
 """
 
@@ -199,13 +199,19 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
 
 
 def events(previous: Sequence[Record], snapshot: Snapshot, conf: Conf, ctx: Context) -> list[Event]:
-    """advisory for pins below a fix; regression for regression updates; branch_eol for EOL notices."""
+    """advisory for pins below a fix; regression for regression updates; branch_eol for EOL notices.
+
+    Regressions are read from announcements new this run (the list holds thousands, the
+    first poll reads them all as its baseline); end-of-life notices every run (a few, cheap).
+    """
     notices = [r for r in snapshot.records if r.kind == "announcement"]
     by_id = {r.data["id"]: r for r in notices}
+    known = {r.key for r in previous}
     found = advisory_news(conf.name, previous, snapshot.records, ctx.fleet, ctx.cves)
     for record in notices:
         found += _eol_events(conf.name, record, ctx.fleet)
-        if _REGRESSION.search(record.data["title"]) and record.data["id"].count("-") == 2:
+        regression = _REGRESSION.search(record.data["title"]) and record.data["id"].count("-") == 2
+        if regression and record.key not in known:
             found += _regression_events(conf.name, record, by_id, ctx.fleet)
     return found
 
@@ -247,6 +253,14 @@ def _regression_events(source: str, record: Record, by_id: Mapping[str, Record],
                 f"{earlier.data['id'] if earlier else 'the previous update'}", source,
                 {"advisory": adv_id, "fixed_in": fixed, "regressed_in": bad_since or "", "distro": release,
                  "hosts": event.data.get("hosts", []), "url": record.data["url"]}))
+    if not record.data["fixes"] and record.product != "debian":  # RSS: no releases or versions given
+        events += [Event("regression", "warning", pin.product, pin.version,
+                         f"regression:{pin.product}:{pin.version}:{adv_id}",
+                         f"Possible regression for {pin.product} {pin.version} ({pin.distro}): {adv_id} "
+                         f"{record.data['title']} (the feed names no versions: check the advisory)", source,
+                         {"advisory": adv_id, "distro": pin.distro, "hosts": list(pin.hosts),
+                          "url": record.data["url"]})
+                   for pin in pins if pin.product.lower() == record.product.lower() and pin.distro]
     return events
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -131,15 +132,16 @@ def _package_records(package: str, cves: Any, releases: frozenset[str], ratings:
                 raise SourceError(f"package {package!r} {cve_id} {release}: no status", url)
             urgency = str(state.get("urgency") or "").rstrip("*").strip()
             _rate(ratings, cve_id, urgency, str(entry.get("description") or ""))
-            yield _advisory(package, cve_id, release.lower(), state, urgency)
+            yield _advisory(package, cve_id, sys.intern(release.lower()), state, urgency)
 
 
 def _advisory(package: str, cve_id: str, release: str, state: Mapping[str, Any], urgency: str) -> Record:
-    status = str(state["status"])
+    # A few words repeat across ~100,000 records: one shared copy each (sys.intern) keeps memory down.
+    status = sys.intern(str(state["status"]))
     fixed = str(state.get("fixed_version") or "") if status == "resolved" else ""
-    nodsa = str(state.get("nodsa") or "")
+    nodsa = sys.intern(str(state.get("nodsa") or ""))
     severity = "info" if nodsa else SEVERITY_OF_URGENCY.get(urgency, "warning")
-    rating = f"urgency {urgency}" if urgency else "urgency unknown"
+    rating = sys.intern(f"urgency {urgency}" if urgency else "urgency unknown")
     data = {"id": cve_id, "cves": [cve_id] if cve_id.startswith("CVE-") else [], "rating": rating,
             "severity": severity, "distro": release, "status": status, "fixed_version": fixed,
             "published": "", "title": f"no DSA: {nodsa}" if nodsa else "", "url": PAGE.format(id=cve_id),

@@ -100,6 +100,11 @@ def test_rss_feed_gives_regression_and_eol_notices() -> None:
     found = {a.id: a for a in dsa.parse(RSS, conf)}
     assert found["DSA-2808-2"].package == "openjpeg" and found["DSA-2808-2"].cves == ("CVE-2013-6045",)
     assert found["DSA-4205-1"].published == "2018-04-18" and found["DSA-4205-1"].package == ""
+    pins = (Pin("debian:openjpeg", "1.3+dfsg-4.7", "wheezy"), Pin("debian", "8"))
+    snapshot = Snapshot(tuple(dsa.records_of(found.values(), pins, {})))
+    news = {e.kind: e for e in dsa.events((), snapshot, conf, Ctx(pins))}  # type: ignore[arg-type]
+    assert news["regression"].version == "1.3+dfsg-4.7" and "check the advisory" in news["regression"].summary
+    assert news["branch_eol"].severity == "critical"
 
 
 @pytest.mark.parametrize(("body", "says"), [
@@ -124,3 +129,12 @@ async def test_collect_through_the_core_context(core_context) -> None:  # type: 
     advisories = [r for r in snapshot.records if r.kind == "advisory"]
     assert [(r.key, r.version) for r in advisories] == [("advisory:DSA-4323-1:drupal7:stretch", "7.52-2+deb9u5")]
     assert len([r for r in snapshot.records if r.kind == "announcement"]) == 10
+
+
+def test_a_regression_update_is_news_once_not_every_run() -> None:
+    pin = Pin("debian:openjpeg", "1.3+dfsg-4.7", "wheezy")
+    ctx = Ctx((pin,))
+    records = tuple(dsa.records_of(dsa.parse(LIST, CONF), (pin,), {}))
+    first = [e.kind for e in dsa.events((), Snapshot(records), CONF, ctx)]  # type: ignore[arg-type]
+    again = [e.kind for e in dsa.events(records, Snapshot(records), CONF, ctx)]  # type: ignore[arg-type]
+    assert "regression" in first and "regression" not in again
