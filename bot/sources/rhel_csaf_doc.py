@@ -97,7 +97,8 @@ def parse_advisory(body: bytes, url: str) -> list[Record]:
     }
     records = [
         Record("advisory", f"advisory:{adv_id}:{name}:{stream}", f"rhel:{name}", evr,
-               {**common, "distro": stream, "fixed_version": evr, "nevra": f"{name}-{evr}"})
+               {**common, "distro": stream, "fixed_version": evr, "nevra": f"{name}-{evr}",
+                "summary": f"{adv_id} {name} (RHEL {stream}) fixed in {name}-{evr} ({rating}): {common['title']}"})
         for (name, stream), evr in sorted(fixed.items())
     ]
     if records:

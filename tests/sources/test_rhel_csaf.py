@@ -47,7 +47,9 @@ def test_an_advisory_is_one_record_per_package_and_stream_with_the_fixed_nevra()
         "id": "RHSA-2024:0010", "cves": ["CVE-2023-5367", "CVE-2023-6377", "CVE-2023-6478"],
         "rating": "Important", "severity": "critical", "status": "fixed", "published": "2024-01-02",
         "title": "tigervnc security update", "url": "https://access.redhat.com/errata/RHSA-2024:0010",
-        "distro": "9", "fixed_version": FIXED, "nevra": f"tigervnc-server-{FIXED}"}
+        "distro": "9", "fixed_version": FIXED, "nevra": f"tigervnc-server-{FIXED}",
+        "summary": f"RHSA-2024:0010 tigervnc-server (RHEL 9) fixed in tigervnc-server-{FIXED} (Important): "
+                   "tigervnc security update"}
     cves = {r.data["cve"]: r.data for r in records if r.kind == "cve"}
     assert cves["CVE-2023-5367"]["severity"] == "critical" and cves["CVE-2023-5367"]["rating"] == "Important"
     [python] = [r for r in parse_advisory(PYTHON, "u") if r.kind == "advisory"]
@@ -171,6 +173,13 @@ def test_unpinned_packages_give_nothing_and_a_republished_advisory_is_not_news(t
     poll(cfg, store, clock, sink)
     assert "/advisories/2024/rhsa-2024_0010.json" in [path for path, _ in web.requests[-2:]]  # read again
     assert len(advisory_events(store)) == 1 and sink.alerts == []
+    found = store.search(["tigervnc-server", "rhsa-2024:0010"])  # `trackbot search` finds the advisory
+    assert [row["data"]["summary"] for row in found] == [
+        f"RHSA-2024:0010 tigervnc-server (RHEL 9) fixed in tigervnc-server-{FIXED} (Important): tigervnc security update",
+        f"RHSA-2024:0010 tigervnc-server-minimal (RHEL 9) fixed in tigervnc-server-minimal-{FIXED} (Important): "
+        "tigervnc security update",
+        f"RHSA-2024:0010 tigervnc-server-module (RHEL 9) fixed in tigervnc-server-module-{FIXED} (Important): "
+        "tigervnc security update"]
 
 
 def test_a_major_past_maintenance_matches_its_els_stream(tmp_path, web):
