@@ -98,7 +98,10 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
     pins = stream_pins(ctx.fleet)
     fleet_digest = _digest(pins)
     fetched_records = with_exposure([r for batch in results if batch for r in batch], pins)
-    records = merge(ctx.previous, fetched_records, fetched | deleted, deleted & had)
+    # A record this source dropped last poll (a package Red Hat took out of an advisory) is still
+    # in ctx.previous until a second poll confirms it gone: it must not be carried forward again.
+    carried = [r for r in ctx.previous if r.key not in ctx.missing]
+    records = merge(carried, fetched_records, fetched | deleted, deleted & had)
     if _previous_fleet(ctx.previous) != fleet_digest:  # kept records carry the old `affects`: drop it
         records = with_exposure([_fresh(r) for r in records], pins)
     mark = todo[-1] if todo else state.changes or (max(changes) if changes else None)

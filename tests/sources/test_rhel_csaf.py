@@ -480,3 +480,22 @@ def test_a_host_added_to_the_fleet_hears_of_stored_advisories_in_one_summary_not
     poll(cfg, store, clock, sink)
     [news] = [a for a in sink.alerts if a["kind"] != "baseline"]  # a new advisory stays news, even for a new pin
     assert [e["advisory"] for e in news["payload"]] == ["RHSA-2024:6163"] and news["severity"] == "warning"
+
+
+def test_a_package_red_hat_takes_out_of_an_advisory_goes_and_stays_gone(tmp_path, web):
+    redhat = RedHat(web)
+    redhat.publish("2024/rhsa-2024_0010.json", TIGERVNC, "2026-11-26T10:00:00+00:00")
+    cfg, store, clock = setup_poll(tmp_path, web, '  - {product: docker, version: "1.10.3"}')
+    poll(cfg, store, clock)
+    doc = json.loads(TIGERVNC)
+    for vuln in doc["vulnerabilities"]:
+        vuln["product_status"]["fixed"] = [f for f in vuln["product_status"]["fixed"] if "tigervnc-icons" not in f]
+        for remedy in vuln["remediations"]:
+            remedy["product_ids"] = [f for f in remedy["product_ids"] if "tigervnc-icons" not in f]
+    redhat.publish("2024/rhsa-2024_0010.json", json.dumps(doc).encode(), "2026-11-27T12:30:00+00:00")
+    icons = "advisory:RHSA-2024:0010:tigervnc-icons:9"
+    for _ in range(3):
+        poll(cfg, store, clock)
+    present = {s.record.key for s in store.records("rhsa")}
+    assert icons not in present and "advisory:RHSA-2024:0010:tigervnc:9" in present
+    assert [s.gone_at is not None for s in store.records("rhsa", include_gone=True) if s.record.key == icons] == [True]
