@@ -130,7 +130,10 @@ def advisory_news(source: str, previous: Sequence[Record], records: Sequence[Rec
     """
     fresh = news(previous, records, cves)
     before = {r.key: r for r in previous}
-    standing = {r.key for r in fresh if r.key in before and _upstream(before[r.key]) == _upstream(r)}
+    # Changed, but only in `affects`: the fleet moved. (Unchanged records are in `fresh` for a KEV
+    # listing, which is news.)
+    standing = {r.key for r in fresh if r.key in before and before[r.key] != r
+                and _upstream(before[r.key]) == _upstream(r)}
     found = [*advisory_events(source, fresh, pins, cves), *fix_events(source, previous, fresh, pins, cves)]
     return [replace(e, baseline=True) if e.data.get("record") in standing else e for e in found]
 
@@ -203,7 +206,7 @@ def _advisory_event(source: str, record: Record, pin: Pin, cves: Mapping[str, Cv
     rating = str(data.get("rating") or "")
     summary = f"{_title(adv_id, record)} affects {label}"
     summary += f" on {', '.join(pin.hosts)}" if pin.hosts else ""
-    summary += f": fixed in {fixed}" if fixed else ": no fixed version yet"
+    summary += f": fixed in {data.get('nevra') or fixed}" if fixed else ": no fixed version yet"  # rpm: the NEVRA
     summary += f" ({rating})" if rating else ""
     summary += _kev_text(kev)
     key = f"advisory:{adv_id}:{pin.product}:{pin.distro}:{pin.version}" + (":kev" if kev else "")

@@ -15,6 +15,9 @@ from bot.sources import (
     kernel_changelog,
     kernel_feed,
     kernel_releases,
+    kev,
+    rhel_csaf,
+    rhel_lifecycle,
 )
 from bot.sources.api import Kind
 from bot.sources.apt import host as apt_sources
@@ -35,5 +38,8 @@ KINDS: dict[str, Kind] = {
         debian_security_tracker.KIND,
         debian_dsa.KIND,
         debian_releases.KIND,
+        kev.KIND,
+        rhel_csaf.KIND,
+        rhel_lifecycle.KIND,
     )
 }

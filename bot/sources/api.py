@@ -53,6 +53,7 @@ from bot.kernel_org import Entry as KernelEntry
 from bot.model import Event, Finding, Pin, Record, Snapshot
 from bot.rules import REGRESSION_UPDATE_RE, REVERT_RE, branch_events
 from bot.versions import branch_of, in_branch, is_prerelease, normalize, scheme_for, sort_key
+from bot.versions import compare as compare_versions  # version order of a scheme (deb, rpm...)
 
 __all__ = [
     "advisory_events",
@@ -63,6 +64,7 @@ __all__ = [
     "with_exposure",
     # the contract
     "Context",
+    "compare_versions",
     "Kind",
     "Response",
     "Snapshot",
