@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot import fleet, versions
+from bot import fleet, policy, versions
 from bot.model import Event, Pin, Record, severity_rank
 
 BASELINE_WORTH_SAYING = (
@@ -78,7 +78,7 @@ def baseline_alert(
         "run_id": run_id,
         "source": source,
         "kind": "baseline",
-        "severity": loudest([e.severity for e in worth]),
+        "severity": str(policy.BASELINE),  # a summary of standing facts: posted once, never pages
         "title": f"{source}: settings or fleet changed, where the pins stand now" if rebaseline
         else f"{source}: first poll, baseline recorded",
         "event_keys": [e.key for e in worth],

@@ -18,12 +18,13 @@ from typing import Any
 
 import yaml
 
+from bot import relevance, watchwords
 from bot.errors import ConfigError
 from bot.kinds import KINDS
 from bot.model import Pin
 from bot.sources.api import SourceConf
 
-TOP_KEYS = {"fleet", "watch_words", "bug_numbers", "sources", "slack", "settings"}
+TOP_KEYS = {"fleet", "watch_words", "bug_numbers", "sources", "slack", "settings", "arch", "modules"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,6 +61,7 @@ class Config:
     slack: SlackConf
     settings: Settings
     bug_numbers: tuple[str, ...] = ()  # bugs the team waits on: a newer release closing one is news
+    profile: relevance.FleetProfile = relevance.FleetProfile()  # arch, modules, compiled watch words
 
     @property
     def config_dir(self) -> Path:
@@ -89,7 +91,8 @@ def parse(raw: Any, path: Path) -> Config:
         raise ConfigError(f"{path}: expected a mapping with 'fleet' and 'sources'")
     _check_keys(raw, TOP_KEYS, f"{path}")
     fleet = tuple(_pin(item, i, path) for i, item in enumerate(_list(raw, "fleet", path)))
-    words = tuple(str(w) for w in _list(raw, "watch_words", path))
+    profile = _profile(raw, path)
+    words = tuple(w.name for w in profile.watch)
     sources = tuple(_source(item, i, path) for i, item in enumerate(_list(raw, "sources", path)))
     seen: set[str] = set()
     for i, source in enumerate(sources):
@@ -99,7 +102,21 @@ def parse(raw: Any, path: Path) -> Config:
     slack = _build(SlackConf, raw.get("slack") or {}, f"{path}: slack")
     settings = _build(Settings, raw.get("settings") or {}, f"{path}: settings")
     bugs = tuple(str(b).strip().lstrip("#") for b in _list(raw, "bug_numbers", path))
-    return Config(path, fleet, words, sources, slack, settings, bugs)
+    return Config(path, fleet, words, sources, slack, settings, bugs, profile)
+
+
+def _profile(raw: dict, path: Path) -> relevance.FleetProfile:
+    """`arch`, `modules` and `watch_words`: what the fleet runs beyond versions (bot.relevance)."""
+    key = "watch_words"
+    try:
+        watch = watchwords.parse(_list(raw, key, path))
+        key = "arch"
+        arch = relevance.parse_arch(raw.get(key))
+        key = "modules"
+        modules = relevance.parse_modules(raw.get(key), path.parent)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {key}: {exc}") from None
+    return relevance.FleetProfile(arch=arch, modules=modules, watch=watch)
 
 
 def _list(raw: dict, key: str, path: Path) -> list:

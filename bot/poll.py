@@ -112,8 +112,10 @@ async def run_poll(
 def settings_digest(conf: SourceConf, config: Config) -> str:
     """What a source's records depend on besides the upstream: its own settings, the watch words
     and the fleet. When it changes, the next poll fetches unconditionally and re-derives them."""
-    blob = json.dumps([dataclasses.asdict(conf), config.watch_words, [dataclasses.asdict(p) for p in config.fleet]],
-                      sort_keys=True, default=str)
+    profile = [sorted(config.profile.arch), sorted(config.profile.modules or ()),
+               [(w.name, [p.pattern for p in w.patterns]) for w in config.profile.watch]]
+    blob = json.dumps([dataclasses.asdict(conf), config.watch_words, [dataclasses.asdict(p) for p in config.fleet],
+                       *([profile] if any(profile) else [])], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -206,7 +208,7 @@ def _commit(conf, kind, snapshot: Snapshot, ctx, gone_before, config, store, clo
                   missing_before=ctx.missing)
     extra = list(kind.events(ctx.previous, snapshot, conf, ctx)) if kind.events else []
     found = rules.rule_events(conf.name, result.added, result.seen, config.fleet, config.watch_words,
-                              config.bug_numbers)
+                              config.bug_numbers, cves=ctx.cves, profile=config.profile)
     one_off = [f.as_event(conf.name) for f in snapshot.findings if not f.incident]
     events = apply_pins([*result.events, *extra, *found, *one_off], config.fleet)
     state = store.source_state(conf.name) or {}
@@ -219,7 +221,7 @@ def _commit(conf, kind, snapshot: Snapshot, ctx, gone_before, config, store, clo
         # standing fact (one summary), not news; what arrived in this poll stays news.
         news = {e.key for e in events}
         standing = rules.rule_events(conf.name, result.seen, result.seen, config.fleet, config.watch_words,
-                                     config.bug_numbers)
+                                     config.bug_numbers, cves=ctx.cves, profile=config.profile)
         events += [replace(e, baseline=True) for e in apply_pins(standing, config.fleet) if e.key not in news]
     with store.transaction():
         store.save_records(

@@ -20,15 +20,19 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from debian.debian_support import Version as DebVersion
 
-from bot import fleet, versions
+from bot import fleet, policy, relevance, versions
 from bot.classify import cves as find_cves
+from bot.cves import CveInfo
 from bot.model import Event, Pin, Record
+from bot.relevance import FleetProfile
+from bot.watchwords import WatchWord, compile_all
 
 REVERT_RE = re.compile(r'\bRevert\s+"(.+)"', re.IGNORECASE | re.DOTALL)
 REVERT_SHA_RE = re.compile(r"\breverts?\s+commit\s+([0-9a-f]{12,40})", re.IGNORECASE)
@@ -78,20 +82,50 @@ class _Hit:
     what: str
 
 
+@dataclass(frozen=True)
+class _Judge:
+    """What decides severities besides the records: watch words, the fleet's profile, CVE ratings."""
+
+    words: tuple[WatchWord, ...]
+    profile: FleetProfile
+    cves: Mapping[str, CveInfo]
+
+    def facts(self, record: Record) -> policy.LineFacts:
+        text = str(record.data.get("title") or record.data.get("text", ""))
+        target = _revert_target(record)
+        subject = target[0] if target and target[0] else text  # a revert is about what it reverts
+        notes = " ".join(map(str, record.data.get("notes") or ()))
+        full = f"{text} {notes}".strip()
+        return policy.LineFacts(
+            text=full,
+            relevant=relevance.is_relevant(subject, self.profile),
+            watch_hit=any(w.matches(full) for w in self.words),
+            runs_module=relevance.runs_module(subject, self.profile),
+            reported=bool(record.data.get("closes")),
+        )
+
+
 def rule_events(
     source: str,
     added: Sequence[Record],
     records: Sequence[Record],
     pins: Sequence[Pin],
-    watch_words: Iterable[str],
+    watch_words: Iterable[str | WatchWord],
     bug_numbers: Iterable[str | int] = (),
+    *,
+    cves: Mapping[str, CveInfo] | None = None,
+    profile: FleetProfile | None = None,
 ) -> list[Event]:
     """regression and fix_available events that the records new this run bring to the pins.
 
     `records` (every current record of the source) tell which changes a pin already
     carries. One event per key; its summary names the smallest version that brings it.
+    Severities follow bot.policy: `cves` rates security fixes (bot.cves), `profile` says
+    which architectures and modules the fleet runs (bot.relevance) and its watch words
+    (else `watch_words`, plain names getting their documented aliases).
     """
-    words = tuple(w for w in watch_words if w)
+    profile = profile or FleetProfile()
+    judge = _Judge(profile.watch or compile_all(watch_words), profile, cves or {})
     bugs = {str(b).lstrip("#") for b in bug_numbers}
     hits: list[_Hit] = []
     for pin in pins:
@@ -106,14 +140,17 @@ def rule_events(
             if not newer[version]:
                 continue
             if record.kind == "changelog_line":
-                hits += _fix_hits(pin, version, record, words, bugs)
-                hits += _regression_hits(pin, version, record, carried)
+                facts = judge.facts(record)
+                hits += _fix_hits(pin, version, record, (judge, facts), bugs)
+                hits += _regression_hits(pin, version, record, carried, facts)
             elif record.kind == "release" and record.data.get("regression_update"):
                 hits += _regression_update_hits(pin, version, record, records)
     return [_event(source, group) for group in _group(hits)]
 
 
-def _fix_hits(pin: Pin, version: str, record: Record, words: tuple[str, ...], bugs: set[str]) -> list[_Hit]:
+def _fix_hits(pin: Pin, version: str, record: Record, judged: tuple[_Judge, policy.LineFacts],
+              bugs: set[str]) -> list[_Hit]:
+    judge, facts = judged
     text = str(record.data.get("text", ""))
     base = f"fix_available:{pin.product}:{pin.version}"
     closes = {str(n) for n in record.data.get("closes") or ()} | set(BUG_RE.findall(text))
@@ -121,26 +158,27 @@ def _fix_hits(pin: Pin, version: str, record: Record, words: tuple[str, ...], bu
             for bug in sorted(closes & bugs)]  # a listed bug is fixed even when by a revert
     if _revert_target(record):
         return hits  # otherwise a revert takes a change away: it is not "a fix is available"
-    hits += [
-        _Hit("fix_available", f"{base}:{cve}", pin, version, record, "warning", cve)
-        for cve in (record.data.get("cves") or find_cves(text))
-    ]
-    lowered = text.lower()
+    for cve in record.data.get("cves") or find_cves(text):
+        severity, why = policy.security([cve], judge.cves, facts)
+        what = cve if why == "rating unknown" else f"{cve} ({why})"
+        hits.append(_Hit("fix_available", f"{base}:{cve}", pin, version, record, severity, what))
     fixing = "fix" in record.data.get("classes", ()) or FIXING_RE.search(text)
-    for word in words if fixing else ():  # "overlay: add a test" is not a fix
-        if word.lower() in lowered:
-            key = f"{base}:watch:{word.lower()}:{title_hash(text)}"
-            hits.append(_Hit("fix_available", key, pin, version, record, "warning", f"'{word}'"))
+    for word in judge.words if fixing else ():  # "overlay: add a test" is not a fix
+        if word.matches(text):
+            key = f"{base}:watch:{word.name.lower()}:{title_hash(text)}"
+            hits.append(_Hit("fix_available", key, pin, version, record, policy.fix(facts), f"'{word.name}'"))
     return hits
 
 
-def _regression_hits(pin: Pin, version: str, record: Record, carried: _ChangeIndex) -> list[_Hit]:
+def _regression_hits(pin: Pin, version: str, record: Record, carried: _ChangeIndex,
+                     facts: policy.LineFacts) -> list[_Hit]:
     base = f"regression:{pin.product}:{pin.version}"
     target = _revert_target(record)
     if target:
         title, sha = target
         where = carried.find(title, sha)
-        severity, how = carried.severity(where, version)
+        carries, how = carried.carries(where, version)
+        severity = policy.revert(carries, facts)
         label = f'reverts "{title}"' if title else f"reverts commit {sha[:12]}"
         detail = title_hash(title) if title else sha[:12]
         return [_Hit("regression", f"{base}:{detail}", pin, version, record, severity, f"{label} ({how})")]
@@ -159,13 +197,15 @@ def _regression_hits(pin: Pin, version: str, record: Record, carried: _ChangeInd
         at_or_below = _at_or_below(introduced.group(1), pin)
         if at_or_below is False:
             return []  # introduced after the pin: the pin never had it
-        severity = "critical" if at_or_below else "warning"
+        severity = policy.regression(at_or_below, facts)
         how = f"fixes a regression introduced in {introduced.group(1)}"
     elif any(fixes):
-        severity, how = carried.severity(next(f for f in fixes if f), version)
+        carries, how = carried.carries(next(f for f in fixes if f), version)
+        severity = policy.regression(carries, facts)
         how = f"fixes a regression ({how})"
     else:
-        severity, how = "warning", "fixes a regression (where it came from is not said)"
+        severity = policy.regression(None, facts)
+        how = "fixes a regression (where it came from is not said)"
     detail = title_hash(str(record.data.get("title") or record.data.get("text", "")))
     return [_Hit("regression", f"{base}:{detail}", pin, version, record, severity, how)]
 
@@ -194,7 +234,8 @@ def _regression_update_hits(pin: Pin, version: str, record: Record, records: Seq
              and versions.sort_key(r.version, "deb") < versions.sort_key(record.version, "deb")]
     broken = max(older, key=lambda v: versions.sort_key(v, "deb")) if older else ""
     carries = bool(broken) and scheme == "deb" and versions.compare(pin.version, broken, "deb") >= 0
-    severity = "critical" if carries else "warning"
+    # The pin on the broken upload carries the regression; an older pin would step onto it.
+    severity = policy.regression(True if carries else None, policy.LineFacts("regression update"))
     how = f"is a regression update repairing {broken}" if broken else "is a regression update"
     key = f"regression:{pin.product}:{pin.version}:update:{record.version}"
     return [_Hit("regression", key, pin, version, record, severity, how)]
@@ -237,23 +278,23 @@ class _ChangeIndex:
                 return self.first[name]
         return ""
 
-    def severity(self, shipped: str, reverted_in: str) -> tuple[str, str]:
-        """critical when the pin carries the change, warning when unknown, info when it never had it."""
+    def carries(self, shipped: str, reverted_in: str) -> tuple[bool | None, str]:
+        """Does the pin carry the change? True, False, or None when the change was never read."""
         if not shipped:
-            return "warning", "the change is not in the changelogs read"
+            return None, "the change is not in the changelogs read"
         if not self._older(shipped, reverted_in):
-            return "info", f"added and reverted in {reverted_in}"
+            return False, f"added and reverted in {reverted_in}"
         spec = versions.parse_pin(self.pin.product, self.pin.version)
         if spec.is_branch or not self._older(spec.version, shipped):
-            return "critical", f"shipped in {shipped}, which the pin carries"
-        return "info", f"shipped in {shipped}, after the pin: avoid it"
+            return True, f"shipped in {shipped}, which the pin carries"
+        return False, f"shipped in {shipped}, after the pin: avoid it"
 
     def _older(self, a: str, b: str) -> bool:
         return _sort_key(a, self.scheme) < _sort_key(b, self.scheme)
 
 
 @functools.lru_cache(maxsize=4096)
-def _sort_key(version: str, scheme: str) -> tuple:
+def _sort_key(version: str, scheme: str) -> tuple[Any, ...]:
     """versions.sort_key, remembered: an index over a whole changelog compares the same few versions."""
     return versions.sort_key(version, scheme)
 
@@ -316,7 +357,7 @@ def _group(hits: list[_Hit]) -> list[list[_Hit]]:
 def _event(source: str, group: list[_Hit]) -> Event:
     scheme = versions.scheme_for(group[0].pin.product)
     first = min(group, key=lambda h: versions.sort_key(h.version, scheme))
-    severity = max((h.severity for h in group), key=("info", "warning", "critical").index)
+    severity = str(max((h.severity for h in group), key=("info", "warning", "critical").index))
     pin, record = first.pin, first.record
     where = f"{record.product} {record.version}"
     if first.version != record.version:
@@ -379,7 +420,7 @@ def branch_events(
         pinned = fleet.is_pinned_branch(pins, product, branch)
         if eol_reached(eol, today):
             when = f" on {eol}" if not isinstance(eol, bool) else ""
-            events.append(Event("branch_eol", "critical" if pinned else "warning", product, branch,
+            events.append(Event("branch_eol", _branch_severity("branch_eol", pinned), product, branch,
                                 f"branch_eol:{product}:{branch}",
                                 f"{product} {branch} reached end of life{when}; {still}", source,
                                 {"eol": eol, "latest": record.data.get("latest", ""), "maintained": alive}))
@@ -387,7 +428,8 @@ def branch_events(
             old = before.get(branch)
             moved = old is not None and old.data.get("eol") not in (eol, False, None, "")
             verb = f"moved from {old.data.get('eol')} to" if moved and old else "set to"
-            events.append(Event("branch_eol_scheduled", "warning" if pinned else "info", product, branch,
+            events.append(Event("branch_eol_scheduled", _branch_severity("branch_eol_scheduled", pinned),
+                                product, branch,
                                 f"branch_eol_scheduled:{product}:{branch}:{eol}",
                                 f"{product} {branch} end of life {verb} {eol}", source,
                                 {"eol": eol, "scheduled": True, "maintained": alive}))
@@ -395,9 +437,14 @@ def branch_events(
         if branch in now or eol_reached(record.data.get("eol"), today) or record.key not in missing:
             continue
         pinned = fleet.is_pinned_branch(pins, product, branch)
-        events.append(Event("branch_dropped", "critical" if pinned else "warning", product, branch,
+        events.append(Event("branch_dropped", _branch_severity("branch_dropped", pinned), product, branch,
                             f"branch_dropped:{product}:{branch}",
                             f"{product} {branch} vanished upstream without an end-of-life notice "
                             f"(last {record.data.get('latest') or branch}); {still}", source,
                             {"latest": record.data.get("latest", ""), "maintained": alive}))
     return events
+
+
+def _branch_severity(kind: str, pinned: bool) -> str:
+    """policy rules 1 and 3: a pinned branch ending is critical, anything about an unpinned one info."""
+    return str(policy.pinned_branch(kind) if pinned else policy.unpinned(kind, "info"))
