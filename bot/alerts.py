@@ -15,6 +15,7 @@ from bot.model import Event, Pin, Record, severity_rank
 
 BASELINE_WORTH_SAYING = (
     "fix_available", "regression", "advisory", "branch_eol", "branch_eol_scheduled", "branch_dropped",
+    "branch_abandoned", "branch_uncovered",
 )
 
 

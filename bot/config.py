@@ -50,6 +50,7 @@ class Settings:
     max_bytes: int = 64 * 1024 * 1024
     failing_after: int = 3  # consecutive failures before a source_failing incident
     source_timeout: float = 600.0  # a whole source's poll, all its requests together
+    abandoned_after: int = 180  # days without a release before a pinned branch is branch_abandoned
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from bot import alerts, cves, rules
+from bot import abandoned, alerts, cves, rules
 from bot.config import Config
 from bot.deliver import ConsoleDeliverer, Deliverer, DeliveryReport, deliver_pending
 from bot.diff import diff
@@ -209,6 +209,8 @@ def _commit(conf, kind, snapshot: Snapshot, ctx, gone_before, config, store, clo
     extra = list(kind.events(ctx.previous, snapshot, conf, ctx)) if kind.events else []
     found = rules.rule_events(conf.name, result.added, result.seen, config.fleet, config.watch_words,
                               config.bug_numbers, cves=ctx.cves, profile=config.profile)
+    found += abandoned.abandoned_events(conf.name, result.seen, config.fleet, now.date(),
+                                        config.settings.abandoned_after)
     one_off = [f.as_event(conf.name) for f in snapshot.findings if not f.incident]
     events = apply_pins([*result.events, *extra, *found, *one_off], config.fleet)
     state = store.source_state(conf.name) or {}
@@ -219,6 +221,8 @@ def _commit(conf, kind, snapshot: Snapshot, ctx, gone_before, config, store, clo
     elif rebaseline:
         # New pins, watch words or settings: what the history already holds for them is a
         # standing fact (one summary), not news; what arrived in this poll stays news.
+        # A branch found abandoned now was abandoned before the new settings too: a standing fact.
+        events = [replace(e, baseline=True) if e.kind == "branch_abandoned" else e for e in events]
         news = {e.key for e in events}
         standing = rules.rule_events(conf.name, result.seen, result.seen, config.fleet, config.watch_words,
                                      config.bug_numbers, cves=ctx.cves, profile=config.profile)

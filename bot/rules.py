@@ -27,7 +27,7 @@ from typing import Any
 
 from debian.debian_support import Version as DebVersion
 
-from bot import fleet, policy, relevance, versions
+from bot import abandoned, fleet, policy, relevance, versions
 from bot.classify import cves as find_cves
 from bot.cves import CveInfo
 from bot.model import Event, Pin, Record
@@ -145,6 +145,7 @@ def rule_events(
                 hits += _regression_hits(pin, version, record, carried, facts)
             elif record.kind == "release" and record.data.get("regression_update"):
                 hits += _regression_update_hits(pin, version, record, records)
+        hits += _not_backported_hits(pin, added, records, judge)
     return [_event(source, group) for group in _group(hits)]
 
 
@@ -167,6 +168,52 @@ def _fix_hits(pin: Pin, version: str, record: Record, judged: tuple[_Judge, poli
         if word.matches(text):
             key = f"{base}:watch:{word.name.lower()}:{title_hash(text)}"
             hits.append(_Hit("fix_available", key, pin, version, record, policy.fix(facts), f"'{word.name}'"))
+    return hits
+
+
+def _not_backported_hits(pin: Pin, added: Sequence[Record], records: Sequence[Record], judge: _Judge) -> list[_Hit]:
+    """CVE fixes in newer branches, released after the pin's branch last released, that it never got.
+
+    "not backported to 1.10": the pinned branch will not get them, only moving off it will.
+    Package pins (deb, rpm) have one line of uploads: nothing to say there.
+    """
+    scheme = versions.scheme_for(pin.product)
+    if scheme in ("deb", "rpm"):
+        return []
+    try:
+        _, branch = abandoned.pinned_branch(pin)
+    except ValueError:
+        return []
+    candidates = [r for r in added if r.kind == "changelog_line" and r.data.get("cves")
+                  and fleet.same_product(r.product, pin.product) and not versions.in_branch(r.version, branch, scheme)]
+    if not candidates:
+        return []
+    dated = abandoned.release_dates(records, pin.product, scheme)
+    if branch not in dated:
+        return []
+    last_day = dated[branch][-1][0].isoformat()
+    mine = {str(c) for r in records if r.kind == "changelog_line" and fleet.same_product(r.product, pin.product)
+            and versions.in_branch(r.version, branch, scheme) for c in r.data.get("cves") or ()}
+    hits = []
+    for record in candidates:
+        try:
+            other = versions.branch_of(record.version, scheme)
+            if versions.is_prerelease(record.version, scheme):
+                continue
+        except ValueError:
+            continue
+        when = str(record.data.get("date") or "")[:10]
+        if _sort_key(other, scheme) <= _sort_key(branch, scheme) or not when or when <= last_day:
+            continue
+        facts = judge.facts(record)
+        for cve in record.data.get("cves") or ():
+            if cve in mine:
+                continue
+            severity, why = policy.security([cve], judge.cves, facts)
+            what = cve if why == "rating unknown" else f"{cve} ({why})"
+            key = f"fix_available:{pin.product}:{pin.version}:{cve}:not_backported"
+            hits.append(_Hit("fix_available", key, pin, record.version, record, severity,
+                             f"{what}, not backported to {branch}"))
     return hits
 
 
@@ -364,7 +411,9 @@ def _event(source: str, group: list[_Hit]) -> Event:
         where = f"{first.version} ({where})"
     text = " ".join(str(record.data.get("title") or record.data.get("text", "")).split())
     label = fleet.pin_label(pin)
-    if first.kind == "fix_available":
+    if first.key.endswith(":not_backported"):
+        summary = f"Fix for {first.what}: only in {where}, for {label}: {text}"
+    elif first.kind == "fix_available":
         summary = f"Fix for {first.what} available for {label} in {where}: {text}"
     else:
         summary = f"Regression for {label}: {where} {first.what}"
@@ -396,8 +445,13 @@ def branch_events(
     pins: Sequence[Pin],
     today: date,
     missing: Collection[str] = (),
+    *,
+    coverage: bool = False,
 ) -> list[Event]:
     """branch_eol, branch_dropped (critical for pinned branches) and branch_eol_scheduled.
+
+    `coverage` (EOL sources: endoflife.date): also say which pins the source does not list,
+    and treat a pin older than every listed cycle as ended when the oldest has (bot.abandoned).
 
     A branch is dropped only when the last poll missed it too (`missing`, the keys the core
     says were absent last time): an upstream answering a stale listing once pages nothing.
@@ -442,6 +496,8 @@ def branch_events(
                             f"{product} {branch} vanished upstream without an end-of-life notice "
                             f"(last {record.data.get('latest') or branch}); {still}", source,
                             {"latest": record.data.get("latest", ""), "maintained": alive}))
+    if coverage:
+        events += abandoned.coverage_events(source, product, records, pins, today)
     return events
 
 
