@@ -103,6 +103,9 @@ SCENARIOS = [
              'fleet:\n  - {product: "debian:linux", version: "6.1.27-1"}\n' + WATCH
              + "arch: [amd64]\nmodules: MODULES\n",
              lambda: debian_steps(DATA / "linux-6.1.changelog.Debian.gz", "6.1.27-1")),
+    Scenario("debian-linux-kernel-branch-pin", "debian_changelog", "/linux/changelog.Debian.gz",
+             'fleet:\n  - {product: linux, version: "6.1"}\n' + WATCH + "arch: [amd64]\nmodules: MODULES\n",
+             lambda: debian_steps(DATA / "linux-6.1.changelog.Debian.gz", "6.1.27-1")),
     Scenario("moby-1.10.3", "docker_changelog", "/CHANGELOG.md",
              'fleet:\n  - {product: docker, version: "1.10.3"}\n' + WATCH,
              lambda: docker_steps(FIXTURES / "docker" / "moby-CHANGELOG.md", "1.10.3")),

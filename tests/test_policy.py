@@ -139,3 +139,38 @@ def test_a_new_release_equal_to_the_pin_in_another_spelling_is_not_news():
     assert matched.severity == "info" and matched.data["pins"] == ["docker 17.06.2"]
     newer = Event("new_release", "info", "docker", "17.06.3-ce", "release:17.06.3-ce", "docker 17.06.3-ce")
     assert apply_pins([newer], [Pin("docker", "17.06.2")])[0].severity == "warning"
+
+
+# --- version identity: the pin's own version, in every scheme ---------------------------------
+
+
+@pytest.mark.parametrize("product, pin, same", [
+    ("docker", "17.06.2", "17.06.2-ce"),
+    ("docker", "17.06.2-ce", "17.06.2"),
+    ("docker", "17.03.1", "17.03.1-ee"),
+    ("docker", "1.10.3", "v1.10.3"),
+    ("docker", "29.0.3", "docker-v29.0.3"),
+    ("linux", "6.1.27", "v6.1.27"),
+    ("debian:linux", "6.1.27-1", "0:6.1.27-1"),
+    ("rhel:bind", "9.8.2-0.68.el6", "0:9.8.2-0.68.el6"),
+    ("debian", "12", "12.0"),
+])
+def test_the_pins_own_version_in_another_spelling_is_not_newer(product, pin, same):
+    from bot import fleet, versions
+
+    scheme = versions.scheme_for(product)
+    assert versions.compare(same, pin, scheme) == 0
+    assert fleet.newer_in_branch(Pin(product, pin), [same]) == []
+    event = Event("new_release", "info", product, same, f"release:{same}", f"{product} {same}")
+    from bot.match import apply_pins
+
+    [matched] = apply_pins([event], [Pin(product, pin)])
+    assert matched.severity == "info"
+
+
+def test_a_line_in_the_pins_own_version_is_not_a_fix_available_in_it():
+    records = [line("docker", "17.06.2-ce", "Fix an aufs mount leak (CVE-2017-0001)", cves=["CVE-2017-0001"]),
+               line("debian:linux", "0:6.1.27-1", 'Revert "ovl: fix x"'),
+               line("linux", "v6.1.27", "ovl: fix a crash (CVE-2023-0001)", cves=["CVE-2023-0001"])]
+    pins = [Pin("docker", "17.06.2"), Pin("debian:linux", "6.1.27-1"), Pin("linux", "6.1.27")]
+    assert rule_events("any", records, records, pins, ("aufs", "overlay")) == []
