@@ -37,6 +37,8 @@ ARCH_TAGS: Mapping[str, frozenset[str]] = {
     "hppa": frozenset({"hppa"}), "parisc": frozenset({"hppa"}), "m68k": frozenset({"m68k"}),
     "sh4": frozenset({"sh4"}), "sh": frozenset({"sh4"}), "ia64": frozenset({"ia64"}),
 }
+_ARCH_ALIASES = {"ppc": "powerpc", "ppc64": "powerpc", "s390x": "s390", "x86_64": "x86", "arm32": "arm"}
+_REVERT_RE = re.compile(r'^\s*(?:\[[^\]]+\]\s*)*Revert\s+"(.+)"', re.IGNORECASE)
 _TAGS_RE = re.compile(r"^\s*((?:\[[^\]]+\]\s*)+)")
 _ARCH_PATH_RE = re.compile(r"\barch/([a-z0-9_]+)/")
 _PREFIX_RE = re.compile(r"([A-Za-z0-9_][A-Za-z0-9_./+,-]*(?: [A-Za-z0-9_]+)?):\s")
@@ -58,10 +60,11 @@ def line_arches(text: str) -> frozenset[str]:
     if tags:
         for name in re.split(r"[\[\],\s]+", tags.group(1)):
             covered |= ARCH_TAGS.get(name.lower(), frozenset())
-    if not covered:
-        first = subsystem_chain(text)[:1]
-        if first and first[0] in ARCH_TAGS and first[0] not in ("sh", "arm"):  # "arm64: dts: ..."
-            covered |= ARCH_TAGS[first[0]]
+    if not covered:  # "arm64: dts: ...", "KVM: PPC: e500: ...", "KVM: arm64: ..."
+        for name in (n.lower() for n in subsystem_chain(_REVERT_RE.sub(r"\1", text))):
+            name = _ARCH_ALIASES.get(name, name)
+            if name in ARCH_TAGS and name not in ("sh", "alpha"):
+                covered |= ARCH_TAGS[name]
     for path in _ARCH_PATH_RE.findall(text):
         covered |= ARCH_TAGS.get(path, frozenset())
     return frozenset(covered)

@@ -21,7 +21,7 @@ import functools
 import hashlib
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -98,7 +98,8 @@ class _Judge:
         full = f"{text} {notes}".strip()
         return policy.LineFacts(
             text=full,
-            relevant=relevance.is_relevant(subject, self.profile),
+            # the line's own [arch] tags, and the subsystem of what it reverts
+            relevant=relevance.is_relevant(text, self.profile) and relevance.is_relevant(subject, self.profile),
             watch_hit=any(w.matches(full) for w in self.words),
             runs_module=relevance.runs_module(subject, self.profile),
             reported=bool(record.data.get("closes")),
@@ -141,6 +142,10 @@ def rule_events(
                 continue
             if record.kind == "changelog_line":
                 facts = judge.facts(record)
+                if versions.parse_pin(pin.product, pin.version).is_branch:
+                    # A branch pin does not say which release runs: "a module we load" alone is not
+                    # evidence enough to page for every revert in the branch (25 in 40 months).
+                    facts = replace(facts, runs_module=False)
                 hits += _fix_hits(pin, version, record, (judge, facts), bugs)
                 hits += _regression_hits(pin, version, record, carried, facts)
             elif record.kind == "release" and record.data.get("regression_update"):

@@ -91,6 +91,9 @@ AMD64_FLEET = FleetProfile(arch=frozenset({"amd64"}),
     ("netfilter: nf_tables: fix a leak", True),
     ("mm: fix a race", True),  # not in the table: always relevant
     ("media: vidtv: fix a leak", False),
+    ('Revert "KVM: PPC: e500: Mark struct page dirty in kvmppc_e500_shadow_map()"', False),
+    ("KVM: arm64: vgic: fix a leak", False),
+    ("[powerpc] powerpc/64s: fix a crash", False),
 ])
 def test_lines_for_other_architectures_or_unloaded_modules_are_not_relevant(text, relevant):
     assert relevance.is_relevant(text, AMD64_FLEET) is relevant
@@ -148,3 +151,14 @@ def test_rules_drop_other_architectures_and_unloaded_modules_to_info():
         "[arm64] media: rkvdec: fix a leak (CVE-2023-0001)": "info",
         "xfs: fix a leak (CVE-2023-0002)": "warning",
     }
+
+
+def test_a_loaded_module_is_evidence_for_an_exact_pin_only():
+    """A branch pin does not say which release runs: every revert in the branch would page."""
+    records = [
+        Record("changelog_line", "a", "linux", "6.1.64", {"text": "net/mlx5e: fix double free of encap_header"}),
+        Record("changelog_line", "b", "linux", "6.1.70", {"text": 'Revert "net/mlx5e: fix double free of encap_header"'}),
+    ]
+    [exact] = rule_events("k", records[1:], records, [Pin("linux", "6.1.64")], (), profile=AMD64_FLEET)
+    [branch] = rule_events("k", records[1:], records, [Pin("linux", "6.1")], (), profile=AMD64_FLEET)
+    assert (exact.severity, branch.severity) == ("critical", "warning")
