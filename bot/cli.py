@@ -7,14 +7,11 @@ Shared options (`--json`, `--since`, `--product`) mean the same on every command
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import json
 import os
 import shutil
 import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,9 +20,10 @@ import click
 from rich.console import Console
 
 from bot import config as configuration
-from bot import views
+from bot import configcheck, daemon, views
 from bot import why as why_module
 from bot.errors import ConfigError, TrackbotError
+from bot.lock import run_lock
 from bot.poll import parse_interval, run_poll, utcnow
 from bot.render import safe
 from bot.store import Store
@@ -57,8 +55,9 @@ class App:
         self.config_path = config_path
         self.db_path = db_path
 
-    def config(self) -> configuration.Config:
-        return configuration.load(self.config_path)
+    def config(self, *, checked: bool = False) -> configuration.Config:
+        """The config; `checked` adds the checks `trackbot check` makes (URLs, keyrings), as poll and run need."""
+        return configcheck.load_checked(self.config_path) if checked else configuration.load(self.config_path)
 
     def store(self) -> Store:
         return Store.open(self.db_path)
@@ -98,19 +97,6 @@ def _since(text: str) -> datetime:
         raise click.BadParameter(str(exc), param_hint="--since") from None
 
 
-@contextmanager
-def run_lock(db_path: str) -> Iterator[None]:
-    """One run at a time: a second poll or run exits at once instead of racing the first."""
-    path = Path(db_path).with_suffix(".lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise TrackbotError(f"another trackbot run holds {path}") from None
-        yield
-
-
 def _deliverer(cfg: configuration.Config) -> Any:
     from bot.deliver import ConsoleDeliverer
     from bot.slack.outbox import build
@@ -118,9 +104,7 @@ def _deliverer(cfg: configuration.Config) -> Any:
     return build(cfg.slack) or ConsoleDeliverer(console)
 
 
-def _poll_once(app: App, only: tuple[str, ...], force: bool) -> int:
-    cfg = app.config()
-    store = app.store()
+def _poll_once(cfg: configuration.Config, store: Store, only: tuple[str, ...] = (), force: bool = False) -> int:
     report = asyncio.run(run_poll(cfg, store, deliverer=_deliverer(cfg), only=only, force=force))
     views.show_poll(console, report)
     return 1 if report.failed else 0
@@ -135,16 +119,20 @@ def poll(app: App, only: tuple[str, ...], force: bool) -> None:
 
     Example: trackbot poll --source kernel
     """
+    cfg = app.config(checked=True)
     with run_lock(app.db_path):
-        code = _poll_once(app, only, force)
+        code = _poll_once(cfg, app.store(), only, force)
     sys.exit(code)
 
 
 @main.command()
 @click.option("--every", default="15m", show_default=True, help="Interval between runs.")
+@click.option("--runs", type=click.IntRange(min=1), default=None, help="Stop after this many runs (default: never).")
 @click.pass_obj
-def run(app: App, every: str) -> None:
-    """Poll forever, one run at a time (a lock file keeps a second copy out).
+def run(app: App, every: str, runs: int | None) -> None:
+    """Poll for ever, re-reading sources.yaml when it changes (a bad edit keeps the last good config).
+
+    A bad config at start exits 2 before the first run. The lock is held only while polling.
 
     Example: trackbot run --every 15m
     """
@@ -152,16 +140,13 @@ def run(app: App, every: str) -> None:
         interval = parse_interval(every).total_seconds()
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--every") from None
-    with run_lock(app.db_path):
-        while True:
-            started = time.monotonic()
-            try:
-                _poll_once(app, (), False)
-            except TrackbotError as exc:  # e.g. sources.yaml edited into an error: say so, keep running
-                click.echo(f"trackbot: {exc}", err=True)
-            except Exception as exc:  # a locked or full disk, a bug: one line, and the next run still comes
-                click.echo(f"trackbot: run failed: internal error: {type(exc).__name__}: {exc}", err=True)
-            time.sleep(max(1.0, interval - (time.monotonic() - started)))
+    watch = daemon.ConfigWatch.start(app.config_path)  # ConfigError: exit 2, nothing polled
+
+    def log(line: str) -> None:
+        click.echo(f"trackbot: {line}", err=True)
+
+    daemon.run_loop(watch, app.db_path, lambda cfg, store: _poll_once(cfg, store), daemon.RunPlan(interval, runs),
+                    log=log)
 
 
 @main.command()
@@ -221,12 +206,7 @@ def check(app: App) -> None:
     Example: trackbot --config sources.yaml check
     """
     cfg = app.config()
-    problems = []
-    for index, conf in enumerate(cfg.sources):
-        keyring = getattr(conf, "keyring", "")
-        where = cfg.config_dir / keyring  # as the apt kinds read it: relative to sources.yaml
-        if keyring and not where.exists():
-            problems.append(f"sources[{index}] {conf.name}: keyring {where} does not exist")
+    problems = configcheck.problems(cfg)  # the same checks poll and run refuse a config for
     console.print(f"{cfg.path}: {len(cfg.sources)} sources, {len(cfg.fleet)} pins")
     if any(conf.kind.startswith("apt") for conf in cfg.sources):
         tools = {tool: shutil.which(tool) for tool in ("gpgv", "gpg")}

@@ -29,6 +29,7 @@ from bot.fetch import Fetcher, FetchPolicy, SourceContext, make_client
 from bot.kinds import KINDS
 from bot.match import apply_pins
 from bot.model import Event, Finding, Snapshot, severity_rank
+from bot.self_incidents import SELF_SOURCE
 from bot.sources.api import SourceConf
 from bot.store import Store, iso
 
@@ -299,7 +300,7 @@ def _resolve_failing(store: Store, source: str, now: datetime, run_id: int) -> N
 def _close_removed(config: Config, store: Store, now: datetime, run_id: int) -> None:
     """Close the incidents of sources no longer configured: nothing would ever resolve them,
     and an open incident is recalled in Slack every `repeat`."""
-    names = {s.name for s in config.sources}
+    names = {s.name for s in config.sources} | {SELF_SOURCE}  # trackbot's own incidents are not a source's
     with store.transaction():
         for row in store.unresolved_incidents():
             if row["source"] not in names:

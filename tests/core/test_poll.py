@@ -370,19 +370,16 @@ def test_run_keeps_polling_after_an_unexpected_error_in_one_run(tmp_path, web, m
     path = write_config(tmp_path, web.url)
     calls = []
 
-    def flaky_poll(app, only, force):
+    def flaky_poll(cfg, store, only=(), force=False):
         calls.append(1)
         if len(calls) == 1:
             raise sqlite3.OperationalError("database is locked")
         return 0
 
-    def sleep(seconds):
-        if len(calls) >= 2:
-            raise KeyboardInterrupt  # stop the endless loop once the second run happened
-
     monkeypatch.setattr(cli, "_poll_once", flaky_poll)
-    monkeypatch.setattr(cli.time, "sleep", sleep)
-    result = CliRunner().invoke(main, ["--config", str(path), "--db", str(tmp_path / "t.db"), "run", "--every", "1m"])
+    monkeypatch.setattr("bot.daemon.time.sleep", lambda seconds: None)
+    result = CliRunner().invoke(main, ["--config", str(path), "--db", str(tmp_path / "t.db"), "run", "--every", "1m",
+                                       "--runs", "2"])
     assert len(calls) == 2
     assert "database is locked" in result.output
 
