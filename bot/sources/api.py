@@ -36,6 +36,7 @@ from typing import Any, Protocol
 from bot.cves import CveInfo, cve_record
 from bot.errors import SourceError, Unchanged, redact_url
 from bot.model import Event, Finding, Pin, Record, Snapshot
+from bot.sources.bodies import check_xml_utf8, json_document, utf8_text
 
 __all__ = [
     "Context",
@@ -51,7 +52,10 @@ __all__ = [
     "SourceConf",
     "SourceError",
     "Unchanged",
+    "check_xml_utf8",
+    "json_document",
     "redact_url",
+    "utf8_text",
 ]
 
 

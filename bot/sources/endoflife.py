@@ -9,13 +9,22 @@ document still gives its branch_eol. A newly announced or moved EOL date is news
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot import fleet, rules
-from bot.sources.api import Context, Event, Kind, Record, Snapshot, SourceConf, SourceError, looks_like_html
+from bot.sources.api import (
+    Context,
+    Event,
+    Kind,
+    Record,
+    Snapshot,
+    SourceConf,
+    SourceError,
+    json_document,
+    looks_like_html,
+)
 
 NAME = "endoflife"
 API = "https://endoflife.date/api/{product}.json"
@@ -41,10 +50,7 @@ def parse(body: bytes, conf: Conf) -> list[Record]:
     url = url_of(conf)
     if looks_like_html(body):
         raise SourceError("HTML page instead of endoflife.date JSON", url)
-    try:
-        cycles = json.loads(body)
-    except ValueError as exc:
-        raise SourceError(f"endoflife.date answer is not JSON ({exc.msg} at char {exc.pos})", url) from None
+    cycles = json_document(body, url, "endoflife.date answer")
     if not isinstance(cycles, list) or not cycles:
         raise SourceError("endoflife.date answer is not a list of cycles", url)
     product = product_of(conf)

@@ -18,7 +18,16 @@ from xml.sax import SAXException
 import feedparser
 
 from bot import versions
-from bot.sources.api import Context, Kind, Record, Snapshot, SourceConf, SourceError, looks_like_html
+from bot.sources.api import (
+    Context,
+    Kind,
+    Record,
+    Snapshot,
+    SourceConf,
+    SourceError,
+    check_xml_utf8,
+    looks_like_html,
+)
 from bot.sources.changelog_lines import line_records
 
 NAME = "github_releases"
@@ -76,6 +85,7 @@ def _feed(body: bytes, url: str) -> Any:
         raise SourceError("empty feed body", url)
     if looks_like_html(body):
         raise SourceError("got an HTML page instead of the releases Atom feed", url)
+    check_xml_utf8(body, url, "the releases Atom feed")  # feedparser would store garbled notes
     feed = feedparser.parse(body)
     # Not well-formed XML is a cut or mangled download: even with some entries parsed,
     # the last one's notes may be half there and would read as edited notes.

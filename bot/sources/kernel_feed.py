@@ -14,7 +14,17 @@ from dataclasses import dataclass
 import feedparser
 
 from bot.sources import kernel_releases
-from bot.sources.api import Context, Event, Kind, Record, Snapshot, SourceConf, SourceError, looks_like_html
+from bot.sources.api import (
+    Context,
+    Event,
+    Kind,
+    Record,
+    Snapshot,
+    SourceConf,
+    SourceError,
+    check_xml_utf8,
+    looks_like_html,
+)
 from bot.sources.kernel_releases import Entry
 
 NAME = "kernel_feed"
@@ -33,6 +43,7 @@ def parse(body: bytes, conf: Conf) -> list[Record]:
     """Release and branch records from a kdist.xml body."""
     if looks_like_html(body):
         raise SourceError("HTML page instead of kdist.xml", conf.url)
+    check_xml_utf8(body, conf.url, "kdist.xml")
     feed = feedparser.parse(body)
     if feed.bozo and not feed.entries:
         raise SourceError(f"kdist.xml does not parse ({feed.get('bozo_exception')})", conf.url)

@@ -12,13 +12,22 @@ kernel_feed (kdist.xml) yields the same records through `entry_records`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot import rules, versions
-from bot.sources.api import Context, Event, Kind, Record, Snapshot, SourceConf, SourceError, looks_like_html
+from bot.sources.api import (
+    Context,
+    Event,
+    Kind,
+    Record,
+    Snapshot,
+    SourceConf,
+    SourceError,
+    json_document,
+    looks_like_html,
+)
 
 NAME = "kernel_releases"
 DEFAULT_URL = "https://www.kernel.org/releases.json"
@@ -49,10 +58,7 @@ def parse(body: bytes, conf: Conf) -> list[Record]:
     """Records for every release and stable/longterm branch in a releases.json body."""
     if looks_like_html(body):
         raise SourceError("HTML page instead of releases.json", conf.url)
-    try:
-        doc = json.loads(body)
-    except ValueError as exc:
-        raise SourceError(f"releases.json is not JSON ({exc.msg} at char {exc.pos})", conf.url) from None
+    doc = json_document(body, conf.url, "releases.json")
     items = doc.get("releases") if isinstance(doc, dict) else None
     if not isinstance(items, list) or not items:
         raise SourceError("releases.json has no 'releases' list", conf.url)
