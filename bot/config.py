@@ -49,6 +49,8 @@ class Settings:
     max_bytes: int = 64 * 1024 * 1024
     failing_after: int = 3  # consecutive failures before a source_failing incident
     source_timeout: float = 600.0  # a whole source's poll, all its requests together
+    confirm_after: str = "1h"  # a record missing from polls at least this far apart is withdrawn
+    failing_for: str = "6h"  # or failing this long (whichever first) opens source_failing
 
 
 @dataclass(frozen=True)

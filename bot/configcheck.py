@@ -17,14 +17,22 @@ from urllib.parse import urlsplit
 from bot import config as configuration
 from bot.errors import ConfigError
 from bot.kinds import KINDS
+from bot.poll import parse_interval
 from bot.sources.api import SourceConf
 
 URL_SCHEMES = ("http", "https")
+INTERVAL_SETTINGS = ("confirm_after", "failing_for")
 
 
 def problems(cfg: configuration.Config) -> list[str]:
     """Every local problem of a loaded config, one line each, naming the file and the source."""
     found: list[str] = []
+    for name in INTERVAL_SETTINGS:
+        value = getattr(cfg.settings, name)
+        try:
+            parse_interval(value)
+        except ValueError:
+            found.append(f"{cfg.path}: settings: '{name}' {value!r} is not an interval (use e.g. 30m, 1h, 6h)")
     for index, conf in enumerate(cfg.sources):
         where = f"{cfg.path}: sources[{index}] {conf.name}"
         found += [f"{where}: {line}" for line in _url_problems(conf)]

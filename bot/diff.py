@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from bot import versions
 from bot.errors import SourceError
 from bot.model import Event, Record, Snapshot
 
@@ -50,6 +51,7 @@ def diff(
     current = _unique(snapshot.records)
     before = {r.key: r for r in previous}
     check_shrink(before.values(), current.values(), complete=snapshot.complete)
+    check_newest_kept(before.values(), current.values(), complete=snapshot.complete)
     prior_digests = {key: r.digest() for key, r in before.items()}
 
     added = [r for key, r in current.items() if key not in before]
@@ -86,6 +88,32 @@ def check_shrink(before: Iterable[Record], after: Iterable[Record], *, complete:
             raise SourceError(
                 f"returned {has} {label} where the last good run had {had}: "
                 f"treated as a broken response, not as withdrawals ({ACCEPT_HINT})"
+            )
+
+
+def check_newest_kept(before: Iterable[Record], after: Iterable[Record], *, complete: bool) -> None:
+    """Raise SourceError when a complete snapshot lost its newest releases but kept older ones.
+
+    Upstreams withdraw a bad release now and then, rarely the two newest at once while every
+    older one stays: that shape is a cut or stale copy (a CDN serving half a file). One newest
+    release gone is left to the diff (a withdrawal, confirmed over time).
+    """
+    if not complete:
+        return
+    listed = {(r.product, r.version) for r in after if _is_release(r)}
+    by_product: dict[str, list[str]] = defaultdict(list)
+    for r in before:
+        if _is_release(r) and r.version:
+            by_product[r.product].append(r.version)
+    for product, known in by_product.items():
+        scheme = versions.scheme_for(product)
+        ordered = sorted(set(known), key=lambda v: versions.sort_key(v, scheme))
+        lost = [v for v in ordered if (product, v) not in listed]
+        newest_lost = len(lost) >= 2 and lost == ordered[len(ordered) - len(lost):]
+        if newest_lost and len(lost) < len(ordered):
+            raise SourceError(
+                f"the {len(lost)} newest {product} releases ({lost[0]} to {lost[-1]}) are missing while older "
+                f"ones are listed: treated as a cut or stale copy, not as withdrawals ({ACCEPT_HINT})"
             )
 
 

@@ -29,11 +29,13 @@ from bot.fetch import Fetcher, FetchPolicy, SourceContext, make_client
 from bot.kinds import KINDS
 from bot.match import apply_pins
 from bot.model import Event, Finding, Snapshot, severity_rank
+from bot.schedule import confirmed_missing
 from bot.self_incidents import SELF_SOURCE
 from bot.sources.api import SourceConf
 from bot.store import Store, iso
 
 Clock = Callable[[], datetime]
+MAX_INTERVAL = timedelta(days=36500)  # a century: anything longer is a typo, not a schedule
 DUE_SLACK = timedelta(seconds=60)  # at most this much early still counts as due (timer jitter)
 
 
@@ -68,7 +70,13 @@ def parse_interval(text: str) -> timedelta:
     if not match:
         raise ValueError(f"not an interval: {text!r} (use e.g. 15m, 1h, 1d)")
     unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[match.group(2)]
-    return timedelta(**{unit: int(match.group(1))})
+    try:
+        interval = timedelta(**{unit: int(match.group(1))})
+    except OverflowError:
+        interval = MAX_INTERVAL * 2
+    if interval > MAX_INTERVAL:  # 99999999999d used to crash every source with OverflowError
+        raise ValueError(f"interval {text.strip()!r} is longer than {MAX_INTERVAL.days} days")
+    return interval
 
 
 async def run_poll(
@@ -160,7 +168,8 @@ async def _poll_one(
         # Records made with other settings (watch words, product, url) must be made again: no 304.
         validators=store.http_state(conf.name) if same_settings else {},
         clock=clock,
-        missing=frozenset(s.record.key for s in stored if s.gone_at is None and s.missing_at),
+        # Missing since at least `confirm_after`: a second poll a minute later proves nothing.
+        missing=confirmed_missing(stored, began, parse_interval(config.settings.confirm_after)),
         cves=cve_table,
     )
     gone_before = {s.record.key for s in stored if s.gone_at}

@@ -489,10 +489,14 @@ def test_a_stale_copy_served_once_pages_nothing_and_a_real_withdrawal_pages_once
         clock.advance(minutes=15)
         poll(cfg, store, clock, sink)
     assert [a["kind"] for a in sink.alerts] == ["baseline"]
-    for _ in range(3):  # really withdrawn upstream
-        web.routes["/CHANGELOG.md"] = Route(MOBY)
-        clock.advance(minutes=15)
+    web.routes["/CHANGELOG.md"] = Route(MOBY)  # really withdrawn upstream
+    for minutes in (15, 1, 1, 30):  # missing, then polls a minute apart (a retry, a manual poll): wait
+        clock.advance(minutes=minutes)
         poll(cfg, store, clock, sink)
+        assert not [a for a in sink.alerts if a["kind"] != "baseline"], minutes
+    clock.advance(minutes=28)  # missing since 1 h (`confirm_after`): withdrawn, once
+    poll(cfg, store, clock, sink)
+    poll(cfg, store, clock, sink)
     withdrawn = [e for a in sink.alerts for e in a["payload"] if e.get("kind") == "release_withdrawn"]
     assert [e["version"] for e in withdrawn] == ["17.06.0-ce"]
     assert "17.06.0-ce" not in versions_in(store)
