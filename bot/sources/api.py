@@ -26,6 +26,8 @@ tool pages everyone with "all releases withdrawn").
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -36,7 +38,6 @@ from typing import Any, Protocol
 from bot.cves import CveInfo, cve_record
 from bot.errors import SourceError, Unchanged, redact_url
 from bot.model import Event, Finding, Pin, Record, Snapshot
-from bot.sources.bodies import check_xml_utf8, json_document, utf8_text
 
 __all__ = [
     "Context",
@@ -151,3 +152,36 @@ def looks_like_html(body: bytes) -> bool:
     """An HTML error page where data was expected (captive portals, CDNs' 200 error pages)."""
     head = body[:512].lstrip().lower()
     return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head[:100]
+
+
+# Strict decoding of fetched bodies: bad UTF-8 (with its byte offset), bad JSON or absurd
+# nesting is a broken response naming the URL, never a traceback or garbled text stored.
+
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding=["']([A-Za-z0-9._-]+)["']""")
+
+
+def utf8_text(body: bytes, url: str, what: str) -> str:
+    """The body as text; SourceError with the byte offset if it is not UTF-8."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"{what} is not valid UTF-8 (byte {exc.start})", url) from None
+
+
+def check_xml_utf8(body: bytes, url: str, what: str) -> None:
+    """Refuse an XML feed that declares (or defaults to) UTF-8 but holds invalid bytes."""
+    declared = _XML_ENCODING.match(body[:200])
+    if declared and declared.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
+        return  # another declared encoding: the feed parser decodes it
+    utf8_text(body, url, what)
+
+
+def json_document(body: bytes, url: str, what: str) -> Any:
+    """Parse a JSON body; SourceError for bad UTF-8 (byte offset), bad JSON or absurd nesting."""
+    text = utf8_text(body, url, what)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SourceError(f"{what} is not JSON ({exc.msg} at char {exc.pos})", url) from None
+    except RecursionError:
+        raise SourceError(f"{what} is nested too deeply to be real data", url) from None
