@@ -24,7 +24,7 @@ from bot import alerts, cves, rules
 from bot.config import Config
 from bot.deliver import ConsoleDeliverer, Deliverer, DeliveryReport, deliver_pending
 from bot.diff import diff
-from bot.errors import ConfigError, SourceError, Unchanged
+from bot.errors import ConfigError, SourceError, Unchanged, redact_url
 from bot.fetch import Fetcher, FetchPolicy, SourceContext, make_client
 from bot.kinds import KINDS
 from bot.match import apply_pins
@@ -187,10 +187,11 @@ async def _poll_one(
             store.mark_success(conf.name, conf.kind, clock(), changed=False, seconds=time.monotonic() - started,
                                began=began)
         return SourceResult(conf.name, conf.kind, "unchanged", seconds=time.monotonic() - started)
-    except SourceError as exc:
-        reason = str(exc)
+    except SourceError as exc:  # the diff's refusals (a cut copy) know no URL: name the source's
+        reason = str(exc) if exc.url else str(SourceError(exc.reason, getattr(conf, "url", "")))
     except TimeoutError:
-        reason = f"gave up after {config.settings.source_timeout:.0f}s"
+        where = getattr(conf, "url", "")
+        reason = f"gave up after {config.settings.source_timeout:g}s (source_timeout)" + (f" ({redact_url(where)})" if where else "")
     except Exception as exc:  # a bug in one kind must not stop the others
         reason = f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
     seconds = time.monotonic() - started
