@@ -20,8 +20,9 @@ import click
 from rich.console import Console
 
 from bot import config as configuration
-from bot import configcheck, daemon, views
+from bot import configcheck, daemon, dbopen, views
 from bot import why as why_module
+from bot.deliver import deliver_pending
 from bot.errors import ConfigError, TrackbotError
 from bot.lock import run_lock
 from bot.poll import parse_interval, run_poll, utcnow
@@ -59,8 +60,9 @@ class App:
         """The config; `checked` adds the checks `trackbot check` makes (URLs, keyrings), as poll and run need."""
         return configcheck.load_checked(self.config_path) if checked else configuration.load(self.config_path)
 
-    def store(self) -> Store:
-        return Store.open(self.db_path)
+    def store(self, *, write: bool = True) -> Store:
+        """The database; read commands pass write=False and still work on a read-only file system."""
+        return dbopen.open_store(self.db_path, write=write)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -105,7 +107,9 @@ def _deliverer(cfg: configuration.Config) -> Any:
 
 
 def _poll_once(cfg: configuration.Config, store: Store, only: tuple[str, ...] = (), force: bool = False) -> int:
-    report = asyncio.run(run_poll(cfg, store, deliverer=_deliverer(cfg), only=only, force=force))
+    deliverer = _deliverer(cfg)
+    with dbopen.storage_guard(store, lambda: deliver_pending(store, deliverer, utcnow)):
+        report = asyncio.run(run_poll(cfg, store, deliverer=deliverer, only=only, force=force))
     views.show_poll(console, report)
     return 1 if report.failed else 0
 
@@ -160,7 +164,7 @@ def events(app: App, since: str, product: str | None, kind: str | None, as_json:
 
     Example: trackbot events --since 30d --product linux --kind branch_eol --json
     """
-    rows = app.store().events(since=_since(since), products=[product] if product else None,
+    rows = app.store(write=False).events(since=_since(since), products=[product] if product else None,
                               kinds=[kind] if kind else None)
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))
@@ -179,7 +183,7 @@ def why(app: App, version: str, product: str | None, as_json: bool) -> None:
     Example: trackbot why 1.10 --product docker
     """
     cfg = app.config()
-    story = why_module.story(app.store(), cfg.fleet, version, product)
+    story = why_module.story(app.store(write=False), cfg.fleet, version, product)
     if as_json:
         click.echo(json.dumps(story, indent=2, default=str))
         return
@@ -194,7 +198,7 @@ def status(app: App) -> None:
     Example: trackbot status
     """
     cfg = app.config()
-    states = {s["name"]: s for s in app.store().all_source_states()}
+    states = {s["name"]: s for s in app.store(write=False).all_source_states()}
     console.print(views.status_table(cfg.sources, states))
 
 
@@ -301,7 +305,7 @@ def digest(app: App, since: str, out: str | None, post: bool) -> None:
     """
     from bot.digest import digest_text, post_digest
 
-    events = app.store().events(since=_since(since))
+    events = app.store(write=False).events(since=_since(since))
     text = digest_text(events, f"last {since}")
     if post:
         channel = post_digest(app.config().slack, events, f"last {since}")
@@ -321,7 +325,7 @@ def search(app: App, words: tuple[str, ...]) -> None:
 
     Example: trackbot search aufs mount
     """
-    rows = app.store().search(words)
+    rows = app.store(write=False).search(words)
     for row in rows:
         text = row["data"].get("text") or row["data"].get("summary") or ""
         console.print(f"{safe(row['product'])} {safe(row['version'])}: {safe(text)}", highlight=False, soft_wrap=True)

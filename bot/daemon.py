@@ -20,6 +20,7 @@ from pathlib import Path
 from bot import config as configuration
 from bot import self_incidents
 from bot.configcheck import load_checked
+from bot.dbopen import open_store
 from bot.errors import ConfigError, TrackbotError
 from bot.lock import run_lock
 from bot.poll import utcnow
@@ -94,7 +95,7 @@ def run_loop(watch: ConfigWatch, db_path: str, poll_once: PollOnce, plan: RunPla
             log(line)
         try:
             with run_lock(db_path):
-                store = Store.open(db_path)
+                store = open_store(db_path)
                 problem = f"{watch.path.name} does not load, polling goes on with the last good config: {watch.error}"
                 self_incidents.track(store, CONFIG_INVALID, problem if watch.error else None, utcnow())
                 poll_once(watch.good, store)

@@ -13,6 +13,7 @@ import dataclasses
 import hashlib
 import json
 import re
+import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -192,6 +193,8 @@ async def _poll_one(
     except TimeoutError:
         where = getattr(conf, "url", "")
         reason = f"gave up after {config.settings.source_timeout:g}s (source_timeout)" + (f" ({redact_url(where)})" if where else "")
+    except sqlite3.DatabaseError:
+        raise  # trackbot's own storage (a full disk), not this source: no source is blamed
     except Exception as exc:  # a bug in one kind must not stop the others
         reason = f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
     seconds = time.monotonic() - started
