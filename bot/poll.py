@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from bot import alerts, cves, rules
+from bot import alerts, cves, rules, schedule
 from bot.config import Config
 from bot.deliver import ConsoleDeliverer, Deliverer, DeliveryReport, deliver_pending
 from bot.diff import diff
@@ -37,7 +37,6 @@ from bot.store import Store, iso
 
 Clock = Callable[[], datetime]
 MAX_INTERVAL = timedelta(days=36500)  # a century: anything longer is a typo, not a schedule
-DUE_SLACK = timedelta(seconds=60)  # at most this much early still counts as due (timer jitter)
 
 
 def utcnow() -> datetime:
@@ -128,18 +127,8 @@ def settings_digest(conf: SourceConf, config: Config) -> str:
 
 
 def _is_due(conf: SourceConf, store: Store, now: datetime) -> bool:
-    """Due when `every` has passed since the source's last poll *began*.
-
-    Counting from the start (not the end) of the last poll, and forgiving a start a little
-    early (cron and systemd timers jitter by seconds), keeps `every: 1h` under a 15-minute
-    run at every 4th run instead of every 5th.
-    """
-    state = store.source_state(conf.name)
-    if not conf.every or not state or not state.get("last_run_at"):
-        return True
-    interval = parse_interval(conf.every)
-    slack = min(interval / 20, DUE_SLACK)
-    return now - datetime.fromisoformat(state["last_run_at"]) >= interval - slack
+    """Due by `every`, or sooner after a failure (a backoff ladder capped at `every`): bot.schedule."""
+    return schedule.is_due(parse_interval(conf.every) if conf.every else None, store.source_state(conf.name), now)
 
 
 async def _poll_one(
@@ -155,7 +144,9 @@ async def _poll_one(
 ) -> SourceResult:
     began = clock()
     if not force and not _is_due(conf, store, began):
-        return SourceResult(conf.name, conf.kind, "skipped", reason=f"not due (every {conf.every})")
+        due = schedule.next_try(parse_interval(conf.every) if conf.every else None, store.source_state(conf.name))
+        when = f"next try {due.strftime('%Y-%m-%d %H:%MZ')}" if due else "next run"
+        return SourceResult(conf.name, conf.kind, "skipped", reason=f"not due ({when}, every {conf.every or 'run'})")
     kind = KINDS[conf.kind]
     stored = store.records(conf.name, include_gone=True)
     settings = settings_digest(conf, config)
@@ -200,7 +191,9 @@ async def _poll_one(
     seconds = time.monotonic() - started
     with store.transaction():
         failures = store.mark_failure(conf.name, conf.kind, clock(), reason, seconds, began=began)
-        if failures >= config.settings.failing_after:
+        failing_since = (store.source_state(conf.name) or {}).get("failing_since")
+        if schedule.failing_long_enough(failures, failing_since, clock(), after=config.settings.failing_after,
+                                        for_=parse_interval(config.settings.failing_for)):
             finding = Finding(
                 "source_failing",
                 f"source_failing:{conf.name}",

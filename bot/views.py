@@ -13,7 +13,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from bot.poll import RunReport
+from bot import schedule
+from bot.poll import RunReport, parse_interval
 from bot.render import safe
 from bot.sources.api import SourceConf
 
@@ -70,9 +71,11 @@ def status_table(sources: Sequence[SourceConf], states: dict[str, dict[str, Any]
     rows = []
     for conf in sources:
         s = states.get(conf.name, {})
+        due = schedule.next_try(parse_interval(conf.every) if conf.every else None, s or None)
         rows.append((conf.name, conf.kind, short_time(s.get("last_success_at")) or "never",
-                     str(s.get("consecutive_failures") or 0), safe(s.get("last_error") or "")))
-    return table("sources", ("source", "kind", "last success", "failures", "last error"), rows)
+                     str(s.get("consecutive_failures") or 0), short_time(due.isoformat()) if due else "next run",
+                     safe(s.get("last_error") or "")))
+    return table("sources", ("source", "kind", "last success", "failures", "next try", "last error"), rows)
 
 
 def silences_table(rows: Sequence[dict[str, Any]], now: datetime) -> Table:
