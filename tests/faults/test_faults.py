@@ -145,3 +145,28 @@ def test_repeated_polls_hours_apart_after_a_fault_stay_quiet_when_the_right_copy
     assert report.failed == []
     assert [e for e in store.events() if not e["baseline"]] == []
     assert timedelta(hours=4) == clock() - (clock() - timedelta(hours=4))
+
+
+def test_concurrent_huge_bodies_stay_within_a_memory_bound(tmp_path, faults):
+    """Three chunked bodies over the cap at once: each is spooled to disk past 4 MiB, so peak
+    memory is about 3 x 4 MiB, not 3 x max_bytes (it was 250 MB for three 500 MB bodies)."""
+    import tracemalloc
+
+    faults.oversize = 24 * 1024 * 1024
+    path = tmp_path / "sources.yaml"
+    path.write_text("sources:\n" + "".join(
+        f'  - {{name: huge{i}, kind: docker_changelog, url: "{faults.url}/huge{i}/CHANGELOG.md"}}\n' for i in range(3)
+    ) + "settings: {retries: 0, timeout: 20, max_bytes: 20971520}\n")
+    for i in range(3):
+        faults.serve(f"/huge{i}/CHANGELOG.md", "oversized_chunked")
+    cfg = configuration.load(path)
+    store = Store.open(tmp_path / "t.db")
+    tracemalloc.start()
+    try:
+        report = poll(cfg, store, Clock())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [r.status for r in report.results] == ["failed"] * 3
+    assert all("over the 20971520-byte cap" in r.reason for r in report.results)
+    assert peak < 24 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB"  # 3 x 20 MiB buffered would be 60+
