@@ -52,6 +52,7 @@ class Skipped:
 
 Outcome = Delivered | Retry | Fatal | Skipped
 MAX_WAIT = 30.0  # seconds of Retry-After a run may wait out before leaving the rest for the next run
+MAX_WAITED_RETRIES = 3  # and at most this many waits: `Retry-After: 1` for ever is 4 calls a run, not 31
 
 
 class Deliverer(Protocol):
@@ -103,16 +104,16 @@ def deliver_pending(
     if prepare:
         prepare(store, clock())  # queue follow-ups (reminders, fix replies) before sending
     pending = store.pending_alerts()
-    budget = max_wait
+    budget, waits = max_wait, MAX_WAITED_RETRIES
     for index, alert in enumerate(pending):
         if alert.get("retry_at") and alert["retry_at"] > clock().isoformat(timespec="seconds"):
             report.queued += len(pending) - index
             report.errors.append(f"Slack asked to wait until {alert['retry_at']}")
             break
         outcome = deliverer.deliver(alert, store)
-        while isinstance(outcome, Retry) and outcome.after and outcome.after <= budget:
+        while isinstance(outcome, Retry) and outcome.after and outcome.after <= budget and waits > 0:
             store.mark_attempt(alert["id"], outcome.reason)
-            budget -= outcome.after
+            budget, waits = budget - outcome.after, waits - 1
             sleep(outcome.after)
             outcome = deliverer.deliver(alert, store)
         if isinstance(outcome, Delivered):
