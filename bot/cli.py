@@ -20,7 +20,7 @@ import click
 from rich.console import Console
 
 from bot import config as configuration
-from bot import configcheck, daemon, dbopen, views
+from bot import configcheck, daemon, dbopen, delivery_health, views
 from bot import why as why_module
 from bot.deliver import deliver_pending
 from bot.errors import ConfigError, TrackbotError
@@ -111,7 +111,15 @@ def _poll_once(cfg: configuration.Config, store: Store, only: tuple[str, ...] = 
     with dbopen.storage_guard(store, lambda: deliver_pending(store, deliverer, utcnow)):
         report = asyncio.run(run_poll(cfg, store, deliverer=deliverer, only=only, force=force))
     views.show_poll(console, report)
+    undelivered = _delivery_problem(cfg, store)
+    if undelivered:  # exit 3: cron and systemd must see that nobody hears the alerts
+        click.echo(f"trackbot: {undelivered}", err=True)
+        return 3
     return 1 if report.failed else 0
+
+
+def _delivery_problem(cfg: configuration.Config, store: Store) -> str | None:
+    return delivery_health.problem(store, utcnow(), parse_interval(cfg.settings.delivery_failing_for))
 
 
 @main.command()
@@ -198,8 +206,12 @@ def status(app: App) -> None:
     Example: trackbot status
     """
     cfg = app.config()
-    states = {s["name"]: s for s in app.store(write=False).all_source_states()}
+    store = app.store(write=False)
+    states = {s["name"]: s for s in store.all_source_states()}
     console.print(views.status_table(cfg.sources, states))
+    undelivered = _delivery_problem(cfg, store)
+    if undelivered:
+        console.print(f"[red]{safe(undelivered)}[/]", highlight=False, soft_wrap=True)
 
 
 @main.command()
@@ -223,6 +235,10 @@ def check(app: App) -> None:
     console.print(safe(slack_line), highlight=False, soft_wrap=True)
     if not slack_ok:
         problems.append("Slack delivery will not work (see above)")
+    if Path(app.db_path).exists():
+        undelivered = _delivery_problem(cfg, app.store(write=False))
+        if undelivered:
+            problems.append(undelivered)
     for problem in problems:
         click.echo(f"trackbot: {problem}", err=True)
     sys.exit(2 if problems else 0)

@@ -51,6 +51,7 @@ class Settings:
     source_timeout: float = 600.0  # a whole source's poll, all its requests together
     confirm_after: str = "1h"  # a record missing from polls at least this far apart is withdrawn
     failing_for: str = "6h"  # or failing this long (whichever first) opens source_failing
+    delivery_failing_for: str = "1h"  # Slack refusing every post this long: poll exits 3
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from bot.poll import parse_interval
 from bot.sources.api import SourceConf
 
 URL_SCHEMES = ("http", "https")
-INTERVAL_SETTINGS = ("confirm_after", "failing_for")
+INTERVAL_SETTINGS = ("confirm_after", "failing_for", "delivery_failing_for")
 
 
 def problems(cfg: configuration.Config) -> list[str]:
