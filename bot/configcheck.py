@@ -21,6 +21,7 @@ from bot.poll import parse_interval
 from bot.sources.api import SourceConf
 
 URL_SCHEMES = ("http", "https")
+PUBLIC_KEY_PACKET = 6  # RFC 4880 packet tag of a public key
 INTERVAL_SETTINGS = ("confirm_after", "failing_for", "delivery_failing_for")
 
 
@@ -37,9 +38,12 @@ def problems(cfg: configuration.Config) -> list[str]:
         where = f"{cfg.path}: sources[{index}] {conf.name}"
         found += [f"{where}: {line}" for line in _url_problems(conf)]
         keyring = getattr(conf, "keyring", "")
-        path = cfg.config_dir / keyring  # as the apt kinds read it: relative to sources.yaml
+        path = cfg.config_dir / Path(keyring).expanduser()  # as the apt kinds read it: relative to sources.yaml
         if keyring and not path.exists():
             found.append(f"{where}: keyring {path} does not exist")
+        elif keyring and not holds_public_key(path):
+            found.append(f"{where}: keyring {path} holds no OpenPGP public key (export it with "
+                         "`gpg --export KEYID > file` or use the .asc the repository publishes)")
         hook = KINDS[conf.kind].check
         if hook is not None:
             found += [f"{where}: {line}" for line in hook(conf, cfg.config_dir)]
@@ -54,6 +58,26 @@ def load_checked(path: str | Path) -> configuration.Config:
         more = f" (and {len(found) - 1} more: trackbot check lists them)" if len(found) > 1 else ""
         raise ConfigError(found[0] + more)
     return cfg
+
+
+def holds_public_key(path: Path) -> bool:
+    """Does the file start like an OpenPGP public key (armored or binary)?
+
+    A keyring pointing at the wrong file (a private file, a text note) used to pass `check`
+    and then page CRITICAL "signature does not verify" about the repository: a local mistake
+    reported as upstream breakage. Only the first packet's tag is read, not the whole key.
+    """
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    if b"-----BEGIN PGP PUBLIC KEY BLOCK-----" in head or head[8:12] == b"KBXf":  # armored, or a GnuPG keybox
+        return True
+    if not head or not head[0] & 0x80:
+        return False
+    tag = head[0] & 0x3F if head[0] & 0x40 else (head[0] & 0x3C) >> 2  # new or old packet format
+    return tag == PUBLIC_KEY_PACKET
 
 
 def _url_problems(conf: SourceConf) -> list[str]:

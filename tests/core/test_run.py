@@ -127,3 +127,16 @@ def test_check_and_poll_refuse_a_source_url_that_is_not_http(tmp_path, web):
             assert result.exit_code == 2, (url, command, result.output)
             assert f"sources[0] a: 'url' '{url}' is not an http(s) URL" in result.output
     assert not Path(tmp_path / "t.db").exists()
+
+
+def test_a_keyring_that_holds_no_key_is_a_config_error_not_a_critical_page(tmp_path, web):
+    """`keyring:` pointing at the wrong file used to pass check and then page 'NO_PUBKEY' about the repo."""
+    (tmp_path / "notes.txt").write_text("not a key\n")
+    path = tmp_path / "sources.yaml"
+    path.write_text(f'sources:\n  - {{name: docker-apt, kind: apt_repo, url: "{web.url}/debian",'
+                    " suites: [bookworm], components: [stable], keyring: notes.txt}\n")
+    for command in ("check", "poll"):
+        result = CliRunner().invoke(main, ["--config", str(path), "--db", str(tmp_path / "t.db"), command])
+        assert result.exit_code == 2, result.output
+        assert f"keyring {tmp_path / 'notes.txt'} holds no OpenPGP public key" in result.output
+    assert web.requests == []
