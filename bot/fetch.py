@@ -224,7 +224,7 @@ def _reason(status: int) -> str:
 def _describe(exc: BaseException, deadline: float = 0.0) -> str:
     if isinstance(exc, TimeoutError):
         return f"no complete answer within {deadline:g}s (connect, headers and body together)"
-    kind = {
+    kinds: dict[type[BaseException], str] = {
         httpx.ConnectTimeout: "connection timed out",
         httpx.ReadTimeout: "read timed out",
         httpx.ConnectError: "cannot connect",
@@ -234,6 +234,7 @@ def _describe(exc: BaseException, deadline: float = 0.0) -> str:
         httpx.TooManyRedirects: "too many redirects (a redirect loop?)",
         httpx.DecodingError: "the body does not decompress (truncated or corrupt gzip/deflate)",
         httpx.UnsupportedProtocol: "not an http(s) URL",
-    }.get(type(exc), type(exc).__name__)
+    }
+    kind = kinds.get(type(exc), type(exc).__name__)
     detail = str(exc).splitlines()[0] if str(exc) else ""
     return f"{kind}: {detail}" if detail and detail not in kind else kind

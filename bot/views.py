@@ -46,6 +46,9 @@ def show_poll(console: Console, report: RunReport) -> None:
     console.print(table("trackbot poll", columns, rows, no_wrap=columns[1:]))
     for r in report.failed:
         console.print(f"[red]failed[/] {safe(r.name)}: {safe(r.reason)}", highlight=False, soft_wrap=True)
+    for r in report.results:
+        if r.status == "skipped" and r.reason:  # says when the next try is
+            console.print(f"[dim]skipped {safe(r.name)}: {safe(r.reason)}[/]", highlight=False, soft_wrap=True)
     d = report.delivery
     line = f"alerts: {d.sent} delivered, {d.queued} queued"
     if d.skipped:

@@ -65,3 +65,13 @@ def test_source_failing_opens_after_failing_for_even_before_failing_after(tmp_pa
     assert opened_at is not None and opened_at - (T0 + timedelta(hours=1)) >= timedelta(hours=3)
     status = CliRunner().invoke(main, ["--config", str(path), "--db", str(tmp_path / "t.db"), "status"])
     assert "next try" in status.output and "HTTP 500" in status.output
+
+
+def test_the_poll_table_says_when_a_skipped_source_is_tried_next(tmp_path, web):
+    web.routes["/CHANGELOG.md"] = Route(MOBY)
+    path = write_config(tmp_path, web.url)
+    path.write_text(path.read_text().replace('CHANGELOG.md"}', 'CHANGELOG.md", every: 1d}'))
+    base = ["--config", str(path), "--db", str(tmp_path / "t.db")]
+    assert CliRunner().invoke(main, [*base, "poll"]).exit_code == 0
+    again = CliRunner().invoke(main, [*base, "poll"])
+    assert again.exit_code == 0 and "skipped moby: not due (next try " in again.output and "every 1d" in again.output
