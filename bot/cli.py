@@ -26,6 +26,7 @@ from bot.deliver import deliver_pending
 from bot.errors import ConfigError, TrackbotError
 from bot.lock import run_lock
 from bot.poll import parse_interval, run_poll, utcnow
+from bot.progress import PollProgress
 from bot.render import safe
 from bot.store import Store
 
@@ -108,8 +109,9 @@ def _deliverer(cfg: configuration.Config) -> Any:
 
 def _poll_once(cfg: configuration.Config, store: Store, only: tuple[str, ...] = (), force: bool = False) -> int:
     deliverer = _deliverer(cfg)
-    with dbopen.storage_guard(store, lambda: deliver_pending(store, deliverer, utcnow)):
-        report = asyncio.run(run_poll(cfg, store, deliverer=deliverer, only=only, force=force))
+    progress = PollProgress(console, len(only) or len(cfg.sources))
+    with dbopen.storage_guard(store, lambda: deliver_pending(store, deliverer, utcnow)), progress:
+        report = asyncio.run(run_poll(cfg, store, deliverer=deliverer, only=only, force=force, on_result=progress))
     views.show_poll(console, report)
     undelivered = _delivery_problem(cfg, store)
     if undelivered:  # exit 3: cron and systemd must see that nobody hears the alerts

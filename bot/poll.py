@@ -15,7 +15,7 @@ import json
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -89,6 +89,7 @@ async def run_poll(
     sleep: Callable[[float], object] = asyncio.sleep,
     only: Sequence[str] = (),
     force: bool = False,
+    on_result: Callable[[SourceResult], object] | None = None,
 ) -> RunReport:
     """Poll every due source (or those named in `only`), then deliver the outbox."""
     unknown = [name for name in only if name not in {s.name for s in config.sources}]
@@ -106,9 +107,10 @@ async def run_poll(
         gate = asyncio.Semaphore(config.settings.concurrency)
         chosen = [s for s in config.sources if not only or s.name in only]
         cve_table = cves.ratings(store.cve_records())  # what the advisory sources knew at the run's start
-        results = await asyncio.gather(
-            *(_poll_one(conf, config, store, fetcher, gate, clock, run_id, force, cve_table) for conf in chosen)
-        )
+        results = await asyncio.gather(*(
+            _reported(_poll_one(conf, config, store, fetcher, gate, clock, run_id, force, cve_table), on_result)
+            for conf in chosen
+        ))
     finally:
         if owned:
             await http.aclose()
@@ -116,6 +118,15 @@ async def run_poll(
     delivery = deliver_pending(store, deliverer or ConsoleDeliverer(clock=clock), clock)
     store.finish_run(run_id, clock(), {r.name: r.status for r in results})
     return RunReport(list(results), delivery)
+
+
+async def _reported(polling: Awaitable[SourceResult], on_result: Callable[[SourceResult], object] | None
+                    ) -> SourceResult:
+    """Tell `on_result` (the CLI's progress display) as each source finishes, not at the end."""
+    result = await polling
+    if on_result is not None:
+        on_result(result)
+    return result
 
 
 def settings_digest(conf: SourceConf, config: Config) -> str:

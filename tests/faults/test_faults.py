@@ -171,3 +171,21 @@ def test_concurrent_huge_bodies_stay_within_a_memory_bound(tmp_path, faults):
     assert [r.status for r in report.results] == ["failed"] * 3
     assert all("over the 20971520-byte cap" in r.reason for r in report.results)
     assert peak < 24 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB"  # 3 x 20 MiB buffered would be 60+
+
+
+def test_poll_prints_a_line_per_finished_source_while_a_slow_one_still_runs(tmp_path, faults, monkeypatch):
+    """Not a terminal (cron, CI): after the quiet seconds, each finished source is one line."""
+    from click.testing import CliRunner
+
+    from bot import progress
+    from bot.cli import main
+
+    monkeypatch.setattr(progress, "QUIET_SECONDS", 0.0)
+    faults.serve("/healthy/CHANGELOG.md", "ok", MOBY)
+    faults.serve("/healthy/releases.json", "ok", KINDS["kernel_releases"].good)
+    faults.serve("/faulty/CHANGELOG.md", "never_answer")
+    path = write_config(tmp_path, faults, "docker_changelog")
+    result = CliRunner().invoke(main, ["--config", str(path), "--db", str(tmp_path / "t.db"), "poll"])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line[:2] in ("1/", "2/", "3/")]
+    assert [line.split()[1] for line in lines][-1] == "faulty:" and len(lines) == 3
