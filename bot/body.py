@@ -7,6 +7,7 @@ shared kernel.org reader refuse a captive portal or a half-sent body the same wa
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from bot.errors import SourceError
@@ -23,7 +24,29 @@ def json_body(body: bytes, what: str, url: str) -> Any:
     except json.JSONDecodeError as exc:
         raise SourceError(f"{what} is not JSON ({exc.msg} at char {exc.pos})", url) from None
     except UnicodeDecodeError as exc:
-        raise SourceError(f"{what} is not UTF-8 text (byte {exc.start})", url) from None
+        raise SourceError(f"{what} is not valid UTF-8 (byte {exc.start})", url) from None
+    except RecursionError:  # JSON nested 100k deep: an attack or a broken generator, never data
+        raise SourceError(f"{what} is nested too deeply to be real data", url) from None
+
+
+def utf8_text(body: bytes, what: str, url: str) -> str:
+    """The body as text; SourceError with the byte offset if it is not UTF-8."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"{what} is not valid UTF-8 (byte {exc.start})", url) from None
+
+
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding=["']([A-Za-z0-9._-]+)["']""")
+
+
+def check_xml_utf8(body: bytes, what: str, url: str) -> None:
+    """Refuse an XML feed that declares (or defaults to) UTF-8 but holds invalid bytes: feed
+    parsers decode it leniently and garbled notes would be stored (and "edited" later)."""
+    declared = _XML_ENCODING.match(body[:200])
+    if declared and declared.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
+        return  # another declared encoding: the feed parser decodes it
+    utf8_text(body, what, url)
 
 
 def looks_like_html(body: bytes) -> bool:

@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import fcntl
 import json
 import logging
 import os
 import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,12 +26,14 @@ import click
 from rich.console import Console
 
 from bot import config as configuration
-from bot import views
+from bot import configcheck, daemon, dbopen, delivery_health, views
 from bot import why as why_module
 from bot.clock import parse_interval, utcnow
 from bot.deliver import ConsoleSink, deliver_pending
 from bot.errors import ConfigError, TrackbotError, internal_error, log
+from bot.lock import run_lock
 from bot.poll import run_poll
+from bot.progress import PollProgress
 from bot.render import safe
 from bot.store import Store
 
@@ -70,11 +69,13 @@ class App:
         self.config_path = config_path
         self.db_path = db_path
 
-    def config(self) -> configuration.Config:
-        return configuration.load(self.config_path)
+    def config(self, *, checked: bool = False) -> configuration.Config:
+        """The config; `checked` adds the checks `trackbot check` makes (URLs, each kind's local needs), as poll and run need."""
+        return configcheck.load_checked(self.config_path) if checked else configuration.load(self.config_path)
 
-    def store(self) -> Store:
-        return Store.open(self.db_path)
+    def store(self, *, write: bool = True) -> Store:
+        """The database; read commands pass write=False and still work on a read-only file system."""
+        return dbopen.open_store(self.db_path, write=write)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -119,32 +120,28 @@ def _since(text: str) -> datetime:
         raise click.BadParameter(str(exc), param_hint="--since") from None
 
 
-@contextmanager
-def run_lock(db_path: str) -> Iterator[None]:
-    """One run at a time: a second poll or run exits at once instead of racing the first."""
-    path = Path(db_path).with_suffix(".lock")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise TrackbotError(f"another trackbot run holds {path}") from None
-        yield
-
-
 def _deliverer(cfg: configuration.Config) -> Any:
     from bot.slack.sink import build
 
     return build(cfg.slack) or ConsoleSink(console)
 
 
-def _poll_once(app: App, only: tuple[str, ...], force: bool) -> int:
-    cfg = app.config()
-    store = app.store()
-    report = asyncio.run(run_poll(cfg, store, only=only, force=force))  # everything found is written...
-    delivery = deliver_pending(store, _deliverer(cfg), utcnow)  # ...then the outbox is delivered
+def _poll_once(cfg: configuration.Config, store: Store, only: tuple[str, ...] = (), force: bool = False) -> int:
+    sink = _deliverer(cfg)
+    progress = PollProgress(console, len(only) or len(cfg.sources))
+    with dbopen.storage_guard(store, lambda: deliver_pending(store, sink, utcnow)), progress:
+        report = asyncio.run(run_poll(cfg, store, only=only, force=force, on_result=progress))
+    delivery = deliver_pending(store, sink, utcnow)  # everything found is written, then the outbox is delivered
     views.show_poll(console, report, delivery)
+    undelivered = _delivery_problem(cfg, store)
+    if undelivered:  # exit 3: cron and systemd must see that nobody hears the alerts
+        click.echo(f"trackbot: {undelivered}", err=True)
+        return 3
     return 1 if report.failed else 0
+
+
+def _delivery_problem(cfg: configuration.Config, store: Store) -> str | None:
+    return delivery_health.problem(store, utcnow(), parse_interval(cfg.settings.delivery_failing_for))
 
 
 @main.command()
@@ -156,16 +153,20 @@ def poll(app: App, only: tuple[str, ...], force: bool) -> None:
 
     Example: trackbot poll --source kernel
     """
+    cfg = app.config(checked=True)
     with run_lock(app.db_path):
-        code = _poll_once(app, only, force)
+        code = _poll_once(cfg, app.store(), only, force)
     sys.exit(code)
 
 
 @main.command()
 @click.option("--every", default="15m", show_default=True, help="Interval between runs.")
+@click.option("--runs", type=click.IntRange(min=1), default=None, help="Stop after this many runs (default: never).")
 @click.pass_obj
-def run(app: App, every: str) -> None:
-    """Poll forever, one run at a time (a lock file keeps a second copy out).
+def run(app: App, every: str, runs: int | None) -> None:
+    """Poll for ever, re-reading sources.yaml when it changes (a bad edit keeps the last good config).
+
+    A bad config at start exits 2 before the first run. The lock is held only while polling.
 
     Example: trackbot run --every 15m
     """
@@ -173,16 +174,13 @@ def run(app: App, every: str) -> None:
         interval = parse_interval(every).total_seconds()
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--every") from None
-    with run_lock(app.db_path):
-        while True:
-            started = time.monotonic()
-            try:
-                _poll_once(app, (), False)
-            except TrackbotError as exc:  # e.g. sources.yaml edited into an error: say so, keep running
-                click.echo(f"trackbot: {exc}", err=True)
-            except Exception as exc:  # a locked or full disk, a bug: one line, and the next run still comes
-                click.echo(f"trackbot: run failed: {internal_error(exc, 'trackbot run')}", err=True)
-            time.sleep(max(1.0, interval - (time.monotonic() - started)))
+    watch = daemon.ConfigWatch.start(app.config_path)  # ConfigError: exit 2, nothing polled
+
+    def log(line: str) -> None:
+        click.echo(f"trackbot: {line}", err=True)
+
+    daemon.run_loop(watch, app.db_path, lambda cfg, store: _poll_once(cfg, store), daemon.RunPlan(interval, runs),
+                    log=log)
 
 
 @main.command()
@@ -196,7 +194,7 @@ def events(app: App, since: str, product: str | None, kind: str | None, as_json:
 
     Example: trackbot events --since 30d --product linux --kind branch_eol --json
     """
-    rows = app.store().events(since=_since(since), products=[product] if product else None,
+    rows = app.store(write=False).events(since=_since(since), products=[product] if product else None,
                               kinds=[kind] if kind else None)
     if as_json:
         click.echo(json.dumps([e.as_json() for e in rows], indent=2, default=str))
@@ -215,7 +213,7 @@ def why(app: App, version: str, product: str | None, as_json: bool) -> None:
     Example: trackbot why 1.10 --product docker
     """
     cfg = app.config()
-    story = why_module.story(app.store(), cfg.fleet, version, product)
+    story = why_module.story(app.store(write=False), cfg.fleet, version, product)
     if as_json:
         click.echo(json.dumps(story, indent=2, default=str))
         return
@@ -230,8 +228,12 @@ def status(app: App) -> None:
     Example: trackbot status
     """
     cfg = app.config()
-    states = {s["name"]: s for s in app.store().all_source_states()}
+    store = app.store(write=False)
+    states = {s["name"]: s for s in store.all_source_states()}
     console.print(views.status_table(cfg.sources, states))
+    undelivered = _delivery_problem(cfg, store)
+    if undelivered:
+        console.print(f"[red]{safe(undelivered)}[/]", highlight=False, soft_wrap=True)
 
 
 @main.command()
@@ -242,14 +244,18 @@ def check(app: App) -> None:
     Example: trackbot --config sources.yaml check
     """
     cfg = app.config()
+    problems = configcheck.problems(cfg)  # the same checks poll and run refuse a config for
     console.print(f"{cfg.path}: {len(cfg.sources)} sources, {len(cfg.fleet)} pins")
-    problems = configuration.source_problems(cfg)
     from bot.slack.check import check_line
 
     slack_ok, slack_line = check_line(cfg.slack, os.environ)
     console.print(safe(slack_line), highlight=False, soft_wrap=True)
     if not slack_ok:
         problems.append("Slack delivery will not work (see above)")
+    if Path(app.db_path).exists():
+        undelivered = _delivery_problem(cfg, app.store(write=False))
+        if undelivered:
+            problems.append(undelivered)
     for problem in problems:
         click.echo(f"trackbot: {problem}", err=True)
     sys.exit(2 if problems else 0)
@@ -333,7 +339,7 @@ def digest(app: App, since: str, out: str | None, post: bool) -> None:
     from bot.digest import digest_events, digest_text, digest_title
     from bot.slack.sink import post_digest
 
-    events = app.store().events(since=_since(since))
+    events = app.store(write=False).events(since=_since(since))
     text = digest_text(events, f"last {since}")
     if post:
         news = digest_events(events)
@@ -354,7 +360,7 @@ def search(app: App, words: tuple[str, ...]) -> None:
 
     Example: trackbot search aufs mount
     """
-    rows = app.store().search(words)
+    rows = app.store(write=False).search(words)
     for row in rows:
         text = row["data"].get("text") or row["data"].get("summary") or ""
         console.print(f"{safe(row['product'])} {safe(row['version'])}: {safe(text)}", highlight=False, soft_wrap=True)

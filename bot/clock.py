@@ -26,9 +26,18 @@ def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
+MAX_INTERVAL = timedelta(days=36500)  # a century: anything longer is a typo, not a schedule
+
+
 def parse_interval(text: str) -> timedelta:
     """'15m', '1h', '2d', '30s' -> timedelta; raises ValueError on anything else."""
     match = _INTERVAL.fullmatch(text or "")
     if not match:
         raise ValueError(f"not an interval: {text!r} (use e.g. 15m, 1h, 1d)")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        interval = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    except OverflowError:
+        interval = MAX_INTERVAL * 2
+    if interval > MAX_INTERVAL:  # 99999999999d used to crash every source with OverflowError
+        raise ValueError(f"interval {text.strip()!r} is longer than {MAX_INTERVAL.days} days")
+    return interval

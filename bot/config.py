@@ -56,6 +56,9 @@ class Settings:
     failing_after: int = 3  # consecutive failures before a source_failing incident
     source_timeout: float = 600.0  # a whole source's poll, all its requests together
     abandoned_after: int = 180  # days without a release before a pinned branch is branch_abandoned
+    confirm_after: str = "1h"  # a record missing from polls at least this far apart is withdrawn
+    failing_for: str = "6h"  # or failing this long (whichever first) opens source_failing
+    delivery_failing_for: str = "1h"  # Slack refusing every post this long: poll exits 3
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,7 @@ class Skipped:
 
 Outcome = Delivered | Retry | Fatal | Skipped
 MAX_WAIT = 30.0  # seconds of Retry-After a run may wait out before leaving the rest for the next run
+MAX_WAITED_RETRIES = 3  # and at most this many waits: `Retry-After: 1` for ever is 4 calls a run, not 31
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ def deliver_pending(
     report = DeliveryReport()
     sink.prepare(store, clock())
     pending = store.outbox.pending()
-    budget = max_wait
+    budget, waits = max_wait, MAX_WAITED_RETRIES
     for index, alert in enumerate(pending):
         if alert.retry_at and alert.retry_at > clock().isoformat(timespec="seconds"):
             report.queued += len(pending) - index
@@ -125,9 +126,9 @@ def deliver_pending(
             report.skipped += 1
             continue
         outcome = sink.send(outgoing)
-        while isinstance(outcome, Retry) and outcome.after and outcome.after <= budget:
+        while isinstance(outcome, Retry) and outcome.after and outcome.after <= budget and waits > 0:
             store.outbox.mark_attempt(alert.id, outcome.reason)
-            budget -= outcome.after
+            budget, waits = budget - outcome.after, waits - 1
             sleep(outcome.after)
             outcome = sink.send(outgoing)
         if isinstance(outcome, Delivered):

@@ -12,11 +12,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from bot import versions
 from bot.errors import SourceError
 from bot.model import Event, Record, Snapshot
 
 SHRINK_RATIO = 0.5  # fewer than half the records of the last good run: broken, not removals
 SHRINK_FLOOR = 4  # below this many records a drop proves nothing either way
+PLURAL = {"release": "releases", "branch": "branches"}  # records with a version order, newest last
+NEWEST_KINDS = tuple(PLURAL)
 ACCEPT_HINT = "if upstream really dropped them, rename the source in sources.yaml to record a new baseline"
 
 
@@ -50,6 +53,7 @@ def diff(
     current = _unique(snapshot.records)
     before = {r.key: r for r in previous}
     check_shrink(before.values(), current.values(), complete=snapshot.complete)
+    check_newest_kept(before.values(), current.values(), complete=snapshot.complete)
     prior_digests = {key: r.digest() for key, r in before.items()}
 
     added = [r for key, r in current.items() if key not in before]
@@ -86,6 +90,32 @@ def check_shrink(before: Iterable[Record], after: Iterable[Record], *, complete:
             raise SourceError(
                 f"returned {has} {label} where the last good run had {had}: "
                 f"treated as a broken response, not as withdrawals ({ACCEPT_HINT})"
+            )
+
+
+def check_newest_kept(before: Iterable[Record], after: Iterable[Record], *, complete: bool) -> None:
+    """Raise SourceError when a complete snapshot lost its newest releases (or branches) but kept older ones.
+
+    Upstreams withdraw a bad release now and then, rarely the two newest at once while every
+    older one stays: that shape is a cut or stale copy (a CDN serving half a file). One newest
+    release gone is left to the diff (a withdrawal, confirmed over time).
+    """
+    if not complete:
+        return
+    listed = {(r.kind, r.product, r.version) for r in after}
+    known: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for r in before:
+        if r.kind in NEWEST_KINDS and r.version:
+            known[(r.kind, r.product)].add(r.version)
+    for (kind, product), names in known.items():
+        scheme = versions.scheme_for(product)
+        ordered = sorted(names, key=lambda v: versions.sort_key(v, scheme))
+        lost = [v for v in ordered if (kind, product, v) not in listed]
+        newest_lost = len(lost) >= 2 and lost == ordered[len(ordered) - len(lost):]
+        if newest_lost and len(lost) < len(ordered):
+            raise SourceError(
+                f"the {len(lost)} newest {product} {PLURAL[kind]} ({lost[0]} to {lost[-1]}) are missing while older "
+                f"ones are listed: treated as a cut or stale copy, not as withdrawals ({ACCEPT_HINT})"
             )
 
 

@@ -7,12 +7,21 @@ source's last good run and keeps the new ones aside, to be committed only if the
 source's whole poll succeeds.
 
 Failures become SourceError with one line naming the status or the error and the URL.
+
+Deadlines: each request (connect, headers and the whole body) must finish within
+`timeout` seconds, however slowly the bytes drip; a source's fetch of one URL therefore
+takes at most (retries + 1) x timeout plus the backoff between tries. A redirect loop,
+a redirect to another host or from https to http, a broken connection and a body that
+does not decode are one line naming the URL, like any other failure. A body past
+SPOOL_BYTES is spooled to a temporary file while it arrives, so concurrent huge bodies
+(refused at the `max_bytes` cap) never sit in memory at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -30,6 +39,7 @@ from bot.sources.api import Response
 USER_AGENT = f"trackbot/{__version__} (+release and advisory tracker)"
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 MAX_RETRY_AFTER = 60.0  # seconds we are willing to wait inside one run
+SPOOL_BYTES = 4 * 1024 * 1024  # past this, a body being received goes to a temporary file
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -74,10 +84,13 @@ class Fetcher:
         while True:
             attempt += 1
             try:
-                response = await self._get_once(url, headers, cap)
-            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                async with asyncio.timeout(self.policy.timeout):
+                    response = await self._get_once(url, headers, cap)
+            except (httpx.TooManyRedirects, httpx.DecodingError, httpx.UnsupportedProtocol) as exc:
+                raise SourceError(_describe(exc), url) from None  # the same again would fail the same way
+            except (httpx.TimeoutException, httpx.TransportError, TimeoutError) as exc:
                 if attempt > self.policy.retries:
-                    raise SourceError(_describe(exc), url) from None
+                    raise SourceError(_describe(exc, self.policy.timeout), url) from None
                 await self.sleep(self.policy.backoff * 2 ** (attempt - 1))
                 continue
             if response.status in RETRY_STATUSES and attempt <= self.policy.retries:
@@ -91,18 +104,25 @@ class Fetcher:
     async def _get_once(self, url: str, headers: dict[str, str], cap: int) -> Response:
         self.requests += 1
         async with self.client.stream("GET", url, headers=headers) as reply:
+            check_redirects(url, reply)
             if reply.status_code >= 300:
                 return Response(str(reply.url), reply.status_code, b"", dict(reply.headers))
-            declared = int(reply.headers.get("content-length") or 0)
+            try:
+                declared = int(reply.headers.get("content-length") or 0)
+            except ValueError:
+                declared = 0
             if declared > cap:
                 raise SourceError(f"body of {declared} bytes is over the {cap}-byte cap", url)
-            chunks, size = [], 0
-            async for chunk in reply.aiter_bytes():
-                size += len(chunk)
-                if size > cap:
-                    raise SourceError(f"body is over the {cap}-byte cap", url)
-                chunks.append(chunk)
-            return Response(str(reply.url), reply.status_code, b"".join(chunks), dict(reply.headers))
+            with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+                size = 0
+                async for chunk in reply.aiter_bytes():
+                    size += len(chunk)
+                    if size > cap:
+                        raise SourceError(f"body is over the {cap}-byte cap", url)
+                    spool.write(chunk)
+                spool.seek(0)
+                body = spool.read()
+            return Response(str(reply.url), reply.status_code, body, dict(reply.headers))
 
 
 @dataclass
@@ -162,8 +182,23 @@ class SourceContext:
                     raise SourceError(f"HTTP {reply.status_code} {_reason(reply.status_code)}", url,
                                       status=reply.status_code)
                 yield reply.aiter_raw()
-        except (httpx.TimeoutException, httpx.TransportError) as exc:
+        except httpx.HTTPError as exc:  # timeouts, resets, redirect loops: one line naming the URL
             raise SourceError(_describe(exc), url) from None
+
+
+def check_redirects(url: str, reply: httpx.Response) -> None:
+    """Refuse a redirect to another host or from https to http.
+
+    A captive portal, a hijacked name or a moved project all look like this; following it
+    would record someone else's data under this source. The fix is the user's: put the new
+    URL in sources.yaml if it is right.
+    """
+    if not reply.history:
+        return
+    asked, final = httpx.URL(url), reply.url
+    if final.host != asked.host or (asked.scheme == "https" and final.scheme != "https"):
+        raise SourceError(f"redirected to another host or to plain http ({redact_url(str(final))}); "
+                          "if that is the right place, put it in sources.yaml", url)
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -187,13 +222,20 @@ def _reason(status: int) -> str:
         return ""
 
 
-def _describe(exc: Exception) -> str:
-    names: dict[type[Exception], str] = {
+def _describe(exc: BaseException, deadline: float = 0.0) -> str:
+    if isinstance(exc, TimeoutError):
+        return f"no complete answer within {deadline:g}s (connect, headers and body together)"
+    kinds: dict[type[BaseException], str] = {
         httpx.ConnectTimeout: "connection timed out",
         httpx.ReadTimeout: "read timed out",
         httpx.ConnectError: "cannot connect",
+        httpx.ReadError: "connection broken while reading (reset by the server?)",
+        httpx.WriteError: "connection broken while sending",
         httpx.RemoteProtocolError: "connection broken (truncated or malformed response)",
+        httpx.TooManyRedirects: "too many redirects (a redirect loop?)",
+        httpx.DecodingError: "the body does not decompress (truncated or corrupt gzip/deflate)",
+        httpx.UnsupportedProtocol: "not an http(s) URL",
     }
-    kind = names.get(type(exc), type(exc).__name__)
+    kind = kinds.get(type(exc), type(exc).__name__)
     detail = str(exc).splitlines()[0] if str(exc) else ""
     return f"{kind}: {detail}" if detail and detail not in kind else kind

@@ -14,25 +14,26 @@ import asyncio
 import dataclasses
 import hashlib
 import json
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import httpx
 
-from bot import alerts, cves, incidents
+from bot import alerts, cves, incidents, schedule
 from bot.clock import Clock, parse_interval, utcnow
 from bot.config import Config
-from bot.errors import ConfigError, SourceError, Unchanged, internal_error
+from bot.errors import ConfigError, SourceError, Unchanged, internal_error, redact_url
 from bot.evaluate import Situation, SourceOutcome, evaluate
 from bot.fetch import Fetcher, FetchPolicy, SourceContext, make_client
 from bot.kinds import KINDS
 from bot.model import Finding
+from bot.schedule import confirmed_missing
+from bot.self_incidents import SELF_SOURCE
 from bot.sources.api import SourceConf
 from bot.store import Store
-
-DUE_SLACK = timedelta(seconds=60)  # at most this much early still counts as due (timer jitter)
 
 
 @dataclass
@@ -85,6 +86,7 @@ async def run_poll(
     transport: Transport | None = None,
     only: Sequence[str] = (),
     force: bool = False,
+    on_result: Callable[[SourceResult], object] | None = None,
 ) -> RunReport:
     """Poll every due source (or those named in `only`) and write what each one found."""
     unknown = [name for name in only if name not in {s.name for s in config.sources}]
@@ -102,13 +104,22 @@ async def run_poll(
         run = Run(config, store, Fetcher(http, policy, transport.sleep), asyncio.Semaphore(config.settings.concurrency),
                   clock, run_id, force, cves.ratings(store.cve_records()))  # CVE ratings as the run starts
         chosen = [s for s in config.sources if not only or s.name in only]
-        results = await asyncio.gather(*(_poll_one(conf, run) for conf in chosen))
+        results = await asyncio.gather(*(_reported(_poll_one(conf, run), on_result) for conf in chosen))
     finally:
         if owned:
             await http.aclose()
     _close_removed(config, store, clock(), run_id)
     store.finish_run(run_id, clock(), {r.name: r.status for r in results})
     return RunReport(list(results))
+
+
+async def _reported(polling: Awaitable[SourceResult], on_result: Callable[[SourceResult], object] | None
+                    ) -> SourceResult:
+    """Tell `on_result` (the CLI's progress display) as each source finishes, not at the end."""
+    result = await polling
+    if on_result is not None:
+        on_result(result)
+    return result
 
 
 def settings_digest(conf: SourceConf, config: Config) -> str:
@@ -122,25 +133,17 @@ def settings_digest(conf: SourceConf, config: Config) -> str:
 
 
 def _is_due(conf: SourceConf, store: Store, now: datetime) -> bool:
-    """Due when `every` has passed since the source's last poll *began*.
-
-    Counting from the start (not the end) of the last poll, and forgiving a start a little
-    early (cron and systemd timers jitter by seconds), keeps `every: 1h` under a 15-minute
-    run at every 4th run instead of every 5th.
-    """
-    state = store.source_state(conf.name)
-    if not conf.every or not state or not state.get("last_run_at"):
-        return True
-    interval = parse_interval(conf.every)
-    slack = min(interval / 20, DUE_SLACK)
-    return now - datetime.fromisoformat(state["last_run_at"]) >= interval - slack
+    """Due by `every`, or sooner after a failure (a backoff ladder capped at `every`): bot.schedule."""
+    return schedule.is_due(parse_interval(conf.every) if conf.every else None, store.source_state(conf.name), now)
 
 
 async def _poll_one(conf: SourceConf, run: Run) -> SourceResult:
     config, store, clock = run.config, run.store, run.clock
     began = clock()
     if not run.force and not _is_due(conf, store, began):
-        return SourceResult(conf.name, conf.kind, "skipped", reason=f"not due (every {conf.every})")
+        due = schedule.next_try(parse_interval(conf.every) if conf.every else None, store.source_state(conf.name))
+        when = f"next try {due.strftime('%Y-%m-%d %H:%MZ')}" if due else "next run"
+        return SourceResult(conf.name, conf.kind, "skipped", reason=f"not due ({when}, every {conf.every or 'run'})")
     kind = KINDS[conf.kind]
     stored = store.records(conf.name, include_gone=True)
     settings = settings_digest(conf, config)
@@ -154,7 +157,8 @@ async def _poll_one(conf: SourceConf, run: Run) -> SourceResult:
         # Records made with other settings (watch words, product, url) must be made again: no 304.
         validators=store.http_state(conf.name) if state.get("settings_digest") == settings else {},
         clock=clock,
-        missing=frozenset(s.record.key for s in stored if s.gone_at is None and s.missing_at),
+        # Missing since at least `confirm_after`: a second poll a minute later proves nothing.
+        missing=confirmed_missing(stored, began, parse_interval(config.settings.confirm_after)),
         cves=run.cves,
     )
     started = time.monotonic()
@@ -177,10 +181,14 @@ async def _poll_one(conf: SourceConf, run: Run) -> SourceResult:
             store.mark_success(conf.name, conf.kind, clock(), changed=False, seconds=time.monotonic() - started,
                                began=began)
         return SourceResult(conf.name, conf.kind, "unchanged", seconds=time.monotonic() - started)
-    except SourceError as exc:
-        reason = str(exc)
+    except SourceError as exc:  # the diff's refusals (a cut copy) know no URL: name the source's
+        reason = str(exc) if exc.url else str(SourceError(exc.reason, getattr(conf, "url", "")))
     except TimeoutError:
-        reason = f"gave up after {config.settings.source_timeout:.0f}s"
+        where = getattr(conf, "url", "")
+        reason = f"gave up after {config.settings.source_timeout:g}s (source_timeout)"
+        reason += f" ({redact_url(where)})" if where else ""
+    except sqlite3.DatabaseError:
+        raise  # trackbot's own storage (a full disk), not this source: no source is blamed
     except Exception as exc:  # a bug in one kind must not stop the others
         reason = internal_error(exc, f"source {conf.name}")
     seconds = time.monotonic() - started
@@ -198,7 +206,10 @@ def _record_failure(conf: SourceConf, run: Run, reason: str, timing: Timing) -> 
     with store.transaction():
         failures = store.mark_failure(conf.name, conf.kind, timing.now, reason, time.monotonic() - timing.started,
                                       began=timing.began)
-        if failures < run.config.settings.failing_after:
+        failing_since = (store.source_state(conf.name) or {}).get("failing_since")
+        settings = run.config.settings
+        if not schedule.failing_long_enough(failures, failing_since, timing.now, after=settings.failing_after,
+                                            for_=parse_interval(settings.failing_for)):
             return
         finding = Finding(
             "source_failing",
@@ -268,6 +279,6 @@ def _close_removed(config: Config, store: Store, now: datetime, run_id: int) -> 
     """Close the incidents of sources no longer configured (see incidents.close_removed)."""
     at = incidents.Moment("", now, run_id, config.fleet)
     with store.transaction():
-        plan = incidents.close_removed(store.unresolved_incidents(), {s.name for s in config.sources},
+        plan = incidents.close_removed(store.unresolved_incidents(), {s.name for s in config.sources} | {SELF_SOURCE},
                                        config.path.name, at)
         apply_plan(store, plan, at)  # nothing is counted here: only resolutions, whose rows name their source

@@ -10,6 +10,7 @@ migrations (`bot/migrations.py`), so an old database opens with a new version.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -27,6 +28,8 @@ from bot.store_rows import Incident, StoredEvent, StoredRecord, incident, stored
 
 __all__ = ["Incident", "Silence", "Store", "StoredEvent", "StoredRecord", "iso"]
 
+BUSY_TIMEOUT_MS = 30_000  # how long a writer waits for another trackbot's transaction
+
 
 class Store:
     """The database of one trackbot installation.
@@ -36,20 +39,37 @@ class Store:
     from store_outbox.py), kept apart so each file stays small.
     """
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: sqlite_utils.Database, *, migrate: bool = True) -> None:
         self.db = db
-        MIGRATIONS.apply(db)
+        if migrate:  # a read-only database is read as it is
+            with self.transaction():  # two commands opening a new database at once: one migrates, one waits
+                MIGRATIONS.apply(db)
         self.outbox = Outbox(db)
         self.silence_rules = SilenceRules(db)
 
     @classmethod
     def open(cls, path: str | Path) -> Store:
+        """Open for writing. Another trackbot writing (a poll, a note) is waited for, up to
+        BUSY_TIMEOUT_MS, never an error: the wait is set before anything else touches the file."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite_utils.Database(path)
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db.enable_wal()
-        db.execute("PRAGMA busy_timeout = 5000")
         return cls(db)
+
+    @classmethod
+    def open_readonly(cls, path: str | Path) -> Store:
+        """Open without writing anything (a read-only file system or file): for read commands."""
+        uri = Path(path).resolve().as_uri()
+        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("select count(*) from sqlite_master").fetchone()
+        except sqlite3.OperationalError:  # WAL needs a writable -shm; nothing can change it now anyway
+            conn.close()
+            conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
+        return cls(sqlite_utils.Database(conn), migrate=False)
 
     @classmethod
     def memory(cls) -> Store:
@@ -57,8 +77,21 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        with self.db.atomic():
+        """One atomic write. The outermost takes the write lock at once (BEGIN IMMEDIATE), so a
+        writer waits its turn under busy_timeout instead of failing half-way with 'database is locked'."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
             yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     # the outbox and silences, for callers outside delivery (poll, CLI, why) ------------
 

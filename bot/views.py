@@ -13,6 +13,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from bot import schedule
+from bot.clock import parse_interval
 from bot.deliver import DeliveryReport
 from bot.poll import RunReport
 from bot.render import safe
@@ -48,6 +50,9 @@ def show_poll(console: Console, report: RunReport, delivery: DeliveryReport) -> 
     console.print(table("trackbot poll", columns, rows, no_wrap=columns[1:]))
     for r in report.failed:
         console.print(f"[red]failed[/] {safe(r.name)}: {safe(r.reason)}", highlight=False, soft_wrap=True)
+    for r in report.results:
+        if r.status == "skipped" and r.reason:  # says when the next try is
+            console.print(f"[dim]skipped {safe(r.name)}: {safe(r.reason)}[/]", highlight=False, soft_wrap=True)
     d = delivery
     line = f"alerts: {d.sent} delivered, {d.queued} queued"
     if d.skipped:
@@ -73,9 +78,11 @@ def status_table(sources: Sequence[SourceConf], states: dict[str, dict[str, Any]
     rows = []
     for conf in sources:
         s = states.get(conf.name, {})
+        due = schedule.next_try(parse_interval(conf.every) if conf.every else None, s or None)
         rows.append((conf.name, conf.kind, short_time(s.get("last_success_at")) or "never",
-                     str(s.get("consecutive_failures") or 0), safe(s.get("last_error") or "")))
-    return table("sources", ("source", "kind", "last success", "failures", "last error"), rows)
+                     str(s.get("consecutive_failures") or 0), short_time(due.isoformat()) if due else "next run",
+                     safe(s.get("last_error") or "")))
+    return table("sources", ("source", "kind", "last success", "failures", "next try", "last error"), rows)
 
 
 def silences_table(rows: Sequence[Silence], now: datetime) -> Table:

@@ -15,14 +15,17 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from bot.render import printable
+
 _ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
 _LEGACY_MENTION = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.IGNORECASE)
 WORD_JOINER = "\u2060"
 
 
 def text(value: object) -> str:
-    """Escape any value for a mrkdwn or fallback text field."""
-    out = str(value)
+    """Escape any value for a mrkdwn or fallback text field (control characters such as ESC and BEL
+    are dropped, as on the console: they mean nothing in Slack and can hide text)."""
+    out = printable(value)
     for char, entity in _ENTITIES:
         out = out.replace(char, entity)
     return _LEGACY_MENTION.sub("@" + WORD_JOINER, out)

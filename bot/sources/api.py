@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bot.advisories import advisory_events, advisory_news, fix_events, is_affected, news, with_exposure
-from bot.body import json_body, looks_like_html
+from bot.body import check_xml_utf8, json_body, looks_like_html, utf8_text
 from bot.branches import branch_events
 from bot.changelog_lines import line_key, line_records
 from bot.classify import classify
@@ -76,9 +76,12 @@ __all__ = [
     "Pin",
     "SourceError",
     "Unchanged",
+    "check_xml_utf8",
     "redact_url",
     # bodies (bot.body)
     "json_body",
+    "utf8_text",
+    "check_xml_utf8",
     "looks_like_html",
     # release notes' lines (bot.changelog_lines, bot.classify)
     "line_key",

@@ -24,6 +24,7 @@ from bot.sources.api import (
     Snapshot,
     SourceConf,
     SourceError,
+    check_xml_utf8,
     is_prerelease,
     line_records,
     looks_like_html,
@@ -86,6 +87,7 @@ def _feed(body: bytes, url: str) -> Any:
         raise SourceError("empty feed body", url)
     if looks_like_html(body):
         raise SourceError("got an HTML page instead of the releases Atom feed", url)
+    check_xml_utf8(body, "the releases Atom feed", url)  # feedparser would store garbled notes
     feed = feedparser.parse(body)
     # Not well-formed XML is a cut or mangled download: even with some entries parsed,
     # the last one's notes may be half there and would read as edited notes.

@@ -23,6 +23,7 @@ from bot.sources.api import (
     SourceConf,
     SourceError,
     branch_events,
+    check_xml_utf8,
     entry_records,
     looks_like_html,
 )
@@ -43,6 +44,7 @@ def parse(body: bytes, conf: Conf) -> list[Record]:
     """Release and branch records from a kdist.xml body."""
     if looks_like_html(body):
         raise SourceError("HTML page instead of kdist.xml", conf.url)
+    check_xml_utf8(body, "kdist.xml", conf.url)
     feed = feedparser.parse(body)
     if feed.bozo and not feed.entries:
         raise SourceError(f"kdist.xml does not parse ({feed.get('bozo_exception')})", conf.url)

@@ -25,7 +25,7 @@ LINUX_DEB = (FIXTURES / "debian/linux-6.1.changelog.Debian.head3000.gz").read_by
 def setup(tmp_path: Path, fleet: str, sources: str, extra: str = ""):
     path = tmp_path / "sources.yaml"
     path.write_text(f"fleet:\n{fleet}\nwatch_words: [aufs, overlay, devicemapper]\nsources:\n{sources}\n"
-                    f"settings: {{retries: 0, timeout: 5}}\n{extra}")
+                    f"settings: {{retries: 0, timeout: 5, confirm_after: 15m}}\n{extra}")
     return configuration.load(path), Store.open(tmp_path / "t.db"), Clock(), Collect()
 
 

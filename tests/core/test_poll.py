@@ -373,19 +373,16 @@ def test_run_keeps_polling_after_an_unexpected_error_in_one_run(tmp_path, web, m
     path = write_config(tmp_path, web.url)
     calls = []
 
-    def flaky_poll(app, only, force):
+    def flaky_poll(cfg, store, only=(), force=False):
         calls.append(1)
         if len(calls) == 1:
             raise sqlite3.OperationalError("database is locked")
         return 0
 
-    def sleep(seconds):
-        if len(calls) >= 2:
-            raise KeyboardInterrupt  # stop the endless loop once the second run happened
-
     monkeypatch.setattr(cli, "_poll_once", flaky_poll)
-    monkeypatch.setattr(cli.time, "sleep", sleep)
-    result = CliRunner().invoke(main, ["--config", str(path), "--db", str(tmp_path / "t.db"), "run", "--every", "1m"])
+    monkeypatch.setattr("bot.daemon.time.sleep", lambda seconds: None)
+    result = CliRunner().invoke(main, ["--config", str(path), "--db", str(tmp_path / "t.db"), "run", "--every", "1m",
+                                       "--runs", "2"])
     assert len(calls) == 2
     assert "database is locked" in result.output
 
@@ -495,10 +492,14 @@ def test_a_stale_copy_served_once_is_nothing_and_a_real_withdrawal_is_recorded_o
         clock.advance(minutes=15)
         poll(cfg, store, clock, sink)
     assert [a.kind for a in sink.alerts] == ["baseline"]
-    for _ in range(3):  # really withdrawn upstream
-        web.routes["/CHANGELOG.md"] = Route(MOBY)
-        clock.advance(minutes=15)
+    web.routes["/CHANGELOG.md"] = Route(MOBY)  # really withdrawn upstream
+    for minutes in (15, 1, 1, 30):  # missing, then polls a minute apart (a retry, a manual poll): wait
+        clock.advance(minutes=minutes)
         poll(cfg, store, clock, sink)
+        assert not store.events(kinds=["release_withdrawn"]), minutes
+    clock.advance(minutes=28)  # missing since 1 h (`confirm_after`): withdrawn, once
+    poll(cfg, store, clock, sink)
+    poll(cfg, store, clock, sink)
     # Recorded once; nobody pins 17.06, so it is info (the digest), never a message of its own.
     withdrawn = [(e.version, e.severity) for e in store.events(kinds=["release_withdrawn"])]
     assert withdrawn == [("17.06.0-ce", "info")]

@@ -149,3 +149,28 @@ def test_digest_post_goes_to_the_digest_channel_escaped(fake_slack, tmp_path):
     assert "29.1.0" in text and "<!channel>" not in text and "1.0.0" not in text
     missing = trackbot(cfg, db, "digest", "--post")
     assert missing.returncode == 1 and "--post needs Slack" in missing.stderr
+
+
+def test_slack_refusing_every_post_for_an_hour_makes_poll_exit_3_and_status_say_since_when(fake_slack, tmp_path):
+    """Alerts queued for ever with exit 0 were invisible to cron; past delivery_failing_for they are not."""
+    cfg, db = setup(tmp_path, fake_slack, n=2)  # queued on 2026-01-01: long before now
+    env = {"SLACK_BOT_TOKEN": fake_slack.token}
+    fake_slack.always(Answer.error("channel_not_found"))
+    polled = trackbot(cfg, db, "poll", env=env)
+    assert polled.returncode == 3, polled.stderr
+    assert "alerts are not being delivered: every post refused since 2026-01-01T00:00:00+00:00" in polled.stderr
+    status = trackbot(cfg, db, "status", env=env)
+    assert status.returncode == 0 and "every post refused since 2026-01-01" in status.stdout
+    fake_slack.always(Answer.ok())
+    assert trackbot(cfg, db, "poll", env=env).returncode == 0  # delivered again: back to normal
+
+
+def test_a_refusal_younger_than_delivery_failing_for_is_not_yet_exit_3(fake_slack, tmp_path):
+    cfg, db = setup(tmp_path, fake_slack, n=1)
+    store = Store.open(db)
+    store.db.execute("update alerts set created_at = ?", [datetime.now(UTC).isoformat(timespec="seconds")])
+    store.db.conn.commit()
+    store.db.close()
+    fake_slack.always(Answer.error("channel_not_found"))
+    polled = trackbot(cfg, db, "poll", env={"SLACK_BOT_TOKEN": fake_slack.token})
+    assert polled.returncode == 0 and "not being delivered" not in polled.stderr

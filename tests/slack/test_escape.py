@@ -74,3 +74,10 @@ def test_unsafe_urls_are_not_linked(url):
 def test_safe_url_is_linked_with_escaped_label():
     out = escape.link("https://github.com/moby/moby/releases/tag/v1.10.3?a=1&b=2", "<!here> notes")
     assert out == "<https://github.com/moby/moby/releases/tag/v1.10.3?a=1&amp;b=2|&lt;!here&gt; notes>"
+
+
+def test_terminal_control_characters_never_reach_slack_text():
+    from bot.slack import escape as slack_escape
+
+    assert slack_escape.text("fix \x1b[31mred\x1b[0m\x07 bell\x9b") == "fix [31mred[0m bell"
+    assert slack_escape.text("tab\tand\nnewline") == "tab\tand\nnewline"

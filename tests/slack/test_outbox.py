@@ -309,3 +309,13 @@ def test_a_fix_replies_only_in_the_thread_of_the_regression_it_is_about(fake_sla
     deliver_pending(store, d, clock)
     reply = fake_slack.posts()[-1]
     assert reply["thread_ts"] == regression_ts and "Fix an aufs mount leak" in reply["text"]
+
+
+def test_slack_rate_limiting_for_ever_costs_a_few_calls_a_run_not_thirty(fake_slack, store, clock):
+    """`Retry-After: 1` on every call used to mean 31 calls in one poll; now a few, then the next run."""
+    queue(store, clock, "a", [event(1)])
+    fake_slack.always(Answer.rate_limited(1))
+    slept: list[float] = []
+    report = deliver_pending(store, slack(fake_slack, clock), clock, sleep=slept.append)
+    assert report.queued == 1 and report.sent == 0
+    assert len(slept) == 3 and 1 <= len(fake_slack.calls) <= 4
