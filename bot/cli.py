@@ -123,7 +123,20 @@ def _poll_once(app: App, only: tuple[str, ...], force: bool) -> int:
     store = app.store()
     report = asyncio.run(run_poll(cfg, store, deliverer=_deliverer(cfg), only=only, force=force))
     views.show_poll(console, report)
+    _after_run(cfg, store, healthy=not report.failed and not report.delivery.errors)
     return 1 if report.failed else 0
+
+
+def _after_run(cfg: configuration.Config, store: Store, *, healthy: bool) -> None:
+    """Metrics textfile and heartbeat after every poll and `run` cycle (README "Watching the watcher")."""
+    from bot.heartbeat import ping
+    from bot.metrics import write_textfile
+
+    if cfg.metrics.textfile:
+        write_textfile(store, [s.name for s in cfg.sources], cfg.config_dir / cfg.metrics.textfile, utcnow())
+    problem = ping(cfg.heartbeat_url) if cfg.heartbeat_url and healthy else None
+    if problem:
+        click.echo(f"trackbot: {problem}", err=True)
 
 
 @main.command()
@@ -347,6 +360,47 @@ def search(app: App, words: tuple[str, ...]) -> None:
         console.print(f"{safe(row['product'])} {safe(row['version'])}: {safe(text)}", highlight=False, soft_wrap=True)
     if not rows:
         console.print("no match")
+
+
+@main.command()
+@click.option("--textfile", type=click.Path(dir_okay=False), required=True,
+              help="Write Prometheus text format here (atomically), e.g. for node_exporter's textfile collector.")
+@click.option("--max-queue-age", default=None,
+              help="Exit 1 when an alert has waited longer than this (2h): Slack or a destination is down.")
+@click.pass_obj
+def metrics(app: App, textfile: str, max_queue_age: str | None) -> None:
+    """Write trackbot's own figures: per source last success, failures and duration; open
+    incidents; queued alerts; last run.
+
+    Example: trackbot metrics --textfile /var/lib/node_exporter/textfile/trackbot.prom --max-queue-age 2h
+    """
+    from bot.metrics import backlog, write_textfile
+
+    try:
+        limit = parse_interval(max_queue_age).total_seconds() if max_queue_age else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--max-queue-age") from None
+    cfg, store, now = app.config(), app.store(), utcnow()
+    write_textfile(store, [s.name for s in cfg.sources], Path(textfile), now)
+    waiting = backlog(store)
+    if limit is not None and waiting.age(now) > limit:
+        raise TrackbotError(f"{waiting.queued} alerts undelivered, the oldest for {waiting.age(now) / 3600:.1f} h "
+                            f"(more than {max_queue_age}): see `trackbot poll` for the last error")
+    console.print(f"metrics written to {textfile} ({waiting.queued} alerts queued)", highlight=False)
+
+
+@main.command()
+@click.argument("target", type=click.Path(dir_okay=False))
+@click.pass_obj
+def backup(app: App, target: str) -> None:
+    """A consistent copy of the database, safe while trackbot runs (SQLite's online backup).
+
+    Example: trackbot backup /var/backups/trackbot-$(date +%F).db
+    """
+    from bot.backup import backup as copy_database
+
+    size = copy_database(Path(app.db_path), Path(target))
+    console.print(f"database copied to {target} ({size} bytes)", highlight=False)
 
 
 def entry() -> None:

@@ -19,6 +19,7 @@ import sqlite_utils
 
 from bot.migrations import MIGRATIONS
 from bot.model import Event, Finding, Record
+from bot.store_ops import OpsStore
 from bot.store_outbox import OutboxStore, iso
 
 __all__ = ["Store", "StoredRecord", "iso"]
@@ -33,7 +34,7 @@ class StoredRecord:
     missing_at: str | None = None  # missing from the last poll, not yet confirmed gone
 
 
-class Store(OutboxStore):
+class Store(OutboxStore, OpsStore):
     """The database of one trackbot installation (the outbox methods are in store_outbox.py)."""
 
     def __init__(self, db: sqlite_utils.Database) -> None:
