@@ -26,6 +26,7 @@ from bot import config as configuration
 from bot import views
 from bot import why as why_module
 from bot.errors import ConfigError, TrackbotError
+from bot.logs import LogFormat, configure_logging, log, log_run
 from bot.poll import parse_interval, run_poll, utcnow
 from bot.render import safe
 from bot.store import Store
@@ -56,6 +57,7 @@ class App:
     def __init__(self, config_path: str, db_path: str) -> None:
         self.config_path = config_path
         self.db_path = db_path
+        self.show_table = True  # the poll table on stdout; `run --log-format json` turns it off
 
     def config(self) -> configuration.Config:
         return configuration.load(self.config_path)
@@ -121,13 +123,16 @@ def _deliverer(cfg: configuration.Config) -> Any:
 def _poll_once(app: App, only: tuple[str, ...], force: bool) -> int:
     cfg = app.config()
     store = app.store()
+    started = time.monotonic()
     report = asyncio.run(run_poll(cfg, store, deliverer=_deliverer(cfg), only=only, force=force))
-    views.show_poll(console, report)
-    _after_run(cfg, store, healthy=not report.failed and not report.delivery.errors)
+    if app.show_table:  # not with --log-format json: there every line is a JSON object
+        views.show_poll(console, report)
+    log_run(report, time.monotonic() - started)
+    _after_run(cfg, store, healthy=not report.failed and not report.delivery.errors, echo=app.show_table)
     return 1 if report.failed else 0
 
 
-def _after_run(cfg: configuration.Config, store: Store, *, healthy: bool) -> None:
+def _after_run(cfg: configuration.Config, store: Store, *, healthy: bool, echo: bool) -> None:
     """Metrics textfile and heartbeat after every poll and `run` cycle (README "Watching the watcher")."""
     from bot.heartbeat import ping
     from bot.metrics import write_textfile
@@ -136,7 +141,9 @@ def _after_run(cfg: configuration.Config, store: Store, *, healthy: bool) -> Non
         write_textfile(store, [s.name for s in cfg.sources], cfg.config_dir / cfg.metrics.textfile, utcnow())
     problem = ping(cfg.heartbeat_url) if cfg.heartbeat_url and healthy else None
     if problem:
-        click.echo(f"trackbot: {problem}", err=True)
+        log.warning(problem)
+        if echo:
+            click.echo(f"trackbot: {problem}", err=True)
 
 
 @main.command()
@@ -155,25 +162,34 @@ def poll(app: App, only: tuple[str, ...], force: bool) -> None:
 
 @main.command()
 @click.option("--every", default="15m", show_default=True, help="Interval between runs.")
+@click.option("--log-format", type=click.Choice([f.value for f in LogFormat]), default="text", show_default=True,
+              help="Timestamped log lines on stderr; json: one JSON object per line (journald, Loki), no table.")
 @click.pass_obj
-def run(app: App, every: str) -> None:
+def run(app: App, every: str, log_format: str) -> None:
     """Poll forever, one run at a time (a lock file keeps a second copy out).
 
-    Example: trackbot run --every 15m
+    Example: trackbot run --every 15m --log-format json
     """
+    fmt = LogFormat(log_format)
     try:
         interval = parse_interval(every).total_seconds()
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--every") from None
-    with run_lock(app.db_path):
+    app.show_table = fmt is LogFormat.TEXT
+    with run_lock(app.db_path), configure_logging(fmt):
         while True:
             started = time.monotonic()
             try:
                 _poll_once(app, (), False)
             except TrackbotError as exc:  # e.g. sources.yaml edited into an error: say so, keep running
-                click.echo(f"trackbot: {exc}", err=True)
+                log.error(f"run failed: {exc}")
+                if fmt is LogFormat.TEXT:
+                    click.echo(f"trackbot: {exc}", err=True)
             except Exception as exc:  # a locked or full disk, a bug: one line, and the next run still comes
-                click.echo(f"trackbot: run failed: internal error: {type(exc).__name__}: {exc}", err=True)
+                line = f"run failed: internal error: {type(exc).__name__}: {exc}"
+                log.error(line, exc_info=exc)  # the traceback: to the log only
+                if fmt is LogFormat.TEXT:
+                    click.echo(f"trackbot: {line}", err=True)
             time.sleep(max(1.0, interval - (time.monotonic() - started)))
 
 
