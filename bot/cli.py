@@ -117,18 +117,30 @@ def _deliverer(cfg: configuration.Config) -> Any:
     from bot.deliver import ConsoleDeliverer
     from bot.slack.outbox import build
 
-    return build(cfg.slack) or ConsoleDeliverer(console)
+    primary = build(cfg.slack) or ConsoleDeliverer(console)
+    if not cfg.notify:
+        return primary
+    from bot.notify import NotifyingDeliverer, destinations  # only then: it loads Apprise
+
+    return NotifyingDeliverer(primary, destinations(cfg.notify))
 
 
 def _poll_once(app: App, only: tuple[str, ...], force: bool) -> int:
     cfg = app.config()
     store = app.store()
     started = time.monotonic()
-    report = asyncio.run(run_poll(cfg, store, deliverer=_deliverer(cfg), only=only, force=force))
+    deliverer = _deliverer(cfg)
+    report = asyncio.run(run_poll(cfg, store, deliverer=deliverer, only=only, force=force))
     if app.show_table:  # not with --log-format json: there every line is a JSON object
         views.show_poll(console, report)
     log_run(report, time.monotonic() - started)
-    _after_run(cfg, store, healthy=not report.failed and not report.delivery.errors, echo=app.show_table)
+    notified = getattr(deliverer, "reports", [])  # `notify:` destinations (bot/notify.py)
+    for target in notified:
+        (log.warning if target.errors else log.info)(target.line())
+        if app.show_table:
+            console.print(safe(target.line()), highlight=False)
+    healthy = not report.failed and not report.delivery.errors and not any(t.errors for t in notified)
+    _after_run(cfg, store, healthy=healthy, echo=app.show_table)
     return 1 if report.failed else 0
 
 

@@ -1,0 +1,183 @@
+"""`notify:` destinations: a signed JSON webhook and an Apprise URL on 127.0.0.1, through the outbox."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.config import NotifyConf
+from bot.deliver import ConsoleDeliverer, deliver_pending
+from bot.metrics import backlog
+from bot.notify import NotifyingDeliverer, destinations
+from bot.store import Store
+from tests.conftest import FIXTURES, Route
+
+SECRET = "hook-secret-42"
+MOBY = (FIXTURES / "docker/moby-CHANGELOG.md").read_bytes()
+
+
+class Hook:
+    """A webhook receiver: records each POST (headers and body); `status` is what it answers."""
+
+    def __init__(self) -> None:
+        self.status = 200
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if hook.status < 300:
+                    hook.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(hook.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def bodies(self) -> list[dict[str, Any]]:
+        return [json.loads(body) for _, body in self.received]
+
+
+@pytest.fixture
+def hook():
+    server = Hook()
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def queue(store: Store, clock: Clock, severity: str, title: str) -> int:
+    clock.now += timedelta(minutes=15)
+    event = {"kind": "advisory", "severity": severity, "summary": f"{title} <!channel> @everyone", "key": title}
+    return store.queue_alert({"kind": "events", "severity": severity, "title": title, "source": "dsa",
+                              "payload": [event], "event_keys": [title]}, clock.now)
+
+
+def verified(headers: dict[str, str], body: bytes) -> bool:
+    expected = hmac.new(SECRET.encode(), headers["x-trackbot-timestamp"].encode() + b"." + body, hashlib.sha256)
+    return hmac.compare_digest(headers["x-trackbot-signature"], "sha256=" + expected.hexdigest())
+
+
+def deliver(store: Store, clock: Clock, hook: Hook, min_severity: str = "critical") -> NotifyingDeliverer:
+    env = {"OPS_WEBHOOK": f"{hook.url}/hooks/trackbot?token=url-secret", "OPS_HOOK_KEY": SECRET}
+    conf = NotifyConf(webhook_env="OPS_WEBHOOK", secret_env="OPS_HOOK_KEY", min_severity=min_severity)
+    deliverer = NotifyingDeliverer(ConsoleDeliverer(clock=clock), destinations([conf], env))
+    deliver_pending(store, deliverer, clock)
+    return deliverer
+
+
+def test_the_webhook_receives_exactly_the_critical_alerts_signed(hook: Hook):
+    store, clock = Store.memory(), Clock()
+    for severity, title in [("critical", "DSA-1 openssl"), ("warning", "fix waiting"), ("info", "new release"),
+                            ("critical", "DSA-2 bind9")]:
+        queue(store, clock, severity, title)
+    deliverer = deliver(store, clock, hook)
+    assert [b["title"] for b in hook.bodies()] == ["DSA-1 openssl", "DSA-2 bind9"]
+    assert all(verified(headers, body) for headers, body in hook.received)
+    assert not verified(hook.received[0][0], hook.received[0][1] + b" ")  # the signature covers the body
+    first = hook.bodies()[0]
+    assert first["severity"] == "critical" and first["source"] == "dsa"
+    assert "<!channel>" not in first["lines"][0] and "@everyone" not in first["lines"][0]  # pings no one
+    assert deliverer.reports[0].line() == "notify OPS_WEBHOOK: 2 delivered, 0 queued"
+    deliver(store, clock, hook)
+    assert len(hook.received) == 2  # sent once: the delivery rows remember
+
+
+def test_down_for_three_polls_it_receives_every_alert_once_in_order_when_back(hook: Hook):
+    store, clock = Store.memory(), Clock()
+    hook.status = 503
+    for poll in range(3):
+        queue(store, clock, "critical", f"page {poll}")
+        deliverer = deliver(store, clock, hook)
+        assert deliverer.reports[0].line() == f"notify OPS_WEBHOOK: 0 delivered, {poll + 1} queued " \
+                                              "(last error: OPS_WEBHOOK: HTTP 503)"
+        assert "url-secret" not in deliverer.reports[0].line()
+    assert backlog(store).queued == 3
+    hook.status = 200
+    queue(store, clock, "critical", "page 3")
+    deliver(store, clock, hook)
+    assert [b["title"] for b in hook.bodies()] == ["page 0", "page 1", "page 2", "page 3"]
+    assert all(verified(h, b) for h, b in hook.received)
+    deliver(store, clock, hook)
+    assert len(hook.received) == 4
+    assert backlog(store).queued == 0
+
+
+def test_a_destination_added_later_gets_what_waits_not_the_history(hook: Hook):
+    store, clock = Store.memory(), Clock()
+    queue(store, clock, "critical", "old, already paged on Slack")
+    deliver_pending(store, ConsoleDeliverer(clock=clock), clock)
+    queue(store, clock, "critical", "new")
+    deliver(store, clock, hook)
+    assert [b["title"] for b in hook.bodies()] == ["new"]
+
+
+def test_an_apprise_json_url_receives_exactly_the_critical_alerts(hook: Hook):
+    pytest.importorskip("apprise")
+    store, clock = Store.memory(), Clock()
+    for severity, title in [("warning", "fix waiting"), ("critical", "DSA-1 openssl")]:
+        queue(store, clock, severity, title)
+    host = hook.url.removeprefix("http://")
+    conf = NotifyConf(url_env="OPS_APPRISE", min_severity="critical")
+    deliverer = NotifyingDeliverer(ConsoleDeliverer(clock=clock), destinations([conf], {"OPS_APPRISE": f"json://{host}/"}))
+    deliver_pending(store, deliverer, clock)
+    assert [b["title"] for b in hook.bodies()] == ["[critical] DSA-1 openssl"]
+    assert "<!channel>" not in hook.bodies()[0]["message"]
+    hook.status = 500
+    queue(store, clock, "critical", "DSA-2 bind9")
+    deliver_pending(store, deliverer, clock)
+    assert deliverer.reports[0].line() == "notify OPS_APPRISE: 0 delivered, 1 queued " \
+                                          "(last error: OPS_APPRISE: Apprise could not deliver)"
+
+
+def test_trackbot_poll_sends_to_the_destination_and_says_so_without_the_url(tmp_path: Path, web, hook: Hook,
+                                                                         monkeypatch: pytest.MonkeyPatch):
+    web.routes["/CHANGELOG.md"] = Route(MOBY)
+    (tmp_path / "sources.yaml").write_text(
+        f"fleet:\n  - {{product: docker, version: '1.10.3'}}\n"
+        f"sources:\n  - {{name: moby, kind: docker_changelog, url: '{web.url}/CHANGELOG.md'}}\n"
+        "notify:\n  - {webhook_env: OPS_WEBHOOK, secret_env: OPS_HOOK_KEY, min_severity: info}\n")
+    monkeypatch.setenv("OPS_WEBHOOK", f"{hook.url}/hook?token=url-secret")
+    monkeypatch.setenv("OPS_HOOK_KEY", SECRET)
+    hook.status = 502
+    args = ["--config", str(tmp_path / "sources.yaml"), "--db", str(tmp_path / "t.db"), "poll"]
+    down = CliRunner().invoke(main, args)
+    assert "notify OPS_WEBHOOK: 0 delivered, 1 queued (last error: OPS_WEBHOOK: HTTP 502)" in down.output
+    assert "url-secret" not in down.output and SECRET not in down.output
+    hook.status = 200
+    CliRunner().invoke(main, args)
+    assert [b["kind"] for b in hook.bodies()] == ["baseline"]  # the first poll's summary, once it was back
+    assert all(verified(h, b) for h, b in hook.received)
+    database = (tmp_path / "t.db").read_bytes()
+    assert b"url-secret" not in database and SECRET.encode() not in database
+
+
+def test_a_notify_entry_names_one_kind_of_destination(tmp_path: Path):
+    (tmp_path / "sources.yaml").write_text("notify:\n  - {url_env: A, webhook_env: B}\n")
+    result = CliRunner().invoke(main, ["--config", str(tmp_path / "sources.yaml"), "status"])
+    assert result.exit_code == 2
+    assert "notify[0]: name exactly one of 'url_env' (Apprise) or 'webhook_env'" in result.output
