@@ -149,10 +149,16 @@ def _after_run(cfg: configuration.Config, store: Store, *, healthy: bool, echo: 
     from bot.heartbeat import ping
     from bot.metrics import write_textfile
 
+    problems = []
     if cfg.metrics.textfile:
-        write_textfile(store, [s.name for s in cfg.sources], cfg.config_dir / cfg.metrics.textfile, utcnow())
-    problem = ping(cfg.heartbeat_url) if cfg.heartbeat_url and healthy else None
-    if problem:
+        path = cfg.config_dir / cfg.metrics.textfile
+        try:
+            write_textfile(store, [s.name for s in cfg.sources], path, utcnow())
+        except OSError as exc:  # the poll itself went fine: say so, do not fail it
+            problems.append(f"metrics textfile {path}: {exc.strerror or exc}")
+    if cfg.heartbeat_url and healthy:
+        problems.append(ping(cfg.heartbeat_url) or "")
+    for problem in filter(None, problems):
         log.warning(problem)
         if echo:
             click.echo(f"trackbot: {problem}", err=True)

@@ -121,3 +121,13 @@ def test_a_heartbeat_that_fails_is_one_line_without_its_secret_and_does_not_fail
     assert result.exit_code == 0
     assert f"heartbeat {web.url}/ping?token=*** answered HTTP 500" in result.output
     assert "s3cret" not in result.output
+
+
+def test_a_metrics_file_that_cannot_be_written_is_one_line_and_the_poll_still_succeeds(tmp_path: Path, web):
+    web.routes["/CHANGELOG.md"] = Route(MOBY)
+    web.routes["/mirror.md"] = Route(MOBY)
+    (tmp_path / "blocker").write_text("a file where the directory should be")
+    config(tmp_path, web.url, "metrics: {textfile: blocker/trackbot.prom}")
+    result = trackbot(tmp_path, "poll")
+    assert result.exit_code == 0
+    assert f"trackbot: metrics textfile {tmp_path / 'blocker/trackbot.prom'}:" in result.output
