@@ -286,6 +286,10 @@ def check(app: App) -> None:
     console.print(safe(slack_line), highlight=False, soft_wrap=True)
     if not slack_ok:
         problems.append("Slack delivery will not work (see above)")
+    if cfg.notify:
+        from bot.notify import check as check_destinations
+
+        problems += check_destinations(cfg.notify, os.environ)
     for problem in problems:
         click.echo(f"trackbot: {problem}", err=True)
     sys.exit(2 if problems else 0)

@@ -155,6 +155,20 @@ def destinations(confs: Sequence[NotifyConf], environ: Mapping[str, str] = os.en
     return built
 
 
+def check(confs: Sequence[NotifyConf], environ: Mapping[str, str] = os.environ) -> list[str]:
+    """What `trackbot check` reports about the destinations, without sending anything."""
+    problems = []
+    for conf in confs:
+        missing = [v for v in (conf.name, conf.secret_env) if v and not environ.get(v)]
+        if missing:
+            problems.append(f"notify {conf.name}: {', '.join(missing)} not set (its alerts will wait)")
+        elif conf.url_env and apprise is None:
+            problems.append(f"notify {conf.name}: Apprise is not installed (pip install 'trackbot[notify]')")
+        elif conf.url_env and not apprise.Apprise().add(environ[conf.url_env]):
+            problems.append(f"notify {conf.name}: not a URL Apprise knows")
+    return problems
+
+
 @dataclass
 class DestinationReport:
     name: str

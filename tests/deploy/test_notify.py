@@ -181,3 +181,41 @@ def test_a_notify_entry_names_one_kind_of_destination(tmp_path: Path):
     result = CliRunner().invoke(main, ["--config", str(tmp_path / "sources.yaml"), "status"])
     assert result.exit_code == 2
     assert "notify[0]: name exactly one of 'url_env' (Apprise) or 'webhook_env'" in result.output
+
+
+def test_a_crash_between_acceptance_and_the_record_repeats_that_one_alert_only(hook: Hook,
+                                                                               monkeypatch: pytest.MonkeyPatch):
+    store, clock = Store.memory(), Clock()
+    for n in range(3):
+        queue(store, clock, "critical", f"page {n}")
+    real = Store.finish_delivery
+
+    def dies_after_the_second_send(self: Store, alert_id: int, *args: Any) -> None:
+        if len(hook.received) == 2:
+            raise KeyboardInterrupt  # kill -9 stand-in: the webhook has the alert, the database does not know
+        real(self, alert_id, *args)
+
+    monkeypatch.setattr(Store, "finish_delivery", dies_after_the_second_send)
+    with pytest.raises(KeyboardInterrupt):
+        deliver(store, clock, hook)
+    monkeypatch.setattr(Store, "finish_delivery", real)
+    deliver(store, clock, hook)  # the next run
+    assert [b["title"] for b in hook.bodies()] == ["page 0", "page 1", "page 1", "page 2"]
+
+
+def test_check_names_a_destination_whose_variable_is_unset_and_never_prints_a_url(tmp_path: Path,
+                                                                                monkeypatch: pytest.MonkeyPatch):
+    pytest.importorskip("apprise")
+    (tmp_path / "sources.yaml").write_text(
+        "notify:\n  - {url_env: OPS_PAGER}\n  - {webhook_env: OPS_WEBHOOK, secret_env: OPS_HOOK_KEY}\n"
+        "  - {url_env: OPS_BAD}\n")
+    monkeypatch.delenv("OPS_PAGER", raising=False)
+    monkeypatch.setenv("OPS_WEBHOOK", "https://hooks.example.org/t?token=url-secret")
+    monkeypatch.delenv("OPS_HOOK_KEY", raising=False)
+    monkeypatch.setenv("OPS_BAD", "nosuchservice://url-secret@x")
+    result = CliRunner().invoke(main, ["--config", str(tmp_path / "sources.yaml"), "check"])
+    assert result.exit_code == 2
+    assert "trackbot: notify OPS_PAGER: OPS_PAGER not set (its alerts will wait)" in result.output
+    assert "trackbot: notify OPS_WEBHOOK: OPS_HOOK_KEY not set" in result.output
+    assert "trackbot: notify OPS_BAD: not a URL Apprise knows" in result.output
+    assert "url-secret" not in result.output
