@@ -19,7 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot.alerts import Alert, AlertKind  # noqa: E402
+from bot.deliver import Outgoing  # noqa: E402
 from bot.metrics import registry, write_textfile  # noqa: E402
+from bot.model import Event  # noqa: E402
 from bot.notify import message, sign  # noqa: E402
 from bot.store import Store  # noqa: E402
 
@@ -34,13 +37,14 @@ def build(store: Store, start: datetime) -> list[str]:
         status = "failed" if i >= RUNS - FAILING else "unchanged"
         rows.append({"started_at": began.isoformat(), "finished_at": (began + timedelta(seconds=40)).isoformat(),
                      "summary": json.dumps({name: status for name in names})})
-    store.db["runs"].insert_all(rows, batch_size=1000)
+    store.db.table("runs").insert_all(rows, batch_size=1000)
     for name in names:
         store.mark_success(name, "kernel_releases", start, changed=False, seconds=1.5)
+    store.deliveries.join("OPS_WEBHOOK", start)
     for i in range(QUEUED):
-        store.queue_alert({"kind": "events", "severity": "critical", "title": f"alert {i}", "source": names[0],
-                           "payload": [{"summary": "x" * 200, "severity": "critical"}]}, start)
-    store.enqueue_deliveries("OPS_WEBHOOK", ("critical",), 0)
+        item = Event("advisory", "critical", names[0], "", f"k{i}", "x" * 200)
+        store.queue_alert(Alert(AlertKind.EVENTS, "critical", f"alert {i}", names[0], (item,)), start)
+    store.deliveries.enqueue("OPS_WEBHOOK", ("critical",), start)
     return names
 
 
@@ -65,10 +69,9 @@ def main() -> None:
         print(f"run_times (walks back {FAILING} runs):  {median_ms(store.run_times):8.1f} ms")
         print(f"registry (every figure):               {median_ms(lambda: registry(store, names, now)):8.1f} ms")
         print(f"write_textfile (figures + rename):     {median_ms(lambda: write_textfile(store, names, out, now)):8.1f} ms")
-        print(f"pending_deliveries ({QUEUED} alerts):     "
-              f"{median_ms(lambda: store.pending_deliveries('OPS_WEBHOOK')):8.1f} ms")
-        alerts = store.pending_deliveries("OPS_WEBHOOK")
-        body = json.dumps(message(alerts[0], alerts[0]["payload"])).encode()
+        queue = store.deliveries.queue("OPS_WEBHOOK")
+        print(f"a destination's pending ({QUEUED} alerts): {median_ms(queue.pending):8.1f} ms")
+        body = json.dumps(message(Outgoing(queue.pending()[0]))).encode()
         per = median_ms(lambda: [sign(b"k" * 32, "1700000000", body) for _ in range(10_000)]) / 10_000
         print(f"HMAC-SHA256 signature of one {len(body)}-byte body:   {per * 1000:8.1f} us")
         print(f"textfile size: {out.stat().st_size} bytes")

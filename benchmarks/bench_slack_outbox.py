@@ -1,4 +1,4 @@
-"""Outbox throughput against the fake Slack on 127.0.0.1: render and deliver costs side by side.
+"""Delivery throughput against the fake Slack on 127.0.0.1: render and deliver costs side by side.
 
 Run: python benchmarks/bench_slack_outbox.py   (prints medians of 5 rounds)
 """
@@ -13,17 +13,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot.alerts import Alert, AlertKind  # noqa: E402
 from bot.config import SlackConf  # noqa: E402
 from bot.deliver import deliver_pending  # noqa: E402
+from bot.model import Event  # noqa: E402
 from bot.slack import blocks  # noqa: E402
-from bot.slack.client import SlackDeliverer  # noqa: E402
-from bot.slack.outbox import SlackAlertDeliverer  # noqa: E402
+from bot.slack.client import SlackWebApi  # noqa: E402
+from bot.slack.sink import SlackSink  # noqa: E402
 from bot.store import Store  # noqa: E402
 from tests.slack.fakeslack import FakeSlack  # noqa: E402
 
 N = 100
-EVENTS = [{"kind": "fix_available", "severity": "warning", "product": "docker", "version": f"1.10.{i}",
-           "key": f"k{i}", "summary": "<!channel> fixed aufs & overlay " * 4} for i in range(50)]  # fmt: skip
+EVENTS = tuple(Event("fix_available", "warning", "docker", f"1.10.{i}", f"k{i}", "<!channel> fixed aufs & overlay " * 4)
+               for i in range(50))  # fmt: skip
 
 
 def main() -> None:
@@ -38,10 +40,9 @@ def main() -> None:
             render.append((time.perf_counter() - start) / N * 1000)
             store = Store.memory()
             for i in range(N):
-                store.queue_alert({"source": "moby", "kind": "events", "severity": "warning", "title": f"a{i}",
-                                   "event_keys": [], "payload": EVENTS}, now)  # fmt: skip
-            client = SlackDeliverer(fake.token, base_url=fake.api_url)
-            d = SlackAlertDeliverer(client, SlackConf(), timedelta(hours=24), lambda: now)
+                store.queue_alert(Alert(AlertKind.EVENTS, "warning", f"a{i}", "moby", EVENTS), now)
+            client = SlackWebApi(fake.token, base_url=fake.api_url)
+            d = SlackSink(client, SlackConf(), timedelta(hours=24))
             start = time.perf_counter()
             report = deliver_pending(store, d, lambda: now)
             assert report.sent == N

@@ -7,6 +7,7 @@ Shared options (`--json`, `--since`, `--product`) mean the same on every command
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import fcntl
 import json
 import os
@@ -114,34 +115,52 @@ def run_lock(db_path: str) -> Iterator[None]:
 
 
 def _deliverer(cfg: configuration.Config) -> Any:
-    from bot.deliver import ConsoleDeliverer
-    from bot.slack.outbox import build
+    from bot.deliver import ConsoleSink
+    from bot.slack.sink import build
 
-    primary = build(cfg.slack) or ConsoleDeliverer(console)
+    return build(cfg.slack) or ConsoleSink(console)
+
+
+def _destinations(cfg: configuration.Config) -> list[Any]:
+    """The `notify:` sinks (bot/notify.py), each served from its own queue after the outbox's own sink."""
     if not cfg.notify:
-        return primary
-    from bot.notify import NotifyingDeliverer, destinations  # only then: it loads Apprise
+        return []
+    from bot.notify import destinations  # only then: it loads Apprise
 
-    return NotifyingDeliverer(primary, destinations(cfg.notify))
+    return list(destinations(cfg.notify))
 
 
 def _poll_once(app: App, only: tuple[str, ...], force: bool) -> int:
     cfg = app.config()
     store = app.store()
     started = time.monotonic()
-    deliverer = _deliverer(cfg)
-    report = asyncio.run(run_poll(cfg, store, deliverer=deliverer, only=only, force=force))
+    targets = _destinations(cfg)
+    if targets:
+        from bot.notify import join
+
+        join(store, targets, utcnow())
+    report = asyncio.run(run_poll(cfg, store, deliverer=_deliverer(cfg), only=only, force=force))
+    notified = _notify(store, targets)
     if app.show_table:  # not with --log-format json: there every line is a JSON object
         views.show_poll(console, report)
     log_run(report, time.monotonic() - started)
-    notified = getattr(deliverer, "reports", [])  # `notify:` destinations (bot/notify.py)
-    for target in notified:
-        (log.warning if target.errors else log.info)(target.line())
+    for line, failing in notified:
+        (log.warning if failing else log.info)(line)
         if app.show_table:
-            console.print(safe(target.line()), highlight=False)
-    healthy = not report.failed and not report.delivery.errors and not any(t.errors for t in notified)
+            console.print(safe(line), highlight=False)
+    healthy = not report.failed and not report.delivery.errors and not any(failing for _, failing in notified)
     _after_run(cfg, store, healthy=healthy, echo=app.show_table)
     return 1 if report.failed else 0
+
+
+def _notify(store: Store, targets: list[Any]) -> list[tuple[str, bool]]:
+    """Deliver each `notify:` destination's backlog; its report line, and whether it had an error."""
+    if not targets:
+        return []
+    from bot.notify import deliver_destinations, report_line
+
+    reports = deliver_destinations(store, targets, utcnow)
+    return [(report_line(name, report), bool(report.errors)) for name, report in reports.items()]
 
 
 def _after_run(cfg: configuration.Config, store: Store, *, healthy: bool, echo: bool) -> None:
@@ -225,7 +244,7 @@ def events(app: App, since: str, product: str | None, kind: str | None, as_json:
     rows = app.store().events(since=_since(since), products=[product] if product else None,
                               kinds=[kind] if kind else None)
     if as_json:
-        click.echo(json.dumps(rows, indent=2, default=str))
+        click.echo(json.dumps([e.as_json() for e in rows], indent=2, default=str))
         return
     console.print(views.events_table(rows, since))
 
@@ -354,7 +373,7 @@ def silences(app: App, remove_ids: tuple[int, ...], show_all: bool, as_json: boo
         return
     rows = store.silences(now, include_ended=show_all)
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        click.echo(json.dumps([dataclasses.asdict(r) for r in rows], indent=2))
         return
     console.print(views.silences_table(rows, now))
 
@@ -370,12 +389,14 @@ def digest(app: App, since: str, out: str | None, post: bool) -> None:
     Example: trackbot digest --since 7d --out digest.txt
     Example: trackbot digest --since 7d --post
     """
-    from bot.digest import digest_text, post_digest
+    from bot.digest import digest_events, digest_text, digest_title
+    from bot.slack.sink import post_digest
 
     events = app.store().events(since=_since(since))
     text = digest_text(events, f"last {since}")
     if post:
-        channel = post_digest(app.config().slack, events, f"last {since}")
+        news = digest_events(events)
+        channel = post_digest(app.config().slack, news, digest_title(news, f"last {since}"))
         console.print(f"digest posted to {channel}")
     if out:
         Path(out).write_text(text + "\n", encoding="utf-8")

@@ -1,28 +1,35 @@
-"""Delivering the outbox: alerts are marked sent only after the deliverer says so.
+"""Delivering the outbox: one loop for every transport; an alert is marked sent only when
+the transport says so.
 
-A deliverer answers Delivered, Retry (keep it queued; later alerts wait, so order is
-kept), Fatal (keep it queued and report it; the others still go) or Skipped (silenced,
-or info that never pages: kept for the digest, never posted). A Retry that names a
-short Retry-After is waited out (up to `max_wait` seconds a run); a longer one is stored
-on the alert, and no call is made before it passes. The console deliverer is the
-default when Slack is not configured.
+`deliver_pending` walks the queued alerts oldest first, and for each one, once: finds
+the message it follows (its thread: an incident's opening, the alert a fix answers),
+applies the silences, and hands an `Outgoing` to the `Sink` (the console here, Slack in
+`bot.slack.sink`), which renders and sends it. A sink answers Delivered, Retry (keep it
+queued; later alerts wait, so order is kept), Fatal (keep it queued and report it; the
+others still go) or Skipped (info that never pages: kept for the digest, never posted).
+A Retry that names a short Retry-After is waited out (up to `max_wait` seconds a run); a
+longer one is stored on the alert, and no call is made before it passes.
+
+What each alert became is written to a `Queue`: the outbox itself (`store.outbox`, the
+alert row) for the outbox's own sink, or one extra destination's delivery rows
+(`store.deliveries.queue(name)`, bot/notify.py), so a destination that is down waits on
+its own and the loop, threads and silences stay the same for every sink.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from rich.console import Console
 
 from bot import silence
-from bot.render import alert_lines, safe
+from bot.alerts import FOLLOW_UPS, Alert, AlertKind, AlertState
+from bot.render import console_markup
 from bot.store import Store
-
-STYLES = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
 
 @dataclass(frozen=True)
@@ -46,18 +53,45 @@ class Fatal:
 @dataclass(frozen=True)
 class Skipped:
     reason: str
-    state: str = "silenced"  # or "skipped"
-    silence_id: int | None = None
 
 
 Outcome = Delivered | Retry | Fatal | Skipped
 MAX_WAIT = 30.0  # seconds of Retry-After a run may wait out before leaving the rest for the next run
 
 
-class Deliverer(Protocol):
+@dataclass(frozen=True)
+class Outgoing:
+    """One alert ready to send: its items less the silenced ones, and the message it follows."""
+
+    alert: Alert
+    parent: Alert | None = None  # a follow-up's thread: the incident's opening, the answered alert
+    silenced: int = 0  # items a silence held back (said in the message)
+
+
+class Sink(Protocol):
+    """Where alerts go: renders an `Outgoing` and sends it, answering an `Outcome`."""
+
     name: str
 
-    def deliver(self, alert: dict[str, Any], store: Store) -> Outcome: ...
+    def prepare(self, store: Store, now: datetime) -> None:
+        """Queue what this sink follows up with (reminders, fix replies) before the backlog goes."""
+
+    def send(self, outgoing: Outgoing) -> Outcome: ...
+
+
+class Queue(Protocol):
+    """What `deliver_pending` walks and marks for one sink (`bot.store_outbox.Outbox`, or
+    `bot.store_deliveries.DestinationQueue` for a destination beyond the outbox's own sink)."""
+
+    def pending(self) -> list[Alert]: ...
+
+    def mark_sent(self, alert_id: int, now: datetime, *, channel: str, ts: str = "", thread_ts: str = "") -> None: ...
+
+    def mark_attempt(self, alert_id: int, error: str) -> None: ...
+
+    def mark_skipped(self, alert_id: int, state: AlertState, reason: str, silenced_by: int | None = None) -> None: ...
+
+    def set_retry_at(self, alert_id: int, when: datetime) -> None: ...
 
 
 @dataclass
@@ -68,67 +102,99 @@ class DeliveryReport:
     errors: list[str] = field(default_factory=list)
 
 
-class ConsoleDeliverer:
+class ConsoleSink:
     """Prints alerts with rich; upstream text is escaped so it cannot inject markup."""
 
     name = "console"
 
-    def __init__(self, console: Console | None = None, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console()
-        self.clock = clock or (lambda: datetime.now(UTC))
 
-    def deliver(self, alert: dict[str, Any], store: Store) -> Outcome:
-        kept, hit = silence.split(alert, store.silences(self.clock()))
-        if hit is not None and not kept:
-            return Skipped(f"silenced: {hit.get('reason') or 'no reason given'}", "silenced", hit["id"])
-        alert = {**alert, "payload": kept}
-        style = STYLES.get(alert["severity"], "")
-        self.console.print(f"[{style}]{alert['severity'].upper()}[/] [bold]{safe(alert['title'])}[/]")
-        for line in alert_lines(alert):
-            self.console.print(f"  • {safe(line)}", highlight=False)
+    def prepare(self, store: Store, now: datetime) -> None:
+        """The console follows nothing up: an incident's resolution is its own message."""
+
+    def send(self, outgoing: Outgoing) -> Outcome:
+        head, *lines = console_markup(outgoing.alert)
+        self.console.print(head)
+        for line in lines:
+            self.console.print(line, highlight=False)
         return Delivered(channel="console")
 
 
 def deliver_pending(
     store: Store,
-    deliverer: Deliverer,
+    sink: Sink,
     clock: Callable[[], datetime],
     *,
+    queue: Queue | None = None,
     sleep: Callable[[float], object] = time.sleep,
     max_wait: float = MAX_WAIT,
 ) -> DeliveryReport:
-    """Send the backlog oldest first; stop at the first Retry so order is kept."""
+    """Send the backlog oldest first; stop at the first Retry so order is kept.
+
+    `queue` is whose backlog: the outbox's own (default), or an extra destination's.
+    """
     report = DeliveryReport()
-    prepare = getattr(deliverer, "prepare", None)
-    if prepare:
-        prepare(store, clock())  # queue follow-ups (reminders, fix replies) before sending
-    pending = store.pending_alerts()
+    sink.prepare(store, clock())
+    queue = queue or store.outbox
+    pending = queue.pending()
     budget = max_wait
     for index, alert in enumerate(pending):
-        if alert.get("retry_at") and alert["retry_at"] > clock().isoformat(timespec="seconds"):
+        if alert.retry_at and alert.retry_at > clock().isoformat(timespec="seconds"):
             report.queued += len(pending) - index
-            report.errors.append(f"Slack asked to wait until {alert['retry_at']}")
+            report.errors.append(f"{sink.name} asked to wait until {alert.retry_at}")
             break
-        outcome = deliverer.deliver(alert, store)
+        outgoing = _outgoing(store, alert, clock())
+        if not isinstance(outgoing, Outgoing):
+            queue.mark_skipped(alert.id, AlertState.SILENCED, outgoing.reason, outgoing.silence_id)
+            report.skipped += 1
+            continue
+        outcome = sink.send(outgoing)
         while isinstance(outcome, Retry) and outcome.after and outcome.after <= budget:
-            store.mark_attempt(alert["id"], outcome.reason)
+            queue.mark_attempt(alert.id, outcome.reason)
             budget -= outcome.after
             sleep(outcome.after)
-            outcome = deliverer.deliver(alert, store)
+            outcome = sink.send(outgoing)
         if isinstance(outcome, Delivered):
-            store.mark_sent(alert["id"], clock(), channel=outcome.channel, ts=outcome.ts, thread_ts=outcome.thread_ts)
+            queue.mark_sent(alert.id, clock(), channel=outcome.channel, ts=outcome.ts, thread_ts=outcome.thread_ts)
             report.sent += 1
             continue
         if isinstance(outcome, Skipped):
-            store.mark_skipped(alert["id"], outcome.state, outcome.reason, outcome.silence_id)
+            queue.mark_skipped(alert.id, AlertState.SKIPPED, outcome.reason)
             report.skipped += 1
             continue
-        store.mark_attempt(alert["id"], outcome.reason)
+        queue.mark_attempt(alert.id, outcome.reason)
         report.errors.append(outcome.reason)
         if isinstance(outcome, Retry):
             if outcome.after:
-                store.set_retry_at(alert["id"], clock() + timedelta(seconds=outcome.after))
+                queue.set_retry_at(alert.id, clock() + timedelta(seconds=outcome.after))
             report.queued += len(pending) - index
             break
         report.queued += 1
     return report
+
+
+@dataclass(frozen=True)
+class _Held:
+    reason: str
+    silence_id: int | None
+
+
+def _outgoing(store: Store, alert: Alert, now: datetime) -> Outgoing | _Held:
+    """The alert's thread and its silences, looked up once for whichever sink sends it."""
+    parent = _parent(store, alert)
+    if alert.kind in FOLLOW_UPS and parent and parent.state == AlertState.SILENCED:
+        return _Held("follows a silenced alert", parent.silenced_by)
+    kept, hit = silence.split(alert, store.silences(now))
+    if hit is not None and not kept:
+        return _Held(f"silenced: {hit.reason or 'no reason given'}", hit.id)
+    return Outgoing(replace(alert, items=kept), parent, len(alert.items) - len(kept))
+
+
+def _parent(store: Store, alert: Alert) -> Alert | None:
+    if alert.kind == AlertKind.FIX_REPLY and alert.reply_to:
+        return store.outbox.get(alert.reply_to)
+    if alert.kind in (AlertKind.INCIDENT_UPDATE, AlertKind.INCIDENT_RESOLVED) and alert.incident_key:
+        thread = store.outbox.incident_thread(alert.incident_key, alert.id)
+        return thread[0] if thread else None
+    return None

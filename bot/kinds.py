@@ -5,8 +5,6 @@ Adding a kind: write its module in bot/sources/ (ending in `KIND = Kind(...)`) a
 from __future__ import annotations
 
 from bot.sources import (
-    apt_repo,
-    apt_sources,
     debian_changelog,
     docker_changelog,
     endoflife,
@@ -16,6 +14,8 @@ from bot.sources import (
     kernel_releases,
 )
 from bot.sources.api import Kind
+from bot.sources.apt import host as apt_sources
+from bot.sources.apt import repo as apt_repo
 
 KINDS: dict[str, Kind] = {
     kind.name: kind

@@ -37,8 +37,8 @@ class Backlog:
 
 def backlog(store: Store) -> Backlog:
     """The main outbox (Slack or console) and every extra destination's queue together."""
-    created = [datetime.fromisoformat(a["created_at"]) for a in store.pending_alerts()]
-    created += store.queued_delivery_times()
+    created = [datetime.fromisoformat(alert.created_at) for alert in store.outbox.pending()]
+    created += store.deliveries.queued_times()
     return Backlog(len(created), min(created) if created else None)
 
 
@@ -59,7 +59,7 @@ def registry(store: Store, sources: Sequence[str], now: datetime) -> CollectorRe
         duration.labels(name).set(float(state.get("last_duration") or 0.0))
     incidents = Gauge("trackbot_incidents_open", "Open incidents (alerted, not resolved) by severity.",
                       ["severity"], registry=reg)
-    counts = Counter(row["severity"] for row in store.incidents(open_only=True))
+    counts = Counter(incident.severity for incident in store.incidents(open_only=True))
     for severity in SEVERITIES:
         incidents.labels(severity).set(counts[severity])
     waiting = backlog(store)
@@ -68,11 +68,11 @@ def registry(store: Store, sources: Sequence[str], now: datetime) -> CollectorRe
           registry=reg).set(waiting.age(now))
     runs = store.run_times()
     Gauge("trackbot_last_run_timestamp_seconds", "When the last run finished (0: never).",
-          registry=reg).set(runs.last_finished.timestamp() if runs.last_finished else 0)
+          registry=reg).set(_stamp(runs.last_finished))
     Gauge("trackbot_last_run_duration_seconds", "How long the last run took.",
           registry=reg).set(runs.last_duration or 0.0)
     Gauge("trackbot_last_success_timestamp_seconds", "When the last run with no failed source finished (0: never).",
-          registry=reg).set(runs.last_success.timestamp() if runs.last_success else 0)
+          registry=reg).set(_stamp(runs.last_success))
     return reg
 
 

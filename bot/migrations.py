@@ -10,8 +10,8 @@ MIGRATIONS = Migrations("trackbot")
 
 @MIGRATIONS()
 def m001_initial(db: Database) -> None:
-    db["runs"].create({"id": int, "started_at": str, "finished_at": str, "summary": str}, pk="id")
-    db["sources"].create(
+    db.table("runs").create({"id": int, "started_at": str, "finished_at": str, "summary": str}, pk="id")
+    db.table("sources").create(
         {
             "name": str,
             "kind": str,
@@ -26,10 +26,10 @@ def m001_initial(db: Database) -> None:
         },
         pk="name",
     )
-    db["http_state"].create(
+    db.table("http_state").create(
         {"source": str, "url": str, "etag": str, "last_modified": str}, pk=("source", "url")
     )
-    db["records"].create(
+    db.table("records").create(
         {
             "source": str,
             "key": str,
@@ -47,8 +47,8 @@ def m001_initial(db: Database) -> None:
         },
         pk=("source", "key"),
     )
-    db["records"].create_index(["product", "version"])
-    db["events"].create(
+    db.table("records").create_index(["product", "version"])
+    db.table("events").create(
         {
             "key": str,
             "kind": str,
@@ -64,9 +64,9 @@ def m001_initial(db: Database) -> None:
         },
         pk="key",
     )
-    db["events"].create_index(["detected_at"])
-    db["events"].create_index(["product", "version"])
-    db["incidents"].create(
+    db.table("events").create_index(["detected_at"])
+    db.table("events").create_index(["product", "version"])
+    db.table("incidents").create(
         {
             "key": str,
             "source": str,
@@ -83,8 +83,8 @@ def m001_initial(db: Database) -> None:
             "resolved_at": str,
         }
     )
-    db["incidents"].create_index(["source", "key"])
-    db["alerts"].create(
+    db.table("incidents").create_index(["source", "key"])
+    db.table("alerts").create(
         {
             "id": int,
             "created_at": str,
@@ -106,18 +106,18 @@ def m001_initial(db: Database) -> None:
         },
         pk="id",
     )
-    db["alerts"].create_index(["state"])
-    db["notes"].create({"id": int, "product": str, "version": str, "text": str, "created_at": str}, pk="id")
+    db.table("alerts").create_index(["state"])
+    db.table("notes").create({"id": int, "product": str, "version": str, "text": str, "created_at": str}, pk="id")
 
 
 @MIGRATIONS()
 def m002_slack_delivery(db: Database) -> None:
     """Threads for follow-ups, Retry-After across runs, and silences (bot/slack)."""
-    alerts = db["alerts"]
+    alerts = db.table("alerts")
     for column, kind in (("reply_to", int), ("origin_id", int), ("retry_at", str), ("silenced_by", int)):
         if column not in alerts.columns_dict:
             alerts.add_column(column, kind)
-    db["silences"].create(
+    db.table("silences").create(
         {
             "id": int,
             "created_at": str,
@@ -135,33 +135,35 @@ def m002_slack_delivery(db: Database) -> None:
 @MIGRATIONS()
 def m003_source_settings(db: Database) -> None:
     """A digest of the settings a source's records were made with (see poll.settings_digest)."""
-    if "settings_digest" not in db["sources"].columns_dict:
-        db["sources"].add_column("settings_digest", str)
+    if "settings_digest" not in db.table("sources").columns_dict:
+        db.table("sources").add_column("settings_digest", str)
 
 
 @MIGRATIONS()
 def m004_record_missing_at(db: Database) -> None:
     """When a record was first missing: it is gone only when a second poll confirms it (see diff)."""
-    if "missing_at" not in db["records"].columns_dict:
-        db["records"].add_column("missing_at", str)
+    if "missing_at" not in db.table("records").columns_dict:
+        db.table("records").add_column("missing_at", str)
 
 
 @MIGRATIONS()
 def m005_destinations(db: Database) -> None:
-    """Extra destinations (bot/notify.py): each alert's delivery per destination, and from which
-    alert on a destination takes part (one added later does not receive the whole history)."""
-    db["destinations"].create({"name": str, "since_alert_id": int, "added_at": str}, pk="name", if_not_exists=True)
-    db["deliveries"].create(
+    """Destinations beyond Slack (bot/notify.py): each alert's delivery per destination, and
+    from which alert on a destination takes part (one added later does not get the whole history)."""
+    db.table("destinations").create({"name": str, "since_alert_id": int, "added_at": str}, pk="name",
+                                    if_not_exists=True)
+    db.table("deliveries").create(
         {
             "alert_id": int,
             "destination": str,
-            "state": str,  # queued, sent, skipped
+            "state": str,  # queued, sent, silenced, skipped
             "attempts": int,
             "last_error": str,
             "queued_at": str,
             "sent_at": str,
+            "retry_at": str,  # a Retry-After longer than a run waits out
         },
         pk=("alert_id", "destination"),
         if_not_exists=True,
     )
-    db["deliveries"].create_index(["state"], if_not_exists=True)
+    db.table("deliveries").create_index(["state"], if_not_exists=True)

@@ -6,12 +6,15 @@ extra and signs each body like newreleases.io: `X-Trackbot-Signature: sha256=<he
 HMAC-SHA256 with the `secret_env` key over `<X-Trackbot-Timestamp> + "." + <body>`, so the
 receiver can check who sent it and refuse a replay (an old timestamp).
 
-They go through the same outbox as Slack: the alerts are already in the database, and each
-destination has its own delivery row per alert (store_ops.py), marked sent in its own
-transaction right after the destination accepts it. Nothing is lost (a destination that is
-down keeps its rows queued and gets them, in order, when it is back), and a crash between the
-send and that mark repeats at most that one alert. A destination added later receives what
-is still waiting and everything after, not the whole history. Silences apply as for Slack.
+Each destination is a `Sink` (`Destination`) that `bot.deliver.deliver_pending` serves from
+its own queue: the alerts are already in the outbox, and each destination has a delivery row
+per alert (`store.deliveries`, bot/store_deliveries.py), marked sent in its own transaction
+right after the destination accepts it. Nothing is lost (a destination that is down keeps its
+rows queued and gets them, in order, when it is back, without holding back Slack or the
+others), and a crash between the send and that mark repeats at most that one alert. A
+destination added later receives what is still waiting and everything after, not the whole
+history. Threads and silences are worked out by `deliver_pending`, as for Slack: a
+destination receives the `Outgoing` it hands over (the silenced items already left out).
 
 A URL is a secret: it is read from the environment at send time and never appears in a
 message, a log line or the database; a destination is named by its variable.
@@ -27,15 +30,14 @@ import os
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 import httpx
 
-from bot import silence
 from bot.config import SEVERITIES, NotifyConf
-from bot.deliver import Delivered, Deliverer, Fatal, Outcome, Retry
+from bot.deliver import Delivered, DeliveryReport, Fatal, Outcome, Outgoing, Retry, deliver_pending
 from bot.render import alert_lines, printable
 from bot.store import Store
 
@@ -62,15 +64,19 @@ def sign(secret: bytes, timestamp: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
-def message(alert: Mapping[str, Any], kept: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """What a destination receives: the alert as the console renders it, plus its facts."""
-    lines = [defang(line) for line in alert_lines({**alert, "payload": list(kept)})]
-    return {"id": alert["id"], "severity": alert["severity"], "kind": alert["kind"], "source": alert.get("source") or "",
-            "title": defang(alert["title"]), "lines": lines, "event_keys": alert.get("event_keys") or [],
-            "created_at": alert["created_at"]}
+def message(outgoing: Outgoing) -> dict[str, Any]:
+    """What a destination receives: the alert as the console renders it (its unsilenced items),
+    plus its facts, how many items a silence held back, and the title of what it follows."""
+    alert = outgoing.alert
+    return {"id": alert.id, "severity": alert.severity, "kind": alert.kind.value, "source": alert.source,
+            "title": defang(alert.title), "lines": [defang(line) for line in alert_lines(alert)],
+            "event_keys": list(alert.event_keys), "created_at": alert.created_at, "silenced": outgoing.silenced,
+            "follows": defang(outgoing.parent.title) if outgoing.parent else ""}
 
 
 class Sender(Protocol):
+    """The wire of one destination: sends a `message` and answers an `Outcome`."""
+
     def send(self, note: Mapping[str, Any]) -> Outcome: ...
 
 
@@ -105,7 +111,8 @@ class WebhookSender:
         reason = f"{self.name}: HTTP {answer.status_code}"
         if answer.status_code in (400, 413, 422):
             return Fatal(f"{reason} (refused this message; the others still go)")
-        return Retry(reason)
+        wait = answer.headers.get("Retry-After", "")
+        return Retry(reason, after=float(wait) if wait.isdigit() else None)
 
 
 @dataclass(frozen=True)
@@ -127,8 +134,11 @@ class AppriseSender:
         return Delivered(channel=self.name) if sent else Retry(f"{self.name}: Apprise could not deliver")
 
 
-@dataclass(frozen=True)
+@dataclass
 class Destination:
+    """A `Sink` for one `notify:` entry: its own queue of the alerts at or above its minimum
+    severity (`prepare` adds the new ones), each sent as a `message` by its sender."""
+
     name: str
     min_severity: str
     sender: Sender
@@ -136,6 +146,13 @@ class Destination:
     @property
     def severities(self) -> tuple[str, ...]:
         return SEVERITIES[SEVERITIES.index(self.min_severity):]
+
+    def prepare(self, store: Store, now: datetime) -> None:
+        """Queue the alerts new since the last run (those at or above its minimum severity)."""
+        store.deliveries.enqueue(self.name, self.severities, now)
+
+    def send(self, outgoing: Outgoing) -> Outcome:
+        return self.sender.send(message(outgoing))
 
 
 def destinations(confs: Sequence[NotifyConf], environ: Mapping[str, str] = os.environ) -> list[Destination]:
@@ -169,61 +186,22 @@ def check(confs: Sequence[NotifyConf], environ: Mapping[str, str] = os.environ) 
     return problems
 
 
-@dataclass
-class DestinationReport:
-    name: str
-    sent: int = 0
-    queued: int = 0
-    skipped: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def line(self) -> str:
-        text = f"notify {self.name}: {self.sent} delivered, {self.queued} queued"
-        return text + (f" (last error: {self.errors[-1]})" if self.errors else "")
+def report_line(name: str, report: DeliveryReport) -> str:
+    """What `trackbot poll` says about one destination (named by its variable, never its URL)."""
+    text = f"notify {name}: {report.sent} delivered, {report.queued} queued"
+    return text + (f" (last error: {report.errors[-1]})" if report.errors else "")
 
 
-def deliver_destination(store: Store, destination: Destination, now: datetime) -> DestinationReport:
-    """Send `destination` its backlog oldest first; a Retry stops it (order kept), a Fatal skips one."""
-    store.enqueue_deliveries(destination.name, destination.severities, store.destination_since(destination.name, now))
-    report = DestinationReport(destination.name)
-    silences = store.silences(now)
-    pending = store.pending_deliveries(destination.name)
-    for index, alert in enumerate(pending):
-        kept, hit = silence.split(alert, silences)
-        if hit is not None and not kept:
-            store.finish_delivery(alert["id"], destination.name, "silenced", now, hit.get("reason") or "")
-            report.skipped += 1
-            continue
-        outcome = destination.sender.send(message(alert, kept))
-        if isinstance(outcome, Delivered):
-            store.finish_delivery(alert["id"], destination.name, "sent", now)
-            report.sent += 1
-            continue
-        reason = outcome.reason if isinstance(outcome, (Retry, Fatal)) else "skipped"
-        store.delivery_failed(alert["id"], destination.name, reason)
-        report.errors.append(reason)
-        if isinstance(outcome, Retry):
-            report.queued += len(pending) - index
-            break
-        report.queued += 1
-    return report
+def join(store: Store, targets: Sequence[Destination], now: datetime) -> None:
+    """Before a run delivers anything: a destination new in sources.yaml takes part from what
+    is still waiting on, so it also gets this run's alerts that the outbox's sink sends first."""
+    for target in targets:
+        store.deliveries.join(target.name, now)
 
 
-class NotifyingDeliverer:
-    """The outbox's deliverer (Slack or console) plus the `notify:` destinations, which are served
-    in `prepare`, the hook `deliver_pending` calls once per run before the Slack backlog."""
-
-    def __init__(self, primary: Deliverer, targets: Sequence[Destination]) -> None:
-        self.primary = primary
-        self.name = primary.name
-        self.targets = list(targets)
-        self.reports: list[DestinationReport] = []
-
-    def prepare(self, store: Store, now: datetime) -> None:
-        prepare = getattr(self.primary, "prepare", None)
-        if prepare is not None:
-            prepare(store, now)
-        self.reports = [deliver_destination(store, target, now) for target in self.targets]
-
-    def deliver(self, alert: dict[str, Any], store: Store) -> Outcome:
-        return self.primary.deliver(alert, store)
+def deliver_destinations(store: Store, targets: Sequence[Destination],
+                         clock: Callable[[], datetime]) -> dict[str, DeliveryReport]:
+    """Each destination's backlog through the one delivery loop, from its own queue: a Retry
+    stops that destination only (its order kept), a Fatal skips one alert."""
+    return {target.name: deliver_pending(store, target, clock, queue=store.deliveries.queue(target.name))
+            for target in targets}

@@ -22,7 +22,7 @@ import httpx
 
 from bot import alerts, cves, rules
 from bot.config import Config
-from bot.deliver import ConsoleDeliverer, Deliverer, DeliveryReport, deliver_pending
+from bot.deliver import ConsoleSink, DeliveryReport, Sink, deliver_pending
 from bot.diff import diff
 from bot.errors import ConfigError, SourceError, Unchanged
 from bot.fetch import Fetcher, FetchPolicy, SourceContext, make_client
@@ -76,7 +76,7 @@ async def run_poll(
     *,
     clock: Clock = utcnow,
     client: httpx.AsyncClient | None = None,
-    deliverer: Deliverer | None = None,
+    deliverer: Sink | None = None,
     sleep: Callable[[float], object] = asyncio.sleep,
     only: Sequence[str] = (),
     force: bool = False,
@@ -104,7 +104,7 @@ async def run_poll(
         if owned:
             await http.aclose()
     _close_removed(config, store, clock(), run_id)
-    delivery = deliver_pending(store, deliverer or ConsoleDeliverer(clock=clock), clock)
+    delivery = deliver_pending(store, deliverer or ConsoleSink(), clock)
     store.finish_run(run_id, clock(), {r.name: r.status for r in results})
     return RunReport(list(results), delivery)
 
@@ -235,8 +235,7 @@ def _commit(conf, kind, snapshot: Snapshot, ctx, gone_before, config, store, clo
         if baseline or rebaseline:
             store.queue_alert(alerts.baseline_alert(conf.name, result.seen, [e for e in fresh if e.baseline],
                                                     config.fleet, run_id, rebaseline=rebaseline), now)
-        alert = alerts.events_alert(conf.name, fresh, run_id)  # baseline facts are left out
-        if alert:
+        for alert in alerts.events_alerts(conf.name, fresh, run_id):  # baseline facts are left out
             store.queue_alert(alert, now)
         problems = [f for f in snapshot.findings if f.incident]
         _track(store, conf.name, problems, now, run_id, config, resolve_missing=True,
@@ -286,8 +285,7 @@ def _escalate(store: Store, source: str, finding: Finding, row: dict, now: datet
                             row["first_seen_at"])
     [event] = apply_pins([replace(event, key=f"{event.key}:{finding.severity}")], config.fleet)
     store.add_events([event], run_id, now)
-    alert = alerts.incident_alert(source, event, run_id, opened=True, incident_key=finding.key)
-    store.queue_alert({**alert, "kind": "incident_update"}, now)
+    store.queue_alert(alerts.incident_update_alert(source, event, run_id, incident_key=finding.key), now)
 
 
 def _resolve_failing(store: Store, source: str, now: datetime, run_id: int) -> None:

@@ -1,39 +1,54 @@
-"""Which of an alert's events a silence covers. Pure: silences and alerts are plain dicts.
+"""Which of an alert's events a silence covers. Pure: typed silences and alerts in, no I/O.
 
 A silence names a product, an event-key pattern (shell-style: ``apt_hash_mismatch:*``),
 or both (both must match). A silenced event is still stored and still goes into the
-digest; only the Slack message is held back.
+digest; only the Slack message is held back. Delivery applies silences once, for every
+transport (`bot.deliver.deliver_pending`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import Any
+
+from bot.alerts import Alert
+from bot.model import Event
 
 
-def covers(silence: Mapping[str, Any], event: Mapping[str, Any], incident_key: str = "") -> bool:
-    product = (silence.get("product") or "").lower()
-    pattern = silence.get("pattern") or ""
-    if not product and not pattern:
+@dataclass(frozen=True)
+class Silence:
+    """A team's request not to hear about a product and/or event keys until a time."""
+
+    id: int
+    product: str
+    pattern: str
+    reason: str
+    created_at: str
+    until: str
+    removed_at: str | None = None
+
+
+def covers(silence: Silence, event: Event, incident_key: str = "") -> bool:
+    product = silence.product.lower()
+    if not product and not silence.pattern:
         return False
-    if product and str(event.get("product") or "").lower() != product:
+    if product and event.product.lower() != product:
         return False
-    if pattern:
-        keys = [str(event.get("key") or ""), str(event.get("incident") or ""), incident_key]
-        return any(k and fnmatchcase(k, pattern) for k in keys)
+    if silence.pattern:
+        keys = [event.key, str(event.data.get("incident") or ""), incident_key]
+        return any(k and fnmatchcase(k, silence.pattern) for k in keys)
     return True
 
 
-def split(
-    alert: Mapping[str, Any], silences: Sequence[Mapping[str, Any]]
-) -> tuple[list[dict[str, Any]], Mapping[str, Any] | None]:
+def split(alert: Alert, silences: Sequence[Silence]) -> tuple[tuple[Event, ...], Silence | None]:
     """The events no silence covers, and the first silence that covered any."""
-    kept, hit = [], None
-    for event in alert.get("payload") or []:
-        match = next((s for s in silences if covers(s, event, alert.get("incident_key") or "")), None)
+    kept: list[Event] = []
+    hit = None
+    for event in alert.items:
+        match = next((s for s in silences if covers(s, event, alert.incident_key)), None)
         if match is None:
             kept.append(event)
         else:
             hit = hit or match
-    return kept, hit
+    return tuple(kept), hit

@@ -1,6 +1,8 @@
 """The history: every record, event, incident and alert, in SQLite through sqlite-utils.
 
-This module owns all SQL. One source's poll is written inside `transaction()`, so a
+This module and its parts (store_outbox.py: the outbox and silences; store_rows.py: the
+typed values it returns) own all SQL. `Store` stays the one entry point the poll, the
+CLI and `why` call by these method names, which is why it is a little over 300 lines. One source's poll is written inside `transaction()`, so a
 crash mid-run leaves the database as it was before that source. Schema changes are
 migrations (`bot/migrations.py`), so an old database opens with a new version.
 """
@@ -10,36 +12,46 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
+from bot.alerts import Alert
 from bot.migrations import MIGRATIONS
 from bot.model import Event, Finding, Record
-from bot.store_ops import OpsStore
-from bot.store_outbox import OutboxStore, iso
+from bot.silence import Silence
+from bot.store_deliveries import Deliveries
+from bot.store_outbox import Outbox, SilenceRules, inserted_id, iso
+from bot.store_rows import (
+    Incident,
+    RunTimes,
+    StoredEvent,
+    StoredRecord,
+    incident,
+    stored_event,
+    stored_record,
+)
 
-__all__ = ["Store", "StoredRecord", "iso"]
+__all__ = ["Incident", "RunTimes", "Silence", "Store", "StoredEvent", "StoredRecord", "iso"]
 
 
-@dataclass(frozen=True)
-class StoredRecord:
-    record: Record
-    digest: str
-    first_seen_at: str
-    gone_at: str | None
-    missing_at: str | None = None  # missing from the last poll, not yet confirmed gone
+class Store:
+    """The database of one trackbot installation.
 
-
-class Store(OutboxStore, OpsStore):
-    """The database of one trackbot installation (the outbox methods are in store_outbox.py)."""
+    Runs, sources, records, events, incidents and notes are written here; the outbox, the
+    silences (store_outbox.py) and each extra destination's deliveries (store_deliveries.py)
+    are parts over the same database (`self.outbox`, `self.silence_rules`, `self.deliveries`),
+    kept apart so each file stays small.
+    """
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
         MIGRATIONS.apply(db)
+        self.outbox = Outbox(db)
+        self.silence_rules = SilenceRules(db)
+        self.deliveries = Deliveries(db)
 
     @classmethod
     def open(cls, path: str | Path) -> Store:
@@ -59,22 +71,51 @@ class Store(OutboxStore, OpsStore):
         with self.db.atomic():
             yield
 
+    # the outbox and silences, for callers outside delivery (poll, CLI, why) ------------
+
+    def queue_alert(self, alert: Alert, now: datetime) -> int:
+        return self.outbox.queue(alert, now)
+
+    def pending_alerts(self) -> list[Alert]:
+        return self.outbox.pending()
+
+    def alerts(self, *, event_keys: Iterable[str] | None = None) -> list[Alert]:
+        return self.outbox.all(event_keys=event_keys)
+
+    def add_silence(self, now: datetime, until: datetime, *, product: str, pattern: str, reason: str) -> int:
+        return self.silence_rules.add(now, until, product=product, pattern=pattern, reason=reason)
+
+    def silences(self, now: datetime, *, include_ended: bool = False) -> list[Silence]:
+        return self.silence_rules.active(now, include_ended=include_ended)
+
+    def remove_silence(self, silence_id: int, now: datetime) -> bool:
+        return self.silence_rules.remove(silence_id, now)
+
     # runs and sources -------------------------------------------------------------
 
     def start_run(self, now: datetime) -> int:
         with self.transaction():
-            return int(self.db["runs"].insert({"started_at": iso(now)}).last_pk)
+            return inserted_id(self.db.table("runs").insert({"started_at": iso(now)}))
 
     def finish_run(self, run_id: int, now: datetime, summary: dict[str, Any]) -> None:
         with self.transaction():
-            self.db["runs"].update(run_id, {"finished_at": iso(now), "summary": json.dumps(summary)})
+            self.db.table("runs").update(run_id, {"finished_at": iso(now), "summary": json.dumps(summary)})
+
+    def run_times(self) -> RunTimes:
+        """The newest finished run, and the newest one in which no source failed (walking back to it)."""
+        latest: dict[str, Any] | None = None
+        for row in self.db.table("runs").rows_where("finished_at is not null", order_by="id desc"):
+            latest = latest or row
+            if "failed" not in json.loads(row["summary"] or "{}").values():
+                return RunTimes(latest["started_at"], latest["finished_at"], row["finished_at"])
+        return RunTimes(latest["started_at"], latest["finished_at"]) if latest else RunTimes()
 
     def source_state(self, name: str) -> dict[str, Any] | None:
-        rows = list(self.db["sources"].rows_where("name = ?", [name]))
+        rows = list(self.db.table("sources").rows_where("name = ?", [name]))
         return rows[0] if rows else None
 
     def all_source_states(self) -> list[dict[str, Any]]:
-        return list(self.db["sources"].rows_where(order_by="name"))
+        return list(self.db.table("sources").rows_where(order_by="name"))
 
     def mark_success(
         self,
@@ -91,7 +132,7 @@ class Store(OutboxStore, OpsStore):
         the records were made with (None: unchanged)."""
         state = self.source_state(name) or {}
         extra = {"settings_digest": settings_digest} if settings_digest is not None else {}
-        self.db["sources"].upsert(
+        self.db.table("sources").upsert(
             {
                 **extra,
                 "name": name,
@@ -112,7 +153,7 @@ class Store(OutboxStore, OpsStore):
         """Record a failed poll; returns the number of consecutive failures."""
         state = self.source_state(name) or {}
         failures = int(state.get("consecutive_failures") or 0) + 1
-        self.db["sources"].upsert(
+        self.db.table("sources").upsert(
             {
                 "name": name,
                 "kind": kind,
@@ -130,11 +171,11 @@ class Store(OutboxStore, OpsStore):
     # conditional GET state ----------------------------------------------------------
 
     def http_state(self, source: str) -> dict[str, dict[str, str]]:
-        rows = self.db["http_state"].rows_where("source = ?", [source])
+        rows = self.db.table("http_state").rows_where("source = ?", [source])
         return {r["url"]: {"etag": r["etag"] or "", "last_modified": r["last_modified"] or ""} for r in rows}
 
     def save_http_state(self, source: str, states: dict[str, dict[str, str]]) -> None:
-        self.db["http_state"].upsert_all(
+        self.db.table("http_state").upsert_all(
             [{"source": source, "url": url, **state} for url, state in states.items()],
             pk=("source", "url"),
         )
@@ -143,12 +184,12 @@ class Store(OutboxStore, OpsStore):
 
     def records(self, source: str, *, include_gone: bool = False) -> list[StoredRecord]:
         where = "source = ?" if include_gone else "source = ? and gone_at is null"
-        return [_stored(row) for row in self.db["records"].rows_where(where, [source], order_by="rowid")]
+        return [stored_record(row) for row in self.db.table("records").rows_where(where, [source], order_by="rowid")]
 
     def cve_records(self) -> list[tuple[str, Record]]:
         """Every source's current `cve` records (see bot.cves), for the CVE ratings table."""
-        rows = self.db["records"].rows_where("kind = 'cve' and gone_at is null", order_by="rowid")
-        return [(row["source"], _stored(row).record) for row in rows]
+        rows = self.db.table("records").rows_where("kind = 'cve' and gone_at is null", order_by="rowid")
+        return [(row["source"], stored_record(row).record) for row in rows]
 
     def save_records(
         self,
@@ -167,7 +208,7 @@ class Store(OutboxStore, OpsStore):
         next poll confirms them `gone` (or sees them again).
         """
         stamp = iso(now)
-        rows = self.db["records"]
+        rows = self.db.table("records")
         rows.upsert_all(
             [
                 {
@@ -210,20 +251,20 @@ class Store(OutboxStore, OpsStore):
         if params:
             self.db.conn.executemany(sql, params)
 
-    def records_about(self, products: Sequence[str] | None) -> list[dict[str, Any]]:
+    def records_about(self, products: Sequence[str] | None) -> list[StoredRecord]:
         """Every record (gone or not) of the given products, or of all products."""
         if products:
             marks = ",".join("?" * len(products))
-            rows = self.db["records"].rows_where(f"lower(product) in ({marks})", [p.lower() for p in products])
+            rows = self.db.table("records").rows_where(f"lower(product) in ({marks})", [p.lower() for p in products])
         else:
-            rows = self.db["records"].rows_where()
-        return [{**row, "data": json.loads(row["data"] or "{}")} for row in rows]
+            rows = self.db.table("records").rows_where()
+        return [stored_record(row) for row in rows]
 
     def search(self, words: Sequence[str], limit: int = 200) -> list[dict[str, Any]]:
         """Changelog lines and advisories whose text holds every word (case-insensitive)."""
         clauses = " and ".join("lower(data) like ?" for _ in words) or "1"
         params = [f"%{w.lower()}%" for w in words]
-        rows = self.db["records"].rows_where(
+        rows = self.db.table("records").rows_where(
             f"kind in ('changelog_line', 'advisory') and {clauses}", params, order_by="product, version", limit=limit
         )
         return [{**row, "data": json.loads(row["data"] or "{}")} for row in rows]
@@ -234,9 +275,9 @@ class Store(OutboxStore, OpsStore):
         """Insert events whose key is new; returns only those (a fact is never stored twice)."""
         fresh = []
         for event in events:
-            if self.db["events"].count_where("key = ?", [event.key]):
+            if self.db.table("events").count_where("key = ?", [event.key]):
                 continue
-            self.db["events"].insert(
+            self.db.table("events").insert(
                 {
                     "key": event.key,
                     "kind": event.kind,
@@ -261,8 +302,9 @@ class Store(OutboxStore, OpsStore):
         since: datetime | None = None,
         products: Sequence[str] | None = None,
         kinds: Sequence[str] | None = None,
-    ) -> list[dict[str, Any]]:
-        clauses, params = [], []
+    ) -> list[StoredEvent]:
+        clauses: list[str] = []
+        params: list[str] = []
         if since:
             clauses.append("detected_at >= ?")
             params.append(iso(since))
@@ -273,21 +315,21 @@ class Store(OutboxStore, OpsStore):
             clauses.append(f"kind in ({','.join('?' * len(kinds))})")
             params += list(kinds)
         where = " and ".join(clauses) or None
-        rows = self.db["events"].rows_where(where, params, order_by="detected_at, rowid")
-        return [_event_row(row) for row in rows]
+        rows = self.db.table("events").rows_where(where, params, order_by="detected_at, rowid")
+        return [stored_event(row) for row in rows]
 
     # incidents --------------------------------------------------------------------------
 
     def live_incidents(self, source: str) -> dict[str, dict[str, Any]]:
         """Incidents of a source not resolved yet, opened or still pending, by key."""
-        rows = self.db["incidents"].rows_where(
+        rows = self.db.table("incidents").rows_where(
             "source = ? and resolved_at is null", [source], select="rowid, *"
         )
         return {row["key"]: row for row in rows}
 
     def unresolved_incidents(self) -> list[dict[str, Any]]:
         """Every incident not resolved yet, of every source (opened or still pending)."""
-        return list(self.db["incidents"].rows_where("resolved_at is null", select="rowid, *", order_by="rowid"))
+        return list(self.db.table("incidents").rows_where("resolved_at is null", select="rowid, *", order_by="rowid"))
 
     def incident_seen(
         self, source: str, finding: Finding, now: datetime, since: str | None = None
@@ -313,40 +355,31 @@ class Store(OutboxStore, OpsStore):
                 "opened_at": None,
                 "resolved_at": None,
             }
-            self.db["incidents"].insert(row, alter=True)
-            rowid = self.db.execute("select last_insert_rowid()").fetchone()[0]
+            rowid = inserted_id(self.db.table("incidents").insert(row))
             return {**row, "rowid": rowid}
         updates = {"last_seen_at": iso(now), "streak": live["streak"] + 1, "summary": finding.summary,
                    "severity": finding.severity}
-        self.db["incidents"].update(live["rowid"], updates)
+        self.db.table("incidents").update(live["rowid"], updates)
         return {**live, **updates}
 
     def open_incident(self, rowid: int, now: datetime) -> None:
-        self.db["incidents"].update(rowid, {"opened_at": iso(now)})
+        self.db.table("incidents").update(rowid, {"opened_at": iso(now)})
 
     def resolve_incident(self, rowid: int, now: datetime) -> None:
-        self.db["incidents"].update(rowid, {"resolved_at": iso(now)})
+        self.db.table("incidents").update(rowid, {"resolved_at": iso(now)})
 
-    def incidents(self, *, open_only: bool = False) -> list[dict[str, Any]]:
+    def incidents(self, *, open_only: bool = False) -> list[Incident]:
+        """Incidents that were opened (alerted), oldest first; `open_only`: not resolved yet."""
         where = "opened_at is not null" + (" and resolved_at is null" if open_only else "")
-        return list(self.db["incidents"].rows_where(where, order_by="first_seen_at", select="rowid, *"))
+        rows = self.db.table("incidents").rows_where(where, order_by="first_seen_at", select="rowid, *")
+        return [incident(row) for row in rows]
 
     # notes ----------------------------------------------------------------------------------
 
     def add_note(self, product: str, version: str, text: str, now: datetime) -> None:
         with self.transaction():
-            self.db["notes"].insert({"product": product, "version": version, "text": text, "created_at": iso(now)})
+            self.db.table("notes").insert({"product": product, "version": version, "text": text, "created_at": iso(now)})
 
     def notes(self) -> list[dict[str, Any]]:
-        return list(self.db["notes"].rows_where(order_by="created_at"))
+        return list(self.db.table("notes").rows_where(order_by="created_at"))
 
-
-def _stored(row: dict[str, Any]) -> StoredRecord:
-    record = Record(row["kind"], row["key"], row["product"], row["version"] or "", json.loads(row["data"] or "{}"))
-    return StoredRecord(record, row["digest"], row["first_seen_at"] or "", row["gone_at"], row.get("missing_at"))
-
-
-def _event_row(row: dict[str, Any]) -> dict[str, Any]:
-    data = json.loads(row.pop("data") or "{}")
-    row["baseline"] = bool(row["baseline"])
-    return {**data, **row}

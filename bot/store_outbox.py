@@ -1,18 +1,23 @@
-"""The outbox half of the store: alerts, their delivery, threads, follow-ups and silences.
+"""The outbox and the silences: the alerts waiting for (or done with) delivery, and the
+rules that hold some back.
 
-A mixin of `bot.store.Store` (which owns the connection and the migrations), kept apart
-so each file stays small; like store.py it is the only place these tables are written.
+Two small classes over the same `sqlite_utils.Database` as `bot.store.Store`, which
+builds them (composition: `store.outbox`, `store.silence_rules`); like store.py, this is
+the only place these tables are written. Each write is its own transaction unless the
+caller already holds one (`Database.atomic` nests as a savepoint).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
 import sqlite_utils
+
+from bot.alerts import Alert, AlertKind, AlertState, event_from_dict
+from bot.silence import Silence
 
 
 def iso(moment: datetime) -> str:
@@ -20,106 +25,152 @@ def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-class OutboxStore:
-    db: sqlite_utils.Database
+def inserted_id(table: sqlite_utils.db.Table) -> int:
+    """The integer key of the row `table` has just inserted."""
+    if table.last_rowid is None:
+        raise RuntimeError(f"no row was inserted into {table.name}")
+    return table.last_rowid
 
-    def transaction(self) -> AbstractContextManager[None]:  # provided by Store
-        raise NotImplementedError
 
-    # alerts (the outbox) ------------------------------------------------------------------
+class Outbox:
+    """The `alerts` table: one row per message, queued until delivery says what became of it."""
 
-    def queue_alert(self, alert: dict[str, Any], now: datetime) -> int:
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    def queue(self, alert: Alert, now: datetime) -> int:
         row = {
-            **alert,
-            "payload": json.dumps(alert.get("payload", []), sort_keys=True, default=str),
-            "event_keys": json.dumps(alert.get("event_keys", [])),
+            "run_id": alert.run_id,
+            "source": alert.source,
+            "kind": alert.kind.value,
+            "severity": alert.severity,
+            "title": alert.title,
+            "incident_key": alert.incident_key or None,
+            "reply_to": alert.reply_to,
+            "origin_id": alert.origin_id,
+            "payload": json.dumps([e.as_dict() for e in alert.items], sort_keys=True, default=str),
+            "event_keys": json.dumps(list(alert.event_keys)),
             "created_at": iso(now),
-            "state": "queued",
+            "state": AlertState.QUEUED.value,
             "attempts": 0,
         }
-        return int(self.db["alerts"].insert(row, alter=True).last_pk)
+        with self.db.atomic():
+            return inserted_id(self.db.table("alerts").insert(row))
 
-    def pending_alerts(self) -> list[dict[str, Any]]:
-        rows = self.db["alerts"].rows_where("state = 'queued'", order_by="id")
-        return [_alert_row(row) for row in rows]
+    def pending(self) -> list[Alert]:
+        rows = self.db.table("alerts").rows_where("state = ?", [AlertState.QUEUED.value], order_by="id")
+        return [alert_row(row) for row in rows]
 
-    def mark_sent(self, alert_id: int, now: datetime, **delivery: Any) -> None:
-        with self.transaction():
-            self.db["alerts"].update(alert_id, {"state": "sent", "sent_at": iso(now), **delivery}, alter=True)
+    def mark_sent(self, alert_id: int, now: datetime, *, channel: str, ts: str = "", thread_ts: str = "") -> None:
+        delivery = {"channel": channel, "ts": ts, "thread_ts": thread_ts}
+        with self.db.atomic():
+            self.db.table("alerts").update(alert_id, {"state": AlertState.SENT.value, "sent_at": iso(now), **delivery})
 
     def mark_attempt(self, alert_id: int, error: str) -> None:
-        with self.transaction():
-            row = self.db["alerts"].get(alert_id)
-            self.db["alerts"].update(alert_id, {"attempts": row["attempts"] + 1, "last_error": error})
+        with self.db.atomic():
+            row = self.db.table("alerts").get(alert_id)
+            self.db.table("alerts").update(alert_id, {"attempts": row["attempts"] + 1, "last_error": error})
 
-    def alerts(self, *, event_keys: Iterable[str] | None = None) -> list[dict[str, Any]]:
-        rows = [_alert_row(row) for row in self.db["alerts"].rows_where(order_by="id")]
+    def all(self, *, event_keys: Iterable[str] | None = None) -> list[Alert]:
+        rows = [alert_row(row) for row in self.db.table("alerts").rows_where(order_by="id")]
         if event_keys is None:
             return rows
         wanted = set(event_keys)
-        return [row for row in rows if wanted & set(row["event_keys"])]
+        return [row for row in rows if wanted & set(row.event_keys)]
 
-    # delivery follow-ups and silences (bot/slack) ------------------------------------------
+    def get(self, alert_id: int) -> Alert | None:
+        rows = list(self.db.table("alerts").rows_where("id = ?", [alert_id]))
+        return alert_row(rows[0]) if rows else None
 
-    def alert(self, alert_id: int) -> dict[str, Any] | None:
-        rows = list(self.db["alerts"].rows_where("id = ?", [alert_id]))
-        return _alert_row(rows[0]) if rows else None
-
-    def incident_thread(self, incident_key: str, before_id: int) -> list[dict[str, Any]]:
+    def incident_thread(self, incident_key: str, before_id: int) -> list[Alert]:
         """The alerts of an incident's latest opening and its updates, oldest first."""
-        rows = self.db["alerts"].rows_where(
-            "incident_key = ? and id < ? and kind in ('incident_open', 'incident_update')",
-            [incident_key, before_id], order_by="id",
+        rows = self.db.table("alerts").rows_where(
+            "incident_key = ? and id < ? and kind in (?, ?)",
+            [incident_key, before_id, AlertKind.INCIDENT_OPEN.value, AlertKind.INCIDENT_UPDATE.value],
+            order_by="id",
         )
-        thread: list[dict[str, Any]] = []
+        thread: list[Alert] = []
         for row in rows:
-            thread = [] if row["kind"] == "incident_open" else thread
-            thread.append(_alert_row(row))
+            thread = [] if row["kind"] == AlertKind.INCIDENT_OPEN else thread
+            thread.append(alert_row(row))
         return thread
 
-    def alerts_mentioning(self, kinds: Sequence[str], before_id: int) -> list[dict[str, Any]]:
+    def mentioning(self, kinds: Sequence[str], before_id: int) -> list[Alert]:
         """Earlier alerts whose events include one of these kinds (candidates for a follow-up)."""
         likes = " or ".join("payload like ?" for _ in kinds)
-        rows = self.db["alerts"].rows_where(
+        rows = self.db.table("alerts").rows_where(
             f"id < ? and ({likes})", [before_id, *(f'%"kind": "{k}"%' for k in kinds)], order_by="id"
         )
-        return [_alert_row(row) for row in rows]
+        return [alert_row(row) for row in rows]
 
     def has_followup(self, origin_id: int, reply_to: int) -> bool:
-        return bool(self.db["alerts"].count_where("origin_id = ? and reply_to = ?", [origin_id, reply_to]))
+        return bool(self.db.table("alerts").count_where("origin_id = ? and reply_to = ?", [origin_id, reply_to]))
 
-    def mark_skipped(self, alert_id: int, state: str, reason: str, silenced_by: int | None = None) -> None:
-        """An alert that will not be posted: 'silenced' (kept for the digest) or 'skipped'."""
-        with self.transaction():
-            self.db["alerts"].update(alert_id, {"state": state, "last_error": reason, "silenced_by": silenced_by})
+    def mark_skipped(self, alert_id: int, state: AlertState, reason: str, silenced_by: int | None = None) -> None:
+        """An alert that will not be posted: silenced (kept for the digest) or skipped (info)."""
+        with self.db.atomic():
+            self.db.table("alerts").update(alert_id, {"state": state.value, "last_error": reason, "silenced_by": silenced_by})
 
     def set_retry_at(self, alert_id: int, when: datetime) -> None:
-        with self.transaction():
-            self.db["alerts"].update(alert_id, {"retry_at": iso(when)})
+        with self.db.atomic():
+            self.db.table("alerts").update(alert_id, {"retry_at": iso(when)})
 
-    def silenced_alerts(self, since: datetime) -> list[dict[str, Any]]:
-        rows = self.db["alerts"].rows_where("state = 'silenced' and created_at >= ?", [iso(since)], order_by="id")
-        return [_alert_row(row) for row in rows]
+    def silenced(self, since: datetime) -> list[Alert]:
+        rows = self.db.table("alerts").rows_where("state = ? and created_at >= ?", [AlertState.SILENCED.value, iso(since)],
+                                            order_by="id")
+        return [alert_row(row) for row in rows]
 
-    def add_silence(self, now: datetime, until: datetime, *, product: str, pattern: str, reason: str) -> int:
-        with self.transaction():
+
+class SilenceRules:
+    """The `silences` table: what the team asked not to hear about, and until when."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    def add(self, now: datetime, until: datetime, *, product: str, pattern: str, reason: str) -> int:
+        with self.db.atomic():
             row = {"created_at": iso(now), "until": iso(until), "product": product, "pattern": pattern,
                    "reason": reason, "removed_at": None}
-            return int(self.db["silences"].insert(row).last_pk)
+            return inserted_id(self.db.table("silences").insert(row))
 
-    def silences(self, now: datetime, *, include_ended: bool = False) -> list[dict[str, Any]]:
+    def active(self, now: datetime, *, include_ended: bool = False) -> list[Silence]:
         if include_ended:
-            return list(self.db["silences"].rows_where(order_by="id"))
-        where = "removed_at is null and until > ?"
-        return list(self.db["silences"].rows_where(where, [iso(now)], order_by="id"))
+            rows = self.db.table("silences").rows_where(order_by="id")
+        else:
+            rows = self.db.table("silences").rows_where("removed_at is null and until > ?", [iso(now)], order_by="id")
+        return [Silence(row["id"], row["product"] or "", row["pattern"] or "", row["reason"] or "",
+                        row["created_at"], row["until"], row["removed_at"]) for row in rows]
 
-    def remove_silence(self, silence_id: int, now: datetime) -> bool:
-        with self.transaction():
-            if not self.db["silences"].count_where("id = ? and removed_at is null", [silence_id]):
+    def remove(self, silence_id: int, now: datetime) -> bool:
+        with self.db.atomic():
+            if not self.db.table("silences").count_where("id = ? and removed_at is null", [silence_id]):
                 return False
-            self.db["silences"].update(silence_id, {"removed_at": iso(now)})
+            self.db.table("silences").update(silence_id, {"removed_at": iso(now)})
             return True
 
 
-def _alert_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "payload": json.loads(row["payload"] or "[]"), "event_keys": json.loads(row["event_keys"] or "[]")}
+def alert_row(row: dict[str, Any]) -> Alert:
+    """An `alerts` row as a typed `Alert` (also for the per-destination queues, store_deliveries.py)."""
+    return Alert(
+        kind=AlertKind(row["kind"]),
+        severity=row["severity"],
+        title=row["title"] or "",
+        source=row["source"] or "",
+        items=tuple(event_from_dict(item) for item in json.loads(row["payload"] or "[]")),
+        event_keys=tuple(json.loads(row["event_keys"] or "[]")),
+        run_id=row["run_id"],
+        incident_key=row["incident_key"] or "",
+        reply_to=row["reply_to"],
+        origin_id=row["origin_id"],
+        id=row["id"],
+        state=AlertState(row["state"]),
+        created_at=row["created_at"] or "",
+        attempts=row["attempts"] or 0,
+        last_error=row["last_error"] or "",
+        sent_at=row["sent_at"] or "",
+        channel=row["channel"] or "",
+        ts=row["ts"] or "",
+        thread_ts=row["thread_ts"] or "",
+        retry_at=row["retry_at"] or "",
+        silenced_by=row["silenced_by"],
+    )

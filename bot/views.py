@@ -6,7 +6,7 @@ a few lines, and every upstream string passes through `escape` before rich sees 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +15,9 @@ from rich.table import Table
 
 from bot.poll import RunReport
 from bot.render import safe
+from bot.silence import Silence
 from bot.sources.api import SourceConf
+from bot.store import StoredEvent
 
 STATUS_STYLES = {"failed": "red", "changed": "green", "unchanged": "", "skipped": "dim"}
 
@@ -54,13 +56,13 @@ def show_poll(console: Console, report: RunReport) -> None:
     console.print(safe(line), highlight=False)
 
 
-def events_table(rows: Sequence[dict[str, Any]], since: str) -> Table:
+def events_table(rows: Sequence[StoredEvent], since: str) -> Table:
     return table(
         f"events since {since}",
         ("detected", "severity", "kind", "product", "version", "summary"),
         (
-            (short_time(e["detected_at"]), e["severity"], e["kind"] + (" (baseline)" if e["baseline"] else ""),
-             safe(e["product"]), safe(e["version"]), safe(e["summary"]))
+            (short_time(e.detected_at), e.severity, e.kind + (" (baseline)" if e.baseline else ""),
+             safe(e.product), safe(e.version), safe(e.summary))
             for e in rows
         ),
     )
@@ -75,13 +77,13 @@ def status_table(sources: Sequence[SourceConf], states: dict[str, dict[str, Any]
     return table("sources", ("source", "kind", "last success", "failures", "last error"), rows)
 
 
-def silences_table(rows: Sequence[dict[str, Any]], now: datetime) -> Table:
+def silences_table(rows: Sequence[Silence], now: datetime) -> Table:
     return table(
         "silences",
         ("id", "product", "keys", "until", "reason", "ended"),
         (
-            (str(r["id"]), safe(r["product"]), safe(r["pattern"]), r["until"], safe(r["reason"]),
-             r["removed_at"] or ("expired" if r["until"] <= now.isoformat() else ""))
+            (str(r.id), safe(r.product), safe(r.pattern), r.until, safe(r.reason),
+             r.removed_at or ("expired" if r.until <= now.isoformat() else ""))
             for r in rows
         ),
     )
@@ -99,13 +101,16 @@ def show_story(console: Console, story: dict[str, Any]) -> None:
                              f" (first seen {rel['first_seen_at'] or '?'}{gone})"), highlight=False)
         for line in rel["lines"]:
             console.print(safe(f"    - [{','.join(line['classes'])}] {line['text']}"), highlight=False)
-    for title, key, fmt in (
-        ("Events", "events", lambda e: f"{e['detected_at']} {e['severity']} {e['kind']}: {e['summary']}"),
-        ("Alerts", "alerts", lambda a: f"{a['created_at']} {a['severity']} [{a['state']}] {a['title']}"),
-        ("Fleet pins", "pins", lambda p: f"{p['product']} {p['version']} {p['distro']}".strip()),
-        ("Notes", "notes", lambda n: f"{n['created_at']} {n['text']}"),
-    ):
+    for title, key, fmt in _STORY_PARTS:
         if story[key]:
             console.print(f"[bold]{title}[/]")
             for item in story[key]:
                 console.print(f"  {safe(fmt(item))}", highlight=False)
+
+
+_STORY_PARTS: tuple[tuple[str, str, Callable[[dict[str, Any]], str]], ...] = (
+    ("Events", "events", lambda e: f"{e['detected_at']} {e['severity']} {e['kind']}: {e['summary']}"),
+    ("Alerts", "alerts", lambda a: f"{a['created_at']} {a['severity']} [{a['state']}] {a['title']}"),
+    ("Fleet pins", "pins", lambda p: f"{p['product']} {p['version']} {p['distro']}".strip()),
+    ("Notes", "notes", lambda n: f"{n['created_at']} {n['text']}"),
+)

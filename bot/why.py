@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot import fleet, versions
+from bot.alerts import Alert
 from bot.model import Pin
-from bot.store import Store
+from bot.store import Store, StoredEvent, StoredRecord
 
 MATTERS = ("fix", "revert", "regression", "security", "deprecation")
 
@@ -34,11 +35,12 @@ def story(store: Store, pins: Sequence[Pin], query: str, product: str | None = N
     def about(row_product: str) -> bool:
         return not product or fleet.same_product(row_product or "", product)
 
-    rows = [r for r in store.records_about(None) if about(r["product"]) and concerns(r["product"], r["version"], query)]
+    rows = [r for r in store.records_about(None)
+            if about(r.record.product) and concerns(r.record.product, r.record.version, query)]
     releases = _releases(rows)
-    events = [e for e in store.events() if about(e["product"]) and (
-        concerns(e["product"], e["version"], query) or _about_its_branch(e, query))]
-    sent = store.alerts(event_keys=[e["key"] for e in events])
+    events = [e for e in store.events() if about(e.product) and (
+        concerns(e.product, e.version, query) or _about_its_branch(e, query))]
+    sent = store.alerts(event_keys=[e.key for e in events])
     return {
         "query": {"version": query, "product": product or ""},
         "releases": releases,
@@ -54,38 +56,39 @@ def story(store: Store, pins: Sequence[Pin], query: str, product: str | None = N
     }
 
 
-def _about_its_branch(event: dict[str, Any], query: str) -> bool:
+def _about_its_branch(event: StoredEvent, query: str) -> bool:
     """Branch news (EOL, dropped) belongs to the story of every version of that branch."""
-    if not event["kind"].startswith("branch_") or not event["version"]:
+    if not event.kind.startswith("branch_") or not event.version:
         return False
     try:
-        return versions.in_branch(query, event["version"], versions.scheme_for(event["product"]))
+        return versions.in_branch(query, event.version, versions.scheme_for(event.product))
     except ValueError:
         return False
 
 
-def _releases(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _releases(rows: list[StoredRecord]) -> list[dict[str, Any]]:
     by_version: dict[tuple[str, str], dict[str, Any]] = {}
     listed: set[tuple[str, str]] = set()  # still listed by some source: not withdrawn
     for row in rows:
-        if row["kind"] not in ("release", "changelog_line"):
+        record, data = row.record, row.record.data
+        if record.kind not in ("release", "changelog_line"):
             continue
         entry = by_version.setdefault(
-            (row["product"], row["version"]),
-            {"product": row["product"], "version": row["version"], "date": "", "first_seen_at": "",
+            (record.product, record.version),
+            {"product": record.product, "version": record.version, "date": "", "first_seen_at": "",
              "withdrawn_at": None, "sources": [], "lines": []},
         )
-        if row["source"] not in entry["sources"]:
-            entry["sources"].append(row["source"])
-        if row["kind"] == "release":
-            entry["date"] = entry["date"] or row["data"].get("date", "")
-            entry["first_seen_at"] = min(filter(None, [entry["first_seen_at"], row["first_seen_at"]]), default="")
-            if row["gone_at"] is None:
-                listed.add((row["product"], row["version"]))
-            entry["withdrawn_at"] = max(filter(None, [entry["withdrawn_at"], row["gone_at"]]), default=None)
-        elif _matters(row["data"].get("classes", [])):
-            entry["lines"].append({"text": row["data"].get("text", ""), "classes": row["data"].get("classes", []),
-                                   "section": row["data"].get("section", "")})
+        if row.source not in entry["sources"]:
+            entry["sources"].append(row.source)
+        if record.kind == "release":
+            entry["date"] = entry["date"] or data.get("date", "")
+            entry["first_seen_at"] = min(filter(None, [entry["first_seen_at"], row.first_seen_at]), default="")
+            if row.gone_at is None:
+                listed.add((record.product, record.version))
+            entry["withdrawn_at"] = max(filter(None, [entry["withdrawn_at"], row.gone_at]), default=None)
+        elif _matters(data.get("classes", [])):
+            entry["lines"].append({"text": data.get("text", ""), "classes": data.get("classes", []),
+                                   "section": data.get("section", "")})
     for key in listed:
         by_version[key]["withdrawn_at"] = None
     return sorted(by_version.values(), key=lambda e: (e["product"], _order(e["product"], e["version"])))
@@ -99,11 +102,12 @@ def _order(product: str, version: str) -> Any:
     return versions.sort_key(version, versions.scheme_for(product))
 
 
-def _event(e: dict[str, Any]) -> dict[str, Any]:
-    keep = ("kind", "severity", "product", "version", "key", "detected_at", "summary", "source", "baseline", "pins")
-    return {k: e.get(k) for k in keep}
+def _event(e: StoredEvent) -> dict[str, Any]:
+    return {"kind": e.kind, "severity": e.severity, "product": e.product, "version": e.version, "key": e.key,
+            "detected_at": e.detected_at, "summary": e.summary, "source": e.source, "baseline": e.baseline,
+            "pins": e.data.get("pins")}
 
 
-def _alert(a: dict[str, Any]) -> dict[str, Any]:
-    keep = ("id", "kind", "severity", "title", "created_at", "state", "sent_at", "channel")
-    return {k: a.get(k) for k in keep}
+def _alert(a: Alert) -> dict[str, Any]:
+    return {"id": a.id, "kind": a.kind.value, "severity": a.severity, "title": a.title, "created_at": a.created_at,
+            "state": a.state.value, "sent_at": a.sent_at or None, "channel": a.channel or None}

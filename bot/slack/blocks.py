@@ -1,7 +1,7 @@
 """Render an alert as Block Kit blocks plus a plain-text fallback, within Slack's limits.
 
-Rendering is separate from delivery: this module is pure, takes the alert's title,
-severity and event dicts, and never sees a token. Every upstream string is escaped
+Rendering is separate from delivery: this module is pure, takes an `Alert` (or, for
+the digest, a title and events), and never sees a token or a channel. Every upstream string is escaped
 (`bot.slack.escape`) and every mrkdwn object is ``verbatim`` so Slack does not
 auto-link bare URLs or channel names found in a changelog.
 
@@ -13,10 +13,13 @@ events and ends with "and N more".
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.alerts import Alert, AlertKind
+from bot.model import Event
+from bot.render import display_items
 from bot.slack import escape
 
 MAX_BLOCKS = 50
@@ -39,30 +42,48 @@ class Message:
     blocks: tuple[dict[str, Any], ...]
 
 
-def render(
-    title: str,
-    severity: str,
-    events: Sequence[Mapping[str, Any]] = (),
-    *,
-    source: str = "",
-    status: str = "",
-    note: str = "",
-    strike: bool = False,
-    max_items: int = MAX_ITEMS,
-) -> Message:
-    """Render one alert: a heading, one line per event (capped), and a context line.
+_STATUS = {AlertKind.INCIDENT_RESOLVED: "resolved", AlertKind.INCIDENT_UPDATE: "reminder", AlertKind.FIX_REPLY: "fixed"}
 
-    `status` ('resolved', 'reminder', 'fixed' or '') picks the heading's emoji; `strike`
-    crosses the heading out (an incident's parent message once resolved); `note` is an
-    extra context line (our own words, escaped anyway).
-    """
-    emoji = STATUS_EMOJI.get(status) or EMOJI.get(severity, "")
+
+@dataclass(frozen=True)
+class Look:
+    """How a message reads beyond its alert: a status emoji ('resolved', 'reminder', 'fixed'
+    or ''), a struck-through heading (an incident's opening once resolved), an extra context
+    `note` (our own words, escaped anyway), and how many items it lists."""
+
+    status: str = ""
+    strike: bool = False
+    note: str = ""
+    max_items: int = MAX_ITEMS
+
+
+def alert_message(alert: Alert, *, note: str = "", follows: str = "") -> Message:
+    """An alert as Slack shows it; `follows` names the message a follow-up that cannot be
+    threaded (a webhook) comes after."""
+    title = f"{alert.title} (follows: {follows})" if follows else alert.title
+    return render(title, alert.severity, alert.items, source="" if follows else alert.source,
+                  look=Look(_STATUS.get(alert.kind, ""), note=note))
+
+
+def resolved_opening(opening: Alert, resolution: Alert) -> Message:
+    """An incident's opening message as it should read once resolved: struck through, with the duration."""
+    note = f"resolved after {resolution.duration}" if resolution.duration else "resolved"
+    return render(opening.title, opening.severity, opening.items, source=opening.source,
+                  look=Look("resolved", strike=True, note=note))
+
+
+def render(
+    title: str, severity: str, events: Sequence[Event] = (), *, source: str = "", look: Look = Look()
+) -> Message:
+    """Render one message: a heading, one line per event (capped), and a context line."""
+    emoji = STATUS_EMOJI.get(look.status) or EMOJI.get(severity, "")
     heading = escape.clip(escape.text(title), TITLE_LIMIT)
-    if strike:
+    if look.strike:
         heading = f"~{heading}~ resolved"
     blocks: list[dict[str, Any]] = [_section(f"{emoji} *{heading}*".strip())]
-    shown = list(events[:max_items])
-    hidden = len(events) - len(shown)
+    lines = display_items(tuple(events))
+    shown = lines[: look.max_items]
+    hidden = len(lines) - len(shown)
     for chunk in _pack((_line(e) for e in shown), SECTION_LIMIT):
         blocks.append(_section(chunk))
     # Packing cannot exceed max_items sections, but a caller may raise max_items.
@@ -72,21 +93,21 @@ def render(
         blocks = blocks[:room]
     if hidden > 0:
         blocks.append(_context(f"…and {hidden} more (see `trackbot events`)"))
-    facts = [severity, escape.text(source) if source else "", _count(len(events)), escape.text(note)]
+    facts = [severity, escape.text(source) if source else "", _count(len(events)), escape.text(look.note)]
     blocks.append(_context(" · ".join(f for f in facts if f)))
-    return Message(_fallback(severity, title, events, status), tuple(blocks))
+    return Message(_fallback(severity, title, events, look.status), tuple(blocks))
 
 
-def _line(event: Mapping[str, Any]) -> str:
+def _line(event: Event) -> str:
     """One event as a mrkdwn bullet: kind, product and version, summary, and a safe link."""
-    what = " ".join(escape.text(event.get(k) or "") for k in ("product", "version") if event.get(k))
-    summary = escape.text(event.get("summary") or "")
-    kind = escape.text(event.get("kind") or "")
-    if kind in ("", "baseline"):
+    what = " ".join(escape.text(v) for v in (event.product, event.version) if v)
+    summary = escape.text(event.summary)
+    kind = escape.text(event.kind)
+    if kind in ("", AlertKind.BASELINE):
         line = f"• {summary}"
     else:
         line = f"• *{kind}* {what}: {summary}" if what else f"• *{kind}* {summary}"
-    url = event.get("url")
+    url = event.data.get("url")
     if url:
         line += " " + escape.link(url, "details")
     return escape.clip(line, LINE_LIMIT)
@@ -103,9 +124,9 @@ def _pack(lines: Iterable[str], limit: int) -> list[str]:
     return chunks
 
 
-def _fallback(severity: str, title: str, events: Sequence[Mapping[str, Any]], status: str) -> str:
+def _fallback(severity: str, title: str, events: Sequence[Event], status: str) -> str:
     head = f"[{status or severity}] {escape.text(title)}"
-    lines = [head] + [f"- {escape.text(e.get('summary') or e.get('key') or '')}" for e in events[:5]]
+    lines = [head] + [f"- {escape.text(e.summary or e.key)}" for e in events[:5]]
     if len(events) > 5:
         lines.append(f"…and {len(events) - 5} more")
     return escape.clip("\n".join(lines), FALLBACK_LIMIT)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.config import SlackConf
-from bot.slack.client import SlackDeliverer, from_env
+from bot.slack.client import CheckResult, SlackWebApi, from_env
 from bot.slack.routing import all_channels
 
 
@@ -15,10 +15,10 @@ def check_line(conf: SlackConf, environ: Mapping[str, str]) -> tuple[bool, str]:
     if client is None:
         return True, (f"alerts: Slack not configured (${conf.token_env} and ${conf.webhook_env} unset): "
                       "alerts go to the console")  # fmt: skip
-    line = client.check()
-    if not isinstance(client, SlackDeliverer):
-        return True, f"slack: {line}; alerts go to the webhook's channel"
-    if "does not work" in line:
-        return False, f"slack: will NOT deliver: {line}; alerts stay queued until it does"
+    result: CheckResult = client.check()
+    if not isinstance(client, SlackWebApi):
+        return True, f"slack: {result.line}; alerts go to the webhook's channel"
+    if not result.works:
+        return False, f"slack: will NOT deliver: {result.line}; alerts stay queued until it does"
     where = ", ".join(all_channels(conf.channels, conf.channel)) or "no channel configured"
-    return True, f"slack: will deliver: {line}; alerts to {where}"
+    return True, f"slack: will deliver: {result.line}; alerts to {where}"

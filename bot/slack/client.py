@@ -1,4 +1,5 @@
-"""Deliver rendered messages to Slack and say plainly what happened.
+"""Slack's two transports (the Web API with a bot token, an incoming webhook): post an
+already rendered `Message` and say plainly what happened.
 
 Each call returns an outcome instead of raising, so the outbox can decide:
 
@@ -23,12 +24,14 @@ import logging
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import WebClient
 from slack_sdk.webhook import WebhookClient
 
+from bot.config import SlackConf
 from bot.deliver import Delivered, Fatal, Outcome, Retry
 from bot.slack.blocks import Message
 
@@ -40,6 +43,16 @@ FATAL_ERRORS = frozenset({
     "invalid_arguments", "invalid_form_data", "invalid_payload", "message_not_found",
     "cant_update_message", "edit_window_closed", "thread_not_found", "invalid_thread_ts",
 })  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What `trackbot check` learns of a transport: will it deliver, and one line saying so."""
+
+    works: bool
+    line: str
+
+
 _TOKEN_RE = re.compile(r"xox[a-z]-[A-Za-z0-9-]+")
 _HOOK_RE = re.compile(r"https?://[^\s/]*slack[^\s/]*/services/[^\s'\"]+")
 
@@ -83,7 +96,7 @@ def _sdk_logger(redact: Redactor) -> logging.Logger:
     return logger
 
 
-class SlackDeliverer:
+class SlackWebApi:
     """Posts, threads and edits through a bot token (chat.postMessage / chat.update)."""
 
     supports_threads = True
@@ -113,14 +126,15 @@ class SlackDeliverer:
         args = {"channel": channel, "ts": ts, "text": message.text, "blocks": list(message.blocks)}
         return self._call("chat.update", {**args, "link_names": False, "parse": "none"})
 
-    def check(self) -> str:
-        """One line: does auth.test accept the token, and as whom."""
+    def check(self) -> CheckResult:
+        """Does auth.test accept the token, and as whom."""
         outcome = self._call("auth.test", {})
         if isinstance(outcome, Delivered):
             who = self._last.get("user") or "?"
             team = self._last.get("team") or "?"
-            return f"token in ${self.env_name} works: bot @{who} in {team}"
-        return f"token in ${self.env_name} does not work: {outcome.reason}"
+            return CheckResult(True, f"token in ${self.env_name} works: bot @{who} in {team}")
+        reason = outcome.reason if isinstance(outcome, (Retry, Fatal)) else "no answer"
+        return CheckResult(False, f"token in ${self.env_name} does not work: {reason}")
 
     def _call(self, method: str, args: Mapping[str, Any]) -> Outcome:
         self._last = {}
@@ -146,7 +160,7 @@ class SlackDeliverer:
         return classify(method, status, error, _header(resp.headers, "Retry-After"))
 
 
-class WebhookDeliverer:
+class SlackWebhook:
     """Posts through an incoming webhook. Webhooks return no ts: no threads, no edits."""
 
     supports_threads = False
@@ -172,8 +186,10 @@ class WebhookDeliverer:
     def update(self, channel: str, ts: str, message: Message) -> Outcome:
         return Fatal("a webhook cannot edit messages")
 
-    def check(self) -> str:
-        return f"webhook in ${self.env_name} is set (not tested: a webhook cannot be checked without posting)"
+    def check(self) -> CheckResult:
+        return CheckResult(
+            True, f"webhook in ${self.env_name} is set (not tested: a webhook cannot be checked without posting)"
+        )
 
 
 def classify(method: str, status: int, error: str, retry_after: str | None) -> Outcome:
@@ -191,18 +207,21 @@ def classify(method: str, status: int, error: str, retry_after: str | None) -> O
     return Retry(f"{method}: Slack refused: {error}")
 
 
-def from_env(conf: Any, environ: Mapping[str, str] | None = None) -> SlackDeliverer | WebhookDeliverer | None:
-    """Build a deliverer from the environment variables the config names; None means console.
+Transport = SlackWebApi | SlackWebhook
+
+
+def from_env(conf: SlackConf, environ: Mapping[str, str] | None = None) -> Transport | None:
+    """Build a transport from the environment variables the config names; None means console.
 
     A bot token wins over a webhook: only a token can thread replies and edit messages.
     """
     env = os.environ if environ is None else environ
     token = env.get(conf.token_env, "").strip() if conf.token_env else ""
     if token:
-        return SlackDeliverer(token, base_url=conf.base_url, env_name=conf.token_env)
+        return SlackWebApi(token, base_url=conf.base_url, env_name=conf.token_env)
     hook = env.get(conf.webhook_env, "").strip() if conf.webhook_env else ""
     if hook:
-        return WebhookDeliverer(hook, env_name=conf.webhook_env)
+        return SlackWebhook(hook, env_name=conf.webhook_env)
     return None
 
 

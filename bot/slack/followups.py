@@ -4,22 +4,24 @@ Both are queued at the start of delivery, as ordinary outbox rows, so each Slack
 is one outbox row (the at-most-one-duplicate promise holds for them too) and the state
 survives restarts. A reminder is due when an incident is still open `repeat` after its
 last message. A fix reply is queued when a queued alert carries a fix_available event
-that answers an earlier regression or advisory alert: the fix names that event's key in
-`data["fixes"]`, shares a CVE with it, or (for a regression) brings back the change the
-regression reverted (same title) on the same pins.
+that answers an earlier regression or advisory alert: it shares a CVE with it, or (for
+a regression) brings back the change the regression reverted (same title) on the same
+pins. What is compared is read into `Facts`, from the event fields the rules write
+(`cves`, `pins`, `text`), so a key that no event carries cannot be consulted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from bot.alerts import duration_text
+from bot.alerts import Alert, AlertKind, AlertState, duration_text
+from bot.model import Event
 from bot.rules import title_hash
 from bot.store import Store
 
 ANSWERED = ("regression", "advisory")
+FIX = "fix_available"
 EVERY_ID = 2**62
 
 
@@ -27,26 +29,18 @@ def queue_reminders(store: Store, now: datetime, repeat: timedelta) -> int:
     """Queue an 'incident_update' for each open incident quiet for `repeat`; returns how many."""
     queued = 0
     for incident in store.incidents(open_only=True):
-        thread = store.incident_thread(incident["key"], EVERY_ID)
-        if not thread or thread[0]["state"] != "sent" or thread[-1]["state"] == "queued":
+        thread = store.outbox.incident_thread(incident.key, EVERY_ID)
+        if not thread or thread[0].state != AlertState.SENT or thread[-1].state == AlertState.QUEUED:
             continue
-        last = thread[-1].get("sent_at") or thread[-1]["created_at"]
+        last = thread[-1].sent_at or thread[-1].created_at
         if now - datetime.fromisoformat(last) < repeat:
             continue
-        since = duration_text(incident["first_seen_at"], now)
-        event = {k: incident.get(k) for k in ("kind", "severity", "product", "version", "summary")}
-        store.queue_alert(
-            {
-                "source": incident["source"],
-                "kind": "incident_update",
-                "severity": incident["severity"],
-                "title": f"Still open after {since}: {incident['summary']}",
-                "incident_key": incident["key"],
-                "event_keys": [],
-                "payload": [event],
-            },
-            now,
-        )
+        since = duration_text(incident.first_seen_at, now)
+        event = Event(incident.kind, incident.severity, incident.product, incident.version, incident.key,
+                      incident.summary)
+        store.outbox.queue(Alert(AlertKind.INCIDENT_UPDATE, incident.severity,
+                                 f"Still open after {since}: {incident.summary}", incident.source, (event,),
+                                 incident_key=incident.key), now)  # fmt: skip
         queued += 1
     return queued
 
@@ -54,45 +48,52 @@ def queue_reminders(store: Store, now: datetime, repeat: timedelta) -> int:
 def queue_fix_replies(store: Store, now: datetime) -> int:
     """Queue a 'fix_reply' in the thread of each earlier alert a pending fix answers."""
     queued = 0
-    for alert in store.pending_alerts():
-        fixes = [e for e in alert["payload"] if e.get("kind") == "fix_available"]
-        if alert["kind"] != "events" or not fixes:
+    for alert in store.outbox.pending():
+        fixes = [e for e in alert.items if e.kind == FIX]
+        if alert.kind != AlertKind.EVENTS or not fixes:
             continue
-        for earlier in store.alerts_mentioning(ANSWERED, alert["id"]):
-            targets = [e for e in earlier["payload"] if e.get("kind") in ANSWERED]
-            matched = [f for f in fixes if any(answers(f, t) for t in targets)]
-            if not matched or earlier["state"] == "skipped" or store.has_followup(alert["id"], earlier["id"]):
+        for earlier in store.outbox.mentioning(ANSWERED, alert.id):
+            targets = [e for e in earlier.items if e.kind in ANSWERED]
+            matched = tuple(f for f in fixes if any(answers(f, t) for t in targets))
+            if not matched or earlier.state == AlertState.SKIPPED or store.outbox.has_followup(alert.id, earlier.id):
                 continue
-            store.queue_alert(
-                {
-                    "source": alert["source"],
-                    "kind": "fix_reply",
-                    "severity": "warning",
-                    "title": f"Fix available: {matched[0].get('summary', '')}",
-                    "event_keys": [f.get("key") for f in matched],
-                    "payload": matched,
-                    "reply_to": earlier["id"],
-                    "origin_id": alert["id"],
-                },
-                now,
-            )
+            store.outbox.queue(Alert(AlertKind.FIX_REPLY, "warning", f"Fix available: {matched[0].summary}",
+                                     alert.source, matched, tuple(f.key for f in matched), reply_to=earlier.id,
+                                     origin_id=alert.id), now)  # fmt: skip
             queued += 1
     return queued
 
 
-def answers(fix: Mapping[str, Any], target: Mapping[str, Any]) -> bool:
+@dataclass(frozen=True)
+class Facts:
+    """What a fix, a regression or an advisory event says that a reply can match on."""
+
+    kind: str
+    product: str
+    key: str
+    cves: frozenset[str]
+    pins: frozenset[str]
+    text: str
+
+    @classmethod
+    def of(cls, event: Event) -> Facts:
+        data = event.data
+        return cls(event.kind, event.product.lower(), event.key, frozenset(map(str, data.get("cves") or ())),
+                   frozenset(map(str, data.get("pins") or ())), str(data.get("text") or ""))
+
+
+def answers(fix_event: Event, target_event: Event) -> bool:
     """Does this fix_available event answer that regression or advisory event?"""
-    if str(fix.get("product") or "").lower() != str(target.get("product") or "").lower():
+    fix, target = Facts.of(fix_event), Facts.of(target_event)
+    if fix.product != target.product:
         return False
-    if target.get("key") and target["key"] in (fix.get("fixes") or []):
-        return True
-    if set(fix.get("cves") or []) & set(target.get("cves") or []):
+    if fix.cves & target.cves:
         return True
     # A regression is answered by the change it took away coming back (same title), on
     # the same pins: any fix for the pin would reply in every regression thread it has.
     return (
-        target.get("kind") == "regression"
-        and bool(set(fix.get("pins") or []) & set(target.get("pins") or []))
-        and bool(fix.get("text"))
-        and str(target.get("key") or "").rsplit(":", 1)[-1] == title_hash(str(fix["text"]))
+        target.kind == "regression"
+        and bool(fix.pins & target.pins)
+        and bool(fix.text)
+        and target.key.rsplit(":", 1)[-1] == title_hash(fix.text)
     )

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from bot.alerts import AlertKind
+
 NEVER_PAGE = "info"
 
 
@@ -19,10 +21,10 @@ def route(
     *,
     channels: Mapping[str, str],
     default: str,
-    kind: str = "",
+    kind: AlertKind | None = None,
 ) -> str | None:
     """The channel for an alert, or None when it must not be posted."""
-    if severity == NEVER_PAGE and kind != "baseline":
+    if severity == NEVER_PAGE and kind != AlertKind.BASELINE:
         return None
     for key in (f"{product}/{severity}", product, severity):
         if key and key in channels and channels[key]:

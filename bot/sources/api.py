@@ -33,6 +33,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from bot import versions  # version schemes, order and normalisation (bot.versions), for kinds
 from bot.cves import CveInfo, cve_record
 from bot.errors import SourceError, Unchanged, redact_url
 from bot.model import Event, Finding, Pin, Record, Snapshot
@@ -52,6 +53,7 @@ __all__ = [
     "SourceError",
     "Unchanged",
     "redact_url",
+    "versions",
 ]
 
 

@@ -5,10 +5,12 @@ moby's CHANGELOG.md (``## 1.10.3 (2016-03-10)``, ``## [1.13.0](link) (2017-01-18
 the docker-ce release-branch CHANGELOG.md (``## 19.03.15 (2021-01-29)``), and the docs
 release notes (``## 29.0.3`` with a Hugo ``{{< release-date date="..." >}}`` shortcode).
 
-Items start with a sigil: ``+`` added, ``-`` removed *or fixed* (moby writes bug fixes
-with ``-``), ``*`` changed; indented lines continue the item above. Prose paragraphs
-under a version (the **IMPORTANT** upgrade notes) become lines with sigil ``""``:
-they are where known issues are told. Code blocks are skipped.
+The Markdown is read by markdown-it-py (CommonMark, as GitHub renders these files) and
+the records come from its token stream. Items start with a sigil: ``+`` added, ``-``
+removed *or fixed* (moby writes bug fixes with ``-``), ``*`` changed; an item's wrapped
+lines are one line, nested items their own. Prose paragraphs under a version (the
+**IMPORTANT** upgrade notes) become lines with sigil ``""``: they are where known issues
+are told. Code blocks (fenced or indented: quoted error messages) are skipped.
 
 A changelog is newest first, so a truncated download loses the *oldest* versions and
 would look like mass withdrawal: every sign of truncation raises SourceError.
@@ -20,7 +22,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from bot import versions
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
 from bot.sources.api import (
     Context,
     Kind,
@@ -30,6 +34,7 @@ from bot.sources.api import (
     SourceError,
     looks_like_html,
     redact_url,
+    versions,
 )
 from bot.sources.changelog_lines import line_records
 
@@ -44,13 +49,12 @@ class Conf(SourceConf):
     product: str = "docker"
 
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _VERSION = re.compile(r"^v?(\d+\.\d+(?:\.\d+)*(?:-[0-9A-Za-z.\-]+)?)\b(.*)$")
 _DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 _SHORTCODE_DATE = re.compile(r"\{\{<\s*release-date\s+date=\"(\d{4}-\d{2}-\d{2})\"\s*>\}\}")
-_ITEM = re.compile(r"^(\s*)([-+*]|\d+[.)])\s+(.*)$")
-_FENCE = re.compile(r"^\s*(```|~~~)")
+_BULLETS = ("-", "+", "*")
+_MARKDOWN = MarkdownIt("commonmark").disable(["inline", "text_join"])  # block tokens: .content is enough
 
 
 @dataclass
@@ -58,49 +62,90 @@ class _Version:
     version: str
     date: str
     title: str
-    lines: list[dict] = field(default_factory=list)
+    lines: list[dict[str, str]] = field(default_factory=list)
     sections: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _State:
-    """Where the line-by-line walk is: the open version, section and item."""
-
-    found: dict[str, _Version] = field(default_factory=dict)
-    current: _Version | None = None
-    section: str = ""
-    item: dict | None = None
-    blank_before: bool = True
-    in_fence: bool = False
-
-    def flush(self) -> None:
-        if self.item is not None and self.current is not None:
-            self.item["text"] = " ".join(self.item["text"].split())
-            if self.item["text"]:
-                self.current.lines.append(self.item)
-        self.item = None
-
-    def open_item(self, text: str, sigil: str) -> None:
-        self.flush()
-        if self.current is not None:
-            self.item = {"text": text, "section": self.section, "sigil": sigil, "date": self.current.date}
 
 
 def parse(body: bytes, conf: Conf, watch_words: Iterable[str] = ()) -> list[Record]:
     """All releases and lines of a changelog body; raises SourceError if it is not whole."""
-    text = _text(body, conf.url)
-    state = _State()
-    for line in _skip_front_matter(text.split("\n"), conf.url):
-        _feed(state, line)
-    state.flush()
-    if state.in_fence:
-        raise SourceError("truncated changelog: a code block is never closed", conf.url)
-    if not state.found:
+    source = _skip_front_matter(_text(body, conf.url).split("\n"), conf.url)
+    found = _walk(_MARKDOWN.parse("\n".join(source)), source, conf.url)
+    if not found:
         raise SourceError("no version heading (## X.Y.Z) found in the changelog", conf.url)
-    last = list(state.found.values())[-1]
+    last = list(found.values())[-1]
     if not last.lines:
         raise SourceError(f"truncated changelog: the last version ({last.version}) has no items", conf.url)
-    return _records(state.found.values(), conf, watch_words)
+    return _records(found.values(), conf, watch_words)
+
+
+def _walk(tokens: Sequence[Token], source: list[str], url: str) -> dict[str, _Version]:
+    """Versions with their lines, from markdown-it's token stream.
+
+    A level-2 heading opens a version (any other level-2 heading, "Unreleased", closes
+    it); deeper headings name sections. The first paragraph of a list item is an item,
+    its bullet the sigil; any other paragraph is a prose line.
+    """
+    found: dict[str, _Version] = {}
+    current: _Version | None = None
+    section, heading, sigils = "", 0, [""]  # the sigil of each open list item; "" once used
+    for token in tokens:
+        if token.type == "heading_open":
+            heading = int(token.tag[1:])
+        elif token.type == "list_item_open":
+            sigils.append(token.markup if token.markup in _BULLETS else "")
+        elif token.type == "list_item_close":
+            sigils.pop()
+        elif token.type == "fence" and not _closed(token, source):
+            raise SourceError("truncated changelog: a code block is never closed", url)
+        elif token.type == "inline" and heading:
+            current, section = _heading(found, current, section, heading, token.content)
+            heading = 0
+        elif token.type == "inline" and current is not None:
+            text = _take_shortcode(current, token.content)
+            if text:
+                current.lines.append({"text": text, "section": section, "sigil": sigils[-1], "date": current.date})
+            sigils[-1] = ""
+    return found
+
+
+def _heading(
+    found: dict[str, _Version], current: _Version | None, section: str, level: int, text: str
+) -> tuple[_Version | None, str]:
+    """(the open version, the open section) after a heading."""
+    if level == 1:
+        return current, section
+    if level >= 3:
+        section = _LINK.sub(r"\1", text).strip()
+        if current is not None and section not in current.sections:
+            current.sections.append(section)
+        return current, section
+    match = _VERSION.match(_LINK.sub(r"\1", text).strip())
+    if match is None:
+        return None, ""  # "## Unreleased" and the like: not a version, skip its lines
+    date = _DATE.search(match.group(2))
+    version = match.group(1)
+    return found.setdefault(version, _Version(version, date.group(1) if date else "", text)), ""
+
+
+def _take_shortcode(current: _Version, content: str) -> str:
+    """A paragraph's text without Hugo release-date shortcode lines (the first one dates the version)."""
+    kept = []
+    for line in content.split("\n"):
+        shortcode = _SHORTCODE_DATE.search(line)
+        if shortcode is None:
+            kept.append(line)
+        elif not current.date:
+            current.date = shortcode.group(1)
+    return " ".join(" ".join(kept).split())
+
+
+def _closed(fence: Token, source: list[str]) -> bool:
+    """Does this fenced block end with its closing fence? (markdown-it runs an open one to the end.)"""
+    if fence.map is None:
+        return True
+    start, end = fence.map
+    last = source[end - 1].strip() if end - 1 > start and end - 1 < len(source) else ""
+    return bool(last) and set(last) == {fence.markup[0]} and len(last) >= len(fence.markup)
 
 
 def _text(body: bytes, url: str) -> str:
@@ -124,59 +169,6 @@ def _skip_front_matter(lines: list[str], url: str) -> list[str]:
         if line.strip() == "---":
             return lines[i + 1 :]
     raise SourceError("truncated page: the front matter is never closed", url)
-
-
-def _feed(state: _State, line: str) -> None:
-    """Advance the walk by one line."""
-    if _FENCE.match(line):
-        state.flush()
-        state.in_fence = not state.in_fence
-        return
-    if state.in_fence:
-        return
-    if not line.strip():
-        state.flush()
-        state.blank_before = True
-        return
-    blank_before, state.blank_before = state.blank_before, False
-    heading = _HEADING.match(line)
-    if heading:
-        _heading(state, len(heading.group(1)), heading.group(2))
-        return
-    shortcode = _SHORTCODE_DATE.search(line)
-    if shortcode:
-        if state.current is not None and not state.current.date:
-            state.current.date = shortcode.group(1)
-        return
-    item = _ITEM.match(line)
-    if item:
-        sigil = item.group(2) if item.group(2) in "+-*" else ""
-        state.open_item(item.group(3), sigil)
-    elif state.item is not None and not blank_before:
-        state.item["text"] += " " + line.strip()  # continuation (indented or lazy)
-    elif line.startswith(("    ", "\t")):
-        return  # an indented code block: an error message quoted in the notes
-    else:
-        state.open_item(line.strip(), "")  # a prose paragraph
-
-
-def _heading(state: _State, level: int, text: str) -> None:
-    state.flush()
-    if level == 1:
-        return
-    if level >= 3:
-        state.section = _LINK.sub(r"\1", text).strip()
-        if state.current is not None and state.section not in state.current.sections:
-            state.current.sections.append(state.section)
-        return
-    state.section = ""
-    match = _VERSION.match(_LINK.sub(r"\1", text).strip())
-    if match is None:
-        state.current = None  # "## Unreleased" and the like: not a version, skip its lines
-        return
-    date = _DATE.search(match.group(2))
-    version = match.group(1)
-    state.current = state.found.setdefault(version, _Version(version, date.group(1) if date else "", text))
 
 
 def _records(found: Iterable[_Version], conf: Conf, watch_words: Iterable[str]) -> list[Record]:

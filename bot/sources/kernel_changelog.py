@@ -83,6 +83,8 @@ def parse(body: bytes, version: str, conf: Conf, watch_words: Sequence[str] = ()
                               "(truncated file?)", url)
         records.append(Record("changelog_line", f"line:{version}:{match.group(1)[:12]}",
                               conf.product or "linux", version, data))
+    if not body.endswith(b"\n"):  # git log output always ends its last line: the rest was lost
+        raise SourceError(f"truncated ChangeLog-{version}: the body ends mid-line", url)
     return records
 
 

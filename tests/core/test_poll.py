@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot import config as configuration
+from bot.alerts import Alert
 from bot.cli import main
 from bot.deliver import Delivered
 from bot.poll import run_poll
@@ -22,15 +23,18 @@ MOBY = (FIXTURES / "docker" / "moby-CHANGELOG.md").read_bytes()
 
 
 class Collect:
-    """A deliverer that keeps what it was given, like a console nobody can lose."""
+    """A sink that keeps what it was given, like a console nobody can lose."""
 
     name = "collect"
 
     def __init__(self) -> None:
-        self.alerts: list[dict] = []
+        self.alerts: list[Alert] = []
 
-    def deliver(self, alert, store):
-        self.alerts.append(alert)
+    def prepare(self, store, now):
+        pass
+
+    def send(self, outgoing):
+        self.alerts.append(outgoing.alert)
         return Delivered(channel="test")
 
 
@@ -84,10 +88,10 @@ def test_first_poll_is_a_baseline_with_one_summary(setup):
     recorded = versions_in(store)
     headings = [h for h in MOBY.decode().splitlines() if h.startswith("## ")]
     assert "0.1.0" in recorded and "17.05.0-ce" in recorded and len(recorded) == len(headings) == 98
-    assert all(e["baseline"] for e in store.events())
+    assert all(e.baseline for e in store.events())
     [alert] = sink.alerts
-    assert alert["kind"] == "baseline"
-    text = " ".join(item["summary"] for item in alert["payload"])
+    assert alert.kind == "baseline"
+    text = " ".join(item.summary for item in alert.items)
     assert "docker 1.10.3" in text and "17.05.0-ce" in text
 
 
@@ -112,13 +116,13 @@ def test_a_new_release_in_the_pinned_branch_alerts_once(setup, web):
     poll(cfg, store, clock, sink)  # unchanged: nothing more
     assert len(sink.alerts) == 2
     alert = sink.alerts[1]
-    assert alert["severity"] == "warning"
-    assert [(e["kind"], e["version"]) for e in alert["payload"]] == [
-        ("new_release", "1.10.4"),
+    assert alert.severity == "warning"
+    assert [(e.kind, e.version) for e in alert.items] == [  # loudest kinds first
         ("fix_available", "1.10.3"),  # the rules: a watch word (aufs) fixed in the pin's branch
+        ("new_release", "1.10.4"),
     ]
-    assert alert["payload"][0]["pins"] == ["docker 1.10.3"]
-    assert "in docker 1.10.4: Fix aufs mount leak" in alert["payload"][1]["summary"]
+    assert alert.items[1].data["pins"] == ["docker 1.10.3"]
+    assert "in docker 1.10.4: Fix aufs mount leak" in alert.items[0].summary
 
 
 def test_why_tells_the_story_of_a_branch_oldest_first(setup):
@@ -164,10 +168,10 @@ def test_a_source_failing_three_runs_opens_one_incident_and_resolves_it(setup, w
     web.routes["/CHANGELOG.md"] = Route(MOBY)
     clock.advance(minutes=15)
     poll(cfg, store, clock, sink)
-    kinds = [a["kind"] for a in sink.alerts]
+    kinds = [a.kind for a in sink.alerts]
     assert kinds == ["baseline", "incident_open", "incident_resolved"]
-    assert "failed 3 runs in a row" in sink.alerts[1]["title"]
-    assert sink.alerts[2]["title"].startswith("Resolved after 1h 15m")
+    assert "failed 3 runs in a row" in sink.alerts[1].title
+    assert sink.alerts[2].title.startswith("Resolved after 1h 15m")
 
 
 def test_cli_why_json_and_events(tmp_path, web):
@@ -268,11 +272,11 @@ def test_console_alerts_respect_silences_and_keep_the_events(setup, web):
 
     from rich.console import Console
 
-    from bot.deliver import ConsoleDeliverer
+    from bot.deliver import ConsoleSink
 
     cfg, store, clock, _ = setup
     out = io.StringIO()
-    console = ConsoleDeliverer(Console(file=out, width=200))
+    console = ConsoleSink(Console(file=out, width=200))
     poll(cfg, store, clock, console)
     store.add_silence(clock(), clock() + timedelta(days=7), product="docker", pattern="", reason="upgrade window")
     newer = MOBY.replace(b"## 1.10.3 (2016-03-10)", b"## 1.10.4 (2016-04-01)\n\n- Fix x\n\n## 1.10.3 (2016-03-10)", 1)
@@ -281,7 +285,7 @@ def test_console_alerts_respect_silences_and_keep_the_events(setup, web):
     report = poll(cfg, store, clock, console)
     assert report.delivery.skipped == 1
     assert "1.10.4" not in out.getvalue()
-    assert store.events(kinds=["new_release"], since=clock.now - timedelta(minutes=1))[0]["version"] == "1.10.4"
+    assert store.events(kinds=["new_release"], since=clock.now - timedelta(minutes=1))[0].version == "1.10.4"
 
 
 def test_upstream_text_cannot_drive_the_operators_terminal(setup, web, tmp_path):
@@ -289,7 +293,7 @@ def test_upstream_text_cannot_drive_the_operators_terminal(setup, web, tmp_path)
 
     from rich.console import Console
 
-    from bot.deliver import ConsoleDeliverer
+    from bot.deliver import ConsoleSink
 
     cfg, store, clock, _ = setup
     poll(cfg, store, clock, Collect())
@@ -298,7 +302,7 @@ def test_upstream_text_cannot_drive_the_operators_terminal(setup, web, tmp_path)
     web.routes["/CHANGELOG.md"] = Route(newer)
     clock.advance(minutes=15)
     out = io.StringIO()
-    poll(cfg, store, clock, ConsoleDeliverer(Console(file=out, width=300, force_terminal=False)))
+    poll(cfg, store, clock, ConsoleSink(Console(file=out, width=300, force_terminal=False)))
     why = CliRunner().invoke(main, ["--config", str(cfg.path), "--db", str(tmp_path / "db" / "trackbot.db"),
                                     "why", "1.10.4", "--product", "docker"])
     digest = CliRunner().invoke(main, ["--config", str(cfg.path), "--db", str(tmp_path / "db" / "trackbot.db"),
@@ -349,13 +353,13 @@ def test_an_incident_of_a_source_removed_from_the_config_is_closed_not_recalled_
     for _ in range(3):
         poll(cfg, store, clock, sink)
         clock.advance(minutes=15)
-    assert [i["source"] for i in store.incidents(open_only=True)] == ["old"]
+    assert [i.source for i in store.incidents(open_only=True)] == ["old"]
     trimmed = configuration.load(write_config(tmp_path, web.url))  # the team removes the source
     poll(trimmed, store, clock, sink)
     assert store.incidents(open_only=True) == []
     closing = sink.alerts[-1]
-    assert closing["kind"] == "incident_resolved" and closing["source"] == "old"
-    assert "no longer in sources.yaml" in closing["title"]
+    assert closing.kind == "incident_resolved" and closing.source == "old"
+    assert "no longer in sources.yaml" in closing.title
     assert queue_reminders(store, clock() + timedelta(days=3), timedelta(hours=24)) == 0
 
 
@@ -432,8 +436,8 @@ def test_a_watch_word_added_after_the_baseline_applies_to_lines_already_seen(set
     poll(cfg, store, clock, sink)
     assert any("overlay encryption" in line for line in watched("overlay"))
     # re-reading old lines is not news: one summary of where the pins stand, no events alert
-    assert [a["kind"] for a in sink.alerts] == ["baseline", "baseline"]
-    assert "settings or fleet changed" in sink.alerts[1]["title"]
+    assert [a.kind for a in sink.alerts] == ["baseline", "baseline"]
+    assert "settings or fleet changed" in sink.alerts[1].title
     clock.advance(minutes=15)
     poll(cfg, store, clock, sink)
     assert "if-none-match" in web.requests[-1][1]  # and conditional again afterwards
@@ -491,13 +495,13 @@ def test_a_stale_copy_served_once_pages_nothing_and_a_real_withdrawal_pages_once
         web.routes["/CHANGELOG.md"] = Route(body)
         clock.advance(minutes=15)
         poll(cfg, store, clock, sink)
-    assert [a["kind"] for a in sink.alerts] == ["baseline"]
+    assert [a.kind for a in sink.alerts] == ["baseline"]
     for _ in range(3):  # really withdrawn upstream
         web.routes["/CHANGELOG.md"] = Route(MOBY)
         clock.advance(minutes=15)
         poll(cfg, store, clock, sink)
-    withdrawn = [e for a in sink.alerts for e in a["payload"] if e.get("kind") == "release_withdrawn"]
-    assert [e["version"] for e in withdrawn] == ["17.06.0-ce"]
+    withdrawn = [e for a in sink.alerts for e in a.items if e.kind == "release_withdrawn"]
+    assert [e.version for e in withdrawn] == ["17.06.0-ce"]
     assert "17.06.0-ce" not in versions_in(store)
 
 
@@ -510,11 +514,11 @@ def test_a_pin_added_later_gets_one_summary_of_where_it_stands(setup, web):
     cfg = configuration.load(cfg.path)
     clock.advance(minutes=15)
     poll(cfg, store, clock, sink)
-    assert [a["kind"] for a in sink.alerts] == ["baseline", "baseline"]
-    lines = [item["summary"] for item in sink.alerts[1]["payload"]]
+    assert [a.kind for a in sink.alerts] == ["baseline", "baseline"]
+    lines = [item.summary for item in sink.alerts[1].items]
     assert any(line.startswith("docker 1.9.0: 1 newer in its branch, up to 1.9.1") for line in lines), lines
-    fixes = [e for e in store.events(kinds=["fix_available"]) if e["version"] == "1.9.0"]
-    assert fixes and all(e["baseline"] for e in fixes)  # facts standing in the history, not news
+    fixes = [e for e in store.events(kinds=["fix_available"]) if e.version == "1.9.0"]
+    assert fixes and all(e.baseline for e in fixes)  # facts standing in the history, not news
     clock.advance(minutes=15)
     poll(cfg, store, clock, sink)
     assert len(sink.alerts) == 2  # and nothing more once settled
@@ -536,6 +540,6 @@ def test_an_open_incident_that_gets_worse_is_said_at_once_in_its_thread(tmp_path
 
     for severity in ("warning", "warning", "critical", "critical"):
         seen(severity)
-    queued = [(a["kind"], a["severity"]) for a in store.pending_alerts()]
+    queued = [(a.kind, a.severity) for a in store.pending_alerts()]
     assert queued == [("incident_open", "warning"), ("incident_update", "critical")]
-    assert store.pending_alerts()[1]["incident_key"] == "apt:x:missing"  # replies in the same thread
+    assert store.pending_alerts()[1].incident_key == "apt:x:missing"  # replies in the same thread

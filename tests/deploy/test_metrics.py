@@ -8,6 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.alerts import Alert, AlertKind
 from bot.cli import main
 from bot.model import Finding
 from bot.store import Store
@@ -52,8 +53,7 @@ def test_metrics_textfile_holds_per_source_incident_queue_and_run_figures(tmp_pa
     now = datetime.now(UTC).replace(microsecond=0)
     row = store.incident_seen("mirror", Finding("apt_hash_mismatch", "mirror:main", "hash differs"), now)
     store.open_incident(row["rowid"], now)
-    store.queue_alert({"kind": "events", "severity": "critical", "title": "stuck", "source": "moby"},
-                      now - timedelta(hours=3))
+    store.queue_alert(Alert(AlertKind.EVENTS, "critical", "stuck", "moby"), now - timedelta(hours=3))
 
     out = tmp_path / "textfile" / "trackbot.prom"
     result = trackbot(tmp_path, "metrics", "--textfile", str(out))

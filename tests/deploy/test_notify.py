@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import json
 import threading
 from datetime import UTC, datetime, timedelta
@@ -13,13 +14,17 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from rich.console import Console
 
+from bot.alerts import Alert, AlertKind, AlertState
 from bot.cli import main
 from bot.config import NotifyConf
-from bot.deliver import ConsoleDeliverer, deliver_pending
+from bot.deliver import ConsoleSink, Outcome, Outgoing, Retry, deliver_pending
 from bot.metrics import backlog
-from bot.notify import NotifyingDeliverer, destinations
+from bot.model import Event
+from bot.notify import deliver_destinations, destinations, join, report_line
 from bot.store import Store
+from bot.store_deliveries import DestinationQueue
 from tests.conftest import FIXTURES, Route
 
 SECRET = "hook-secret-42"
@@ -70,11 +75,15 @@ class Clock:
         return self.now
 
 
-def queue(store: Store, clock: Clock, severity: str, title: str) -> int:
+def queue(store: Store, clock: Clock, severity: str, title: str, *more: Event) -> int:
     clock.now += timedelta(minutes=15)
-    event = {"kind": "advisory", "severity": severity, "summary": f"{title} <!channel> @everyone", "key": title}
-    return store.queue_alert({"kind": "events", "severity": severity, "title": title, "source": "dsa",
-                              "payload": [event], "event_keys": [title]}, clock.now)
+    event = Event("advisory", severity, "openssl", "", title, f"{title} <!channel> @everyone")
+    return store.queue_alert(Alert(AlertKind.EVENTS, severity, title, "dsa", (event, *more), (title,)), clock.now)
+
+
+def console() -> ConsoleSink:
+    """The outbox's own sink when Slack is not configured (printing nowhere here)."""
+    return ConsoleSink(Console(file=io.StringIO()))
 
 
 def verified(headers: dict[str, str], body: bytes) -> bool:
@@ -82,12 +91,16 @@ def verified(headers: dict[str, str], body: bytes) -> bool:
     return hmac.compare_digest(headers["x-trackbot-signature"], "sha256=" + expected.hexdigest())
 
 
-def deliver(store: Store, clock: Clock, hook: Hook, min_severity: str = "critical") -> NotifyingDeliverer:
+def deliver(store: Store, clock: Clock, hook: Hook, min_severity: str = "critical") -> str:
+    """One run's delivery as `trackbot poll` does it: the outbox's own sink, then the destination;
+    returns the destination's report line."""
     env = {"OPS_WEBHOOK": f"{hook.url}/hooks/trackbot?token=url-secret", "OPS_HOOK_KEY": SECRET}
     conf = NotifyConf(webhook_env="OPS_WEBHOOK", secret_env="OPS_HOOK_KEY", min_severity=min_severity)
-    deliverer = NotifyingDeliverer(ConsoleDeliverer(clock=clock), destinations([conf], env))
-    deliver_pending(store, deliverer, clock)
-    return deliverer
+    targets = destinations([conf], env)
+    join(store, targets, clock())
+    deliver_pending(store, console(), clock)
+    [(name, report)] = deliver_destinations(store, targets, clock).items()
+    return report_line(name, report)
 
 
 def test_the_webhook_receives_exactly_the_critical_alerts_signed(hook: Hook):
@@ -95,14 +108,14 @@ def test_the_webhook_receives_exactly_the_critical_alerts_signed(hook: Hook):
     for severity, title in [("critical", "DSA-1 openssl"), ("warning", "fix waiting"), ("info", "new release"),
                             ("critical", "DSA-2 bind9")]:
         queue(store, clock, severity, title)
-    deliverer = deliver(store, clock, hook)
+    line = deliver(store, clock, hook)
     assert [b["title"] for b in hook.bodies()] == ["DSA-1 openssl", "DSA-2 bind9"]
     assert all(verified(headers, body) for headers, body in hook.received)
     assert not verified(hook.received[0][0], hook.received[0][1] + b" ")  # the signature covers the body
     first = hook.bodies()[0]
     assert first["severity"] == "critical" and first["source"] == "dsa"
     assert "<!channel>" not in first["lines"][0] and "@everyone" not in first["lines"][0]  # pings no one
-    assert deliverer.reports[0].line() == "notify OPS_WEBHOOK: 2 delivered, 0 queued"
+    assert line == "notify OPS_WEBHOOK: 2 delivered, 0 queued"
     deliver(store, clock, hook)
     assert len(hook.received) == 2  # sent once: the delivery rows remember
 
@@ -112,11 +125,11 @@ def test_down_for_three_polls_it_receives_every_alert_once_in_order_when_back(ho
     hook.status = 503
     for poll in range(3):
         queue(store, clock, "critical", f"page {poll}")
-        deliverer = deliver(store, clock, hook)
-        assert deliverer.reports[0].line() == f"notify OPS_WEBHOOK: 0 delivered, {poll + 1} queued " \
-                                              "(last error: OPS_WEBHOOK: HTTP 503)"
-        assert "url-secret" not in deliverer.reports[0].line()
-    assert backlog(store).queued == 3
+        line = deliver(store, clock, hook)
+        assert line == f"notify OPS_WEBHOOK: 0 delivered, {poll + 1} queued (last error: OPS_WEBHOOK: HTTP 503)"
+        assert "url-secret" not in line
+    assert backlog(store).queued == 3  # the console took them at once: only the webhook's wait
+    assert [a.state for a in store.alerts()] == [AlertState.SENT] * 3
     hook.status = 200
     queue(store, clock, "critical", "page 3")
     deliver(store, clock, hook)
@@ -130,7 +143,7 @@ def test_down_for_three_polls_it_receives_every_alert_once_in_order_when_back(ho
 def test_a_destination_added_later_gets_what_waits_not_the_history(hook: Hook):
     store, clock = Store.memory(), Clock()
     queue(store, clock, "critical", "old, already paged on Slack")
-    deliver_pending(store, ConsoleDeliverer(clock=clock), clock)
+    deliver_pending(store, console(), clock)
     queue(store, clock, "critical", "new")
     deliver(store, clock, hook)
     assert [b["title"] for b in hook.bodies()] == ["new"]
@@ -143,15 +156,15 @@ def test_an_apprise_json_url_receives_exactly_the_critical_alerts(hook: Hook):
         queue(store, clock, severity, title)
     host = hook.url.removeprefix("http://")
     conf = NotifyConf(url_env="OPS_APPRISE", min_severity="critical")
-    deliverer = NotifyingDeliverer(ConsoleDeliverer(clock=clock), destinations([conf], {"OPS_APPRISE": f"json://{host}/"}))
-    deliver_pending(store, deliverer, clock)
+    targets = destinations([conf], {"OPS_APPRISE": f"json://{host}/"})
+    deliver_destinations(store, targets, clock)
     assert [b["title"] for b in hook.bodies()] == ["[critical] DSA-1 openssl"]
     assert "<!channel>" not in hook.bodies()[0]["message"]
     hook.status = 500
     queue(store, clock, "critical", "DSA-2 bind9")
-    deliver_pending(store, deliverer, clock)
-    assert deliverer.reports[0].line() == "notify OPS_APPRISE: 0 delivered, 1 queued " \
-                                          "(last error: OPS_APPRISE: Apprise could not deliver)"
+    report = deliver_destinations(store, targets, clock)["OPS_APPRISE"]
+    assert report_line("OPS_APPRISE", report) == "notify OPS_APPRISE: 0 delivered, 1 queued " \
+                                                 "(last error: OPS_APPRISE: Apprise could not deliver)"
 
 
 def test_trackbot_poll_sends_to_the_destination_and_says_so_without_the_url(tmp_path: Path, web, hook: Hook,
@@ -188,17 +201,17 @@ def test_a_crash_between_acceptance_and_the_record_repeats_that_one_alert_only(h
     store, clock = Store.memory(), Clock()
     for n in range(3):
         queue(store, clock, "critical", f"page {n}")
-    real = Store.finish_delivery
+    real = DestinationQueue.mark_sent
 
-    def dies_after_the_second_send(self: Store, alert_id: int, *args: Any) -> None:
+    def dies_after_the_second_send(self: DestinationQueue, alert_id: int, *args: Any, **kwargs: Any) -> None:
         if len(hook.received) == 2:
             raise KeyboardInterrupt  # kill -9 stand-in: the webhook has the alert, the database does not know
-        real(self, alert_id, *args)
+        real(self, alert_id, *args, **kwargs)
 
-    monkeypatch.setattr(Store, "finish_delivery", dies_after_the_second_send)
+    monkeypatch.setattr(DestinationQueue, "mark_sent", dies_after_the_second_send)
     with pytest.raises(KeyboardInterrupt):
         deliver(store, clock, hook)
-    monkeypatch.setattr(Store, "finish_delivery", real)
+    monkeypatch.setattr(DestinationQueue, "mark_sent", real)
     deliver(store, clock, hook)  # the next run
     assert [b["title"] for b in hook.bodies()] == ["page 0", "page 1", "page 1", "page 2"]
 
@@ -219,3 +232,42 @@ def test_check_names_a_destination_whose_variable_is_unset_and_never_prints_a_ur
     assert "trackbot: notify OPS_WEBHOOK: OPS_HOOK_KEY not set" in result.output
     assert "trackbot: notify OPS_BAD: not a URL Apprise knows" in result.output
     assert "url-secret" not in result.output
+
+
+def test_a_silence_reaches_the_destination_through_the_delivery_loop(hook: Hook):
+    store, clock = Store.memory(), Clock()
+    store.add_silence(clock.now, clock.now + timedelta(days=1), product="bind9", pattern="", reason="upgrade week")
+    queue(store, clock, "critical", "DSA-1 openssl", Event("advisory", "critical", "bind9", "", "b", "bind9 hole"))
+    queue(store, clock, "critical", "DSA-2 bind9 only")
+    store.add_silence(clock.now, clock.now + timedelta(days=1), product="", pattern="DSA-2*", reason="known")
+    line = deliver(store, clock, hook)
+    [body] = hook.bodies()
+    assert body["title"] == "DSA-1 openssl" and body["silenced"] == 1
+    assert not any("bind9 hole" in text for text in body["lines"])
+    assert line == "notify OPS_WEBHOOK: 1 delivered, 0 queued"
+    assert backlog(store).queued == 0  # the silenced one is held for the webhook too, not left waiting
+
+
+class SlackDown:
+    """The outbox's own sink while Slack is unreachable."""
+
+    name = "slack"
+
+    def prepare(self, store: Store, now: datetime) -> None:
+        pass
+
+    def send(self, outgoing: Outgoing) -> Outcome:
+        return Retry("slack: ConnectError")
+
+
+def test_slack_down_does_not_hold_back_the_destination(hook: Hook):
+    store, clock = Store.memory(), Clock()
+    env = {"OPS_WEBHOOK": hook.url, "OPS_HOOK_KEY": SECRET}
+    targets = destinations([NotifyConf(webhook_env="OPS_WEBHOOK", secret_env="OPS_HOOK_KEY")], env)
+    join(store, targets, clock())
+    queue(store, clock, "critical", "DSA-1 openssl")
+    assert deliver_pending(store, SlackDown(), clock).queued == 1
+    deliver_destinations(store, targets, clock)
+    assert [b["title"] for b in hook.bodies()] == ["DSA-1 openssl"]
+    assert [a.state for a in store.alerts()] == [AlertState.QUEUED]  # still owed to Slack
+    assert backlog(store).queued == 1

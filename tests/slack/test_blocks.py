@@ -1,19 +1,22 @@
 import json
 
+from bot.alerts import event_from_dict
+from bot.model import Event
 from bot.slack import blocks
 
 HOSTILE = "<!channel> see <https://evil.example|docs>"
 
 
-def _event(i, summary="fixed aufs"):
-    return {
+def _event(i, summary="fixed aufs", **data) -> Event:
+    return event_from_dict({
         "kind": "fix_available",
         "severity": "warning",
         "product": "docker",
         "version": f"1.10.{i}",
         "key": f"fix_available:docker:1.10.{i}",
         "summary": summary,
-    }
+        **data,
+    })
 
 
 def _all_text(message):
@@ -21,7 +24,7 @@ def _all_text(message):
 
 
 def test_hostile_changelog_line_arrives_without_mention_or_link():
-    msg = blocks.render(HOSTILE, "critical", [_event(3, HOSTILE) | {"url": "https://evil.example|x"}])
+    msg = blocks.render(HOSTILE, "critical", [_event(3, HOSTILE, url="https://evil.example|x")])
     text = _all_text(msg)
     assert "<!channel>" not in text and "<https://evil.example" not in text
     assert "&lt;!channel&gt;" in msg.text
@@ -44,7 +47,7 @@ def test_fifty_events_become_one_message_with_and_n_more():
 def test_huge_lines_stay_within_slack_limits():
     long = "overlay " * 2000
     events = [_event(i, long) for i in range(200)]
-    msg = blocks.render("x" * 5000, "critical", events, max_items=200)
+    msg = blocks.render("x" * 5000, "critical", events, look=blocks.Look(max_items=200))
     assert len(msg.blocks) <= blocks.MAX_BLOCKS
     for b in msg.blocks:
         texts = [b["text"]["text"]] if "text" in b else [e["text"] for e in b["elements"]]
@@ -55,7 +58,7 @@ def test_huge_lines_stay_within_slack_limits():
 
 def test_resolved_heading_is_struck_through_and_marked():
     msg = blocks.render(
-        "docker-apt: bad signature", "critical", status="resolved", strike=True, note="after 3h 5m"
+        "docker-apt: bad signature", "critical", look=blocks.Look("resolved", strike=True, note="after 3h 5m")
     )
     head = msg.blocks[0]["text"]["text"]
     assert head.startswith(":white_check_mark:") and "~docker-apt: bad signature~ resolved" in head
@@ -65,6 +68,6 @@ def test_resolved_heading_is_struck_through_and_marked():
 
 def test_event_url_becomes_a_link():
     msg = blocks.render(
-        "t", "warning", [_event(1) | {"url": "https://github.com/moby/moby/releases/tag/v1.10.1"}]
+        "t", "warning", [_event(1, url="https://github.com/moby/moby/releases/tag/v1.10.1")]
     )
     assert "<https://github.com/moby/moby/releases/tag/v1.10.1|details>" in msg.blocks[1]["text"]["text"]

@@ -12,7 +12,9 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
+from bot.alerts import Alert, AlertKind
 from bot.cli import main
+from bot.model import Event
 from bot.store import Store
 from tests.slack.fakeslack import Answer
 
@@ -27,19 +29,9 @@ def setup(tmp_path, fake, n=5, **slack):
     db = tmp_path / "t.db"
     store = Store.open(db)
     for i in range(n):
-        store.queue_alert(
-            {
-                "source": "moby",
-                "kind": "events",
-                "severity": "warning",
-                "title": f"alert {i}",
-                "event_keys": [f"k{i}"],
-                "payload": [
-                    {"kind": "fix_available", "summary": f"s{i}", "product": "docker", "key": f"k{i}"}
-                ],
-            },
-            datetime(2026, 1, 1, tzinfo=UTC),
-        )
+        item = Event("fix_available", "warning", "docker", "", f"k{i}", f"s{i}")
+        store.queue_alert(Alert(AlertKind.EVENTS, "warning", f"alert {i}", "moby", (item,), (f"k{i}",)),
+                          datetime(2026, 1, 1, tzinfo=UTC))
     store.db.close()
     return cfg, db
 

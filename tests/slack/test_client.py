@@ -5,15 +5,25 @@ import time
 import pytest
 
 from bot.config import SlackConf
+from bot.model import Event
 from bot.slack import blocks
-from bot.slack.client import Delivered, Fatal, Retry, SlackDeliverer, WebhookDeliverer, classify, from_env
+from bot.slack.client import (
+    CheckResult,
+    Delivered,
+    Fatal,
+    Retry,
+    SlackWebApi,
+    SlackWebhook,
+    classify,
+    from_env,
+)
 from tests.slack.fakeslack import Answer
 
-MSG = blocks.render("docker 1.10.4 fixes aufs", "warning", [{"kind": "fix_available", "summary": "x"}])
+MSG = blocks.render("docker 1.10.4 fixes aufs", "warning", [Event("fix_available", "warning", "", "", "", "x")])
 
 
 def _token(fake, **kw):
-    return SlackDeliverer(fake.token, base_url=fake.api_url, env_name="SLACK_BOT_TOKEN", **kw)
+    return SlackWebApi(fake.token, base_url=fake.api_url, env_name="SLACK_BOT_TOKEN", **kw)
 
 
 def test_post_returns_ts_and_sends_blocks_and_fallback(fake_slack):
@@ -31,7 +41,7 @@ def test_thread_reply_and_edit(fake_slack):
     reply = d.post("#alerts", MSG, thread_ts=parent.ts)
     assert fake_slack.posts()[1]["thread_ts"] == parent.ts
     assert isinstance(reply, Delivered)
-    edited = d.update("#alerts", parent.ts, blocks.render("t", "critical", status="resolved"))
+    edited = d.update("#alerts", parent.ts, blocks.render("t", "critical", look=blocks.Look("resolved")))
     assert isinstance(edited, Delivered)
     assert fake_slack.posts()[0]["edited"] is True
 
@@ -63,7 +73,7 @@ def test_unreachable_slack_is_retry_not_an_exception():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    d = SlackDeliverer("xoxb-1-2-secret", base_url=f"http://127.0.0.1:{port}/api/")
+    d = SlackWebApi("xoxb-1-2-secret", base_url=f"http://127.0.0.1:{port}/api/")
     outcome = d.post("#a", MSG)
     assert isinstance(outcome, Retry) and "unreachable" in outcome.reason
 
@@ -83,7 +93,7 @@ def test_retry_after_is_read_whatever_the_case():
 
 
 def test_webhook_post_and_errors(fake_slack):
-    d = WebhookDeliverer(fake_slack.webhook_url, env_name="SLACK_WEBHOOK_URL")
+    d = SlackWebhook(fake_slack.webhook_url, env_name="SLACK_WEBHOOK_URL")
     assert isinstance(d.post("#ignored", MSG), Delivered)
     assert fake_slack.posts()[0]["text"] == MSG.text
     fake_slack.queue(Answer.rate_limited(3), Answer(400, "invalid_blocks"), Answer(404, "channel_not_found"))
@@ -99,7 +109,7 @@ def test_webhook_post_and_errors(fake_slack):
 def test_secrets_appear_in_no_log_or_reason(fake_slack, caplog, capsys, answer):
     caplog.set_level(logging.DEBUG)
     logging.getLogger().setLevel(logging.DEBUG)
-    hook = WebhookDeliverer(fake_slack.webhook_url, env_name="SLACK_WEBHOOK_URL")
+    hook = SlackWebhook(fake_slack.webhook_url, env_name="SLACK_WEBHOOK_URL")
     bot = _token(fake_slack)
     reasons = []
     for d in (hook, bot):
@@ -128,7 +138,7 @@ class _Closed:
 
 
 def test_redactor_scrubs_token_shapes_and_webhook_paths():
-    d = WebhookDeliverer("https://hooks.slack.com/services/T1/B2/abcdefghijkl")
+    d = SlackWebhook("https://hooks.slack.com/services/T1/B2/abcdefghijkl")
     text = "failed https://hooks.slack.com/services/T1/B2/abcdefghijkl and /services/T1/B2/abcdefghijkl xoxb-12-34-zz"
     assert d.redact(text) == "failed [redacted] and [redacted] [redacted]"
 
@@ -136,14 +146,14 @@ def test_redactor_scrubs_token_shapes_and_webhook_paths():
 def test_from_env_prefers_token_and_falls_back_to_console():
     conf = SlackConf(base_url="http://127.0.0.1:9/api/")
     assert isinstance(
-        from_env(conf, {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_WEBHOOK_URL": "http://h"}), SlackDeliverer
+        from_env(conf, {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_WEBHOOK_URL": "http://h"}), SlackWebApi
     )
-    assert isinstance(from_env(conf, {"SLACK_WEBHOOK_URL": "http://h"}), WebhookDeliverer)
+    assert isinstance(from_env(conf, {"SLACK_WEBHOOK_URL": "http://h"}), SlackWebhook)
     assert from_env(conf, {"SLACK_BOT_TOKEN": "  "}) is None
 
 
 def test_check_says_whether_the_token_works(fake_slack):
-    assert _token(fake_slack).check() == "token in $SLACK_BOT_TOKEN works: bot @trackbot in Fleet Ops"
-    bad = SlackDeliverer("xoxb-wrong", base_url=fake_slack.api_url, env_name="SLACK_BOT_TOKEN")
-    line = bad.check()
-    assert "does not work" in line and "invalid_auth" in line and "xoxb-wrong" not in line
+    assert _token(fake_slack).check() == CheckResult(True, "token in $SLACK_BOT_TOKEN works: bot @trackbot in Fleet Ops")
+    bad = SlackWebApi("xoxb-wrong", base_url=fake_slack.api_url, env_name="SLACK_BOT_TOKEN")
+    result = bad.check()
+    assert not result.works and "invalid_auth" in result.line and "xoxb-wrong" not in result.line

@@ -5,11 +5,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.alerts import Alert, AlertKind, AlertState, event_from_dict
 from bot.config import SlackConf
 from bot.deliver import deliver_pending
 from bot.model import Finding
-from bot.slack.client import SlackDeliverer, WebhookDeliverer
-from bot.slack.outbox import SlackAlertDeliverer
+from bot.slack.client import SlackWebApi, SlackWebhook
+from bot.slack.sink import SlackSink
 from bot.store import Store
 from tests.slack.fakeslack import Answer
 
@@ -35,9 +36,9 @@ def store():
 
 
 def slack(fake, clock, **conf):
-    client = SlackDeliverer(fake.token, base_url=fake.api_url, env_name="SLACK_BOT_TOKEN")
+    client = SlackWebApi(fake.token, base_url=fake.api_url, env_name="SLACK_BOT_TOKEN")
     conf = SlackConf(channel="#alerts", **conf)
-    return SlackAlertDeliverer(client, conf, timedelta(hours=24), clock)
+    return SlackSink(client, conf, timedelta(hours=24))
 
 
 def event(n, kind="fix_available", severity="warning", product="docker", **data):
@@ -52,19 +53,11 @@ def event(n, kind="fix_available", severity="warning", product="docker", **data)
     }
 
 
-def queue(store, clock, title, events, kind="events", severity="warning", **extra):
-    return store.queue_alert(
-        {
-            "source": "moby",
-            "kind": kind,
-            "severity": severity,
-            "title": title,
-            "event_keys": [e.get("key", "") for e in events],
-            "payload": events,
-            **extra,
-        },
-        clock(),
-    )
+def queue(store, clock, title, events, kind="events", severity="warning", incident_key=""):
+    items = tuple(event_from_dict(e) for e in events)
+    alert = Alert(AlertKind(kind), severity, title, "moby", items, tuple(e.key for e in items),
+                  incident_key=incident_key)
+    return store.queue_alert(alert, clock())
 
 
 def titles(fake):
@@ -88,7 +81,7 @@ def test_slack_down_for_three_polls_then_every_alert_arrives_once_in_order(fake_
     assert titles(fake_slack) == [f"[warning] alert {i}" for i in range(4)]
     assert deliver_pending(store, d, clock).sent == 0
     assert len(fake_slack.posts()) == 4
-    assert [a["attempts"] for a in store.alerts()] == [3, 0, 0, 0]  # only the head was tried
+    assert [a.attempts for a in store.alerts()] == [3, 0, 0, 0]  # only the head was tried
 
 
 @pytest.mark.parametrize("answer", [Answer.invalid_auth(), Answer.error("channel_not_found")])
@@ -96,7 +89,7 @@ def test_credentials_or_channel_refused_keeps_alerts_queued(fake_slack, store, c
     queue(store, clock, "a", [event(1)])
     fake_slack.always(answer)
     report = deliver_pending(store, slack(fake_slack, clock), clock)
-    assert report.queued == 1 and store.pending_alerts()[0]["last_error"].endswith(answer.body["error"])
+    assert report.queued == 1 and store.pending_alerts()[0].last_error.endswith(answer.body["error"])
 
 
 def test_short_retry_after_is_waited_out_long_one_is_left_for_the_next_run(fake_slack, store, clock):
@@ -132,7 +125,7 @@ def test_info_never_pages(fake_slack, store, clock):
     queue(store, clock, "quiet", [event(1, severity="info")], severity="info")
     report = deliver_pending(store, slack(fake_slack, clock), clock)
     assert report.skipped == 1 and fake_slack.calls == []
-    assert store.alerts()[0]["state"] == "skipped"
+    assert store.alerts()[0].state == AlertState.SKIPPED
 
 
 def test_routing_by_severity_and_product(fake_slack, store, clock):
@@ -166,7 +159,7 @@ def test_incident_keeps_its_thread_reminds_and_resolves_with_an_edit(fake_slack,
     row = open_incident(store, clock)
     deliver_pending(store, d, clock)
     parent = fake_slack.posts()[0]
-    assert store.alerts()[0]["ts"] == parent["ts"]
+    assert store.alerts()[0].ts == parent["ts"]
     clock.now += timedelta(hours=23)
     assert deliver_pending(store, d, clock).sent == 0  # not due yet
     clock.now += timedelta(hours=2)
@@ -231,14 +224,14 @@ def test_a_fix_replies_in_the_thread_of_the_regression_it_answers(fake_slack, st
         store,
         clock,
         "regression in 1.10.3",
-        [event(3, kind="regression", severity="critical", pins=["docker 1.10"])],
+        [event(3, kind="regression", severity="critical", pins=["docker 1.10"], cves=["CVE-2016-3697"])],
         severity="critical",
     )
     queue(store, clock, "unrelated", [event(9, kind="advisory", cves=["CVE-2016-1"], product="linux")])
     deliver_pending(store, d, clock)
     regression_ts = fake_slack.posts()[0]["ts"]
     queue(store, clock, "docker 1.10.4 fixes it",
-          [event(4, pins=["docker 1.10"], fixes=["regression:docker:1.10.3"])])
+          [event(4, pins=["docker 1.10"], cves=["CVE-2016-3697"])])
     assert deliver_pending(store, d, clock).sent == 2
     top, reply = fake_slack.posts()[2:]
     assert "thread_ts" not in top and reply["thread_ts"] == regression_ts
@@ -257,8 +250,8 @@ def test_silenced_product_is_held_back_and_kept_for_the_digest(fake_slack, store
     (post,) = fake_slack.posts()
     assert "event 3" in post["text"] and "1.10.2" not in json.dumps(post["blocks"])
     assert "1 silenced" in json.dumps(post["blocks"])
-    (held,) = store.silenced_alerts(clock() - timedelta(days=1))
-    assert held["title"] == "docker news" and "upgrade week" in held["last_error"]
+    (held,) = store.outbox.silenced(clock() - timedelta(days=1))
+    assert held.title == "docker news" and "upgrade week" in held.last_error
 
 
 def test_silence_by_key_pattern_expires(fake_slack, store, clock):
@@ -274,8 +267,8 @@ def test_silence_by_key_pattern_expires(fake_slack, store, clock):
 
 
 def test_webhook_follow_ups_are_new_messages_naming_what_they_follow(fake_slack, store, clock):
-    client = WebhookDeliverer(fake_slack.webhook_url)
-    d = SlackAlertDeliverer(client, SlackConf(channel="#alerts"), timedelta(hours=24), clock)
+    client = SlackWebhook(fake_slack.webhook_url)
+    d = SlackSink(client, SlackConf(channel="#alerts"), timedelta(hours=24))
     row = open_incident(store, clock)
     queue(
         store,

@@ -1,3 +1,4 @@
+from bot.alerts import AlertKind
 from bot.slack.routing import all_channels, route
 
 CH = {"critical": "#pager", "docker": "#docker", "docker/critical": "#docker-pager", "linux/warning": ""}
@@ -12,7 +13,7 @@ def test_most_specific_channel_wins():
 
 def test_info_never_pages_but_a_baseline_summary_is_posted():
     assert route("info", "docker", channels=CH, default="#alerts") is None
-    assert route("info", "docker", channels=CH, default="#alerts", kind="baseline") == "#docker"
+    assert route("info", "docker", channels=CH, default="#alerts", kind=AlertKind.BASELINE) == "#docker"
 
 
 def test_all_channels_lists_each_once():

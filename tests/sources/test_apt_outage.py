@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot import config as configuration
+from bot.alerts import Alert
 from bot.deliver import Delivered
 from bot.poll import run_poll
 from bot.store import Store
@@ -26,10 +27,13 @@ class Sink:
     name = "sink"
 
     def __init__(self) -> None:
-        self.alerts: list[dict] = []
+        self.alerts: list[Alert] = []
 
-    def deliver(self, alert, store):
-        self.alerts.append(alert)
+    def prepare(self, store, now):
+        pass
+
+    def send(self, outgoing):
+        self.alerts.append(outgoing.alert)
         return Delivered(channel="test")
 
 
@@ -81,32 +85,32 @@ def test_hash_sum_mismatch_outage_pages_once_and_resolves_with_its_duration(repo
 
     publish(old_packages, old_packages, "Wed, 01 Jun 2016 09:00:00 UTC")
     poll()  # healthy baseline
-    assert [a["kind"] for a in sink.alerts] == ["baseline"]
+    assert [a.kind for a in sink.alerts] == ["baseline"]
 
     # The broken publish: InRelease re-signed for an index the mirror does not serve yet.
     publish(old_packages, new_packages, "Thu, 02 Jun 2016 09:10:00 UTC")
     for _ in range(6):  # broken for an hour and a half of 15-minute polls
         now += timedelta(minutes=15)
         poll()
-    opened = [a for a in sink.alerts if a["kind"] == "incident_open"]
+    opened = [a for a in sink.alerts if a.kind == "incident_open"]
     assert len(opened) == 1 and len(sink.alerts) == 2
-    [payload] = opened[0]["payload"]
-    assert opened[0]["severity"] == "critical" and payload["kind"] == "apt_hash_mismatch"
-    assert "stable/binary-amd64/Packages" in opened[0]["title"]
-    assert payload["expected"]["sha256"] == hashlib.sha256(new_packages).hexdigest()
-    assert payload["received"]["sha256"] == hashlib.sha256(old_packages).hexdigest()
+    [payload] = opened[0].items
+    assert opened[0].severity == "critical" and payload.kind == "apt_hash_mismatch"
+    assert "stable/binary-amd64/Packages" in opened[0].title
+    assert payload.data["expected"]["sha256"] == hashlib.sha256(new_packages).hexdigest()
+    assert payload.data["received"]["sha256"] == hashlib.sha256(old_packages).hexdigest()
 
     index.write_bytes(new_packages)  # the index catches up: apt-get update works again
     now += timedelta(minutes=15)
     poll()
     now += timedelta(minutes=15)
     poll()
-    assert [a["kind"] for a in sink.alerts] == ["baseline", "incident_open", "incident_resolved"]
+    assert [a.kind for a in sink.alerts] == ["baseline", "incident_open", "incident_resolved"]
     resolved = sink.alerts[-1]
-    assert resolved["incident_key"] == opened[0]["incident_key"]
+    assert resolved.incident_key == opened[0].incident_key
     # first seen at the 09:15 poll, healthy again at the 10:45 poll
-    assert resolved["payload"][0]["duration"] == "1h 30m"
-    assert [i["resolved_at"] is not None for i in store.incidents()] == [True]
+    assert resolved.duration == "1h 30m"
+    assert [i.resolved_at is not None for i in store.incidents()] == [True]
 
 
 def test_a_key_rotation_is_alerted_once_and_never_resolved(repo, tmp_path):
@@ -130,10 +134,10 @@ def test_a_key_rotation_is_alerted_once_and_never_resolved(repo, tmp_path):
     for _ in range(3):
         now += timedelta(minutes=15)
         poll(new_key)
-    assert [a["kind"] for a in sink.alerts] == ["baseline", "events"]
-    [event] = sink.alerts[1]["payload"]
-    assert event["kind"] == "apt_key_changed" and sink.alerts[1]["severity"] == "critical"
-    assert old_key.fingerprint in event["summary"] and new_key.fingerprint in event["summary"]
+    assert [a.kind for a in sink.alerts] == ["baseline", "events"]
+    [event] = sink.alerts[1].items
+    assert event.kind == "apt_key_changed" and sink.alerts[1].severity == "critical"
+    assert old_key.fingerprint in event.summary and new_key.fingerprint in event.summary
     assert store.incidents() == []
 
 
@@ -162,9 +166,9 @@ def test_an_open_mismatch_is_not_resolved_while_the_signature_cannot_be_checked(
         poll(key, broken)  # Hash Sum mismatch: opens after two polls
     for _ in range(2):
         poll(stranger, broken)  # re-signed by an unknown key: the indexes cannot be judged
-    kinds = [(a["kind"], a["payload"][0]["kind"]) for a in sink.alerts[1:]]
+    kinds = [(a.kind, a.items[0].kind) for a in sink.alerts[1:]]
     assert kinds == [("incident_open", "apt_hash_mismatch"), ("incident_open", "apt_signature_invalid")]
     poll(key, good)  # fixed: both are over
-    assert sorted(a["payload"][0]["kind"] for a in sink.alerts if a["kind"] == "incident_resolved") == [
+    assert sorted(a.items[0].kind for a in sink.alerts if a.kind == "incident_resolved") == [
         "apt_hash_mismatch", "apt_signature_invalid"]
-    assert all(i["resolved_at"] for i in store.incidents())
+    assert all(i.resolved_at for i in store.incidents())

@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import respx
 
-from bot.sources import apt_repo
 from bot.sources.api import Record, SourceError
+from bot.sources.apt import repo as apt_repo
 from tests.sources.apt_support import (
     DEBIAN_KEYRING,
     DEBIAN_SIGNERS,
@@ -30,9 +30,10 @@ from tests.sources.apt_support import (
     release_text,
     with_fields,
 )
-from tests.sources.conftest import FAILURE_TABLE, mock_answer
 
 INRELEASE = f"dists/{SUITE}/InRelease"
+BY_HASH = f"dists/{SUITE}/main/binary-amd64/by-hash/SHA256/{PACKAGES_SHA256}"
+INDEX_KEY = f"apt:deb:{SUITE}:hash:main/binary-amd64/Packages"
 
 
 @pytest.fixture
@@ -102,6 +103,7 @@ async def test_without_gpg_the_expiry_check_says_it_is_not_running(mirror, monke
 
 
 async def test_one_changed_byte_in_packages_is_a_hash_mismatch_naming_the_file(mirror):
+    mirror.path(BY_HASH).unlink()  # nothing right to fall back to: apt fails on the named file
     path = mirror.path(PACKAGES)
     data = bytearray(path.read_bytes())
     data[100] ^= 0x20
@@ -126,14 +128,62 @@ async def test_mismatch_key_ignores_the_received_hash_so_changing_garbage_is_one
 
 
 async def test_broken_by_hash_copy_is_seen_even_when_the_plain_name_is_fine(mirror):
-    by_hash = mirror.path(f"dists/{SUITE}/main/binary-amd64/by-hash/SHA256/{PACKAGES_SHA256}")
+    by_hash = mirror.path(BY_HASH)
     by_hash.write_bytes(b"stale\n")
     [finding] = (await poll(mirror)).findings
-    assert finding.kind == "apt_hash_mismatch"
-    assert finding.key.endswith("hash:main/binary-amd64/Packages@by-hash")
+    # apt-get 2.6 fetches by hash and fails ("File has unexpected size (6 != 32757)"): it does not fall back
+    assert finding.kind == "apt_hash_mismatch" and finding.severity == "critical"
+    assert finding.key == INDEX_KEY and "(by-hash)" in finding.summary
+    assert finding.data["url"] == f"{mirror.url}/{BY_HASH}"
     by_hash.unlink()
     [finding] = (await poll(mirror)).findings
     assert finding.kind == "apt_index_missing" and finding.key.endswith("Packages@by-hash")
+    assert finding.severity == "warning" and "falls back to the name" in finding.summary  # apt still works
+
+
+async def test_wrong_name_beside_a_right_by_hash_copy_is_a_warning_and_versions_come_from_the_right_copy(mirror):
+    """Acquire-By-Hash: yes: apt fetches the by-hash copy and never reads the name (APT-VERDICTS: ok)."""
+    first = await poll(mirror, watch_packages=("openssl",))
+    mirror.path(PACKAGES).write_bytes(mirror.path(PACKAGES).read_bytes().replace(b"3.0.17-1~deb12u2", b"9.9.99-1~evil999"))
+    snapshot = await poll(mirror, previous=first.records, watch_packages=("openssl",))
+    [finding] = snapshot.findings
+    assert finding.kind == "apt_hash_mismatch" and finding.severity == "warning" and finding.key == INDEX_KEY
+    assert "apt (Acquire-By-Hash: yes) fetches that one, so apt still works" in finding.summary
+    assert finding.data["broken"] == [f"{mirror.url}/{PACKAGES}"]
+    assert [r.version for r in snapshot.records if r.kind == "release"] == ["3.0.17-1~deb12u2"]
+    assert snapshot.complete  # the right copy was read
+
+
+@pytest.mark.parametrize(
+    ("name", "by_hash", "severity", "says"),
+    [
+        (b"wrong\n", b"stale\n", "critical", "by name and by hash: expected 32757 bytes, received 6 (by name) and 6"),
+        (b"wrong\n", None, "critical", "the by-hash copy answers 404, so apt falls back to this one"),
+        (None, b"stale\n", "critical", "by name every listed form answers 404"),
+    ],
+    ids=["both-wrong", "name-wrong-by-hash-404", "names-404-by-hash-wrong"],
+)
+async def test_one_broken_index_is_one_incident_whichever_paths_show_it(mirror, name, by_hash, severity, says):
+    for path, body in ((PACKAGES, name), (BY_HASH, by_hash)):
+        if body is None:
+            mirror.path(path).unlink()
+        else:
+            mirror.path(path).write_bytes(body)
+    [finding] = (await poll(mirror)).findings
+    assert (finding.kind, finding.key, finding.severity) == ("apt_hash_mismatch", INDEX_KEY, severity)
+    assert says in finding.summary
+
+
+@pytest.mark.parametrize(
+    ("by_name", "by_hash", "severity"),
+    [("right", "right", None), ("right", "not checked", None), ("right", "404", None),
+     ("right", "wrong", "critical"), ("wrong", "right", "warning"), ("wrong", "wrong", "critical"),
+     ("wrong", "404", "critical"), ("wrong", "not checked", "critical"), ("404", "wrong", "critical")],
+)
+def test_mismatch_severity_follows_apt(by_name, by_hash, severity):
+    from bot.sources.apt.indexes import mismatch_severity
+
+    assert mismatch_severity(by_name, by_hash) == severity
 
 
 async def test_packages_404_is_index_missing(mirror):
@@ -354,6 +404,7 @@ async def test_a_signed_index_that_does_not_decompress_is_unreadable(mirror, key
 
 async def test_no_package_records_from_a_mismatching_index_previous_ones_carried_over(mirror):
     first = await poll(mirror, watch_packages=("openssl",))
+    mirror.path(BY_HASH).unlink()  # the mismatching named file is the only copy
     text = mirror.path(PACKAGES).read_bytes().replace(b"3.0.17-1~deb12u2", b"9.9.99-1~evil999")
     mirror.path(PACKAGES).write_bytes(text)
     snapshot = await poll(mirror, previous=first.records, watch_packages=("openssl",))
@@ -372,7 +423,7 @@ async def test_parse_gives_the_repo_state_and_refuses_garbage():
 
 
 def test_clock_window_is_thirty_days():
-    from bot.sources.apt_release import expiring_soon
+    from bot.sources.apt.release import expiring_soon
 
     now = datetime(2026, 1, 1, tzinfo=UTC)
     assert expiring_soon(now + timedelta(days=30), now)
@@ -382,23 +433,6 @@ def test_clock_window_is_thirty_days():
 
 
 RESPX_URL = "http://mirror.example.org/debian"
-
-
-@pytest.mark.parametrize(("name", "route", "error"), FAILURE_TABLE)
-@pytest.mark.parametrize("broken", ["InRelease", "main/binary-amd64/Packages"])
-@respx.mock
-async def test_collect_failure_table(name, route, error, broken, core_context):
-    """Transport failures on InRelease or on the index fail the source with one line (never 'healthy')."""
-    dists = f"{RESPX_URL}/dists/{SUITE}"
-    respx.get(f"{dists}/InRelease").respond(200, content=(MIRROR / INRELEASE).read_bytes())
-    respx.get(f"{dists}/main/binary-amd64/Packages.xz").respond(404)
-    respx.get(f"{dists}/main/binary-amd64/Packages").respond(200, content=(MIRROR / PACKAGES).read_bytes())
-    respx.get(url__startswith=f"{dists}/main/binary-amd64/by-hash/").respond(200, content=(MIRROR / PACKAGES).read_bytes())
-    mock_answer(respx.get(f"{dists}/{broken}"), route)
-    cfg = apt_repo.Conf(name="deb", kind="apt_repo", url=RESPX_URL, suites=(SUITE,), keyring=str(DEBIAN_KEYRING))
-    with pytest.raises(SourceError) as caught:  # Unchanged too: apt asks unconditionally, a 304 is wrong
-        await apt_repo.collect(cfg, core_context())
-    assert "\n" not in str(caught.value) and broken in str(caught.value)
 
 
 @respx.mock
@@ -415,6 +449,6 @@ async def test_truncated_index_is_a_mismatch_not_a_healthy_repository(core_conte
 
 def test_kinds_are_registered():
     from bot.kinds import KINDS
-    from bot.sources import apt_sources
+    from bot.sources.apt import host as apt_sources
 
     assert KINDS["apt_repo"] is apt_repo.KIND and KINDS["apt_sources"] is apt_sources.KIND

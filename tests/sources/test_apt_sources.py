@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sources import apt_sources
 from bot.sources.api import Record, SourceError
-from bot.sources.apt_sources import Conf, parse_sources, read_entries
+from bot.sources.apt import host as apt_sources
+from bot.sources.apt.host import Conf
+from bot.sources.apt.sources_list import parse_sources, read_entries
 from tests.sources.apt_support import (
     DEBIAN_KEYRING,
     DEBIAN_SIGNERS,
@@ -115,15 +116,15 @@ def test_read_entries_from_a_directory_reads_only_list_and_sources_files(tmp_pat
     (tmp_path / "a.sources").write_text(DEB822)
     (tmp_path / "b.list").write_text(ONE_LINE)
     (tmp_path / "c.list.disabled").write_text("deb http://example.org/ignored s main\n")
-    entries, _ = read_entries(Conf(name="h", kind="apt_sources", path=str(tmp_path)))
+    entries, _ = read_entries(str(tmp_path), ("amd64",))
     assert len(entries) == 4  # the duplicated debian bookworm entry counts once
     assert not any("ignored" in e.uri for e in entries)
     (tmp_path / "a.sources").unlink()
     (tmp_path / "b.list").write_text("deb-src http://example.org/debian bookworm main\n")
     with pytest.raises(SourceError, match="no enabled"):
-        read_entries(Conf(name="h", kind="apt_sources", path=str(tmp_path)))
+        read_entries(str(tmp_path), ("amd64",))
     with pytest.raises(SourceError, match="no apt sources"):
-        read_entries(Conf(name="h", kind="apt_sources", path=str(tmp_path / "missing")))
+        read_entries(str(tmp_path / "missing"), ("amd64",))
 
 
 def test_parse_gives_one_record_per_repository():
@@ -195,6 +196,6 @@ def test_one_repository_split_over_two_lines_keeps_every_component(tmp_path):
     """`deb URL bookworm main` plus, elsewhere, `deb URL bookworm contrib`: apt fetches both indexes."""
     (tmp_path / "a.list").write_text("deb http://example.org/debian bookworm main\n")
     (tmp_path / "b.list").write_text("deb [arch=arm64] http://example.org/debian bookworm contrib non-free\n")
-    [entry], _ = read_entries(Conf(name="h", kind="apt_sources", path=str(tmp_path)))
+    [entry], _ = read_entries(str(tmp_path), ("amd64",))
     assert entry.components == ("main", "contrib", "non-free")
     assert entry.architectures == ("amd64", "arm64")

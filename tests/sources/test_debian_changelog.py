@@ -11,7 +11,7 @@ import respx
 from bot.sources import debian_changelog
 from bot.sources.api import SourceError
 from bot.sources.debian_changelog import Conf, closes, parse, split_items
-from tests.sources.conftest import FAILURE_TABLE, mock_answer
+from tests.sources.conftest import assert_fails_naming_the_url, failure_rows, mock_answer
 from tests.sources.kernel_support import FIXTURES
 
 URL = "https://metadata.example.org/changelogs/main/l/linux/linux_changelog"
@@ -140,10 +140,13 @@ async def test_collect_fetches_the_url(core_context):
     assert snapshot.complete and len(releases(snapshot.records)) == 40
 
 
-@pytest.mark.parametrize("name, answer, error", FAILURE_TABLE)
+@pytest.mark.parametrize(
+    ("answer", "error", "reason"),
+    failure_rows(html="HTML page instead of a Debian changelog", truncated=RUNC[: len(RUNC) // 2],
+                 cut="changelog.Debian.gz does not decompress"),
+)
 @respx.mock
-async def test_collect_failure_table(name, answer, error, core_context):
+async def test_collect_failure_table(answer, error, reason, core_context):
     mock_answer(respx.get(URL), answer)
-    with pytest.raises(error) as caught:
-        await debian_changelog.collect(CONF, core_context(validators={URL: {"etag": '"old"'}}))
-    assert "\n" not in str(caught.value)
+    await assert_fails_naming_the_url(
+        debian_changelog.collect(CONF, core_context(validators={URL: {"etag": '"old"'}})), error, reason, URL)

@@ -9,7 +9,7 @@ import respx
 from bot.sources import docker_changelog
 from bot.sources.api import SourceError, Unchanged
 from bot.sources.docker_changelog import Conf, check_not_truncated, collect, parse
-from tests.sources.conftest import FAILURE_TABLE, mock_answer
+from tests.sources.conftest import FIXTURES, assert_fails_naming_the_url, failure_rows, mock_answer
 
 URL = "https://raw.example.org/moby/CHANGELOG.md"
 CONF = Conf(name="moby-changelog", kind="docker_changelog", url=URL)
@@ -199,21 +199,26 @@ async def test_collect_refuses_a_body_that_lost_old_versions(moby, moby_body, co
         await collect(CONF, core_context(previous=tuple(moby)))
 
 
+MOBY = (FIXTURES / "docker/moby-CHANGELOG.md").read_bytes()
+
+
 @pytest.mark.parametrize(
-    ("name", "route", "error"),
+    ("answer", "error", "reason"),
     [
-        ("html", dict(status_code=200, content=b"<html><head></head><body>Sign in</body></html>"), SourceError),
-        ("empty", dict(status_code=200, content=b""), SourceError),
-        ("truncated", dict(status_code=200, content=b"## 1.10.3 (2016-03-10)\n\n- Fix a cras"), SourceError),
-        *FAILURE_TABLE,
+        pytest.param(dict(status_code=200, content=b"<html><head></head><body>Sign in</body></html>"), SourceError,
+                     "got an HTML page instead of the markdown changelog", id="html-bare"),
+        pytest.param(dict(status_code=200, content=b""), SourceError, "empty changelog body", id="empty"),
+        pytest.param(dict(status_code=200, content=b"## 1.10.3 (2016-03-10)\n\n- Fix a cras"), SourceError,
+                     "truncated changelog: the body ends mid-line", id="truncated-short"),
+        *failure_rows(html="got an HTML page instead of the markdown changelog", truncated=MOBY[: len(MOBY) // 2],
+                      cut="truncated changelog: the body ends mid-line"),
     ],
 )
 @respx.mock
-async def test_collect_failure_table(name, route, error, core_context):
-    mock_answer(respx.get(URL), route)
-    with pytest.raises(error) as caught:
-        await collect(CONF, core_context(validators={URL: {"etag": '"old"'}}))
-    assert "\n" not in str(caught.value)
+async def test_collect_failure_table(answer, error, reason, core_context):
+    mock_answer(respx.get(URL), answer)
+    await assert_fails_naming_the_url(collect(CONF, core_context(validators={URL: {"etag": '"old"'}})),
+                                      error, reason, URL)
 
 
 def test_kind_is_registered():

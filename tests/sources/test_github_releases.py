@@ -11,7 +11,7 @@ from bot.errors import ConfigError
 from bot.sources import github_releases
 from bot.sources.api import SourceError
 from bot.sources.github_releases import Conf, collect, default_product, html_lines, parse
-from tests.sources.conftest import FAILURE_TABLE, FIXTURES, mock_answer
+from tests.sources.conftest import FIXTURES, assert_fails_naming_the_url, failure_rows, mock_answer
 
 CONF = Conf(name="consul", kind="github_releases", repo="hashicorp/consul")
 SAMPLE = (FIXTURES / "github/releases.atom.sample.xml").read_bytes()
@@ -126,20 +126,20 @@ async def test_collect_is_an_incomplete_snapshot(core_context):
 
 
 @pytest.mark.parametrize(
-    ("name", "route", "error"),
+    ("answer", "error", "reason"),
     [
-        ("html", dict(status_code=200, content=b"<html><body>Whoa there!</body></html>"), SourceError),
-        ("empty", dict(status_code=200, content=b""), SourceError),
-        ("truncated", dict(status_code=200, content=SAMPLE[:5000]), SourceError),
-        *FAILURE_TABLE,
+        pytest.param(dict(status_code=200, content=b"<html><body>Whoa there!</body></html>"), SourceError,
+                     "got an HTML page instead of the releases Atom feed", id="html-bare"),
+        pytest.param(dict(status_code=200, content=b""), SourceError, "feed", id="empty"),
+        *failure_rows(html="got an HTML page instead of the releases Atom feed", truncated=SAMPLE[:5000],
+                      cut="malformed or truncated feed"),
     ],
 )
 @respx.mock
-async def test_collect_failure_table(name, route, error, core_context):
-    mock_answer(respx.get(CONF.url), route)
-    with pytest.raises(error) as caught:
-        await collect(CONF, core_context(validators={CONF.url: {"etag": '"old"'}}))
-    assert "\n" not in str(caught.value)
+async def test_collect_failure_table(answer, error, reason, core_context):
+    mock_answer(respx.get(CONF.url), answer)
+    await assert_fails_naming_the_url(collect(CONF, core_context(validators={CONF.url: {"etag": '"old"'}})),
+                                      error, reason, CONF.url)
 
 
 def test_kind_is_registered():

@@ -10,6 +10,7 @@ from bot.model import Pin
 from bot.sources import kernel_changelog
 from bot.sources.api import SourceError
 from bot.sources.kernel_changelog import Conf, changelog_url, parse, wanted_versions
+from tests.sources.conftest import assert_fails_naming_the_url, failure_rows, mock_answer
 from tests.sources.kernel_support import (
     CHANGELOG_3_16_84,
     CHANGELOG_3_16_85,
@@ -126,6 +127,35 @@ async def test_a_missing_changelog_fails_the_source(core_context):
     respx.get(TEMPLATE.format(major=3, version="3.16.85")).mock(return_value=httpx.Response(404))
     with pytest.raises(SourceError, match="HTTP 404"):
         await kernel_changelog.collect(CONF, core_context(fleet=(Pin("linux", "3.16"),)))
+
+
+CHANGELOG_URL = TEMPLATE.format(major=3, version="3.16.85")
+
+
+@pytest.mark.parametrize(
+    ("answer", "error", "reason"),
+    failure_rows(html="HTML page instead of ChangeLog-3.16.85", truncated=CHANGELOG_3_16_85[:-40],
+                 cut="truncated ChangeLog-3.16.85: the body ends mid-line", conditional=False),
+)
+@respx.mock
+async def test_changelog_failure_table(answer, error, reason, core_context):
+    """A ChangeLog fetched once and kept: a failure must fail the poll, never be read as "no commits"."""
+    respx.get(RELEASES).mock(return_value=httpx.Response(200, content=LISTING))
+    mock_answer(respx.get(CHANGELOG_URL), answer)
+    call = kernel_changelog.collect(CONF, core_context(fleet=(Pin("linux", "3.16"),)))
+    await assert_fails_naming_the_url(call, error, reason, CHANGELOG_URL)
+
+
+@pytest.mark.parametrize(
+    ("answer", "error", "reason"),
+    failure_rows(html="HTML page instead of releases.json", truncated=LISTING[: len(LISTING) // 2],
+                 cut="releases.json is not JSON", conditional=False),
+)
+@respx.mock
+async def test_releases_listing_failure_table(answer, error, reason, core_context):
+    mock_answer(respx.get(RELEASES), answer)
+    call = kernel_changelog.collect(CONF, core_context(fleet=(Pin("linux", "3.16"),)))
+    await assert_fails_naming_the_url(call, error, reason, RELEASES)
 
 
 async def test_no_pinned_kernel_branch_is_a_config_problem_said_plainly(core_context):

@@ -11,7 +11,7 @@ import respx
 from bot.model import Pin, Snapshot
 from bot.sources import kernel_feed, kernel_releases
 from bot.sources.api import SourceError
-from tests.sources.conftest import FAILURE_TABLE, mock_answer
+from tests.sources.conftest import assert_fails_naming_the_url, failure_rows, mock_answer
 from tests.sources.kernel_support import FIXTURES, HookContext, entry, releases_json
 
 URL = "https://www.example.org/releases.json"
@@ -85,13 +85,28 @@ def test_broken_kdist_is_an_error(body, reason):
         kernel_feed.parse(body, FEED_CONF)
 
 
-@pytest.mark.parametrize("name, answer, error", FAILURE_TABLE)
+@pytest.mark.parametrize(
+    ("answer", "error", "reason"),
+    failure_rows(html="HTML page instead of releases.json", truncated=RELEASES[: len(RELEASES) // 2],
+                 cut="releases.json is not JSON"),
+)
 @respx.mock
-async def test_collect_failure_table(name, answer, error, core_context):
+async def test_collect_failure_table(answer, error, reason, core_context):
     mock_answer(respx.get(URL), answer)
-    with pytest.raises(error) as caught:
-        await kernel_releases.collect(CONF, core_context(validators={URL: {"etag": '"old"'}}))
-    assert "\n" not in str(caught.value)
+    await assert_fails_naming_the_url(
+        kernel_releases.collect(CONF, core_context(validators={URL: {"etag": '"old"'}})), error, reason, URL)
+
+
+@pytest.mark.parametrize(
+    ("answer", "error", "reason"),
+    failure_rows(html="HTML page instead of kdist.xml", truncated=KDIST[: len(KDIST) // 2],
+                 cut="kdist.xml is malformed or truncated"),
+)
+@respx.mock
+async def test_kernel_feed_failure_table(answer, error, reason, core_context):
+    mock_answer(respx.get(FEED_CONF.url), answer)
+    ctx = core_context(validators={FEED_CONF.url: {"etag": '"old"'}})
+    await assert_fails_naming_the_url(kernel_feed.collect(FEED_CONF, ctx), error, reason, FEED_CONF.url)
 
 
 @respx.mock

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.sources import openpgp
 from bot.sources.api import SourceError
+from bot.sources.apt import keyrings, openpgp
 from tests.sources.apt_support import DEBIAN_KEYRING, DEBIAN_SIGNERS, MIRROR, SUITE, TestKey, release_text
 
 INRELEASE = (MIRROR / f"dists/{SUITE}/InRelease").read_bytes()
@@ -66,18 +66,18 @@ def test_dearmor_gives_back_the_binary_packets(tmp_path):
     armored = ("-----BEGIN PGP PUBLIC KEY BLOCK-----\nComment: test\n\n"
                + "\n".join(body[i:i + 64] for i in range(0, len(body), 64))
                + "\n=abcd\n-----END PGP PUBLIC KEY BLOCK-----\n").encode()
-    assert openpgp.is_armored(armored) and not openpgp.is_armored(binary)
-    assert openpgp.dearmor(armored) == binary
-    assert openpgp.dearmor(armored + armored) == binary + binary
+    assert keyrings.is_armored(armored) and not keyrings.is_armored(binary)
+    assert keyrings.dearmor(armored) == binary
+    assert keyrings.dearmor(armored + armored) == binary + binary
     with pytest.raises(SourceError, match="armored"):
-        openpgp.dearmor(b"not a key")
+        keyrings.dearmor(b"not a key")
 
 
 async def test_armored_keyring_verifies_like_the_binary_one(tmp_path):
     key = TestKey(tmp_path / "home")
     signed = key.clearsign(release_text())
     armored = key.keyring(tmp_path / "k.asc", armor=True)
-    [prepared] = openpgp.prepare_keyrings([armored], [], tmp_path)
+    [prepared] = keyrings.prepare_keyrings([armored], [], tmp_path)
     assert prepared != armored.resolve() and prepared.read_bytes()[:1] != b"-"
     verdict = await openpgp.verify(signed, [prepared])
     assert verdict.ok and verdict.fingerprints == (key.fingerprint,)
@@ -85,9 +85,9 @@ async def test_armored_keyring_verifies_like_the_binary_one(tmp_path):
 
 def test_no_keyring_is_an_error(tmp_path):
     with pytest.raises(SourceError, match="unsigned"):
-        openpgp.prepare_keyrings([], [], tmp_path)
+        keyrings.prepare_keyrings([], [], tmp_path)
     with pytest.raises(SourceError, match="missing.gpg"):
-        openpgp.prepare_keyrings([tmp_path / "missing.gpg"], [], tmp_path)
+        keyrings.prepare_keyrings([tmp_path / "missing.gpg"], [], tmp_path)
 
 
 async def test_key_listing_reads_expiry_and_capabilities():

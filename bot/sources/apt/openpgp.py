@@ -8,17 +8,14 @@ signs with two keys) and the verdict comes from the ``--status-fd`` lines, the
 way apt's own gpgv method reads them. The signed text is taken from gpgv's
 ``--output``, so bytes outside the signed block are never parsed.
 
-Keyrings may be binary or ASCII-armored; gpgv wants binary, so armored ones are
-dearmored in Python (no dependency on gpg for that). Key expiry is read with
+Keyrings may be binary or ASCII-armored; gpgv wants binary (keyrings.py prepares them). Key expiry is read with
 ``gpg --with-colons --show-keys`` when gpg is installed (gpgv alone cannot list keys).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -26,12 +23,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.errors import SourceError
+from bot.sources.api import SourceError
 
 TIMEOUT = 30.0
-_ARMOR = re.compile(
-    rb"-----BEGIN PGP PUBLIC KEY BLOCK-----\r?\n(.*?)-----END PGP PUBLIC KEY BLOCK-----", re.S
-)
 
 
 @dataclass(frozen=True)
@@ -76,54 +70,11 @@ class KeyInfo:
     keyring: str = ""
 
 
-def is_armored(data: bytes) -> bool:
-    return b"-----BEGIN PGP PUBLIC KEY BLOCK-----" in data[:4096] or bool(_ARMOR.search(data))
-
-
-def dearmor(data: bytes) -> bytes:
-    """Turn one or more ASCII-armored key blocks into binary packets (what gpgv reads)."""
-    blocks = _ARMOR.findall(data)
-    if not blocks:
-        raise SourceError("keyring is neither binary OpenPGP nor an armored key block")
-    out = bytearray()
-    for block in blocks:
-        # Armor headers ("Version: x") hold a colon, base64 never does; "=" starts the CRC line.
-        lines = [ln.strip() for ln in block.split(b"\n")]
-        body = b"".join(ln for ln in lines if ln and b":" not in ln and not ln.startswith(b"="))
-        try:
-            out += base64.b64decode(body, validate=True)
-        except ValueError as exc:
-            raise SourceError(f"armored keyring does not decode: {exc}") from None
-    return bytes(out)
-
-
-def prepare_keyrings(paths: Sequence[Path], inline: Sequence[bytes], workdir: Path) -> list[Path]:
-    """Absolute paths of binary keyrings for gpgv, dearmoring into `workdir` where needed.
-
-    A missing or unreadable keyring is a SourceError: an unsigned check is never a default.
-    """
-    result: list[Path] = []
-    blobs: list[tuple[str, bytes]] = []
-    for path in paths:
-        try:
-            blobs.append((path.name, path.read_bytes()))
-        except OSError as exc:
-            raise SourceError(f"keyring {path}: {exc.strerror or exc}") from None
-    blobs += [(f"inline{i}", blob) for i, blob in enumerate(inline)]
-    if not blobs:
-        raise SourceError("no keyring configured: an unsigned repository is not checked")
-    for index, (name, blob) in enumerate(blobs):
-        if is_armored(blob):
-            target = workdir / f"{index}-{name}.gpg"
-            target.write_bytes(dearmor(blob))
-            result.append(target.resolve())
-        elif index < len(paths):
-            result.append(paths[index].resolve())
-        else:
-            target = workdir / f"{index}-{name}.gpg"
-            target.write_bytes(blob)
-            result.append(target.resolve())
-    return result
+def gpgv_problem() -> str:
+    """The local problem of a host without gpgv ("" when it is installed)."""
+    if shutil.which("gpgv") is None:
+        return "gpgv is not installed: apt signatures cannot be verified (Debian package gpgv)"
+    return ""
 
 
 def parse_status(text: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...], bool]:

@@ -17,6 +17,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from debian import deb822
 
@@ -27,7 +28,16 @@ MAX_STANZA = 4 << 20  # Debian's longest stanzas are tens of KB: past this it is
 MAX_DECOMPRESSED = 1 << 30  # the biggest real Packages index is a few hundred MB
 
 
-def _decompressor(path: str):
+class Decompressor(Protocol):
+    """What lzma, bz2 and zlib decompressors share (zlib also has unconsumed_tail)."""
+
+    @property
+    def eof(self) -> bool: ...
+
+    def decompress(self, data: bytes, max_length: int = ..., /) -> bytes: ...
+
+
+def _decompressor(path: str) -> Decompressor | None:
     if path.endswith(".xz"):
         return lzma.LZMADecompressor()
     if path.endswith(".gz"):
@@ -74,13 +84,12 @@ class IndexCheck:
         if self._dec is None:
             yield chunk
             return
-        zlib_like = hasattr(self._dec, "unconsumed_tail")
         while True:
             out = self._dec.decompress(chunk, MAX_DECOMPRESSED_CHUNK)
             yield out
             if len(out) < MAX_DECOMPRESSED_CHUNK or self._dec.eof:
                 return  # all input consumed and nothing pending
-            chunk = self._dec.unconsumed_tail if zlib_like else b""
+            chunk = getattr(self._dec, "unconsumed_tail", b"")  # zlib hands back unread input; lzma/bz2 keep it
 
     def close(self) -> None:
         """End of stream: parse the last stanza (a file need not end with a blank line)."""
@@ -122,7 +131,7 @@ def watched_versions(block: bytes, watch: frozenset[str]) -> list[tuple[str, str
 
 def _wanted(stanza: bytes, watch: frozenset[str]) -> bool:
     match = _PACKAGE.search(stanza)
-    return bool(match) and match.group(1).decode("ascii", "replace") in watch
+    return match is not None and match.group(1).decode("ascii", "replace") in watch
 
 
 def hash_file(path: Path, chunk: int = CHUNK) -> tuple[int, str]:

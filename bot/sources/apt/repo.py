@@ -14,59 +14,40 @@ rollback, key about to expire). The core turns findings into incidents.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from bot.sources import apt_release
-from bot.sources.api import Context, Kind, Record, Snapshot, SourceConf
-from bot.sources.apt_common import Policy, RepoResult, RepoSpec, check_repo, package_records
+from bot.sources.api import Context, Kind, Record, Snapshot
+from bot.sources.apt import openpgp
+from bot.sources.apt import release as apt_release
+from bot.sources.apt.engine import assemble, check_repo
+from bot.sources.apt.keyrings import keyring_problem
+from bot.sources.apt.repository import RepoResult, RepoSpec
+from bot.sources.apt.settings import AptChecks
 
 NAME = "apt_repo"
 
 
 @dataclass(frozen=True, kw_only=True)
-class Conf(SourceConf):
+class Conf(AptChecks):
     url: str
     suites: tuple[str, ...]
     components: tuple[str, ...] = ("main",)
-    architectures: tuple[str, ...] = ("amd64",)
     keyring: str  # binary or armored; required: an unsigned repository is an error, not a default
-    watch_packages: tuple[str, ...] = ()
-    products: dict[str, str] = field(default_factory=dict)  # package -> product (default debian:<pkg>)
-    hash_mismatch_polls: int = 2  # mirrors sync InRelease a moment before the indexes
-    signature_polls: int = 1
-    check_by_hash: bool = True
 
     def __post_init__(self) -> None:
-        check_conf(self)
+        super().__post_init__()
         if not self.url.startswith(("http://", "https://")):
             raise ValueError(f"'url' must be an http(s) repository root, got {self.url!r}")
         if not self.suites or not self.components:
             raise ValueError("'suites' and 'components' must name at least one each")
         if not self.keyring:
             raise ValueError("'keyring' is required: an unsigned repository is not checked")
-
-
-def check_conf(conf: Any) -> None:
-    """Checks both apt kinds share (polls, architectures)."""
-    for name in ("hash_mismatch_polls", "signature_polls"):
-        if getattr(conf, name) < 1:
-            raise ValueError(f"'{name}' must be at least 1")
-    if not conf.architectures:
-        raise ValueError("'architectures' must name at least one (e.g. amd64)")
-
-
-def policy_for(conf: Conf, product: str = "") -> Policy:
-    return Policy(
-        source=conf.name,
-        product=product or conf.product or f"apt:{conf.name}",
-        watch=frozenset(conf.watch_packages),
-        products=dict(conf.products),
-        hash_polls=conf.hash_mismatch_polls,
-        signature_polls=conf.signature_polls,
-        by_hash=conf.check_by_hash,
-    )
+        where = Path(self.keyring).expanduser()
+        if where.is_absolute() and where.exists():  # relative ones: `check` and each poll, from sources.yaml
+            problem = keyring_problem(where)
+            if problem:
+                raise ValueError(problem)
 
 
 def keyring_path(keyring: str, config_dir: Path) -> Path:
@@ -77,12 +58,12 @@ def keyring_path(keyring: str, config_dir: Path) -> Path:
 def parse(body: bytes, conf: Conf) -> list[Record]:
     """The repo_state of a Release text (already verified): what the next run compares with."""
     info = apt_release.parse_release(body, conf.url)
-    return [Record("repo_state", f"repo:{info.codename or info.suite}", policy_for(conf).product, "",
+    return [Record("repo_state", f"repo:{info.codename or info.suite}", conf.policy().product, "",
                    info.state(()))]
 
 
 async def collect(conf: Conf, ctx: Context) -> Snapshot:
-    policy = policy_for(conf)
+    policy = conf.policy()
     keyring = keyring_path(conf.keyring, ctx.config_dir)
     results: list[RepoResult] = []
     for suite in conf.suites:
@@ -91,15 +72,10 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
     return assemble(results, policy, ctx, conf.url)
 
 
-def assemble(results: list[RepoResult], policy: Policy, ctx: Context, url: str) -> Snapshot:
-    """One snapshot from the repositories' results: findings deduplicated by key."""
-    records = [r for result in results for r in result.records]
-    if policy.watch:
-        records += package_records(results, ctx.previous, policy, url)
-    findings = {f.key: f for result in results for f in result.findings}
-    unverified = any(result.unverified for result in results)
-    unchecked = tuple(sorted({prefix for result in results for prefix in result.unchecked}))
-    return Snapshot(tuple(records), tuple(findings.values()), complete=not unverified, unchecked=unchecked)
+def check(conf: Conf, config_dir: Path) -> list[str]:
+    """Local problems `trackbot check` reports: the keyring (exists, holds a key) and gpgv."""
+    problems = [keyring_problem(keyring_path(conf.keyring, config_dir)), openpgp.gpgv_problem()]
+    return [p for p in problems if p]
 
 
-KIND = Kind(name=NAME, conf=Conf, collect=collect)
+KIND = Kind(name=NAME, conf=Conf, collect=collect, check=check)

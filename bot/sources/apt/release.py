@@ -14,7 +14,7 @@ from typing import Any
 
 from debian import deb822
 
-from bot.errors import SourceError
+from bot.sources.api import SourceError
 
 # The forms apt prefers, most compressed first (apt's CompressionTypes order, less lzma/zst).
 INDEX_FORMS = (".xz", ".bz2", ".gz", "")
@@ -118,6 +118,23 @@ def index_candidates(info: ReleaseInfo, component: str, arch: str) -> list[Index
     """The listed forms of one Packages index, in the order apt tries them."""
     base = f"{component}/binary-{arch}/Packages"
     return [info.files[base + ext] for ext in INDEX_FORMS if base + ext in info.files]
+
+
+def suite_matches(info: ReleaseInfo, configured: str) -> bool:
+    """Is this Release the configured suite's, as apt checks it (metaIndex::CheckDist)?
+
+    The configured name may be the Suite (stable) or the Codename (bookworm); a name
+    with a slash (bookworm/updates) is compared by its part before the last slash. A
+    Release naming neither field has nothing to conflict with.
+    """
+    if not info.suite and not info.codename:
+        return True
+    names = {info.suite, info.codename}
+    if configured in names:
+        return True
+    base = "experimental" if configured == "../project/experimental" else configured
+    base = base.rsplit("/", 1)[0] if "/" in base else base
+    return base in ("", ".") or base in names
 
 
 def is_expired(info: ReleaseInfo, now: datetime) -> bool:
