@@ -1,7 +1,12 @@
 """The `trackbot` command: a thin click layer over the library.
 
-Every error is one line (ConfigError exits 2, anything else 1), never a traceback.
+Every error is one line (ConfigError exits 2, anything else 1), never a traceback, unless
+`--debug` (or TRACKBOT_DEBUG=1): then the "trackbot" log (internal errors with their
+traceback) goes to stderr and a bug that reaches the command is re-raised.
 Shared options (`--json`, `--since`, `--product`) mean the same on every command.
+
+Over 300 lines on purpose: one short function per command, and the whole command list
+in one file is what a reader of `trackbot --help` wants to find; the work is elsewhere.
 """
 
 from __future__ import annotations
@@ -10,8 +15,8 @@ import asyncio
 import dataclasses
 import fcntl
 import json
+import logging
 import os
-import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -26,13 +31,17 @@ from rich.console import Console
 from bot import config as configuration
 from bot import views
 from bot import why as why_module
-from bot.errors import ConfigError, TrackbotError
-from bot.logs import LogFormat, configure_logging, log, log_run
-from bot.poll import parse_interval, run_poll, utcnow
+from bot.clock import parse_interval, utcnow
+from bot.deliver import ConsoleSink, deliver_pending
+from bot.errors import ConfigError, TrackbotError, internal_error, log
+from bot.logs import LogFormat, configure_logging, log_run
+from bot.poll import run_poll
 from bot.render import safe
 from bot.store import Store
 
 console = Console()
+Command = Callable[..., Any]  # a click command function, before decoration
+DEBUG = "trackbot.debug"  # key in click's ctx.meta: --debug was given
 
 
 class Group(click.Group):
@@ -49,8 +58,11 @@ class Group(click.Group):
             sys.exit(1)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
-        except Exception as exc:  # one line, never a traceback
-            click.echo(f"trackbot: internal error: {type(exc).__name__}: {exc}", err=True)
+        except Exception as exc:  # one line, never a traceback (it goes to the log)
+            message = internal_error(exc, f"trackbot {ctx.invoked_subcommand or ''}".strip())
+            if ctx.meta.get(DEBUG):
+                raise
+            click.echo(f"trackbot: {message}", err=True)
             sys.exit(1)
 
 
@@ -72,25 +84,33 @@ class App:
               help="sources.yaml to use (env TRACKBOT_CONFIG).")
 @click.option("--db", "db_path", envvar="TRACKBOT_DB", default="db/trackbot.db", show_default=True,
               help="History database (env TRACKBOT_DB).")
+@click.option("--debug", is_flag=True, envvar="TRACKBOT_DEBUG",
+              help="Print internal errors with their traceback, and re-raise a bug (env TRACKBOT_DEBUG=1).")
 @click.version_option(package_name="trackbot")
 @click.pass_context
-def main(ctx: click.Context, config_path: str, db_path: str) -> None:
+def main(ctx: click.Context, config_path: str, db_path: str, debug: bool) -> None:
     """trackbot: tells the team, at once, only what matters to the versions they run.
 
     Example: trackbot poll && trackbot why 1.10 --product docker
     """
     ctx.obj = App(config_path, db_path)
+    if debug:
+        ctx.meta[DEBUG] = True
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.DEBUG)
 
 
-def json_option(f: Callable) -> Callable:
+def json_option(f: Command) -> Command:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(f)
 
 
-def product_option(f: Callable) -> Callable:
+def product_option(f: Command) -> Command:
     return click.option("--product", "-p", default=None, help="Only this product (docker, linux, debian:docker.io...).")(f)
 
 
-def since_option(f: Callable) -> Callable:
+def since_option(f: Command) -> Command:
     return click.option("--since", default="7d", show_default=True, help="How far back: 30m, 12h, 7d, 4w.")(f)
 
 
@@ -115,7 +135,6 @@ def run_lock(db_path: str) -> Iterator[None]:
 
 
 def _deliverer(cfg: configuration.Config) -> Any:
-    from bot.deliver import ConsoleSink
     from bot.slack.sink import build
 
     return build(cfg.slack) or ConsoleSink(console)
@@ -139,16 +158,17 @@ def _poll_once(app: App, only: tuple[str, ...], force: bool) -> int:
         from bot.notify import join
 
         join(store, targets, utcnow())
-    report = asyncio.run(run_poll(cfg, store, deliverer=_deliverer(cfg), only=only, force=force))
-    notified = _notify(store, targets)
+    report = asyncio.run(run_poll(cfg, store, only=only, force=force))  # everything found is written...
+    delivery = deliver_pending(store, _deliverer(cfg), utcnow)  # ...then the outbox is delivered
+    notified = _notify(store, targets)  # ...and each `notify:` destination's own queue
     if app.show_table:  # not with --log-format json: there every line is a JSON object
-        views.show_poll(console, report)
-    log_run(report, time.monotonic() - started)
+        views.show_poll(console, report, delivery)
+    log_run(report, delivery, time.monotonic() - started)
     for line, failing in notified:
         (log.warning if failing else log.info)(line)
         if app.show_table:
             console.print(safe(line), highlight=False)
-    healthy = not report.failed and not report.delivery.errors and not any(failing for _, failing in notified)
+    healthy = not report.failed and not delivery.errors and not any(failing for _, failing in notified)
     _after_run(cfg, store, healthy=healthy, echo=app.show_table)
     return 1 if report.failed else 0
 
@@ -223,8 +243,7 @@ def run(app: App, every: str, log_format: str) -> None:
                 if fmt is LogFormat.TEXT:
                     click.echo(f"trackbot: {exc}", err=True)
             except Exception as exc:  # a locked or full disk, a bug: one line, and the next run still comes
-                line = f"run failed: internal error: {type(exc).__name__}: {exc}"
-                log.error(line, exc_info=exc)  # the traceback: to the log only
+                line = f"run failed: {internal_error(exc, 'trackbot run')}"  # the traceback: to the log only
                 if fmt is LogFormat.TEXT:
                     click.echo(f"trackbot: {line}", err=True)
             time.sleep(max(1.0, interval - (time.monotonic() - started)))
@@ -282,23 +301,13 @@ def status(app: App) -> None:
 @main.command()
 @click.pass_obj
 def check(app: App) -> None:
-    """Validate sources.yaml, the keyrings it names and the alert destination.
+    """Validate sources.yaml, what each source needs locally (its kind's check) and the alert destination.
 
     Example: trackbot --config sources.yaml check
     """
     cfg = app.config()
-    problems = []
-    for index, conf in enumerate(cfg.sources):
-        keyring = getattr(conf, "keyring", "")
-        where = cfg.config_dir / keyring  # as the apt kinds read it: relative to sources.yaml
-        if keyring and not where.exists():
-            problems.append(f"sources[{index}] {conf.name}: keyring {where} does not exist")
     console.print(f"{cfg.path}: {len(cfg.sources)} sources, {len(cfg.fleet)} pins")
-    if any(conf.kind.startswith("apt") for conf in cfg.sources):
-        tools = {tool: shutil.which(tool) for tool in ("gpgv", "gpg")}
-        console.print("apt: " + ", ".join(f"{t} {p or 'MISSING'}" for t, p in tools.items()), highlight=False)
-        if not tools["gpgv"]:
-            problems.append("gpgv is not installed: apt signatures cannot be verified (Debian package gpgv)")
+    problems = configuration.source_problems(cfg)
     from bot.slack.check import check_line
 
     slack_ok, slack_line = check_line(cfg.slack, os.environ)
@@ -340,7 +349,7 @@ def silence(app: App, pattern: str, product: str | None, duration: str, reason: 
     Silenced events are still stored and still go into the digest.
 
     Example: trackbot silence --product docker --for 7d --reason "upgrade window"
-    Example: trackbot silence 'apt_key_expiring:*' --for 30d --reason "key rotation planned"
+    Example: trackbot silence 'source_failing:*' --for 1d --reason "upstream maintenance"
     """
     if not pattern and not product:
         raise click.UsageError("name an event key PATTERN, --product, or both")

@@ -14,15 +14,20 @@ import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
+from bot.clock import parse_interval
 from bot.errors import ConfigError
 from bot.kinds import KINDS
 from bot.model import Pin
 from bot.sources.api import SourceConf
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")  # a Conf, a Pin, SlackConf, Settings: built by _build
 TOP_KEYS = {"fleet", "watch_words", "bug_numbers", "sources", "slack", "settings",
             "metrics", "heartbeat_url", "notify"}  # the last three: running it unattended (README "Deploy")
 
@@ -141,7 +146,7 @@ def parse(raw: Any, path: Path) -> Config:
     return Config(path, fleet, words, sources, slack, settings, bugs, metrics, heartbeat, notify)
 
 
-def _list(raw: dict, key: str, path: Path) -> list:
+def _list(raw: dict[str, Any], key: str, path: Path) -> list[Any]:
     value = raw.get(key) or []
     if not isinstance(value, list):
         raise ConfigError(f"{path}: '{key}' must be a list")
@@ -152,13 +157,9 @@ def _pin(item: Any, index: int, path: Path) -> Pin:
     where = f"{path}: fleet[{index}]"
     if not isinstance(item, dict):
         raise ConfigError(f"{where}: expected {{product: ..., version: ...}}")
-    pin = _build(Pin, item, where)
-    from bot import versions  # local: versions is heavier and only needed here
-
-    try:
-        versions.parse_pin(pin.product, pin.version)
-    except ValueError as exc:
-        raise ConfigError(f"{where} {pin.product}: 'version' {pin.version!r} does not parse: {exc}") from None
+    pin = _build(Pin, item, where)  # parsed once, here (Pin.spec)
+    if pin.spec is None:
+        raise ConfigError(f"{where} {pin.product}: 'version' {pin.version!r} does not parse: {pin.problem}")
     return pin
 
 
@@ -173,8 +174,6 @@ def _source(item: Any, index: int, path: Path) -> SourceConf:
         raise ConfigError(f"{where}: unknown kind {kind!r} (valid: {valid})")
     conf = _build(KINDS[kind].conf, item, where)
     if conf.every:
-        from bot.poll import parse_interval  # local: poll imports this module
-
         try:
             parse_interval(conf.every)
         except ValueError:
@@ -183,7 +182,7 @@ def _source(item: Any, index: int, path: Path) -> SourceConf:
     return conf
 
 
-def _build(cls: type, raw: Any, where: str) -> Any:
+def _build(cls: type[T], raw: Any, where: str) -> T:
     """Build a frozen dataclass from a YAML mapping, checking names and types."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: expected a mapping")
@@ -203,7 +202,7 @@ def _build(cls: type, raw: Any, where: str) -> Any:
         raise ConfigError(f"{where}: {exc}") from None
 
 
-def _check_keys(raw: dict, allowed: set[str], where: str) -> None:
+def _check_keys(raw: dict[Any, Any], allowed: set[str], where: str) -> None:
     for key in raw:
         if key not in allowed:
             close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
@@ -246,3 +245,14 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
             raise ConfigError(f"{where} must be a string")
         return str(value)
     return value
+
+
+def source_problems(config: Config) -> list[str]:
+    """What each source's kind finds wrong locally (its optional `check` hook), one line each,
+    named by the source: a keyring that does not exist, a tool that is not installed."""
+    problems: list[str] = []
+    for index, conf in enumerate(config.sources):
+        check = KINDS[conf.kind].check
+        if check:
+            problems += [f"sources[{index}] {conf.name}: {problem}" for problem in check(conf, config.config_dir)]
+    return problems

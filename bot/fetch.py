@@ -83,7 +83,7 @@ class Fetcher:
             if response.status in RETRY_STATUSES and attempt <= self.policy.retries:
                 wait = _retry_after(response.headers.get("retry-after"))
                 if wait is not None and wait > MAX_RETRY_AFTER:
-                    raise SourceError(f"HTTP {response.status}, retry after {wait:.0f}s", url)
+                    raise SourceError(f"HTTP {response.status}, retry after {wait:.0f}s", url, status=response.status)
                 await self.sleep(wait if wait is not None else self.policy.backoff * 2 ** (attempt - 1))
                 continue
             return response
@@ -140,10 +140,10 @@ class SourceContext:
         response = await self.fetcher.get(url, headers, max_bytes)
         if response.status == 304:
             if not conditional or not old:
-                raise SourceError("HTTP 304 to an unconditional request", url)
+                raise SourceError("HTTP 304 to an unconditional request", url, status=304)
             raise Unchanged(url)
         if response.status >= 300:
-            raise SourceError(f"HTTP {response.status} {_reason(response.status)}", url)
+            raise SourceError(f"HTTP {response.status} {_reason(response.status)}", url, status=response.status)
         fresh = {
             "etag": response.headers.get("etag", ""),
             "last_modified": response.headers.get("last-modified", ""),
@@ -159,7 +159,8 @@ class SourceContext:
         try:
             async with self.fetcher.client.stream("GET", url, headers={"Accept-Encoding": "identity"}) as reply:
                 if reply.status_code >= 300:
-                    raise SourceError(f"HTTP {reply.status_code} {_reason(reply.status_code)}", url)
+                    raise SourceError(f"HTTP {reply.status_code} {_reason(reply.status_code)}", url,
+                                      status=reply.status_code)
                 yield reply.aiter_raw()
         except (httpx.TimeoutException, httpx.TransportError) as exc:
             raise SourceError(_describe(exc), url) from None
@@ -181,17 +182,18 @@ def _retry_after(value: str | None) -> float | None:
 
 def _reason(status: int) -> str:
     try:
-        return httpx.codes(status).phrase
+        return str(httpx.codes(status).phrase)  # type: ignore[attr-defined]  # an IntEnum member's own attribute
     except ValueError:
         return ""
 
 
 def _describe(exc: Exception) -> str:
-    kind = {
+    names: dict[type[Exception], str] = {
         httpx.ConnectTimeout: "connection timed out",
         httpx.ReadTimeout: "read timed out",
         httpx.ConnectError: "cannot connect",
         httpx.RemoteProtocolError: "connection broken (truncated or malformed response)",
-    }.get(type(exc), type(exc).__name__)
+    }
+    kind = names.get(type(exc), type(exc).__name__)
     detail = str(exc).splitlines()[0] if str(exc) else ""
     return f"{kind}: {detail}" if detail and detail not in kind else kind

@@ -1,31 +1,22 @@
 """Which fleet pins an event touches, and what a pin could move to.
 
 A pin is exact (``docker 1.10.3``, ``debian 8``, a Debian package version) or a
-branch (``linux 3.16`` = any 3.16.y); `versions.parse_pin` decides which. Products
-are compared case-insensitively through an explicit alias table, because the same
-engine is published as docker, docker-ce, docker-engine and moby depending on the
-source and the year, and a pin must not miss an advisory over a rename.
+branch (``linux 3.16`` = any 3.16.y); `versions.parse_pin` decides which, once, when the
+pin is made (`Pin.spec`). Products are compared case-insensitively through the one
+product table, `versions.PRODUCTS` (names, aliases, version scheme).
+
+This module answers "which pins does (product, version) touch" and "what could a pin
+move to"; bot.match only uses it to attach pins to events.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from bot import versions
 from bot.model import Pin
 
-# Names that mean the same product. Each name maps to the first name of its group.
-_ALIAS_GROUPS: tuple[tuple[str, ...], ...] = (
-    ("docker", "docker-ce", "docker-engine", "moby"),
-    ("linux", "kernel"),
-)
-_CANONICAL = {name: group[0] for group in _ALIAS_GROUPS for name in group}
-
-
-def canonical_product(product: str) -> str:
-    """The product's name after aliases: 'Moby' -> 'docker', 'debian:docker.io' unchanged."""
-    name = product.strip().lower()
-    return _CANONICAL.get(name, name)
+canonical_product = versions.canonical_product  # re-exported: fleet is where callers look for it
 
 
 def same_product(a: str, b: str) -> bool:
@@ -43,6 +34,25 @@ def pins_for(pins: Iterable[Pin], product: str, version: str) -> list[Pin]:
     only match by equal text.
     """
     return [pin for pin in pins if same_product(pin.product, product) and _touches(pin, version)]
+
+
+def touched_pins(pins: Sequence[Pin], product: str, version: str) -> list[Pin]:
+    """Pins naming this version exactly, or whose branch contains it."""
+    if not version:
+        return []
+    found = list(pins_for(pins, product, version))
+    scheme = versions.scheme_for(product)
+    if scheme in ("deb", "rpm"):
+        # A package pin is exact, but any other build of the same package is news for it.
+        return found + [p for p in pins if same_product(p.product, product) and p not in found]
+    try:
+        branch = versions.branch_of(version, scheme)
+    except ValueError:
+        return found
+    for pin in pins_for(pins, product, branch):
+        if pin not in found:
+            found.append(pin)
+    return found
 
 
 def is_pinned_branch(pins: Iterable[Pin], product: str, branch: str) -> bool:
@@ -65,7 +75,7 @@ def newer_in_branch(pin: Pin, candidates: Iterable[str], *, prereleases: bool = 
     runs). The first item is "the smallest version that brings the fix". Pre-releases
     are left out unless asked for; unparseable candidates are skipped.
     """
-    spec = versions.parse_pin(pin.product, pin.version)
+    spec = pin.parsed()
     branch = spec.version if spec.is_branch else versions.branch_of(spec.version, spec.scheme)
     found: dict[str, str] = {}
     for text in candidates:
@@ -84,19 +94,17 @@ def newer_in_branch(pin: Pin, candidates: Iterable[str], *, prereleases: bool = 
 
 def pin_label(pin: Pin) -> str:
     """How a pin reads in alerts: 'docker 1.10.3', 'linux 3.16.x', 'debian:docker.io 1.6.2-1 (jessie)'."""
-    try:
-        spec = versions.parse_pin(pin.product, pin.version)
-        version = f"{spec.version}.x" if spec.is_branch else spec.version
-    except ValueError:
-        version = pin.version
+    spec = pin.spec
+    version = (f"{spec.version}.x" if spec.is_branch else spec.version) if spec else pin.version
     label = f"{pin.product} {version}"
     return f"{label} ({pin.distro})" if pin.distro else label
 
 
 def _touches(pin: Pin, version: str) -> bool:
-    scheme = versions.scheme_for(pin.product)
+    scheme, spec = pin.scheme, pin.spec
+    if spec is None:
+        return versions.normalize(version, scheme) == versions.normalize(pin.version, scheme)
     try:
-        spec = versions.parse_pin(pin.product, pin.version)
         if versions.compare(version, spec.version, scheme) == 0:
             return True
     except ValueError:

@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # for annotations only: poll imports much of the core
+    from bot.deliver import DeliveryReport
     from bot.poll import RunReport
 
 LOGGER = "trackbot"
@@ -98,7 +99,7 @@ def configure_logging(fmt: LogFormat, *, debug: bool = False, stream: IO[str] | 
         log.propagate = propagate
 
 
-def log_run(report: RunReport, seconds: float) -> None:
+def log_run(report: RunReport, delivery: DeliveryReport, seconds: float) -> None:
     """One line per source that did something, and one for the run: what `run` leaves in the journal."""
     for result in report.results:
         if result.status == "skipped":
@@ -107,7 +108,7 @@ def log_run(report: RunReport, seconds: float) -> None:
         text = f"source {result.name} {result.status}" + (f": {result.reason}" if result.reason else "")
         log.log(level, text, extra=fields(source=result.name, kind=result.kind, status=result.status,
                                           events=result.events, seconds=round(result.seconds, 3)))
-    d = report.delivery
+    d = delivery
     summary = f"run finished: {len(report.failed)} of {len(report.results)} sources failed, " \
               f"alerts {d.sent} delivered, {d.queued} queued"
     log.log(logging.WARNING if report.failed or d.errors else logging.INFO, summary,

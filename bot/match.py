@@ -1,7 +1,8 @@
 """Match events to the fleet's pins and set their severity (PRODUCT.md's event table).
 
-Pure: events and pins in, events out. An event names the pins it touches in
-`data["pins"]`, so alerts, `why` and the digest can say which part of the fleet it is about.
+Pure: events and pins in, events out. Which pins an event touches is bot.fleet's answer
+(`fleet.touched_pins`); this module only attaches them (`data["pins"]`, so alerts, `why`
+and the digest can say which part of the fleet it is about) and sets the severity.
 """
 
 from __future__ import annotations
@@ -13,31 +14,12 @@ from bot import fleet, versions
 from bot.model import Event, Pin, severity_rank
 
 
-def touched_pins(pins: Sequence[Pin], product: str, version: str) -> list[Pin]:
-    """Pins naming this version exactly, or whose branch contains it."""
-    if not version:
-        return []
-    found = list(fleet.pins_for(pins, product, version))
-    scheme = versions.scheme_for(product)
-    if scheme in ("deb", "rpm"):
-        # A package pin is exact, but any other build of the same package is news for it.
-        return found + [p for p in pins if fleet.same_product(p.product, product) and p not in found]
-    try:
-        branch = versions.branch_of(version, scheme)
-    except ValueError:
-        return found
-    for pin in fleet.pins_for(pins, product, branch):
-        if pin not in found:
-            found.append(pin)
-    return found
-
-
 def apply_pins(events: Sequence[Event], pins: Sequence[Pin]) -> list[Event]:
     return [_match(event, pins) for event in events]
 
 
 def _match(event: Event, pins: Sequence[Pin]) -> Event:
-    touched = touched_pins(pins, event.product, event.version)
+    touched = fleet.touched_pins(pins, event.product, event.version)
     if not touched:
         return event
     severity = max(event.severity, _pinned_severity(event, touched), key=severity_rank)

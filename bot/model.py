@@ -6,11 +6,14 @@ parse, diff and match stages stay pure functions that tests can feed from tables
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
+
+from bot.versions import PinSpec, parse_pin, scheme_for
 
 SEVERITIES = ("info", "warning", "critical")
 
@@ -20,16 +23,92 @@ def severity_rank(severity: str) -> int:
     return SEVERITIES.index(severity)
 
 
+# --- Record payloads: the keys of Record.data the core reads, per record kind -------------
+# A kind may write more keys (they are stored, diffed and shown); the core reads only
+# these. TypedDicts document the shapes (total=False: each key is optional to the core,
+# which reads them with .get); tests/test_architecture.py checks no core module reads
+# a key that is not listed here.
+
+
+class ReleaseData(TypedDict, total=False):
+    """kind "release": one published version."""
+
+    date: str  # ISO date it was published, "" if unknown
+    title: str
+    url: str
+    prerelease: bool  # an -rc, beta...: never "news for a pin"
+    from_index: bool  # listed by a package index (apt): indexes drop superseded builds daily,
+    #                   so its withdrawal is routine (info) unless it is the pinned build itself
+    regression_update: bool  # the release says it fixes a regression of an earlier one (Debian)
+    upstream: str  # the upstream version a distribution package carries ("6.1.170")
+    notes: list[str]  # the release notes' lines, for the rules' word search
+    cves: list[str]
+    package: str  # a package index's release: the package name...
+    indexes: list[str]  # ...and the index files that list this version
+
+
+class ChangelogLineData(TypedDict, total=False):
+    """kind "changelog_line": one line (or commit) of a version's notes."""
+
+    text: str  # the line as written
+    section: str  # the heading it stands under in the notes ("Security", "Runtime"), "" if none
+    title: str  # a commit's title (kernel ChangeLogs)
+    date: str
+    classes: list[str]  # bot.classify: fix, revert, regression, security, deprecation, watch
+    cves: list[str]
+    closes: list[str]  # Debian bug numbers the line closes
+    reverts: str  # the title of the change it reverts
+    reverts_sha: str  # the commit it reverts
+    fixes: list[str]  # commits it fixes (kernel "Fixes:" tags)
+    notes: list[str]  # regression notes under the line
+    upstream: str
+
+
+class BranchData(TypedDict, total=False):
+    """kind "branch": a maintained line of releases (kernel 6.1, docker 29, debian 12)."""
+
+    eol: bool | str  # True/False, or the ISO date it ends
+    latest: str  # its newest release
+
+
+class CveData(TypedDict, total=False):
+    """kind "cve": what one advisory source says of a CVE (bot.cves gathers them)."""
+
+    cve: str
+    severity: str
+    rating: str
+    description: str
+    kev_date: str  # listed in CISA's Known Exploited Vulnerabilities since
+
+
+class EventData(TypedDict, total=False):
+    """Event.data keys the core writes and reads back (besides the record's own)."""
+
+    pins: list[str]  # labels of the fleet pins the event touches (bot.match)
+    date: str
+    incident: str  # the incident key (bot.incidents)
+    first_seen_at: str
+    duration: str  # a resolved incident's duration, as the resolution says it ("1h 30m")
+
+
+PAYLOADS: dict[str, type] = {
+    "release": ReleaseData,
+    "changelog_line": ChangelogLineData,
+    "branch": BranchData,
+    "cve": CveData,
+}
+
+
 @dataclass(frozen=True)
 class Record:
     """One normalised observation of a source.
 
     `key` is unique within the source and stable across runs (for a release:
     ``release:1.10.3``; for a changelog line: ``line:1.10.3:<hash>``).
-    `kind` is one of: release, changelog_line, branch, advisory, package,
-    repo_state, or a kind-specific word; the core only treats ``release`` and
-    ``changelog_line`` specially. `data` holds the rest (date, title, text,
-    classes, prerelease...) and must be JSON-serialisable.
+    `kind` is one of: release, changelog_line, branch, cve, advisory, package,
+    repo_state, or a kind-specific word. `data` holds the rest and must be
+    JSON-serialisable; for the kinds the core reads, its keys are documented by
+    the payload TypedDicts above (`PAYLOADS`).
     """
 
     kind: str
@@ -121,8 +200,41 @@ _EVENT_FIELDS = {"kind", "severity", "product", "version", "key", "summary", "so
 
 @dataclass(frozen=True)
 class Pin:
-    """A fleet pin: an exact version or a branch (``1.10`` means any 1.10.x)."""
+    """A fleet pin: an exact version or a branch (``1.10`` means any 1.10.x).
+
+    Parsed once: `spec` is the validated pin (None when `version` does not parse, and
+    `problem` says why; the config loader reads it at load and refuses such a pin),
+    `scheme` its version order. They are cached properties, not dataclass fields: they
+    derive from product and version, sources.yaml cannot set them, and the settings
+    digest (dataclasses.asdict) does not change.
+    """
 
     product: str
     version: str
     distro: str = ""
+
+    @functools.cached_property
+    def _parse(self) -> tuple[PinSpec | None, str]:
+        try:
+            return parse_pin(self.product, self.version), ""
+        except ValueError as exc:
+            return None, str(exc)
+
+    @property
+    def spec(self) -> PinSpec | None:
+        return self._parse[0]
+
+    @property
+    def problem(self) -> str:
+        return self._parse[1]
+
+    @functools.cached_property
+    def scheme(self) -> str:
+        spec = self.spec
+        return spec.scheme if spec else scheme_for(self.product)
+
+    def parsed(self) -> PinSpec:
+        """The validated pin; ValueError (with the reason) for a pin that does not parse."""
+        if self.spec is None:
+            raise ValueError(self.problem)
+        return self.spec

@@ -1,9 +1,11 @@
-"""One run over every due source: fetch, parse, diff, match, store, then deliver.
+"""One run over every due source: fetch, evaluate, write. Delivery is the caller's next step.
 
-The core knows nothing of any particular source: it calls the kind's `collect`, the
-generic diff, the kind's optional `events` hook and the shared changelog rules, and
-writes each source's results in one transaction. A source that fails writes only its
-error; it never stops the others and never looks like "everything was removed".
+The core knows nothing of any particular source: it calls the kind's `collect`, then
+`bot.evaluate.evaluate` (pure: the diff, the kind's `events` hook, the changelog rules,
+pin matching, incident changes) and writes the outcome in one transaction. A source
+that fails writes only its error; it never stops the others and never looks like
+"everything was removed". `run_poll` ends once everything is written: the caller then
+delivers the outbox (`bot.deliver.deliver_pending`), as `trackbot poll` does.
 """
 
 from __future__ import annotations
@@ -12,32 +14,25 @@ import asyncio
 import dataclasses
 import hashlib
 import json
-import re
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import httpx
 
-from bot import alerts, cves, rules
+from bot import alerts, cves, incidents
+from bot.clock import Clock, parse_interval, utcnow
 from bot.config import Config
-from bot.deliver import ConsoleSink, DeliveryReport, Sink, deliver_pending
-from bot.diff import diff
-from bot.errors import ConfigError, SourceError, Unchanged
+from bot.errors import ConfigError, SourceError, Unchanged, internal_error
+from bot.evaluate import Situation, SourceOutcome, evaluate
 from bot.fetch import Fetcher, FetchPolicy, SourceContext, make_client
 from bot.kinds import KINDS
-from bot.match import apply_pins
-from bot.model import Event, Finding, Snapshot, severity_rank
+from bot.model import Finding
 from bot.sources.api import SourceConf
-from bot.store import Store, iso
+from bot.store import Store
 
-Clock = Callable[[], datetime]
 DUE_SLACK = timedelta(seconds=60)  # at most this much early still counts as due (timer jitter)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 @dataclass
@@ -54,20 +49,32 @@ class SourceResult:
 @dataclass
 class RunReport:
     results: list[SourceResult]
-    delivery: DeliveryReport
 
     @property
     def failed(self) -> list[SourceResult]:
         return [r for r in self.results if r.status == "failed"]
 
 
-def parse_interval(text: str) -> timedelta:
-    """'15m', '1h', '2d', '30s' -> timedelta; raises ValueError on anything else."""
-    match = re.fullmatch(r"\s*(\d+)\s*([smhdw])\s*", text or "")
-    if not match:
-        raise ValueError(f"not an interval: {text!r} (use e.g. 15m, 1h, 1d)")
-    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[match.group(2)]
-    return timedelta(**{unit: int(match.group(1))})
+@dataclass(frozen=True)
+class Transport:
+    """How a run reaches the network: tests hand in their own client or sleep."""
+
+    client: httpx.AsyncClient | None = None  # None: one made (and closed) for the run
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # between retries
+
+
+@dataclass(frozen=True)
+class Run:
+    """What every source's poll in one run shares."""
+
+    config: Config
+    store: Store
+    fetcher: Fetcher
+    gate: asyncio.Semaphore
+    clock: Clock
+    run_id: int
+    force: bool
+    cves: Mapping[str, cves.CveInfo]
 
 
 async def run_poll(
@@ -75,13 +82,11 @@ async def run_poll(
     store: Store,
     *,
     clock: Clock = utcnow,
-    client: httpx.AsyncClient | None = None,
-    deliverer: Sink | None = None,
-    sleep: Callable[[float], object] = asyncio.sleep,
+    transport: Transport | None = None,
     only: Sequence[str] = (),
     force: bool = False,
 ) -> RunReport:
-    """Poll every due source (or those named in `only`), then deliver the outbox."""
+    """Poll every due source (or those named in `only`) and write what each one found."""
     unknown = [name for name in only if name not in {s.name for s in config.sources}]
     if unknown:  # a typo must not read as a quiet, successful run
         names = ", ".join(s.name for s in config.sources) or "none"
@@ -90,23 +95,20 @@ async def run_poll(
     policy = FetchPolicy(
         timeout=config.settings.timeout, retries=config.settings.retries, max_bytes=config.settings.max_bytes
     )
-    owned = client is None
-    http = client or make_client(policy)
+    transport = transport or Transport()
+    owned = transport.client is None
+    http = transport.client or make_client(policy)
     try:
-        fetcher = Fetcher(http, policy, sleep)  # type: ignore[arg-type]
-        gate = asyncio.Semaphore(config.settings.concurrency)
+        run = Run(config, store, Fetcher(http, policy, transport.sleep), asyncio.Semaphore(config.settings.concurrency),
+                  clock, run_id, force, cves.ratings(store.cve_records()))  # CVE ratings as the run starts
         chosen = [s for s in config.sources if not only or s.name in only]
-        cve_table = cves.ratings(store.cve_records())  # what the advisory sources knew at the run's start
-        results = await asyncio.gather(
-            *(_poll_one(conf, config, store, fetcher, gate, clock, run_id, force, cve_table) for conf in chosen)
-        )
+        results = await asyncio.gather(*(_poll_one(conf, run) for conf in chosen))
     finally:
         if owned:
             await http.aclose()
     _close_removed(config, store, clock(), run_id)
-    delivery = deliver_pending(store, deliverer or ConsoleSink(), clock)
     store.finish_run(run_id, clock(), {r.name: r.status for r in results})
-    return RunReport(list(results), delivery)
+    return RunReport(list(results))
 
 
 def settings_digest(conf: SourceConf, config: Config) -> str:
@@ -132,46 +134,42 @@ def _is_due(conf: SourceConf, store: Store, now: datetime) -> bool:
     return now - datetime.fromisoformat(state["last_run_at"]) >= interval - slack
 
 
-async def _poll_one(
-    conf: SourceConf,
-    config: Config,
-    store: Store,
-    fetcher: Fetcher,
-    gate: asyncio.Semaphore,
-    clock: Clock,
-    run_id: int,
-    force: bool,
-    cve_table: Mapping[str, cves.CveInfo],
-) -> SourceResult:
+async def _poll_one(conf: SourceConf, run: Run) -> SourceResult:
+    config, store, clock = run.config, run.store, run.clock
     began = clock()
-    if not force and not _is_due(conf, store, began):
+    if not run.force and not _is_due(conf, store, began):
         return SourceResult(conf.name, conf.kind, "skipped", reason=f"not due (every {conf.every})")
     kind = KINDS[conf.kind]
     stored = store.records(conf.name, include_gone=True)
     settings = settings_digest(conf, config)
-    same_settings = (store.source_state(conf.name) or {}).get("settings_digest") == settings
+    state = store.source_state(conf.name) or {}
     ctx = SourceContext(
-        fetcher=fetcher,
+        fetcher=run.fetcher,
         fleet=config.fleet,
         watch_words=config.watch_words,
         config_dir=config.config_dir,
         previous=tuple(s.record for s in stored if s.gone_at is None),
         # Records made with other settings (watch words, product, url) must be made again: no 304.
-        validators=store.http_state(conf.name) if same_settings else {},
+        validators=store.http_state(conf.name) if state.get("settings_digest") == settings else {},
         clock=clock,
         missing=frozenset(s.record.key for s in stored if s.gone_at is None and s.missing_at),
-        cves=cve_table,
+        cves=run.cves,
     )
-    gone_before = {s.record.key for s in stored if s.gone_at}
     started = time.monotonic()
     try:
-        async with gate:
+        async with run.gate:
             snapshot = await asyncio.wait_for(kind.collect(conf, ctx), config.settings.source_timeout)
-        return _commit(conf, kind, snapshot, ctx, gone_before, config, store, clock, run_id, started,
-                       began, settings)
+        now = clock()
+        situation = Situation(kind, config, ctx, now, run.run_id, state, settings,
+                              frozenset(s.record.key for s in stored if s.gone_at), store.live_incidents(conf.name))
+        outcome = evaluate(ctx.previous, snapshot, conf, situation)
+        fresh = write_outcome(store, outcome, Timing(now, run.run_id, began, started), ctx.new_validators)
+        return SourceResult(conf.name, conf.kind, "changed" if outcome.changed or fresh else "unchanged",
+                            new_records=len(outcome.result.added), events=fresh, seconds=time.monotonic() - started)
     except Unchanged:
+        at = incidents.Moment(conf.name, clock(), run.run_id, config.fleet)
         with store.transaction():
-            _resolve_failing(store, conf.name, clock(), run_id)
+            apply_plan(store, incidents.resolve_key(store.live_incidents(conf.name), failing_key(conf.name), at), at)
             # 304 against the last saved body, which still held them: what went missing is back.
             store.clear_missing(conf.name)
             store.mark_success(conf.name, conf.kind, clock(), changed=False, seconds=time.monotonic() - started,
@@ -182,48 +180,53 @@ async def _poll_one(
     except TimeoutError:
         reason = f"gave up after {config.settings.source_timeout:.0f}s"
     except Exception as exc:  # a bug in one kind must not stop the others
-        reason = f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+        reason = internal_error(exc, f"source {conf.name}")
     seconds = time.monotonic() - started
-    with store.transaction():
-        failures = store.mark_failure(conf.name, conf.kind, clock(), reason, seconds, began=began)
-        if failures >= config.settings.failing_after:
-            finding = Finding(
-                "source_failing",
-                f"source_failing:{conf.name}",
-                f"source {conf.name} has failed {failures} runs in a row: {reason}",
-                severity="warning",
-                data={"reason": reason},
-            )
-            since = (store.source_state(conf.name) or {}).get("failing_since")
-            _track(store, conf.name, [finding], clock(), run_id, config, resolve_missing=False, since=since)
+    _record_failure(conf, run, reason, Timing(clock(), run.run_id, began, started))
     return SourceResult(conf.name, conf.kind, "failed", seconds=seconds, reason=reason)
 
 
-def _commit(conf, kind, snapshot: Snapshot, ctx, gone_before, config, store, clock, run_id, started,
-            began: datetime, settings: str) -> SourceResult:
-    now = clock()
-    result = diff(ctx.previous, snapshot, source=conf.name, detected=iso(now), gone_before=gone_before,
-                  missing_before=ctx.missing)
-    extra = list(kind.events(ctx.previous, snapshot, conf, ctx)) if kind.events else []
-    found = rules.rule_events(conf.name, result.added, result.seen, config.fleet, config.watch_words,
-                              config.bug_numbers)
-    one_off = [f.as_event(conf.name) for f in snapshot.findings if not f.incident]
-    events = apply_pins([*result.events, *extra, *found, *one_off], config.fleet)
-    state = store.source_state(conf.name) or {}
-    baseline = not state.get("last_success_at")
-    rebaseline = not baseline and state.get("settings_digest") != settings
-    if baseline:
-        events = [replace(e, baseline=True) for e in events]
-    elif rebaseline:
-        # New pins, watch words or settings: what the history already holds for them is a
-        # standing fact (one summary), not news; what arrived in this poll stays news.
-        news = {e.key for e in events}
-        standing = rules.rule_events(conf.name, result.seen, result.seen, config.fleet, config.watch_words,
-                                     config.bug_numbers)
-        events += [replace(e, baseline=True) for e in apply_pins(standing, config.fleet) if e.key not in news]
+def failing_key(source: str) -> str:
+    return f"source_failing:{source}"
+
+
+def _record_failure(conf: SourceConf, run: Run, reason: str, timing: Timing) -> None:
+    """Count the failure; after `failing_after` in a row it is an incident (backdated to the first)."""
+    store = run.store
+    with store.transaction():
+        failures = store.mark_failure(conf.name, conf.kind, timing.now, reason, time.monotonic() - timing.started,
+                                      began=timing.began)
+        if failures < run.config.settings.failing_after:
+            return
+        finding = Finding(
+            "source_failing",
+            failing_key(conf.name),
+            f"source {conf.name} has failed {failures} runs in a row: {reason}",
+            severity="warning",
+            data={"reason": reason},
+        )
+        since = (store.source_state(conf.name) or {}).get("failing_since")
+        at = incidents.Moment(conf.name, timing.now, run.run_id, run.config.fleet)
+        plan = incidents.track(store.live_incidents(conf.name), [finding], at, resolve_missing=False, since=since)
+        apply_plan(store, plan, at)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """When a source's poll happened: the write's clock, its run, its start (wall and monotonic)."""
+
+    now: datetime
+    run_id: int
+    began: datetime
+    started: float  # time.monotonic() at the start, for the poll's duration
+
+
+def write_outcome(store: Store, outcome: SourceOutcome, timing: Timing, validators: dict[str, dict[str, str]]) -> int:
+    """Write one source's outcome in one transaction; returns how many of its events were new."""
+    result, now, run_id = outcome.result, timing.now, timing.run_id
     with store.transaction():
         store.save_records(
-            conf.name,
+            outcome.source,
             run_id,
             now,
             seen=result.seen,
@@ -231,96 +234,38 @@ def _commit(conf, kind, snapshot: Snapshot, ctx, gone_before, config, store, clo
             gone=[r.key for r in result.gone],
             missing=[r.key for r in result.missing],
         )
-        fresh = store.add_events(events, run_id, now)
-        if baseline or rebaseline:
-            store.queue_alert(alerts.baseline_alert(conf.name, result.seen, [e for e in fresh if e.baseline],
-                                                    config.fleet, run_id, rebaseline=rebaseline), now)
-        for alert in alerts.events_alerts(conf.name, fresh, run_id):  # baseline facts are left out
+        fresh = store.add_events(outcome.events, run_id, now)
+        if outcome.baseline or outcome.rebaseline:
+            pins = [e for e in fresh if e.baseline]
+            store.queue_alert(alerts.baseline_alert(outcome.source, result.seen, pins, outcome.fleet,
+                                                    run_id, rebaseline=outcome.rebaseline), now)
+        for alert in alerts.events_alerts(outcome.source, fresh, run_id):  # baseline facts are left out
             store.queue_alert(alert, now)
-        problems = [f for f in snapshot.findings if f.incident]
-        _track(store, conf.name, problems, now, run_id, config, resolve_missing=True,
-               unchecked=snapshot.unchecked)
+        apply_plan(store, outcome.incidents, incidents.Moment(outcome.source, now, run_id))
         if not result.missing:  # else the next poll must see the body again to confirm the absence
-            store.save_http_state(conf.name, ctx.new_validators)
-        store.mark_success(conf.name, conf.kind, now, changed=bool(result.new_or_changed or result.gone),
-                           seconds=time.monotonic() - started, began=began, settings_digest=settings)
-    changed = bool(result.new_or_changed or result.gone or fresh)
-    return SourceResult(conf.name, conf.kind, "changed" if changed else "unchanged",
-                        new_records=len(result.added), events=len(fresh), seconds=time.monotonic() - started)
+            store.save_http_state(outcome.source, validators)
+        store.mark_success(outcome.source, outcome.kind, now, changed=outcome.changed,
+                           seconds=time.monotonic() - timing.started, began=timing.began,
+                           settings_digest=outcome.settings)
+    return len(fresh)
 
 
-def _track(store: Store, source: str, findings: list[Finding], now: datetime, run_id: int, config: Config,
-           *, resolve_missing: bool, since: str | None = None, unchecked: Sequence[str] = ()) -> None:
-    """Findings -> incidents: open after N polls in a row (alerted once), resolve when gone.
-
-    Keys under an `unchecked` prefix were not judged this poll: they stay as they are.
-    """
-    live = store.live_incidents(source)
-    findings = list({f.key: f for f in findings}.values())  # one repo problem seen twice is one incident
-    for finding in findings:
-        before = live.get(finding.key)
-        row = store.incident_seen(source, finding, now, since)
-        if before and before["opened_at"] and severity_rank(finding.severity) > severity_rank(before["severity"]):
-            _escalate(store, source, finding, row, now, run_id, config)
-        if row["opened_at"] is None and row["streak"] >= finding.polls_to_open:
-            store.open_incident(row["rowid"], now)
-            event = _incident_event(source, finding.kind, finding.severity, finding.product, finding.version,
-                                    finding.key, finding.summary, dict(finding.data), row["first_seen_at"])
-            [event] = apply_pins([event], config.fleet)
-            store.add_events([event], run_id, now)
-            store.queue_alert(alerts.incident_alert(source, event, run_id, opened=True, incident_key=finding.key), now)
-    if not resolve_missing:
-        return
-    current = {f.key for f in findings}
-    for key, row in live.items():
-        if key not in current and not key.startswith(tuple(unchecked)):
-            _resolve(store, source, row, now, run_id)
-
-
-def _escalate(store: Store, source: str, finding: Finding, row: dict, now: datetime, run_id: int,
-              config: Config) -> None:
-    """An open incident got worse (a warning is now critical): say so in its thread, at once."""
-    event = _incident_event(source, finding.kind, finding.severity, finding.product, finding.version,
-                            finding.key, f"now {finding.severity}: {finding.summary}", dict(finding.data),
-                            row["first_seen_at"])
-    [event] = apply_pins([replace(event, key=f"{event.key}:{finding.severity}")], config.fleet)
-    store.add_events([event], run_id, now)
-    store.queue_alert(alerts.incident_update_alert(source, event, run_id, incident_key=finding.key), now)
-
-
-def _resolve_failing(store: Store, source: str, now: datetime, run_id: int) -> None:
-    row = store.live_incidents(source).get(f"source_failing:{source}")
-    if row:
-        _resolve(store, source, row, now, run_id)
+def apply_plan(store: Store, plan: incidents.Plan, at: incidents.Moment) -> None:
+    """Apply incident changes in their order (inside the caller's transaction)."""
+    rows = {finding.key: store.incident_seen(at.source, finding, at.now, since) for finding, since in plan.seen}
+    for key in plan.opened:
+        store.open_incident(rows[key]["rowid"], at.now)
+    for row in plan.resolved:
+        store.resolve_incident(row["rowid"], at.now)
+    for notice in plan.notices:
+        store.add_events([notice.event], at.run_id, at.now)
+        store.queue_alert(notice.alert, at.now)
 
 
 def _close_removed(config: Config, store: Store, now: datetime, run_id: int) -> None:
-    """Close the incidents of sources no longer configured: nothing would ever resolve them,
-    and an open incident is recalled in Slack every `repeat`."""
-    names = {s.name for s in config.sources}
+    """Close the incidents of sources no longer configured (see incidents.close_removed)."""
+    at = incidents.Moment("", now, run_id, config.fleet)
     with store.transaction():
-        for row in store.unresolved_incidents():
-            if row["source"] not in names:
-                gone = {**row, "summary": f"source {row['source']} is no longer in {config.path.name}: {row['summary']}"}
-                _resolve(store, row["source"], gone, now, run_id)
-
-
-def _resolve(store: Store, source: str, row: dict, now: datetime, run_id: int) -> None:
-    store.resolve_incident(row["rowid"], now)
-    if row["opened_at"] is None:
-        return  # seen fewer polls than it needed to page: a blip, kept in history only
-    duration = alerts.duration_text(row["first_seen_at"], now)
-    event = _incident_event(source, row["kind"], row["severity"], row["product"] or "", row["version"] or "",
-                            row["key"], row["summary"], {}, row["first_seen_at"])
-    resolved = replace(event, kind=f"{row['kind']}_resolved", severity="info",
-                       key=f"resolved:{event.key}", summary=f"resolved after {duration}: {row['summary']}")
-    store.add_events([resolved], run_id, now)
-    store.queue_alert(
-        alerts.incident_alert(source, event, run_id, opened=False, incident_key=row["key"], duration=duration), now
-    )
-
-
-def _incident_event(source: str, kind: str, severity: str, product: str, version: str, key: str,
-                    summary: str, data: dict, first_seen: str) -> Event:
-    return Event(kind, severity, product, version, f"{kind}:{key}:{first_seen}", summary, source,
-                 {**data, "incident": key, "first_seen_at": first_seen})
+        plan = incidents.close_removed(store.unresolved_incidents(), {s.name for s in config.sources},
+                                       config.path.name, at)
+        apply_plan(store, plan, at)  # nothing is counted here: only resolutions, whose rows name their source

@@ -243,7 +243,7 @@ class _ChangeIndex:
             return "warning", "the change is not in the changelogs read"
         if not self._older(shipped, reverted_in):
             return "info", f"added and reverted in {reverted_in}"
-        spec = versions.parse_pin(self.pin.product, self.pin.version)
+        spec = self.pin.parsed()
         if spec.is_branch or not self._older(spec.version, shipped):
             return "critical", f"shipped in {shipped}, which the pin carries"
         return "info", f"shipped in {shipped}, after the pin: avoid it"
@@ -268,7 +268,7 @@ def _revert_target(record: Record) -> tuple[str, str] | None:
         match = REVERT_RE.search(text)
         title = match.group(1) if match else ""
     if not sha:
-        match = REVERT_SHA_RE.search(str(data.get("body") or text))
+        match = REVERT_SHA_RE.search(text)
         sha = match.group(1) if match else ""
     return (title, sha) if title or sha else None
 
@@ -293,7 +293,7 @@ def upstream_of(debian_version: str) -> str:
 
 def _at_or_below(introduced: str, pin: Pin) -> bool | None:
     """Is a version at or below the pin? None when the two cannot be compared."""
-    spec = versions.parse_pin(pin.product, pin.version)
+    spec = pin.parsed()
     scheme, mine = spec.scheme, spec.version
     if scheme == "deb":
         scheme, mine = "plain", upstream_of(mine)

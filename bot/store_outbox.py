@@ -17,12 +17,10 @@ from typing import Any
 import sqlite_utils
 
 from bot.alerts import Alert, AlertKind, AlertState, event_from_dict
+from bot.clock import iso
 from bot.silence import Silence
 
-
-def iso(moment: datetime) -> str:
-    """Timestamps are stored as ISO 8601 UTC strings: they sort and read well."""
-    return moment.isoformat(timespec="seconds")
+__all__ = ["Outbox", "SilenceRules", "inserted_id", "iso"]
 
 
 def inserted_id(table: sqlite_utils.db.Table) -> int:

@@ -42,24 +42,52 @@ from rpm_vercmp import vercmp
 
 SCHEMES = ("docker", "kernel", "deb", "rpm", "plain")
 
-_SCHEME_BY_PRODUCT = {
-    "docker": "docker", "docker-ce": "docker", "docker-engine": "docker", "moby": "docker",
-    "containerd": "docker", "runc": "docker",
-    "linux": "kernel", "kernel": "kernel",
-    "debian": "plain", "rhel": "plain", "ubuntu": "plain",
-}
+
+
+@dataclass(frozen=True)
+class Product:
+    """A product trackbot knows by name: the names it goes by, and how its versions order."""
+
+    name: str  # the canonical name (what keys and alerts say)
+    scheme: str
+    aliases: tuple[str, ...] = ()
+
+
+# THE product table: the same engine is published as docker, docker-ce, docker-engine and
+# moby depending on the source and the year, and a pin must not miss an advisory over a
+# rename. Products not listed are themselves, in the 'plain' scheme (or by prefix below).
+PRODUCTS: tuple[Product, ...] = (
+    Product("docker", "docker", ("docker-ce", "docker-engine", "moby")),
+    Product("containerd", "docker"),
+    Product("runc", "docker"),
+    Product("linux", "kernel", ("kernel",)),
+    Product("debian", "plain"),
+    Product("rhel", "plain"),
+    Product("ubuntu", "plain"),
+)
+_BY_NAME = {name: product for product in PRODUCTS for name in (product.name, *product.aliases)}
+# Package products are "<family>:<package>": a Debian package orders as dpkg, a RHEL one as rpm.
 _SCHEME_BY_PREFIX = {"debian": "deb", "deb": "deb", "rhel": "rpm", "rpm": "rpm"}
 _EDITIONS = ("ce", "ee")
 _PRERELEASE_WORDS = ("alpha", "beta", "rc", "pre", "dev")
 
 
+def canonical_product(product: str) -> str:
+    """The product's name after aliases: 'Moby' -> 'docker', 'debian:docker.io' unchanged."""
+    name = product.strip().lower()
+    known = _BY_NAME.get(name)
+    return known.name if known else name
+
+
+@functools.lru_cache(maxsize=1024)
 def scheme_for(product: str) -> str:
     """The scheme of a product name: ``debian:docker.io`` -> 'deb', ``linux`` -> 'kernel'."""
     name = product.strip().lower()
     prefix, sep, _ = name.partition(":")
     if sep:
         return _SCHEME_BY_PREFIX.get(prefix, "plain")
-    return _SCHEME_BY_PRODUCT.get(name, "plain")
+    known = _BY_NAME.get(name)
+    return known.scheme if known else "plain"
 
 
 def normalize(text: str, scheme: str) -> str:
@@ -96,7 +124,7 @@ def sort_key(text: str, scheme: str) -> tuple[Any, ...]:
 def compare(a: str, b: str, scheme: str) -> int:
     """-1, 0 or 1 as `a` is older than, the same as, or newer than `b`; ValueError if either is garbage."""
     ka, kb = parse(a, scheme), parse(b, scheme)
-    return (ka > kb) - (ka < kb)
+    return int(ka > kb) - int(ka < kb)
 
 
 def branch_of(text: str, scheme: str) -> str:
@@ -211,7 +239,7 @@ class _Rpm:
     def _cmp(self, other: _Rpm) -> int:
         if self.epoch != other.epoch:
             return -1 if self.epoch < other.epoch else 1
-        return vercmp(self.version, other.version) or vercmp(self.release, other.release)
+        return int(vercmp(self.version, other.version) or vercmp(self.release, other.release))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _Rpm) and self._cmp(other) == 0

@@ -13,6 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from bot.deliver import DeliveryReport
 from bot.poll import RunReport
 from bot.render import safe
 from bot.silence import Silence
@@ -36,7 +37,7 @@ def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]], *, 
     return grid
 
 
-def show_poll(console: Console, report: RunReport) -> None:
+def show_poll(console: Console, report: RunReport, delivery: DeliveryReport) -> None:
     """The poll table, each failure's reason on one line, then what happened to the alerts."""
     rows = [
         (r.name, r.kind, f"[{STATUS_STYLES[r.status]}]{r.status}[/]" if STATUS_STYLES[r.status] else r.status,
@@ -47,7 +48,7 @@ def show_poll(console: Console, report: RunReport) -> None:
     console.print(table("trackbot poll", columns, rows, no_wrap=columns[1:]))
     for r in report.failed:
         console.print(f"[red]failed[/] {safe(r.name)}: {safe(r.reason)}", highlight=False, soft_wrap=True)
-    d = report.delivery
+    d = delivery
     line = f"alerts: {d.sent} delivered, {d.queued} queued"
     if d.skipped:
         line += f", {d.skipped} held back (silenced or info, kept for the digest)"

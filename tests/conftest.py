@@ -8,8 +8,13 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from bot.clock import utcnow
+from bot.deliver import ConsoleSink, deliver_pending
+from bot.poll import run_poll
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -75,3 +80,20 @@ def web():
     server = Web()
     yield server
     server.close()
+
+
+@dataclass
+class Polled:
+    """What one `trackbot poll` did: each source's result, then the delivery of the outbox."""
+
+    results: list[Any]
+    failed: list[Any]
+    delivery: Any
+
+
+async def poll_and_deliver(config: Any, store: Any, *, deliverer: Any = None, **options: Any) -> Polled:
+    """One `trackbot poll` as the CLI does it: the poll's writes, then delivery of the outbox."""
+    report = await run_poll(config, store, **options)
+    clock = options.get("clock", utcnow)
+    delivery = deliver_pending(store, deliverer or ConsoleSink(), clock)
+    return Polled(report.results, report.failed, delivery)

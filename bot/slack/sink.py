@@ -19,11 +19,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from bot.alerts import FOLLOW_UPS, Alert, AlertKind, AlertState
+from bot.clock import parse_interval
 from bot.config import SlackConf
 from bot.deliver import Delivered, Fatal, Outcome, Outgoing, Skipped
 from bot.errors import ConfigError, TrackbotError
 from bot.model import Event
-from bot.poll import parse_interval  # moving to bot/clock.py (core's split)
 from bot.slack import blocks, followups, routing
 from bot.slack.blocks import Look, Message
 from bot.slack.client import Transport, from_env

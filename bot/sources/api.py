@@ -17,6 +17,13 @@ A kind module looks like::
 
     KIND = Kind(name=NAME, conf=Conf, collect=collect)   # one line in bot/kinds.py registers it
 
+The core calls only what `Kind` names: `collect` and the optional `events` and `check`
+hooks. A pure `parse` is the kinds' own habit (it makes table tests easy), not part of
+the contract: its signature is whatever the kind needs, and the core never calls it.
+
+A kind imports only this module: the helpers it may need (versions, products, changelog
+lines, branch events, kernel.org's list...) are re-exported here, listed in `__all__`.
+
 A Conf checks its own values in `__post_init__` by raising ValueError: the config
 loader turns that into a one-line error naming the file, the source and the key.
 
@@ -33,27 +40,62 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot import versions  # version schemes, order and normalisation (bot.versions), for kinds
+from bot.body import json_body, looks_like_html
+from bot.changelog_lines import line_key, line_records
+from bot.classify import classify
+from bot.classify import cves as cve_ids
 from bot.cves import CveInfo, cve_record
 from bot.errors import SourceError, Unchanged, redact_url
+from bot.fleet import canonical_product, same_product
+from bot.kernel_org import RELEASES_URL, entry_records, releases_json_records
+from bot.kernel_org import Entry as KernelEntry
 from bot.model import Event, Finding, Pin, Record, Snapshot
+from bot.rules import REGRESSION_UPDATE_RE, REVERT_RE, branch_events
+from bot.versions import branch_of, in_branch, is_prerelease, normalize, scheme_for, sort_key
 
 __all__ = [
+    # the contract
     "Context",
-    "CveInfo",
-    "cve_record",
-    "Event",
-    "Finding",
     "Kind",
-    "Pin",
-    "Record",
     "Response",
     "Snapshot",
     "SourceConf",
+    "Record",
+    "Finding",
+    "Event",
+    "Pin",
     "SourceError",
     "Unchanged",
     "redact_url",
-    "versions",
+    # bodies (bot.body)
+    "json_body",
+    "looks_like_html",
+    # release notes' lines (bot.changelog_lines, bot.classify)
+    "line_key",
+    "line_records",
+    "classify",
+    "cve_ids",
+    "REGRESSION_UPDATE_RE",
+    "REVERT_RE",
+    # advisories' CVE ratings (bot.cves)
+    "CveInfo",
+    "cve_record",
+    # versions and products (bot.versions, bot.fleet)
+    "branch_of",
+    "in_branch",
+    "is_prerelease",
+    "normalize",
+    "scheme_for",
+    "sort_key",
+    "canonical_product",
+    "same_product",
+    # branches and their end of life (bot.rules)
+    "branch_events",
+    # kernel.org's release list, shared by the kernel kinds (bot.kernel_org)
+    "RELEASES_URL",
+    "KernelEntry",
+    "entry_records",
+    "releases_json_records",
 ]
 
 
@@ -136,16 +178,3 @@ class Kind:
     collect: Callable[[Any, Context], Awaitable[Snapshot]]
     events: Callable[[Sequence[Record], Snapshot, Any, Context], Sequence[Event]] | None = None
     check: Callable[[Any, Path], list[str]] | None = None
-
-
-def require(records: Sequence[Record], what: str, url: str = "") -> tuple[Record, ...]:
-    """Refuse an empty parse: no records from a source is an error, never 'no versions'."""
-    if not records:
-        raise SourceError(f"no {what} found in the response", url)
-    return tuple(records)
-
-
-def looks_like_html(body: bytes) -> bool:
-    """An HTML error page where data was expected (captive portals, CDNs' 200 error pages)."""
-    head = body[:512].lstrip().lower()
-    return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head[:100]

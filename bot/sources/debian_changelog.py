@@ -25,18 +25,19 @@ from typing import Any
 
 from debian.changelog import ChangeBlock, Changelog, ChangelogParseError, topline
 
-from bot.rules import REGRESSION_UPDATE_RE, REVERT_RE
 from bot.sources.api import (
+    REGRESSION_UPDATE_RE,
+    REVERT_RE,
     Context,
     Kind,
     Record,
     Snapshot,
     SourceConf,
     SourceError,
+    line_records,
     looks_like_html,
     redact_url,
 )
-from bot.sources.changelog_lines import line_records
 
 NAME = "debian_changelog"
 CLOSES_RE = re.compile(r"closes:\s*((?:bug)?#?\s?\d+(?:,\s*(?:bug)?#?\s?\d+)*)", re.IGNORECASE)
@@ -114,7 +115,7 @@ def _block_records(block: ChangeBlock, conf: Conf, watch_words: Sequence[str]) -
     ), watch_words)
     release = {
         "date": when,
-        "title": f"{block.package} {version} ({', '.join(block.distributions.split())}; urgency={block.urgency})",
+        "title": f"{block.package} {version} ({', '.join((block.distributions or '').split())}; urgency={block.urgency})",
         "url": redact_url(conf.url),
         "prerelease": False,
         "distribution": block.distributions,

@@ -32,11 +32,14 @@ from bot.sources.api import (
     Snapshot,
     SourceConf,
     SourceError,
+    is_prerelease,
+    line_records,
     looks_like_html,
+    normalize,
     redact_url,
-    versions,
+    scheme_for,
+    sort_key,
 )
-from bot.sources.changelog_lines import line_records
 
 NAME = "docker_changelog"
 
@@ -172,16 +175,16 @@ def _skip_front_matter(lines: list[str], url: str) -> list[str]:
 
 
 def _records(found: Iterable[_Version], conf: Conf, watch_words: Iterable[str]) -> list[Record]:
-    scheme = versions.scheme_for(conf.product)
+    scheme = scheme_for(conf.product)
     words = tuple(watch_words)
     records: list[Record] = []
     for entry in found:
-        version = versions.normalize(entry.version, scheme)
+        version = normalize(entry.version, scheme)
         data = {
             "date": entry.date,
             "title": entry.title,
             "url": redact_url(conf.url),
-            "prerelease": versions.is_prerelease(version, scheme),
+            "prerelease": is_prerelease(version, scheme),
             "sections": len(entry.sections),
             "line_count": len(entry.lines),
         }
@@ -200,7 +203,7 @@ def check_not_truncated(records: Sequence[Record], previous: Sequence[Record], u
     if not before:
         return
     now = {r.version for r in records if r.kind == "release"}
-    oldest = min(before, key=lambda v: versions.sort_key(v, scheme))
+    oldest = min(before, key=lambda v: sort_key(v, scheme))
     if oldest not in now:
         raise SourceError(
             f"truncated changelog? the oldest version seen before ({oldest}) is missing "
@@ -214,7 +217,7 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
     """Fetch the changelog and parse it whole; a partial body raises, never shrinks the history."""
     response = await ctx.get(conf.url, accept="text/markdown, text/plain;q=0.9, */*;q=0.1")
     records = parse(response.body, conf, watch_words=ctx.watch_words)
-    check_not_truncated(records, ctx.previous, conf.url, versions.scheme_for(conf.product))
+    check_not_truncated(records, ctx.previous, conf.url, scheme_for(conf.product))
     return Snapshot(tuple(records))
 
 

@@ -9,13 +9,23 @@ document still gives its branch_eol. A newly announced or moved EOL date is news
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot import fleet, rules
-from bot.sources.api import Context, Event, Kind, Record, Snapshot, SourceConf, SourceError, looks_like_html
+from bot.sources.api import (
+    Context,
+    Event,
+    Kind,
+    Record,
+    Snapshot,
+    SourceConf,
+    SourceError,
+    branch_events,
+    canonical_product,
+    json_body,
+    looks_like_html,
+)
 
 NAME = "endoflife"
 API = "https://endoflife.date/api/{product}.json"
@@ -33,7 +43,7 @@ def url_of(conf: Conf) -> str:
 
 def product_of(conf: Conf) -> str:
     """Our name for the product: docker-engine is 'docker', so keys match the other sources."""
-    return conf.product or fleet.canonical_product(conf.endoflife)
+    return conf.product or canonical_product(conf.endoflife)
 
 
 def parse(body: bytes, conf: Conf) -> list[Record]:
@@ -41,10 +51,7 @@ def parse(body: bytes, conf: Conf) -> list[Record]:
     url = url_of(conf)
     if looks_like_html(body):
         raise SourceError("HTML page instead of endoflife.date JSON", url)
-    try:
-        cycles = json.loads(body)
-    except ValueError as exc:
-        raise SourceError(f"endoflife.date answer is not JSON ({exc.msg} at char {exc.pos})", url) from None
+    cycles = json_body(body, "endoflife.date answer", url)
     if not isinstance(cycles, list) or not cycles:
         raise SourceError("endoflife.date answer is not a list of cycles", url)
     product = product_of(conf)
@@ -86,7 +93,7 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
 
 def events(previous: Sequence[Record], snapshot: Snapshot, conf: Conf, ctx: Context) -> list[Event]:
     """branch_eol when a cycle ends (flag or date), its EOL date is set or moves; branch_dropped."""
-    return rules.branch_events(conf.name, product_of(conf), previous, snapshot.records, ctx.fleet,
+    return branch_events(conf.name, product_of(conf), previous, snapshot.records, ctx.fleet,
                                ctx.now().date(), ctx.missing)
 
 

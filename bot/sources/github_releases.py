@@ -17,9 +17,19 @@ from xml.sax import SAXException
 
 import feedparser
 
-from bot import versions
-from bot.sources.api import Context, Kind, Record, Snapshot, SourceConf, SourceError, looks_like_html
-from bot.sources.changelog_lines import line_records
+from bot.sources.api import (
+    Context,
+    Kind,
+    Record,
+    Snapshot,
+    SourceConf,
+    SourceError,
+    is_prerelease,
+    line_records,
+    looks_like_html,
+    normalize,
+    scheme_for,
+)
 
 NAME = "github_releases"
 
@@ -56,14 +66,14 @@ def default_product(repo: str) -> str:
 def parse(body: bytes, conf: Conf, watch_words: Iterable[str] = ()) -> list[Record]:
     """The releases (and their notes' lines) in a releases.atom body; raises SourceError."""
     feed = _feed(body, conf.url)
-    scheme = versions.scheme_for(conf.product)
+    scheme = scheme_for(conf.product)
     records: list[Record] = []
     seen: set[str] = set()
     for entry in feed.entries:
         tag = _tag(entry)
         if not tag:
             raise SourceError("a feed entry has neither a tag id nor a release link", conf.url)
-        version = versions.normalize(tag, scheme)
+        version = normalize(tag, scheme)
         if version in seen:  # the same version under two tag spellings: keep the newest
             continue
         seen.add(version)
@@ -127,7 +137,7 @@ def _release(
 def _is_prerelease(version: str, scheme: str, tag: str, title: str) -> bool:
     """Version order's answer (``29.0.0-rc.1``), or the tag or title saying so."""
     try:
-        if versions.is_prerelease(version, scheme):
+        if is_prerelease(version, scheme):
             return True
     except ValueError:
         pass  # a tag no scheme parses (``nightly``): the words below still count

@@ -20,10 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot import fleet, versions
-from bot.classify import classify, cves
-from bot.sources import kernel_releases
 from bot.sources.api import (
+    RELEASES_URL,
     Context,
     Finding,
     Kind,
@@ -32,7 +30,14 @@ from bot.sources.api import (
     Snapshot,
     SourceConf,
     SourceError,
+    branch_of,
+    classify,
+    cve_ids,
+    in_branch,
     looks_like_html,
+    releases_json_records,
+    same_product,
+    sort_key,
 )
 
 NAME = "kernel_changelog"
@@ -54,7 +59,7 @@ _REVERT_TITLE_RE = re.compile(r'^Revert\s+"(.+)"$', re.IGNORECASE)
 @dataclass(frozen=True, kw_only=True)
 class Conf(SourceConf):
     product: str = "linux"
-    releases_url: str = kernel_releases.DEFAULT_URL
+    releases_url: str = RELEASES_URL
     url_template: str = DEFAULT_TEMPLATE
     branches: tuple[str, ...] = ()  # default: the fleet's pinned branches of `product`
     backfill: int = 1  # releases read on the first run of a branch pin (exact pins: all newer)
@@ -111,7 +116,7 @@ def _commit(sha: str, block: str, watch_words: Sequence[str]) -> dict[str, Any] 
         "date": _date(headers.get("date", "")),
         "fixes": _FIXES_RE.findall(body),
         "stable": stable.group(0).strip() if stable else "",
-        "cves": cves(body),
+        "cves": cve_ids(body),
         "classes": classify(title, watch_words),
         "reverts": reverted.group(1) if reverted else "",
         "reverts_sha": reverts_sha.group(1) if reverts_sha else "",
@@ -148,15 +153,17 @@ def followed_branches(conf: Conf, pins: Sequence[Pin]) -> dict[str, str]:
         return {b: "" for b in conf.branches}
     found: dict[str, str] = {}
     for pin in pins:
-        if not fleet.same_product(pin.product, product):
+        if not same_product(pin.product, product):
+            continue
+        spec = pin.spec  # parsed once, when the config was loaded
+        if spec is None:
             continue
         try:
-            spec = versions.parse_pin(pin.product, pin.version)
-            branch = spec.version if spec.is_branch else versions.branch_of(spec.version, "kernel")
+            branch = spec.version if spec.is_branch else branch_of(spec.version, "kernel")
         except ValueError:
             continue
         found[branch] = "" if spec.is_branch else min(
-            (v for v in (found.get(branch), spec.version) if v), key=lambda v: versions.sort_key(v, "kernel"))
+            (v for v in (found.get(branch), spec.version) if v), key=lambda v: sort_key(v, "kernel"))
     return found
 
 
@@ -166,7 +173,7 @@ def wanted_versions(branch: str, latest: str, pinned: str, done: Sequence[str], 
         last = int(latest.split(".")[len(branch.split("."))])
     except (IndexError, ValueError):
         return []  # X.Y itself (a mainline release) has no stable ChangeLog
-    sublevels = [int(v.rsplit(".", 1)[1]) for v in done if versions.in_branch(v, branch, "kernel")
+    sublevels = [int(v.rsplit(".", 1)[1]) for v in done if in_branch(v, branch, "kernel")
                  and v.count(".") == branch.count(".") + 1]
     if sublevels:
         first = max(sublevels) + 1
@@ -198,11 +205,10 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
         raise SourceError(f"no {product} branch pinned in the fleet and no 'branches' configured")
     response = await ctx.get(conf.releases_url, conditional=False, accept="application/json")
     listed = {r.version: str(r.data.get("latest", "")) for r in
-              kernel_releases.parse(response.body, kernel_releases.Conf(
-                  name=conf.name, kind=kernel_releases.NAME, url=conf.releases_url, product=product))
+              releases_json_records(response.body, conf.releases_url, product)
               if r.kind == "branch"}
     kept = [r for r in ctx.previous if r.kind == "changelog_line" and r.product == product
-            and any(versions.in_branch(r.version, b, "kernel") for b in branches)]
+            and any(in_branch(r.version, b, "kernel") for b in branches)]
     done = sorted({r.version for r in kept})
     if not kept and not set(branches) & set(listed):
         # Debian 8's 3.16 left kernel.org in 2020: one standing warning, not a failure every poll.

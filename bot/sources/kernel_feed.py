@@ -13,9 +13,19 @@ from dataclasses import dataclass
 
 import feedparser
 
-from bot.sources import kernel_releases
-from bot.sources.api import Context, Event, Kind, Record, Snapshot, SourceConf, SourceError, looks_like_html
-from bot.sources.kernel_releases import Entry
+from bot.sources.api import (
+    Context,
+    Event,
+    KernelEntry,
+    Kind,
+    Record,
+    Snapshot,
+    SourceConf,
+    SourceError,
+    branch_events,
+    entry_records,
+    looks_like_html,
+)
 
 NAME = "kernel_feed"
 DEFAULT_URL = "https://www.kernel.org/feeds/kdist.xml"
@@ -42,10 +52,10 @@ def parse(body: bytes, conf: Conf) -> list[Record]:
     entries = [_entry(item, conf.url) for item in feed.entries]
     if not entries:
         raise SourceError("kdist.xml has no items", conf.url)
-    return kernel_releases.entry_records(entries, conf.product or "linux", conf.url)
+    return entry_records(entries, conf.product or "linux", conf.url)
 
 
-def _entry(item: feedparser.FeedParserDict, url: str) -> Entry:
+def _entry(item: feedparser.FeedParserDict, url: str) -> KernelEntry:
     parts = str(item.get("id") or "").split(",")
     if len(parts) != 4 or parts[0] != "kernel.org":
         raise SourceError(f"kdist.xml item with an unexpected guid: {item.get('id')!r}", url)
@@ -53,7 +63,7 @@ def _entry(item: feedparser.FeedParserDict, url: str) -> Entry:
     description = str(item.get("summary") or "")
     changelog = _CHANGELOG_RE.search(description)
     source = _SOURCE_RE.search(description)
-    return Entry(
+    return KernelEntry(
         moniker=moniker,
         version=version,
         iseol=f"{version} (EOL)" in description,
@@ -69,8 +79,10 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
 
 
 def events(previous: Sequence[Record], snapshot: Snapshot, conf: Conf, ctx: Context) -> list[Event]:
-    """The same branch news as kernel_releases."""
-    return kernel_releases.events(previous, snapshot, conf, ctx)  # type: ignore[arg-type]
+    """The same branch news as kernel_releases: branch_eol, branch_dropped."""
+    return branch_events(
+        conf.name, conf.product or "linux", previous, snapshot.records, ctx.fleet, ctx.now().date(), ctx.missing
+    )
 
 
 KIND = Kind(name=NAME, conf=Conf, collect=collect, events=events)

@@ -7,99 +7,37 @@ Only the latest release of each branch is listed, so the snapshot is partial for
 releases (an older 3.16.y missing is not withdrawn) and the branch records carry
 the story; `events` turns them into branch_eol / branch_dropped.
 
-kernel_feed (kdist.xml) yields the same records through `entry_records`.
+kernel_feed (kdist.xml) yields the same records: both read entries with bot.kernel_org.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from bot import rules, versions
-from bot.sources.api import Context, Event, Kind, Record, Snapshot, SourceConf, SourceError, looks_like_html
+from bot.sources.api import (
+    RELEASES_URL,
+    Context,
+    Event,
+    Kind,
+    Record,
+    Snapshot,
+    SourceConf,
+    branch_events,
+    releases_json_records,
+)
 
 NAME = "kernel_releases"
-DEFAULT_URL = "https://www.kernel.org/releases.json"
-# Branches (X.Y) come from these monikers only: mainline moves from 5.11 to 5.12-rc1
-# before 5.11.1 exists, and would look like a dropped branch for a few days.
-BRANCH_MONIKERS = ("stable", "longterm")
-
-
+DEFAULT_URL = RELEASES_URL
 @dataclass(frozen=True, kw_only=True)
 class Conf(SourceConf):
     url: str = DEFAULT_URL
     product: str = "linux"
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One kernel.org entry, whichever format it came from."""
-
-    moniker: str
-    version: str
-    iseol: bool
-    date: str
-    changelog: str = ""
-    source: str = ""
-
-
 def parse(body: bytes, conf: Conf) -> list[Record]:
     """Records for every release and stable/longterm branch in a releases.json body."""
-    if looks_like_html(body):
-        raise SourceError("HTML page instead of releases.json", conf.url)
-    try:
-        doc = json.loads(body)
-    except ValueError as exc:
-        raise SourceError(f"releases.json is not JSON ({exc.msg} at char {exc.pos})", conf.url) from None
-    items = doc.get("releases") if isinstance(doc, dict) else None
-    if not isinstance(items, list) or not items:
-        raise SourceError("releases.json has no 'releases' list", conf.url)
-    return entry_records([_entry(item, conf.url) for item in items], conf.product or "linux", conf.url)
-
-
-def _entry(item: Any, url: str) -> Entry:
-    if not isinstance(item, dict) or not item.get("version") or not item.get("moniker"):
-        raise SourceError(f"releases.json entry without version or moniker: {str(item)[:80]}", url)
-    released = item.get("released") or {}
-    return Entry(
-        moniker=str(item["moniker"]),
-        version=str(item["version"]),
-        iseol=item.get("iseol") is True,
-        date=str(released.get("isodate") or "") if isinstance(released, dict) else "",
-        changelog=str(item.get("changelog") or ""),
-        source=str(item.get("source") or ""),
-    )
-
-
-def entry_records(entries: Iterable[Entry], product: str, url: str = "") -> list[Record]:
-    """Release and branch records for kernel.org entries; linux-next is not a version."""
-    records: list[Record] = []
-    for entry in entries:
-        if entry.moniker == "linux-next" or entry.version.startswith("next-"):
-            continue
-        try:
-            branch = versions.branch_of(entry.version, "kernel")
-        except ValueError:
-            raise SourceError(f"not a kernel version: {entry.version!r}", url) from None
-        data = {
-            "date": entry.date,
-            "title": f"Linux {entry.version} ({entry.moniker}{', EOL' if entry.iseol else ''})",
-            "url": entry.changelog or entry.source,
-            "prerelease": "-rc" in entry.version,
-            "moniker": entry.moniker,
-            "branch": branch,
-            "changelog": entry.changelog,
-        }
-        records.append(Record("release", f"release:{entry.version}", product, entry.version, data))
-        if entry.moniker in BRANCH_MONIKERS:
-            branch_data = {"eol": entry.iseol, "latest": entry.version, "moniker": entry.moniker,
-                           "date": entry.date}
-            records.append(Record("branch", f"branch:{branch}", product, branch, branch_data))
-    if not any(r.kind == "branch" for r in records):
-        raise SourceError("no stable or longterm branch listed", url)
-    return records
+    return releases_json_records(body, conf.url, conf.product or "linux")
 
 
 async def collect(conf: Conf, ctx: Context) -> Snapshot:
@@ -110,7 +48,7 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
 
 def events(previous: Sequence[Record], snapshot: Snapshot, conf: Conf, ctx: Context) -> list[Event]:
     """branch_eol when a branch shows iseol, branch_dropped when one vanishes without it."""
-    return rules.branch_events(
+    return branch_events(
         conf.name, conf.product or "linux", previous, snapshot.records, ctx.fleet, ctx.now().date(), ctx.missing
     )
 

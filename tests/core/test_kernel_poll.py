@@ -12,9 +12,8 @@ import re
 from pathlib import Path
 
 from bot import config as configuration
-from bot.poll import run_poll
 from bot.store import Store
-from tests.conftest import FIXTURES, Route
+from tests.conftest import FIXTURES, Route, poll_and_deliver
 from tests.core.test_poll import Clock, Collect
 from tests.sources.kernel_support import CHANGELOG_3_16_84, CHANGELOG_3_16_85, entry, releases_json
 
@@ -32,7 +31,7 @@ def setup(tmp_path: Path, fleet: str, sources: str, extra: str = ""):
 
 def poll(cfg, store, clock, sink):
     clock.advance(minutes=15)
-    report = asyncio.run(run_poll(cfg, store, clock=clock, deliverer=sink))
+    report = asyncio.run(poll_and_deliver(cfg, store, clock=clock, deliverer=sink))
     assert [r.status for r in report.results if r.status == "failed"] == [], report.results
     return report
 

@@ -14,10 +14,9 @@ from bot import config as configuration
 from bot.alerts import Alert
 from bot.cli import main
 from bot.deliver import Delivered
-from bot.poll import run_poll
 from bot.store import Store
 from bot.why import story
-from tests.conftest import FIXTURES, Route
+from tests.conftest import FIXTURES, Route, poll_and_deliver
 
 MOBY = (FIXTURES / "docker" / "moby-CHANGELOG.md").read_bytes()
 
@@ -74,7 +73,7 @@ def setup(tmp_path, web):
 
 
 def poll(cfg, store, clock, sink):
-    return asyncio.run(run_poll(cfg, store, clock=clock, deliverer=sink))
+    return asyncio.run(poll_and_deliver(cfg, store, clock=clock, deliverer=sink))
 
 
 def versions_in(store: Store) -> list[str]:
@@ -525,17 +524,18 @@ def test_a_pin_added_later_gets_one_summary_of_where_it_stands(setup, web):
 
 
 def test_an_open_incident_that_gets_worse_is_said_at_once_in_its_thread(tmp_path):
+    from bot import incidents
     from bot.model import Finding
-    from bot.poll import _track
+    from bot.poll import apply_plan
 
     store = Store.open(tmp_path / "t.db")
-    cfg = configuration.parse({"sources": []}, tmp_path / "sources.yaml")
     clock = Clock()
 
     def seen(severity):
         finding = Finding("apt_index_missing", "apt:x:missing", f"index missing ({severity})", severity=severity)
+        at = incidents.Moment("x", clock(), 1)
         with store.transaction():
-            _track(store, "x", [finding], clock(), 1, cfg, resolve_missing=True)
+            apply_plan(store, incidents.track(store.live_incidents("x"), [finding], at, resolve_missing=True), at)
         clock.advance(minutes=15)
 
     for severity in ("warning", "warning", "critical", "critical"):

@@ -80,7 +80,7 @@ def test_a_bug_leaves_its_traceback_in_the_log_and_one_line_on_the_console(tmp_p
     result = run_cycles(tmp_path, web.url, monkeypatch, "--log-format", fmt, cycles=2)
     if fmt == "json":
         entries = [json.loads(line) for line in logged(result)]
-        assert [e["message"] for e in entries] == ["run failed: internal error: RuntimeError: boom"] * 2
+        assert [e["message"] for e in entries] == ["internal error in trackbot run"] * 2  # bot.errors.internal_error
         assert "Traceback (most recent call last)" in entries[0]["traceback"]
         assert entries[0]["traceback"].endswith("RuntimeError: boom")
     else:

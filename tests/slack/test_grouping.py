@@ -16,10 +16,9 @@ from datetime import timedelta
 from bot.alerts import AlertKind, events_alerts
 from bot.config import SlackConf
 from bot.model import Event
-from bot.poll import run_poll
 from bot.slack.client import SlackWebApi
 from bot.slack.sink import SlackSink
-from tests.conftest import Route
+from tests.conftest import Route, poll_and_deliver
 from tests.core.test_kernel_poll import LINUX_DEB, setup
 from tests.sources.kernel_support import entry, releases_json
 
@@ -33,7 +32,7 @@ def sink(fake):
 
 def poll(cfg, store, clock, fake):
     clock.advance(minutes=15)
-    report = asyncio.run(run_poll(cfg, store, clock=clock, deliverer=sink(fake)))
+    report = asyncio.run(poll_and_deliver(cfg, store, clock=clock, deliverer=sink(fake)))
     assert not report.failed, report.results
     return report
 

@@ -18,8 +18,8 @@ import pytest
 from bot import config as configuration
 from bot.alerts import Alert
 from bot.deliver import Delivered
-from bot.poll import run_poll
 from bot.store import Store
+from tests.conftest import poll_and_deliver
 from tests.sources.apt_support import INRELEASE_PATH, PACKAGES, SUITE, Mirror, TestKey, build_mirror
 
 
@@ -80,7 +80,7 @@ def test_hash_sum_mismatch_outage_pages_once_and_resolves_with_its_duration(repo
     now = datetime(2016, 6, 2, 9, 0, tzinfo=UTC)
 
     def poll() -> None:
-        report = asyncio.run(run_poll(cfg, store, clock=lambda: now, deliverer=sink))
+        report = asyncio.run(poll_and_deliver(cfg, store, clock=lambda: now, deliverer=sink))
         assert [r.status for r in report.results] != ["failed"], report.results
 
     publish(old_packages, old_packages, "Wed, 01 Jun 2016 09:00:00 UTC")
@@ -126,7 +126,7 @@ def test_a_key_rotation_is_alerted_once_and_never_resolved(repo, tmp_path):
 
     def poll(key: TestKey) -> None:
         repo.path(INRELEASE_PATH).write_bytes(key.clearsign(release_for(packages, "Fri, 27 Nov 2026 08:00:00 UTC")))
-        report = asyncio.run(run_poll(cfg, store, clock=lambda: now, deliverer=sink))
+        report = asyncio.run(poll_and_deliver(cfg, store, clock=lambda: now, deliverer=sink))
         assert report.results[0].status != "failed", report.results
 
     poll(old_key)
@@ -158,7 +158,7 @@ def test_an_open_mismatch_is_not_resolved_while_the_signature_cannot_be_checked(
         nonlocal now
         now += timedelta(minutes=15)
         repo.path(INRELEASE_PATH).write_bytes(signer.clearsign(release_for(listed, date)))
-        asyncio.run(run_poll(cfg, store, clock=lambda: now, deliverer=sink))
+        asyncio.run(poll_and_deliver(cfg, store, clock=lambda: now, deliverer=sink))
 
     poll(key, good)
     broken = good + b"\n"

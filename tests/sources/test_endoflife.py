@@ -95,6 +95,7 @@ def test_rhel_and_debian_cycles_match_their_pins():
     [
         (b"<!doctype html><html>Cloudflare</html>", "HTML"),
         (LINUX[:100], "not JSON"),
+        (b'[{"cycle": "\xe9"}]', r"endoflife.date answer is not UTF-8 text \(byte 12\) \(https://"),
         (b"[]", "not a list of cycles"),
         (b'{"cycle": "1"}', "not a list of cycles"),
         (b'[{"releaseDate": "2020-01-01"}]', "without a name"),

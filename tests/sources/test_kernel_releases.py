@@ -61,6 +61,7 @@ def test_feed_and_json_agree_on_the_same_entries():
     [
         (b"<!DOCTYPE html><html><body>503</body></html>", "HTML"),
         (RELEASES[: len(RELEASES) // 2], "not JSON"),
+        (b'{"releases": "\xff\xfe"}', r"releases.json is not UTF-8 text \(byte 14\) \(https://"),
         (b"{}", "no 'releases' list"),
         (b'{"releases": []}', "no 'releases' list"),
         (b'{"releases": [{"moniker": "stable"}]}', "without version"),

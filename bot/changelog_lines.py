@@ -1,6 +1,7 @@
 """Turn the lines of one version's notes into `changelog_line` records.
 
-Shared by the kinds that read release notes (a CHANGELOG.md, a GitHub release), so
+Shared by the kinds that read release notes (a CHANGELOG.md, a GitHub release), through
+the facade (bot.sources.api, which re-exports `line_records`), so
 that a line's key, classes and CVEs are computed the same way wherever it is read.
 The key hashes the text, so a line keeps its key while lines around it come and go;
 the same text twice in one version gets ``:2``, ``:3`` so keys stay unique.
@@ -14,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from bot.classify import classify, cves
-from bot.sources.api import Record
+from bot.model import Record
 
 
 def line_key(version: str, text: str) -> str:

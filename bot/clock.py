@@ -1,0 +1,34 @@
+"""Time as trackbot counts it: UTC, whole seconds, ISO 8601 strings, '15m'-style intervals.
+
+Its own module (not poll's) because the config loader, the store and the Slack deliverer
+need these too, and none of them may depend on the poll that uses them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+Clock = Callable[[], datetime]  # injectable in tests; always timezone-aware UTC
+
+_INTERVAL = re.compile(r"\s*(\d+)\s*([smhdw])\s*")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, to the second (what the history stores and compares)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def iso(moment: datetime) -> str:
+    """Timestamps are stored as ISO 8601 UTC strings: they sort and read well."""
+    return moment.isoformat(timespec="seconds")
+
+
+def parse_interval(text: str) -> timedelta:
+    """'15m', '1h', '2d', '30s' -> timedelta; raises ValueError on anything else."""
+    match = _INTERVAL.fullmatch(text or "")
+    if not match:
+        raise ValueError(f"not an interval: {text!r} (use e.g. 15m, 1h, 1d)")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
