@@ -36,6 +36,7 @@ class Hook:
 
     def __init__(self) -> None:
         self.status = 200
+        self.retry_after = ""
         self.received: list[tuple[dict[str, str], bytes]] = []
         hook = self
 
@@ -45,6 +46,8 @@ class Hook:
                 if hook.status < 300:
                     hook.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
                 self.send_response(hook.status)
+                if hook.retry_after:
+                    self.send_header("Retry-After", hook.retry_after)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -271,3 +274,20 @@ def test_slack_down_does_not_hold_back_the_destination(hook: Hook):
     assert [b["title"] for b in hook.bodies()] == ["DSA-1 openssl"]
     assert [a.state for a in store.alerts()] == [AlertState.QUEUED]  # still owed to Slack
     assert backlog(store).queued == 1
+
+
+def test_a_long_retry_after_is_kept_and_no_call_is_made_before_it(hook: Hook):
+    store, clock = Store.memory(), Clock()
+    env = {"OPS_WEBHOOK": hook.url, "OPS_HOOK_KEY": SECRET}
+    targets = destinations([NotifyConf(webhook_env="OPS_WEBHOOK", secret_env="OPS_HOOK_KEY")], env)
+    queue(store, clock, "critical", "DSA-1 openssl")
+    hook.status, hook.retry_after = 429, "3600"
+    first = deliver_destinations(store, targets, clock)["OPS_WEBHOOK"]
+    assert first.queued == 1 and first.errors == ["OPS_WEBHOOK: HTTP 429"]
+    hook.status, hook.retry_after = 200, ""
+    clock.now += timedelta(minutes=30)
+    early = deliver_destinations(store, targets, clock)["OPS_WEBHOOK"]
+    assert hook.received == [] and early.queued == 1  # it answers 200 now: a call would have landed and "wait until" in early.errors[-1]
+    clock.now += timedelta(minutes=31)
+    assert deliver_destinations(store, targets, clock)["OPS_WEBHOOK"].sent == 1
+    assert [b["title"] for b in hook.bodies()] == ["DSA-1 openssl"]
