@@ -27,7 +27,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from bot import fleet, versions
+from bot import fleet, policy, versions
 from bot.model import Event, Pin, Record, severity_rank
 
 
@@ -107,6 +107,7 @@ def line(summary: str) -> Event:
 
 BASELINE_WORTH_SAYING = (
     "fix_available", "regression", "advisory", "branch_eol", "branch_eol_scheduled", "branch_dropped",
+    "branch_abandoned", "branch_uncovered",
 )
 
 
@@ -187,7 +188,7 @@ def baseline_alert(
     title = (f"{source}: settings or fleet changed, where the pins stand now" if rebaseline
              else f"{source}: first poll, baseline recorded")
     # Info whatever it lists: a summary of standing facts, posted once, never paging.
-    return Alert(AlertKind.BASELINE, "info", title, source,
+    return Alert(AlertKind.BASELINE, str(policy.BASELINE), title, source,
                  tuple(line(text) for text in lines), tuple(e.key for e in worth), run_id)
 
 

@@ -6,8 +6,11 @@ same everywhere. Pure functions of the text and the team's watch words.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
+
+from bot.watchwords import WatchWord, compile_all
 
 CVE_RE = re.compile(r"\bCVE-\d{4}-\d{4,}\b", re.IGNORECASE)
 
@@ -28,13 +31,22 @@ def cves(text: str) -> list[str]:
     return list(dict.fromkeys(m.upper() for m in CVE_RE.findall(text)))
 
 
-def classify(text: str, watch_words: Iterable[str] = ()) -> list[str]:
+def classify(text: str, watch_words: Iterable[str | WatchWord] = ()) -> list[str]:
     """The classes of a line: fix, revert, regression, security, deprecation, watch:<word>.
+
+    Watch words match as bot.watchwords says (whole words, aliases, the defaults' senses):
 
     >>> classify("Fix a regression in overlay mounts", ["overlay"])
     ['regression', 'fix', 'watch:overlay']
+    >>> classify("of: overlay: fix a leak", ["overlay"])
+    ['fix']
     """
     classes = [name for name, pattern in _PATTERNS.items() if pattern.search(text)]
-    lowered = text.lower()
-    classes += [f"watch:{word}" for word in watch_words if word.lower() in lowered]
+    classes += [f"watch:{word.name}" for word in _compiled(tuple(watch_words)) if word.matches(text)]
     return classes
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(words: tuple[str | WatchWord, ...]) -> tuple[WatchWord, ...]:
+    """Every line of a changelog is classified with the same few words: compile them once."""
+    return compile_all(words)

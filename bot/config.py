@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
+from bot import inventory, relevance, watchwords
 from bot.clock import parse_interval
 from bot.errors import ConfigError
 from bot.kinds import KINDS
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
 T = TypeVar("T", bound="DataclassInstance")  # a Conf, a Pin, SlackConf, Settings: built by _build
-TOP_KEYS = {"fleet", "watch_words", "bug_numbers", "sources", "slack", "settings",
+TOP_KEYS = {"fleet", "inventories", "watch_words", "bug_numbers", "sources", "slack", "settings", "arch", "modules",
             "metrics", "heartbeat_url", "notify"}  # the last three: running it unattended (README "Deploy")
 
 
@@ -55,6 +56,7 @@ class Settings:
     max_bytes: int = 64 * 1024 * 1024
     failing_after: int = 3  # consecutive failures before a source_failing incident
     source_timeout: float = 600.0  # a whole source's poll, all its requests together
+    abandoned_after: int = 180  # days without a release before a pinned branch is branch_abandoned
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,6 +100,7 @@ class Config:
     slack: SlackConf
     settings: Settings
     bug_numbers: tuple[str, ...] = ()  # bugs the team waits on: a newer release closing one is news
+    profile: relevance.FleetProfile = relevance.FleetProfile()  # arch, modules, compiled watch words
     metrics: MetricsConf = MetricsConf()
     heartbeat_url: str = ""  # fetched (GET) after every successful run
     notify: tuple[NotifyConf, ...] = ()
@@ -130,7 +133,11 @@ def parse(raw: Any, path: Path) -> Config:
         raise ConfigError(f"{path}: expected a mapping with 'fleet' and 'sources'")
     _check_keys(raw, TOP_KEYS, f"{path}")
     fleet = tuple(_pin(item, i, path) for i, item in enumerate(_list(raw, "fleet", path)))
-    words = tuple(str(w) for w in _list(raw, "watch_words", path))
+    profile = _profile(raw, path)
+    words = tuple(w.name for w in profile.watch)
+    # Package lists the hosts print (bot/inventory.py), read now: a bad line fails the config.
+    fleet += inventory.pins([_build(inventory.Inventory, item, f"{path}: inventories[{i}]")
+                             for i, item in enumerate(_list(raw, "inventories", path))], path.parent)
     sources = tuple(_source(item, i, path) for i, item in enumerate(_list(raw, "sources", path)))
     seen: set[str] = set()
     for i, source in enumerate(sources):
@@ -143,7 +150,21 @@ def parse(raw: Any, path: Path) -> Config:
     metrics = _build(MetricsConf, raw.get("metrics") or {}, f"{path}: metrics")
     heartbeat = _coerce(raw.get("heartbeat_url") or "", str, f"{path}: 'heartbeat_url'")
     notify = tuple(_build(NotifyConf, item, f"{path}: notify[{i}]") for i, item in enumerate(_list(raw, "notify", path)))
-    return Config(path, fleet, words, sources, slack, settings, bugs, metrics, heartbeat, notify)
+    return Config(path, fleet, words, sources, slack, settings, bugs, profile, metrics, heartbeat, notify)
+
+
+def _profile(raw: dict[str, Any], path: Path) -> relevance.FleetProfile:
+    """`arch`, `modules` and `watch_words`: what the fleet runs beyond versions (bot.relevance)."""
+    key = "watch_words"
+    try:
+        watch = watchwords.parse(_list(raw, key, path))
+        key = "arch"
+        arch = relevance.parse_arch(raw.get(key))
+        key = "modules"
+        modules = relevance.parse_modules(raw.get(key), path.parent)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {key}: {exc}") from None
+    return relevance.FleetProfile(arch=arch, modules=modules, watch=watch)
 
 
 def _list(raw: dict[str, Any], key: str, path: Path) -> list[Any]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from bot import incidents, rules
+from bot import abandoned, incidents, rules
 from bot.clock import iso
 from bot.config import Config
 from bot.diff import Diff, diff
@@ -66,7 +66,9 @@ def evaluate(previous: Sequence[Record], snapshot: Snapshot, conf: SourceConf, s
     hook = situation.kind.events
     extra = list(hook(previous, snapshot, conf, ctx)) if hook else []
     found = rules.rule_events(conf.name, result.added, result.seen, config.fleet, config.watch_words,
-                              config.bug_numbers)
+                              config.bug_numbers, cves=ctx.cves, profile=config.profile)
+    found += abandoned.abandoned_events(conf.name, result.seen, config.fleet, situation.now.date(),
+                                        config.settings.abandoned_after)
     one_off = [f.as_event(conf.name) for f in snapshot.findings if not f.incident]
     events = apply_pins([*result.events, *extra, *found, *one_off], config.fleet)
     baseline = not situation.state.get("last_success_at")
@@ -76,9 +78,11 @@ def evaluate(previous: Sequence[Record], snapshot: Snapshot, conf: SourceConf, s
     elif rebaseline:
         # New pins, watch words or settings: what the history already holds for them is a
         # standing fact (one summary), not news; what arrived in this poll stays news.
+        # A branch found abandoned now was abandoned before the new settings too: a standing fact.
+        events = [replace(e, baseline=True) if e.kind == "branch_abandoned" else e for e in events]
         news = {e.key for e in events}
         standing = rules.rule_events(conf.name, result.seen, result.seen, config.fleet, config.watch_words,
-                                     config.bug_numbers)
+                                     config.bug_numbers, cves=ctx.cves, profile=config.profile)
         events += [replace(e, baseline=True) for e in apply_pins(standing, config.fleet) if e.key not in news]
     at = incidents.Moment(conf.name, situation.now, situation.run_id, config.fleet)
     problems = [f for f in snapshot.findings if f.incident]

@@ -6,12 +6,18 @@ from __future__ import annotations
 
 from bot.sources import (
     debian_changelog,
+    debian_dsa,
+    debian_releases,
+    debian_security_tracker,
     docker_changelog,
     endoflife,
     github_releases,
     kernel_changelog,
     kernel_feed,
     kernel_releases,
+    kev,
+    rhel_csaf,
+    rhel_lifecycle,
 )
 from bot.sources.api import Kind
 from bot.sources.apt import host as apt_sources
@@ -29,5 +35,11 @@ KINDS: dict[str, Kind] = {
         kernel_changelog.KIND,
         debian_changelog.KIND,
         endoflife.KIND,
+        debian_security_tracker.KIND,
+        debian_dsa.KIND,
+        debian_releases.KIND,
+        kev.KIND,
+        rhel_csaf.KIND,
+        rhel_lifecycle.KIND,
     )
 }

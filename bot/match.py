@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from bot import fleet, versions
+from bot import fleet, policy, versions
 from bot.model import Event, Pin, severity_rank
 
 
@@ -20,8 +20,8 @@ def apply_pins(events: Sequence[Event], pins: Sequence[Pin]) -> list[Event]:
 
 def _match(event: Event, pins: Sequence[Pin]) -> Event:
     touched = fleet.touched_pins(pins, event.product, event.version)
-    if not touched:
-        return event
+    if not touched:  # policy rule 1: product news no pin runs is info
+        return replace(event, severity=str(policy.unpinned(event.kind, event.severity)))
     severity = max(event.severity, _pinned_severity(event, touched), key=severity_rank)
     data = {**event.data, "pins": [fleet.pin_label(p) for p in touched]}
     return replace(event, severity=severity, data=data)
@@ -37,8 +37,8 @@ def _pinned_severity(event: Event, touched: list[Pin]) -> str:
         return "critical" if exact else event.severity if event.data.get("from_index") else "warning"
     if event.kind == "release_notes_edited":
         return "warning"
-    if event.kind in ("branch_eol", "branch_dropped"):
-        return "critical"
+    if event.kind in policy.BRANCH_ENDS:
+        return str(policy.pinned_branch(event.kind))
     return event.severity
 
 

@@ -207,11 +207,14 @@ class Pin:
     `scheme` its version order. They are cached properties, not dataclass fields: they
     derive from product and version, sources.yaml cannot set them, and the settings
     digest (dataclasses.asdict) does not change.
+    `hosts` names the inventories (package lists printed by hosts) that carry this exact
+    package version, so an advisory alert can say where to act; empty for hand-written pins.
     """
 
     product: str
     version: str
     distro: str = ""
+    hosts: tuple[str, ...] = ()
 
     @functools.cached_property
     def _parse(self) -> tuple[PinSpec | None, str]:

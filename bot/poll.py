@@ -114,8 +114,10 @@ async def run_poll(
 def settings_digest(conf: SourceConf, config: Config) -> str:
     """What a source's records depend on besides the upstream: its own settings, the watch words
     and the fleet. When it changes, the next poll fetches unconditionally and re-derives them."""
-    blob = json.dumps([dataclasses.asdict(conf), config.watch_words, [dataclasses.asdict(p) for p in config.fleet]],
-                      sort_keys=True, default=str)
+    profile = [sorted(config.profile.arch), sorted(config.profile.modules or ()),
+               [(w.name, [p.pattern for p in w.patterns]) for w in config.profile.watch]]
+    blob = json.dumps([dataclasses.asdict(conf), config.watch_words, [dataclasses.asdict(p) for p in config.fleet],
+                       *([profile] if any(profile) else [])], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

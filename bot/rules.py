@@ -1,4 +1,8 @@
-"""Regressions, fixes and branch ends measured against the fleet's pins.
+"""Regressions and fixes measured against the fleet's pins (branch ends: bot.branches).
+
+About 430 lines, over the house size: the regression, revert, fix and "not backported" readings
+share one change index and one severity judge (`_Judge`), and splitting them would pass both
+through every call; severities themselves are decided in bot.policy.
 
 Pure functions shared by every changelog kind (kernel ChangeLog, Debian changelog,
 Docker changelog, GitHub release notes): the core calls `rule_events` for each
@@ -20,15 +24,18 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 from debian.debian_support import Version as DebVersion
 
-from bot import fleet, versions
+from bot import abandoned, fleet, policy, relevance, versions
 from bot.classify import cves as find_cves
+from bot.cves import CveInfo
 from bot.model import Event, Pin, Record
+from bot.relevance import FleetProfile
+from bot.watchwords import WatchWord, compile_all
 
 REVERT_RE = re.compile(r'\bRevert\s+"(.+)"', re.IGNORECASE | re.DOTALL)
 REVERT_SHA_RE = re.compile(r"\breverts?\s+commit\s+([0-9a-f]{12,40})", re.IGNORECASE)
@@ -78,20 +85,51 @@ class _Hit:
     what: str
 
 
+@dataclass(frozen=True)
+class _Judge:
+    """What decides severities besides the records: watch words, the fleet's profile, CVE ratings."""
+
+    words: tuple[WatchWord, ...]
+    profile: FleetProfile
+    cves: Mapping[str, CveInfo]
+
+    def facts(self, record: Record) -> policy.LineFacts:
+        text = str(record.data.get("title") or record.data.get("text", ""))
+        target = _revert_target(record)
+        subject = target[0] if target and target[0] else text  # a revert is about what it reverts
+        notes = " ".join(map(str, record.data.get("notes") or ()))
+        full = f"{text} {notes}".strip()
+        return policy.LineFacts(
+            text=full,
+            # the line's own [arch] tags, and the subsystem of what it reverts
+            relevant=relevance.is_relevant(text, self.profile) and relevance.is_relevant(subject, self.profile),
+            watch_hit=any(w.matches(full) for w in self.words),
+            runs_module=relevance.runs_module(subject, self.profile),
+            reported=bool(record.data.get("closes")),
+        )
+
+
 def rule_events(
     source: str,
     added: Sequence[Record],
     records: Sequence[Record],
     pins: Sequence[Pin],
-    watch_words: Iterable[str],
+    watch_words: Iterable[str | WatchWord],
     bug_numbers: Iterable[str | int] = (),
+    *,
+    cves: Mapping[str, CveInfo] | None = None,
+    profile: FleetProfile | None = None,
 ) -> list[Event]:
     """regression and fix_available events that the records new this run bring to the pins.
 
     `records` (every current record of the source) tell which changes a pin already
     carries. One event per key; its summary names the smallest version that brings it.
+    Severities follow bot.policy: `cves` rates security fixes (bot.cves), `profile` says
+    which architectures and modules the fleet runs (bot.relevance) and its watch words
+    (else `watch_words`, plain names getting their documented aliases).
     """
-    words = tuple(w for w in watch_words if w)
+    profile = profile or FleetProfile()
+    judge = _Judge(profile.watch or compile_all(watch_words), profile, cves or {})
     bugs = {str(b).lstrip("#") for b in bug_numbers}
     hits: list[_Hit] = []
     for pin in pins:
@@ -106,14 +144,22 @@ def rule_events(
             if not newer[version]:
                 continue
             if record.kind == "changelog_line":
-                hits += _fix_hits(pin, version, record, words, bugs)
-                hits += _regression_hits(pin, version, record, carried)
+                facts = judge.facts(record)
+                if versions.parse_pin(pin.product, pin.version).is_branch:
+                    # A branch pin does not say which release runs: "a module we load" alone is not
+                    # evidence enough to page for every revert in the branch (25 in 40 months).
+                    facts = replace(facts, runs_module=False)
+                hits += _fix_hits(pin, version, record, (judge, facts), bugs)
+                hits += _regression_hits(pin, version, record, carried, facts)
             elif record.kind == "release" and record.data.get("regression_update"):
                 hits += _regression_update_hits(pin, version, record, records)
+        hits += _not_backported_hits(pin, added, records, judge)
     return [_event(source, group) for group in _group(hits)]
 
 
-def _fix_hits(pin: Pin, version: str, record: Record, words: tuple[str, ...], bugs: set[str]) -> list[_Hit]:
+def _fix_hits(pin: Pin, version: str, record: Record, judged: tuple[_Judge, policy.LineFacts],
+              bugs: set[str]) -> list[_Hit]:
+    judge, facts = judged
     text = str(record.data.get("text", ""))
     base = f"fix_available:{pin.product}:{pin.version}"
     closes = {str(n) for n in record.data.get("closes") or ()} | set(BUG_RE.findall(text))
@@ -121,26 +167,73 @@ def _fix_hits(pin: Pin, version: str, record: Record, words: tuple[str, ...], bu
             for bug in sorted(closes & bugs)]  # a listed bug is fixed even when by a revert
     if _revert_target(record):
         return hits  # otherwise a revert takes a change away: it is not "a fix is available"
-    hits += [
-        _Hit("fix_available", f"{base}:{cve}", pin, version, record, "warning", cve)
-        for cve in (record.data.get("cves") or find_cves(text))
-    ]
-    lowered = text.lower()
+    for cve in record.data.get("cves") or find_cves(text):
+        severity, why = policy.security([cve], judge.cves, facts)
+        what = cve if why == "rating unknown" else f"{cve} ({why})"
+        hits.append(_Hit("fix_available", f"{base}:{cve}", pin, version, record, severity, what))
     fixing = "fix" in record.data.get("classes", ()) or FIXING_RE.search(text)
-    for word in words if fixing else ():  # "overlay: add a test" is not a fix
-        if word.lower() in lowered:
-            key = f"{base}:watch:{word.lower()}:{title_hash(text)}"
-            hits.append(_Hit("fix_available", key, pin, version, record, "warning", f"'{word}'"))
+    for word in judge.words if fixing else ():  # "overlay: add a test" is not a fix
+        if word.matches(text):
+            key = f"{base}:watch:{word.name.lower()}:{title_hash(text)}"
+            hits.append(_Hit("fix_available", key, pin, version, record, policy.fix(facts), f"'{word.name}'"))
     return hits
 
 
-def _regression_hits(pin: Pin, version: str, record: Record, carried: _ChangeIndex) -> list[_Hit]:
+def _not_backported_hits(pin: Pin, added: Sequence[Record], records: Sequence[Record], judge: _Judge) -> list[_Hit]:
+    """CVE fixes in newer branches, released after the pin's branch last released, that it never got.
+
+    "not backported to 1.10": the pinned branch will not get them, only moving off it will.
+    Package pins (deb, rpm) have one line of uploads: nothing to say there.
+    """
+    scheme = versions.scheme_for(pin.product)
+    if scheme in ("deb", "rpm"):
+        return []
+    try:
+        _, branch = abandoned.pinned_branch(pin)
+    except ValueError:
+        return []
+    candidates = [r for r in added if r.kind == "changelog_line" and r.data.get("cves")
+                  and fleet.same_product(r.product, pin.product) and not versions.in_branch(r.version, branch, scheme)]
+    if not candidates:
+        return []
+    dated = abandoned.release_dates(records, pin.product, scheme)
+    if branch not in dated:
+        return []
+    last_day = dated[branch][-1][0].isoformat()
+    mine = {str(c) for r in records if r.kind == "changelog_line" and fleet.same_product(r.product, pin.product)
+            and versions.in_branch(r.version, branch, scheme) for c in r.data.get("cves") or ()}
+    hits = []
+    for record in candidates:
+        try:
+            other = versions.branch_of(record.version, scheme)
+            if versions.is_prerelease(record.version, scheme):
+                continue
+        except ValueError:
+            continue
+        when = str(record.data.get("date") or "")[:10]
+        if _sort_key(other, scheme) <= _sort_key(branch, scheme) or not when or when <= last_day:
+            continue
+        facts = judge.facts(record)
+        for cve in record.data.get("cves") or ():
+            if cve in mine:
+                continue
+            severity, why = policy.security([cve], judge.cves, facts)
+            what = cve if why == "rating unknown" else f"{cve} ({why})"
+            key = f"fix_available:{pin.product}:{pin.version}:{cve}:not_backported"
+            hits.append(_Hit("fix_available", key, pin, record.version, record, severity,
+                             f"{what}, not backported to {branch}"))
+    return hits
+
+
+def _regression_hits(pin: Pin, version: str, record: Record, carried: _ChangeIndex,
+                     facts: policy.LineFacts) -> list[_Hit]:
     base = f"regression:{pin.product}:{pin.version}"
     target = _revert_target(record)
     if target:
         title, sha = target
         where = carried.find(title, sha)
-        severity, how = carried.severity(where, version)
+        carries, how = carried.carries(where, version)
+        severity = policy.revert(carries, facts)
         label = f'reverts "{title}"' if title else f"reverts commit {sha[:12]}"
         detail = title_hash(title) if title else sha[:12]
         return [_Hit("regression", f"{base}:{detail}", pin, version, record, severity, f"{label} ({how})")]
@@ -159,13 +252,15 @@ def _regression_hits(pin: Pin, version: str, record: Record, carried: _ChangeInd
         at_or_below = _at_or_below(introduced.group(1), pin)
         if at_or_below is False:
             return []  # introduced after the pin: the pin never had it
-        severity = "critical" if at_or_below else "warning"
+        severity = policy.regression(at_or_below, facts)
         how = f"fixes a regression introduced in {introduced.group(1)}"
     elif any(fixes):
-        severity, how = carried.severity(next(f for f in fixes if f), version)
+        carries, how = carried.carries(next(f for f in fixes if f), version)
+        severity = policy.regression(carries, facts)
         how = f"fixes a regression ({how})"
     else:
-        severity, how = "warning", "fixes a regression (where it came from is not said)"
+        severity = policy.regression(None, facts)
+        how = "fixes a regression (where it came from is not said)"
     detail = title_hash(str(record.data.get("title") or record.data.get("text", "")))
     return [_Hit("regression", f"{base}:{detail}", pin, version, record, severity, how)]
 
@@ -194,7 +289,8 @@ def _regression_update_hits(pin: Pin, version: str, record: Record, records: Seq
              and versions.sort_key(r.version, "deb") < versions.sort_key(record.version, "deb")]
     broken = max(older, key=lambda v: versions.sort_key(v, "deb")) if older else ""
     carries = bool(broken) and scheme == "deb" and versions.compare(pin.version, broken, "deb") >= 0
-    severity = "critical" if carries else "warning"
+    # The pin on the broken upload carries the regression; an older pin would step onto it.
+    severity = policy.regression(True if carries else None, policy.LineFacts("regression update"))
     how = f"is a regression update repairing {broken}" if broken else "is a regression update"
     key = f"regression:{pin.product}:{pin.version}:update:{record.version}"
     return [_Hit("regression", key, pin, version, record, severity, how)]
@@ -237,23 +333,23 @@ class _ChangeIndex:
                 return self.first[name]
         return ""
 
-    def severity(self, shipped: str, reverted_in: str) -> tuple[str, str]:
-        """critical when the pin carries the change, warning when unknown, info when it never had it."""
+    def carries(self, shipped: str, reverted_in: str) -> tuple[bool | None, str]:
+        """Does the pin carry the change? True, False, or None when the change was never read."""
         if not shipped:
-            return "warning", "the change is not in the changelogs read"
+            return None, "the change is not in the changelogs read"
         if not self._older(shipped, reverted_in):
-            return "info", f"added and reverted in {reverted_in}"
+            return False, f"added and reverted in {reverted_in}"
         spec = self.pin.parsed()
         if spec.is_branch or not self._older(spec.version, shipped):
-            return "critical", f"shipped in {shipped}, which the pin carries"
-        return "info", f"shipped in {shipped}, after the pin: avoid it"
+            return True, f"shipped in {shipped}, which the pin carries"
+        return False, f"shipped in {shipped}, after the pin: avoid it"
 
     def _older(self, a: str, b: str) -> bool:
         return _sort_key(a, self.scheme) < _sort_key(b, self.scheme)
 
 
 @functools.lru_cache(maxsize=4096)
-def _sort_key(version: str, scheme: str) -> tuple:
+def _sort_key(version: str, scheme: str) -> tuple[Any, ...]:
     """versions.sort_key, remembered: an index over a whole changelog compares the same few versions."""
     return versions.sort_key(version, scheme)
 
@@ -316,14 +412,16 @@ def _group(hits: list[_Hit]) -> list[list[_Hit]]:
 def _event(source: str, group: list[_Hit]) -> Event:
     scheme = versions.scheme_for(group[0].pin.product)
     first = min(group, key=lambda h: versions.sort_key(h.version, scheme))
-    severity = max((h.severity for h in group), key=("info", "warning", "critical").index)
+    severity = str(max((h.severity for h in group), key=("info", "warning", "critical").index))
     pin, record = first.pin, first.record
     where = f"{record.product} {record.version}"
     if first.version != record.version:
         where = f"{first.version} ({where})"
     text = " ".join(str(record.data.get("title") or record.data.get("text", "")).split())
     label = fleet.pin_label(pin)
-    if first.kind == "fix_available":
+    if first.key.endswith(":not_backported"):
+        summary = f"Fix for {first.what}: only in {where}, for {label}: {text}"
+    elif first.kind == "fix_available":
         summary = f"Fix for {first.what} available for {label} in {where}: {text}"
     else:
         summary = f"Regression for {label}: {where} {first.what}"
@@ -332,72 +430,3 @@ def _event(source: str, group: list[_Hit]) -> Event:
             "pin": pin.version, "text": text, "versions": sorted({h.version for h in group}),
             "detail": first.what, "cves": list(record.data.get("cves") or [])}
     return Event(first.kind, severity, pin.product, pin.version, first.key, summary[:500], source, data)
-
-
-# --- branches --------------------------------------------------------------------------------
-
-
-def eol_reached(eol: object, today: date) -> bool:
-    """An EOL flag or date (endoflife.date gives either) that has come."""
-    if isinstance(eol, bool):
-        return eol
-    try:
-        return date.fromisoformat(str(eol)) <= today
-    except ValueError:
-        return False
-
-
-def branch_events(
-    source: str,
-    product: str,
-    previous: Sequence[Record],
-    records: Sequence[Record],
-    pins: Sequence[Pin],
-    today: date,
-    missing: Collection[str] = (),
-) -> list[Event]:
-    """branch_eol, branch_dropped (critical for pinned branches) and branch_eol_scheduled.
-
-    A branch is dropped only when the last poll missed it too (`missing`, the keys the core
-    says were absent last time): an upstream answering a stale listing once pages nothing.
-
-    branch_eol_scheduled (a future EOL date set or moved) is its own kind so that the
-    core's "branch_eol on a pin is critical" does not page for a date years away.
-
-    branch_eol is emitted on every run while true and deduplicated by its key; a branch
-    that was EOL in the last good run and then disappears is not "dropped" again.
-    """
-    scheme = versions.scheme_for(product)
-    now = {r.version: r for r in records if r.kind == "branch"}
-    before = {r.version: r for r in previous if r.kind == "branch"}
-    alive = sorted((b for b, r in now.items() if not eol_reached(r.data.get("eol"), today)),
-                   key=lambda b: versions.sort_key(b, scheme), reverse=True)
-    still = f"still maintained: {', '.join(alive)}" if alive else "no branch is still maintained"
-    events = []
-    for branch, record in now.items():
-        eol = record.data.get("eol")
-        pinned = fleet.is_pinned_branch(pins, product, branch)
-        if eol_reached(eol, today):
-            when = f" on {eol}" if not isinstance(eol, bool) else ""
-            events.append(Event("branch_eol", "critical" if pinned else "warning", product, branch,
-                                f"branch_eol:{product}:{branch}",
-                                f"{product} {branch} reached end of life{when}; {still}", source,
-                                {"eol": eol, "latest": record.data.get("latest", ""), "maintained": alive}))
-        elif isinstance(eol, str) and eol:
-            old = before.get(branch)
-            moved = old is not None and old.data.get("eol") not in (eol, False, None, "")
-            verb = f"moved from {old.data.get('eol')} to" if moved and old else "set to"
-            events.append(Event("branch_eol_scheduled", "warning" if pinned else "info", product, branch,
-                                f"branch_eol_scheduled:{product}:{branch}:{eol}",
-                                f"{product} {branch} end of life {verb} {eol}", source,
-                                {"eol": eol, "scheduled": True, "maintained": alive}))
-    for branch, record in before.items():
-        if branch in now or eol_reached(record.data.get("eol"), today) or record.key not in missing:
-            continue
-        pinned = fleet.is_pinned_branch(pins, product, branch)
-        events.append(Event("branch_dropped", "critical" if pinned else "warning", product, branch,
-                            f"branch_dropped:{product}:{branch}",
-                            f"{product} {branch} vanished upstream without an end-of-life notice "
-                            f"(last {record.data.get('latest') or branch}); {still}", source,
-                            {"latest": record.data.get("latest", ""), "maintained": alive}))
-    return events

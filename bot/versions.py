@@ -8,7 +8,7 @@ defines that ordering, so trackbot agrees with the tools the hosts run:
   After the ``v``/``docker-v`` prefix and the ``ce``/``ee`` edition word are
   dropped these tags are PEP 440 versions (``-rc1`` is a pre-release, ``-ee-5``
   a post-release), and packaging compares components as integers, so
-  ``17.03`` > ``1.13``. The edition is kept as a tie-break.
+  ``17.03`` > ``1.13``. The edition does not order: ``17.06.2-ce`` equals ``17.06.2``.
 - ``kernel`` (``3.16.85``, ``4.9.337``, ``5.10-rc3``): ``packaging.version``,
   restricted to what kernel.org publishes (dotted numbers, optional ``-rcN``).
   Integer components matter: the kernel's own ``KERNEL_VERSION`` macro caps the
@@ -205,10 +205,14 @@ def _pep(value: str, text: str) -> PepVersion:
         raise ValueError(f"not a version: {text!r}") from None
 
 
-def _parse_docker(value: str) -> tuple[PepVersion, str]:
+def _parse_docker(value: str) -> tuple[PepVersion]:
+    """The edition word (ce, ee) is not part of the order: ``17.06.2-ce`` *is* a pin on ``17.06.2``.
+
+    (It used to break ties, which made the changelog's own ``17.06.2-ce`` "newer" than the pin
+    ``17.06.2`` and "a fix available in" it.) `sort_key` still tells the spellings apart by text.
+    """
     words = value.split("-")
-    edition = "-".join(w for w in words if w in _EDITIONS)
-    return _pep("-".join(w for w in words if w not in _EDITIONS), value), edition
+    return (_pep("-".join(w for w in words if w not in _EDITIONS), value),)
 
 
 def _parse_kernel(value: str) -> PepVersion:

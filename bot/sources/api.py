@@ -40,7 +40,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from bot.advisories import advisory_events, advisory_news, fix_events, is_affected, news, with_exposure
 from bot.body import json_body, looks_like_html
+from bot.branches import branch_events
 from bot.changelog_lines import line_key, line_records
 from bot.classify import classify
 from bot.classify import cves as cve_ids
@@ -50,12 +52,20 @@ from bot.fleet import canonical_product, same_product
 from bot.kernel_org import RELEASES_URL, entry_records, releases_json_records
 from bot.kernel_org import Entry as KernelEntry
 from bot.model import Event, Finding, Pin, Record, Snapshot
-from bot.rules import REGRESSION_UPDATE_RE, REVERT_RE, branch_events
+from bot.rules import REGRESSION_UPDATE_RE, REVERT_RE
 from bot.versions import branch_of, in_branch, is_prerelease, normalize, scheme_for, sort_key
+from bot.versions import compare as compare_versions  # version order of a scheme (deb, rpm...)
 
 __all__ = [
+    "advisory_events",
+    "advisory_news",
+    "fix_events",
+    "is_affected",
+    "news",
+    "with_exposure",
     # the contract
     "Context",
+    "compare_versions",
     "Kind",
     "Response",
     "Snapshot",

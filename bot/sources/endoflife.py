@@ -94,7 +94,7 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
 def events(previous: Sequence[Record], snapshot: Snapshot, conf: Conf, ctx: Context) -> list[Event]:
     """branch_eol when a cycle ends (flag or date), its EOL date is set or moves; branch_dropped."""
     return branch_events(conf.name, product_of(conf), previous, snapshot.records, ctx.fleet,
-                               ctx.now().date(), ctx.missing)
+                               ctx.now().date(), ctx.missing, coverage=True)
 
 
 KIND = Kind(name=NAME, conf=Conf, collect=collect, events=events)

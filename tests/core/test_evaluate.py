@@ -28,7 +28,7 @@ def situation(state: dict, live: dict | None = None) -> Situation:
         raise AssertionError("evaluate never collects")
 
     kind = Kind(name="fake", conf=SourceConf, collect=collect)
-    context = SimpleNamespace(missing=frozenset(), fleet=CONFIG.fleet, now=lambda: NOW)
+    context = SimpleNamespace(missing=frozenset(), fleet=CONFIG.fleet, now=lambda: NOW, cves={})
     return Situation(kind, CONFIG, context, NOW, 1, state, "s1", live=live)  # type: ignore[arg-type]
 
 

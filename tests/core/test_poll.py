@@ -485,7 +485,7 @@ def test_why_says_withdrawn_the_same_way_whatever_order_the_sources_were_stored_
     assert told["withdrawn_at"] == (now + timedelta(hours=2)).isoformat()
 
 
-def test_a_stale_copy_served_once_pages_nothing_and_a_real_withdrawal_pages_once(setup, web):
+def test_a_stale_copy_served_once_is_nothing_and_a_real_withdrawal_is_recorded_once(setup, web):
     cfg, store, clock, sink = setup
     newer = MOBY.replace(b"## 17.05.0-ce", b"## 17.06.0-ce (2017-06-28)\n\n- Fix x\n\n## 17.05.0-ce", 1)
     web.routes["/CHANGELOG.md"] = Route(newer)
@@ -499,8 +499,10 @@ def test_a_stale_copy_served_once_pages_nothing_and_a_real_withdrawal_pages_once
         web.routes["/CHANGELOG.md"] = Route(MOBY)
         clock.advance(minutes=15)
         poll(cfg, store, clock, sink)
-    withdrawn = [e for a in sink.alerts for e in a.items if e.kind == "release_withdrawn"]
-    assert [e.version for e in withdrawn] == ["17.06.0-ce"]
+    # Recorded once; nobody pins 17.06, so it is info (the digest), never a message of its own.
+    withdrawn = [(e.version, e.severity) for e in store.events(kinds=["release_withdrawn"])]
+    assert withdrawn == [("17.06.0-ce", "info")]
+    assert [a.kind for a in sink.alerts] == ["baseline"]
     assert "17.06.0-ce" not in versions_in(store)
 
 

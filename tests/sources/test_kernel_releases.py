@@ -149,9 +149,9 @@ def test_an_eol_branch_that_then_disappears_is_not_dropped_again():
     assert run_events(ENDED, GONE) == []
 
 
-def test_a_branch_vanishing_without_eol_is_dropped_warning_unpinned_critical_pinned():
+def test_a_branch_vanishing_without_eol_is_dropped_info_unpinned_critical_pinned():
     [unpinned] = run_events(GONE, NO_4_4)
-    assert (unpinned.kind, unpinned.severity, unpinned.key) == ("branch_dropped", "warning", "branch_dropped:linux:4.4")
+    assert (unpinned.kind, unpinned.severity, unpinned.key) == ("branch_dropped", "info", "branch_dropped:linux:4.4")
     assert "4.4 vanished upstream without an end-of-life notice (last 4.4.241)" in unpinned.summary
     [pinned] = run_events(LIVE, GONE)
     assert (pinned.kind, pinned.severity) == ("branch_dropped", "critical")
