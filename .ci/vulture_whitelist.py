@@ -2,3 +2,4 @@
 # ruff: noqa
 DataclassInstance  # bot/config.py: imported under TYPE_CHECKING, the bound of a TypeVar (a string)
 attrs  # bot/sources/github_releases.py: HTMLParser.handle_starttag's signature names it
+datefmt  # bot/logs.py: logging.Formatter.formatTime's signature names it

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +33,7 @@ from bot.clock import parse_interval, utcnow
 from bot.deliver import ConsoleSink, deliver_pending
 from bot.errors import ConfigError, TrackbotError, internal_error, log
 from bot.lock import run_lock
+from bot.logs import LogFormat, configure_logging, log_run
 from bot.poll import run_poll
 from bot.progress import PollProgress
 from bot.render import safe
@@ -126,13 +128,39 @@ def _deliverer(cfg: configuration.Config) -> Any:
     return build(cfg.slack) or ConsoleSink(console)
 
 
-def _poll_once(cfg: configuration.Config, store: Store, only: tuple[str, ...] = (), force: bool = False) -> int:
-    sink = _deliverer(cfg)
+def _destinations(cfg: configuration.Config) -> list[Any]:
+    """The `notify:` sinks (bot/notify.py), each served from its own queue after the outbox's own sink."""
+    if not cfg.notify:
+        return []
+    from bot.notify import destinations  # only then: it loads Apprise
+
+    return list(destinations(cfg.notify))
+
+
+def _poll_once(cfg: configuration.Config, store: Store, only: tuple[str, ...] = (), force: bool = False, *,
+               show_table: bool = True) -> int:
+    """One poll as `poll` and each `run` cycle do it: the writes, then every destination, then the
+    table, metrics and heartbeat. Exit code: 1 a source failed, 3 nobody hears the alerts."""
+    started = time.monotonic()
+    sink, targets = _deliverer(cfg), _destinations(cfg)
+    if targets:
+        from bot.notify import join
+
+        join(store, targets, utcnow())
     progress = PollProgress(console, len(only) or len(cfg.sources))
     with dbopen.storage_guard(store, lambda: deliver_pending(store, sink, utcnow)), progress:
         report = asyncio.run(run_poll(cfg, store, only=only, force=force, on_result=progress))
     delivery = deliver_pending(store, sink, utcnow)  # everything found is written, then the outbox is delivered
-    views.show_poll(console, report, delivery)
+    notified = _notify(store, targets)  # ...and each `notify:` destination's own queue
+    if show_table:  # not with --log-format json: there every line is a JSON object
+        views.show_poll(console, report, delivery)
+    log_run(report, delivery, time.monotonic() - started)
+    for line, failing in notified:
+        (log.warning if failing else log.info)(line)
+        if show_table:
+            console.print(safe(line), highlight=False)
+    healthy = not report.failed and not delivery.errors and not any(failing for _, failing in notified)
+    _after_run(cfg, store, healthy=healthy, echo=show_table)
     undelivered = _delivery_problem(cfg, store)
     if undelivered:  # exit 3: cron and systemd must see that nobody hears the alerts
         click.echo(f"trackbot: {undelivered}", err=True)
@@ -142,6 +170,36 @@ def _poll_once(cfg: configuration.Config, store: Store, only: tuple[str, ...] = 
 
 def _delivery_problem(cfg: configuration.Config, store: Store) -> str | None:
     return delivery_health.problem(store, utcnow(), parse_interval(cfg.settings.delivery_failing_for))
+
+
+def _notify(store: Store, targets: list[Any]) -> list[tuple[str, bool]]:
+    """Deliver each `notify:` destination's backlog; its report line, and whether it had an error."""
+    if not targets:
+        return []
+    from bot.notify import deliver_destinations, report_line
+
+    reports = deliver_destinations(store, targets, utcnow)
+    return [(report_line(name, report), bool(report.errors)) for name, report in reports.items()]
+
+
+def _after_run(cfg: configuration.Config, store: Store, *, healthy: bool, echo: bool) -> None:
+    """Metrics textfile and heartbeat after every poll and `run` cycle (README "Watching the watcher")."""
+    from bot.heartbeat import ping
+    from bot.metrics import write_textfile
+
+    problems = []
+    if cfg.metrics.textfile:
+        path = cfg.config_dir / cfg.metrics.textfile
+        try:
+            write_textfile(store, [s.name for s in cfg.sources], path, utcnow())
+        except OSError as exc:  # the poll itself went fine: say so, do not fail it
+            problems.append(f"metrics textfile {path}: {exc.strerror or exc}")
+    if cfg.heartbeat_url and healthy:
+        problems.append(ping(cfg.heartbeat_url) or "")
+    for problem in filter(None, problems):
+        log.warning(problem)
+        if echo:
+            click.echo(f"trackbot: {problem}", err=True)
 
 
 @main.command()
@@ -162,25 +220,35 @@ def poll(app: App, only: tuple[str, ...], force: bool) -> None:
 @main.command()
 @click.option("--every", default="15m", show_default=True, help="Interval between runs.")
 @click.option("--runs", type=click.IntRange(min=1), default=None, help="Stop after this many runs (default: never).")
+@click.option("--log-format", type=click.Choice([f.value for f in LogFormat]), default="text", show_default=True,
+              help="Timestamped log lines on stderr; json: one JSON object per line (journald, Loki), no table.")
 @click.pass_obj
-def run(app: App, every: str, runs: int | None) -> None:
+def run(app: App, every: str, runs: int | None, log_format: str) -> None:
     """Poll for ever, re-reading sources.yaml when it changes (a bad edit keeps the last good config).
 
     A bad config at start exits 2 before the first run. The lock is held only while polling.
 
-    Example: trackbot run --every 15m
+    Example: trackbot run --every 15m --log-format json
     """
+    fmt = LogFormat(log_format)
     try:
         interval = parse_interval(every).total_seconds()
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--every") from None
     watch = daemon.ConfigWatch.start(app.config_path)  # ConfigError: exit 2, nothing polled
+    show_table = fmt is LogFormat.TEXT
 
-    def log(line: str) -> None:
-        click.echo(f"trackbot: {line}", err=True)
+    def say(line: str) -> None:
+        """A line about the loop itself (a config edit, a failed run): the console in text mode;
+        in JSON mode a log entry, except a bug's, which internal_error logged with its traceback."""
+        if show_table:
+            click.echo(f"trackbot: {line}", err=True)
+        elif not line.startswith(daemon.BUG_PREFIX):
+            log.warning(line)
 
-    daemon.run_loop(watch, app.db_path, lambda cfg, store: _poll_once(cfg, store), daemon.RunPlan(interval, runs),
-                    log=log)
+    with configure_logging(fmt):
+        daemon.run_loop(watch, app.db_path, lambda cfg, store: _poll_once(cfg, store, show_table=show_table),
+                        daemon.RunPlan(interval, runs), log=say)
 
 
 @main.command()
@@ -256,6 +324,10 @@ def check(app: App) -> None:
         undelivered = _delivery_problem(cfg, app.store(write=False))
         if undelivered:
             problems.append(undelivered)
+    if cfg.notify:
+        from bot.notify import check as check_destinations
+
+        problems += check_destinations(cfg.notify, os.environ)
     for problem in problems:
         click.echo(f"trackbot: {problem}", err=True)
     sys.exit(2 if problems else 0)
@@ -366,6 +438,47 @@ def search(app: App, words: tuple[str, ...]) -> None:
         console.print(f"{safe(row['product'])} {safe(row['version'])}: {safe(text)}", highlight=False, soft_wrap=True)
     if not rows:
         console.print("no match")
+
+
+@main.command()
+@click.option("--textfile", type=click.Path(dir_okay=False), required=True,
+              help="Write Prometheus text format here (atomically), e.g. for node_exporter's textfile collector.")
+@click.option("--max-queue-age", default=None,
+              help="Exit 1 when an alert has waited longer than this (2h): Slack or a destination is down.")
+@click.pass_obj
+def metrics(app: App, textfile: str, max_queue_age: str | None) -> None:
+    """Write trackbot's own figures: per source last success, failures and duration; open
+    incidents; queued alerts; last run.
+
+    Example: trackbot metrics --textfile /var/lib/node_exporter/textfile/trackbot.prom --max-queue-age 2h
+    """
+    from bot.metrics import backlog, write_textfile
+
+    try:
+        limit = parse_interval(max_queue_age).total_seconds() if max_queue_age else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--max-queue-age") from None
+    cfg, store, now = app.config(), app.store(), utcnow()
+    write_textfile(store, [s.name for s in cfg.sources], Path(textfile), now)
+    waiting = backlog(store)
+    if limit is not None and waiting.age(now) > limit:
+        raise TrackbotError(f"{waiting.queued} alerts undelivered, the oldest for {waiting.age(now) / 3600:.1f} h "
+                            f"(more than {max_queue_age}): see `trackbot poll` for the last error")
+    console.print(f"metrics written to {textfile} ({waiting.queued} alerts queued)", highlight=False)
+
+
+@main.command()
+@click.argument("target", type=click.Path(dir_okay=False))
+@click.pass_obj
+def backup(app: App, target: str) -> None:
+    """A consistent copy of the database, safe while trackbot runs (SQLite's online backup).
+
+    Example: trackbot backup /var/backups/trackbot-$(date +%F).db
+    """
+    from bot.backup import backup as copy_database
+
+    size = copy_database(Path(app.db_path), Path(target))
+    console.print(f"database copied to {target} ({size} bytes)", highlight=False)
 
 
 def entry() -> None:

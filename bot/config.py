@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
 T = TypeVar("T", bound="DataclassInstance")  # a Conf, a Pin, SlackConf, Settings: built by _build
-TOP_KEYS = {"fleet", "inventories", "watch_words", "bug_numbers", "sources", "slack", "settings", "arch", "modules"}
+TOP_KEYS = {"fleet", "inventories", "watch_words", "bug_numbers", "sources", "slack", "settings", "arch", "modules",
+            "metrics", "heartbeat_url", "notify"}  # the last three: running it unattended (README "Deploy")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,6 +62,38 @@ class Settings:
     delivery_failing_for: str = "1h"  # Slack refusing every post this long: poll exits 3
 
 
+@dataclass(frozen=True, kw_only=True)
+class MetricsConf:
+    """Prometheus figures written after every run (bot/metrics.py), for node_exporter's textfile collector."""
+
+    textfile: str = ""
+
+
+SEVERITIES = ("info", "warning", "critical")
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotifyConf:
+    """One more destination (bot/notify.py). Its URL holds secrets, so only its variable is named here:
+    `url_env` for an Apprise URL, or `webhook_env` (+ `secret_env`, the HMAC key) for a signed JSON webhook."""
+
+    url_env: str = ""
+    webhook_env: str = ""
+    secret_env: str = ""
+    min_severity: str = "critical"
+
+    def __post_init__(self) -> None:
+        if bool(self.url_env) == bool(self.webhook_env):
+            raise ValueError("name exactly one of 'url_env' (Apprise) or 'webhook_env' (signed JSON webhook)")
+        if self.min_severity not in SEVERITIES:
+            raise ValueError(f"'min_severity' {self.min_severity!r} is not one of {', '.join(SEVERITIES)}")
+
+    @property
+    def name(self) -> str:
+        """The destination's stable name in the store and in messages: its variable, never its URL."""
+        return self.url_env or self.webhook_env
+
+
 @dataclass(frozen=True)
 class Config:
     path: Path
@@ -71,6 +104,9 @@ class Config:
     settings: Settings
     bug_numbers: tuple[str, ...] = ()  # bugs the team waits on: a newer release closing one is news
     profile: relevance.FleetProfile = relevance.FleetProfile()  # arch, modules, compiled watch words
+    metrics: MetricsConf = MetricsConf()
+    heartbeat_url: str = ""  # fetched (GET) after every successful run
+    notify: tuple[NotifyConf, ...] = ()
 
     @property
     def config_dir(self) -> Path:
@@ -114,7 +150,10 @@ def parse(raw: Any, path: Path) -> Config:
     slack = _build(SlackConf, raw.get("slack") or {}, f"{path}: slack")
     settings = _build(Settings, raw.get("settings") or {}, f"{path}: settings")
     bugs = tuple(str(b).strip().lstrip("#") for b in _list(raw, "bug_numbers", path))
-    return Config(path, fleet, words, sources, slack, settings, bugs, profile)
+    metrics = _build(MetricsConf, raw.get("metrics") or {}, f"{path}: metrics")
+    heartbeat = _coerce(raw.get("heartbeat_url") or "", str, f"{path}: 'heartbeat_url'")
+    notify = tuple(_build(NotifyConf, item, f"{path}: notify[{i}]") for i, item in enumerate(_list(raw, "notify", path)))
+    return Config(path, fleet, words, sources, slack, settings, bugs, profile, metrics, heartbeat, notify)
 
 
 def _profile(raw: dict[str, Any], path: Path) -> relevance.FleetProfile:

@@ -22,7 +22,7 @@ from bot import self_incidents
 from bot.clock import utcnow
 from bot.configcheck import load_checked
 from bot.dbopen import open_store
-from bot.errors import ConfigError, TrackbotError
+from bot.errors import ConfigError, TrackbotError, internal_error
 from bot.lock import run_lock
 from bot.store import Store
 
@@ -81,6 +81,9 @@ class RunPlan:
     runs: int | None = None
 
 
+BUG_PREFIX = "run failed: "  # a line about a bug in one run (its traceback is in the log)
+
+
 def run_loop(watch: ConfigWatch, db_path: str, poll_once: PollOnce, plan: RunPlan, *,
              log: Log, sleep: Callable[[float], None] | None = None) -> None:
     """Poll, sleep, repeat. One bad run (a locked or full disk, a bug) is one log line; the next run still comes.
@@ -102,7 +105,7 @@ def run_loop(watch: ConfigWatch, db_path: str, poll_once: PollOnce, plan: RunPla
         except TrackbotError as exc:
             log(str(exc))
         except Exception as exc:  # noqa: BLE001 - the watcher must outlive one bad run
-            log(f"run failed: internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
+            log(f"{BUG_PREFIX}{internal_error(exc, 'trackbot run')}")  # the traceback: to the log only
         done += 1
         if plan.runs is None or done < plan.runs:
             (sleep or time.sleep)(max(1.0, plan.interval - (time.monotonic() - started)))

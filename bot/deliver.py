@@ -9,6 +9,11 @@ queued; later alerts wait, so order is kept), Fatal (keep it queued and report i
 others still go) or Skipped (info that never pages: kept for the digest, never posted).
 A Retry that names a short Retry-After is waited out (up to `max_wait` seconds a run); a
 longer one is stored on the alert, and no call is made before it passes.
+
+What each alert became is written to a `Queue`: the outbox itself (`store.outbox`, the
+alert row) for the outbox's own sink, or one extra destination's delivery rows
+(`store.deliveries.queue(name)`, bot/notify.py), so a destination that is down waits on
+its own and the loop, threads and silences stay the same for every sink.
 """
 
 from __future__ import annotations
@@ -75,6 +80,21 @@ class Sink(Protocol):
     def send(self, outgoing: Outgoing) -> Outcome: ...
 
 
+class Queue(Protocol):
+    """What `deliver_pending` walks and marks for one sink (`bot.store_outbox.Outbox`, or
+    `bot.store_deliveries.DestinationQueue` for a destination beyond the outbox's own sink)."""
+
+    def pending(self) -> list[Alert]: ...
+
+    def mark_sent(self, alert_id: int, now: datetime, *, channel: str, ts: str = "", thread_ts: str = "") -> None: ...
+
+    def mark_attempt(self, alert_id: int, error: str) -> None: ...
+
+    def mark_skipped(self, alert_id: int, state: AlertState, reason: str, silenced_by: int | None = None) -> None: ...
+
+    def set_retry_at(self, alert_id: int, when: datetime) -> None: ...
+
+
 @dataclass
 class DeliveryReport:
     sent: int = 0
@@ -107,44 +127,48 @@ def deliver_pending(
     sink: Sink,
     clock: Callable[[], datetime],
     *,
+    queue: Queue | None = None,
     sleep: Callable[[float], object] = time.sleep,
     max_wait: float = MAX_WAIT,
 ) -> DeliveryReport:
-    """Send the backlog oldest first; stop at the first Retry so order is kept."""
+    """Send the backlog oldest first; stop at the first Retry so order is kept.
+
+    `queue` is whose backlog: the outbox's own (default), or an extra destination's.
+    """
     report = DeliveryReport()
     sink.prepare(store, clock())
-    pending = store.outbox.pending()
+    queue = queue or store.outbox
+    pending = queue.pending()
     budget, waits = max_wait, MAX_WAITED_RETRIES
     for index, alert in enumerate(pending):
         if alert.retry_at and alert.retry_at > clock().isoformat(timespec="seconds"):
             report.queued += len(pending) - index
-            report.errors.append(f"Slack asked to wait until {alert.retry_at}")
+            report.errors.append(f"{sink.name} asked to wait until {alert.retry_at}")
             break
         outgoing = _outgoing(store, alert, clock())
         if not isinstance(outgoing, Outgoing):
-            store.outbox.mark_skipped(alert.id, AlertState.SILENCED, outgoing.reason, outgoing.silence_id)
+            queue.mark_skipped(alert.id, AlertState.SILENCED, outgoing.reason, outgoing.silence_id)
             report.skipped += 1
             continue
         outcome = sink.send(outgoing)
         while isinstance(outcome, Retry) and outcome.after and outcome.after <= budget and waits > 0:
-            store.outbox.mark_attempt(alert.id, outcome.reason)
+            queue.mark_attempt(alert.id, outcome.reason)
             budget, waits = budget - outcome.after, waits - 1
             sleep(outcome.after)
             outcome = sink.send(outgoing)
         if isinstance(outcome, Delivered):
-            store.outbox.mark_sent(alert.id, clock(), channel=outcome.channel, ts=outcome.ts,
-                                   thread_ts=outcome.thread_ts)
+            queue.mark_sent(alert.id, clock(), channel=outcome.channel, ts=outcome.ts, thread_ts=outcome.thread_ts)
             report.sent += 1
             continue
         if isinstance(outcome, Skipped):
-            store.outbox.mark_skipped(alert.id, AlertState.SKIPPED, outcome.reason)
+            queue.mark_skipped(alert.id, AlertState.SKIPPED, outcome.reason)
             report.skipped += 1
             continue
-        store.outbox.mark_attempt(alert.id, outcome.reason)
+        queue.mark_attempt(alert.id, outcome.reason)
         report.errors.append(outcome.reason)
         if isinstance(outcome, Retry):
             if outcome.after:
-                store.outbox.set_retry_at(alert.id, clock() + timedelta(seconds=outcome.after))
+                queue.set_retry_at(alert.id, clock() + timedelta(seconds=outcome.after))
             report.queued += len(pending) - index
             break
         report.queued += 1

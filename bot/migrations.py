@@ -144,3 +144,26 @@ def m004_record_missing_at(db: Database) -> None:
     """When a record was first missing: it is gone only when a second poll confirms it (see diff)."""
     if "missing_at" not in db.table("records").columns_dict:
         db.table("records").add_column("missing_at", str)
+
+
+@MIGRATIONS()
+def m005_destinations(db: Database) -> None:
+    """Destinations beyond Slack (bot/notify.py): each alert's delivery per destination, and
+    from which alert on a destination takes part (one added later does not get the whole history)."""
+    db.table("destinations").create({"name": str, "since_alert_id": int, "added_at": str}, pk="name",
+                                    if_not_exists=True)
+    db.table("deliveries").create(
+        {
+            "alert_id": int,
+            "destination": str,
+            "state": str,  # queued, sent, silenced, skipped
+            "attempts": int,
+            "last_error": str,
+            "queued_at": str,
+            "sent_at": str,
+            "retry_at": str,  # a Retry-After longer than a run waits out
+        },
+        pk=("alert_id", "destination"),
+        if_not_exists=True,
+    )
+    db.table("deliveries").create_index(["state"], if_not_exists=True)

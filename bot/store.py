@@ -23,10 +23,19 @@ from bot.alerts import Alert
 from bot.migrations import MIGRATIONS
 from bot.model import Event, Finding, Record
 from bot.silence import Silence
+from bot.store_deliveries import Deliveries
 from bot.store_outbox import Outbox, SilenceRules, inserted_id, iso
-from bot.store_rows import Incident, StoredEvent, StoredRecord, incident, stored_event, stored_record
+from bot.store_rows import (
+    Incident,
+    RunTimes,
+    StoredEvent,
+    StoredRecord,
+    incident,
+    stored_event,
+    stored_record,
+)
 
-__all__ = ["Incident", "Silence", "Store", "StoredEvent", "StoredRecord", "iso"]
+__all__ = ["Incident", "RunTimes", "Silence", "Store", "StoredEvent", "StoredRecord", "iso"]
 
 BUSY_TIMEOUT_MS = 30_000  # how long a writer waits for another trackbot's transaction
 
@@ -34,9 +43,10 @@ BUSY_TIMEOUT_MS = 30_000  # how long a writer waits for another trackbot's trans
 class Store:
     """The database of one trackbot installation.
 
-    Runs, sources, records, events, incidents and notes are written here; the outbox and
-    the silences are parts over the same database (`self.outbox`, `self.silence_rules`,
-    from store_outbox.py), kept apart so each file stays small.
+    Runs, sources, records, events, incidents and notes are written here; the outbox, the
+    silences (store_outbox.py) and each extra destination's deliveries (store_deliveries.py)
+    are parts over the same database (`self.outbox`, `self.silence_rules`, `self.deliveries`),
+    kept apart so each file stays small.
     """
 
     def __init__(self, db: sqlite_utils.Database, *, migrate: bool = True) -> None:
@@ -46,6 +56,7 @@ class Store:
                 MIGRATIONS.apply(db)
         self.outbox = Outbox(db)
         self.silence_rules = SilenceRules(db)
+        self.deliveries = Deliveries(db)
 
     @classmethod
     def open(cls, path: str | Path) -> Store:
@@ -122,6 +133,15 @@ class Store:
     def finish_run(self, run_id: int, now: datetime, summary: dict[str, Any]) -> None:
         with self.transaction():
             self.db.table("runs").update(run_id, {"finished_at": iso(now), "summary": json.dumps(summary)})
+
+    def run_times(self) -> RunTimes:
+        """The newest finished run, and the newest one in which no source failed (walking back to it)."""
+        latest: dict[str, Any] | None = None
+        for row in self.db.table("runs").rows_where("finished_at is not null", order_by="id desc"):
+            latest = latest or row
+            if "failed" not in json.loads(row["summary"] or "{}").values():
+                return RunTimes(latest["started_at"], latest["finished_at"], row["finished_at"])
+        return RunTimes(latest["started_at"], latest["finished_at"]) if latest else RunTimes()
 
     def source_state(self, name: str) -> dict[str, Any] | None:
         rows = list(self.db.table("sources").rows_where("name = ?", [name]))

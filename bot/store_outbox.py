@@ -57,7 +57,7 @@ class Outbox:
 
     def pending(self) -> list[Alert]:
         rows = self.db.table("alerts").rows_where("state = ?", [AlertState.QUEUED.value], order_by="id")
-        return [_alert_row(row) for row in rows]
+        return [alert_row(row) for row in rows]
 
     def mark_sent(self, alert_id: int, now: datetime, *, channel: str, ts: str = "", thread_ts: str = "") -> None:
         delivery = {"channel": channel, "ts": ts, "thread_ts": thread_ts}
@@ -70,7 +70,7 @@ class Outbox:
             self.db.table("alerts").update(alert_id, {"attempts": row["attempts"] + 1, "last_error": error})
 
     def all(self, *, event_keys: Iterable[str] | None = None) -> list[Alert]:
-        rows = [_alert_row(row) for row in self.db.table("alerts").rows_where(order_by="id")]
+        rows = [alert_row(row) for row in self.db.table("alerts").rows_where(order_by="id")]
         if event_keys is None:
             return rows
         wanted = set(event_keys)
@@ -78,7 +78,7 @@ class Outbox:
 
     def get(self, alert_id: int) -> Alert | None:
         rows = list(self.db.table("alerts").rows_where("id = ?", [alert_id]))
-        return _alert_row(rows[0]) if rows else None
+        return alert_row(rows[0]) if rows else None
 
     def incident_thread(self, incident_key: str, before_id: int) -> list[Alert]:
         """The alerts of an incident's latest opening and its updates, oldest first."""
@@ -90,7 +90,7 @@ class Outbox:
         thread: list[Alert] = []
         for row in rows:
             thread = [] if row["kind"] == AlertKind.INCIDENT_OPEN else thread
-            thread.append(_alert_row(row))
+            thread.append(alert_row(row))
         return thread
 
     def mentioning(self, kinds: Sequence[str], before_id: int) -> list[Alert]:
@@ -99,7 +99,7 @@ class Outbox:
         rows = self.db.table("alerts").rows_where(
             f"id < ? and ({likes})", [before_id, *(f'%"kind": "{k}"%' for k in kinds)], order_by="id"
         )
-        return [_alert_row(row) for row in rows]
+        return [alert_row(row) for row in rows]
 
     def has_followup(self, origin_id: int, reply_to: int) -> bool:
         return bool(self.db.table("alerts").count_where("origin_id = ? and reply_to = ?", [origin_id, reply_to]))
@@ -116,7 +116,7 @@ class Outbox:
     def silenced(self, since: datetime) -> list[Alert]:
         rows = self.db.table("alerts").rows_where("state = ? and created_at >= ?", [AlertState.SILENCED.value, iso(since)],
                                             order_by="id")
-        return [_alert_row(row) for row in rows]
+        return [alert_row(row) for row in rows]
 
 
 class SilenceRules:
@@ -147,7 +147,8 @@ class SilenceRules:
             return True
 
 
-def _alert_row(row: dict[str, Any]) -> Alert:
+def alert_row(row: dict[str, Any]) -> Alert:
+    """An `alerts` row as a typed `Alert` (also for the per-destination queues, store_deliveries.py)."""
     return Alert(
         kind=AlertKind(row["kind"]),
         severity=row["severity"],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bot.alerts import event_from_dict
@@ -52,6 +53,22 @@ class Incident:
     first_seen_at: str
     opened_at: str | None
     resolved_at: str | None
+
+
+@dataclass(frozen=True)
+class RunTimes:
+    """The newest finished run (start and end), and the end of the newest one with no failed
+    source, as stored (ISO 8601, "" for never): what `trackbot metrics` reports."""
+
+    last_started: str = ""
+    last_finished: str = ""
+    last_success: str = ""
+
+    @property
+    def last_duration(self) -> float | None:
+        if not self.last_started or not self.last_finished:
+            return None
+        return (datetime.fromisoformat(self.last_finished) - datetime.fromisoformat(self.last_started)).total_seconds()
 
 
 def stored_record(row: dict[str, Any]) -> StoredRecord:

@@ -373,7 +373,7 @@ def test_run_keeps_polling_after_an_unexpected_error_in_one_run(tmp_path, web, m
     path = write_config(tmp_path, web.url)
     calls = []
 
-    def flaky_poll(cfg, store, only=(), force=False):
+    def flaky_poll(cfg, store, only=(), force=False, **options):
         calls.append(1)
         if len(calls) == 1:
             raise sqlite3.OperationalError("database is locked")
