@@ -24,9 +24,11 @@ import click
 from rich.console import Console
 
 from bot import config as configuration
-from bot import views
+from bot import fleet, views
+from bot import readcli as reads
 from bot import why as why_module
 from bot.errors import ConfigError, TrackbotError
+from bot.model import Pin
 from bot.poll import parse_interval, run_poll, utcnow
 from bot.render import safe
 from bot.store import Store
@@ -63,6 +65,19 @@ class App:
 
     def store(self) -> Store:
         return Store.open(self.db_path)
+
+    def reader(self) -> Store:
+        """The history for a read command: refuses a database that does not exist."""
+        return reads.existing_store(self.db_path)
+
+    def pins(self) -> list[Pin]:
+        """The fleet's pins and sources' products (as pins) when sources.yaml loads; read commands work without it."""
+        try:
+            cfg = self.config()
+        except TrackbotError:
+            return []
+        named = [Pin(str(getattr(c, "product", "")), "") for c in cfg.sources if getattr(c, "product", "")]
+        return [*cfg.fleet, *named]
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -168,16 +183,27 @@ def run(app: App, every: str) -> None:
 @main.command()
 @since_option
 @product_option
-@click.option("--kind", "-k", default=None, help="Only this event kind (new_release, branch_eol...).")
+@click.option("--kind", "-k", default=None, help="Only this event kind (see `trackbot help events`).")
+@click.option("--no-baseline", is_flag=True, help="Leave out the facts stored by a source's first poll.")
+@reads.limit_option
 @json_option
 @click.pass_obj
-def events(app: App, since: str, product: str | None, kind: str | None, as_json: bool) -> None:
+def events(app: App, since: str, product: str | None, kind: str | None, no_baseline: bool, limit: int | None,
+           as_json: bool) -> None:
     """What was detected, oldest first.
 
-    Example: trackbot events --since 30d --product linux --kind branch_eol --json
+    \b
+    Examples:
+      trackbot events --since 30d --product linux --kind branch_eol --json
+      trackbot events --product moby --no-baseline --limit 20
     """
-    rows = app.store().events(since=_since(since), products=[product] if product else None,
-                              kinds=[kind] if kind else None)
+    store = app.reader()
+    product = reads.checked_product(store, product, app.pins())
+    kind = reads.checked_kind(store, kind)
+    rows = store.events(since=_since(since), kinds=[kind] if kind else None)
+    rows = [e for e in rows if (not product or fleet.same_product(e.product, product))
+            and not (no_baseline and e.baseline)]
+    rows = reads.limited(rows, limit)
     if as_json:
         click.echo(json.dumps([e.as_json() for e in rows], indent=2, default=str))
         return
@@ -194,8 +220,9 @@ def why(app: App, version: str, product: str | None, as_json: bool) -> None:
 
     Example: trackbot why 1.10 --product docker
     """
+    store = app.reader()
     cfg = app.config()
-    story = why_module.story(app.store(), cfg.fleet, version, product)
+    story = why_module.story(store, cfg.fleet, version, reads.checked_product(store, product, cfg.fleet))
     if as_json:
         click.echo(json.dumps(story, indent=2, default=str))
         return
@@ -203,15 +230,27 @@ def why(app: App, version: str, product: str | None, as_json: bool) -> None:
 
 
 @main.command()
+@json_option
 @click.pass_obj
-def status(app: App) -> None:
-    """Each source's last success, last error and consecutive failures.
+def status(app: App, as_json: bool) -> None:
+    """Each source's last success, consecutive failures, open incidents and last error.
 
-    Example: trackbot status
+    \b
+    Examples:
+      trackbot status
+      trackbot status --json
     """
+    from bot.store_reads import open_incident_counts
+
+    store = app.reader()
     cfg = app.config()
-    states = {s["name"]: s for s in app.store().all_source_states()}
-    console.print(views.status_table(cfg.sources, states))
+    states = {s["name"]: s for s in store.all_source_states()}
+    counts = open_incident_counts(store)
+    if as_json:
+        click.echo(json.dumps([{**states.get(c.name, {}), "name": c.name, "kind": c.kind,
+                                 "open_incidents": counts.get(c.name, 0)} for c in cfg.sources], indent=2, default=str))
+        return
+    console.print(views.status_table(cfg.sources, states, counts, width=console.width))
 
 
 @main.command()
@@ -255,7 +294,11 @@ def note(app: App, version: str, text: str, product: str | None) -> None:
 
     Example: trackbot note 1.10.3 "pinned: 1.11 breaks our devicemapper setup" --product docker
     """
-    app.store().add_note(product or "", version, text, utcnow())
+    if not text.strip():
+        raise click.BadParameter("a note needs some text", param_hint="TEXT")
+    store = app.store()
+    reads.checked_product(store, product, app.pins())
+    store.add_note(product or "", version, text, utcnow())
     console.print("note saved")
 
 
@@ -270,8 +313,10 @@ def silence(app: App, pattern: str, product: str | None, duration: str, reason: 
 
     Silenced events are still stored and still go into the digest.
 
-    Example: trackbot silence --product docker --for 7d --reason "upgrade window"
-    Example: trackbot silence 'apt_key_expiring:*' --for 30d --reason "key rotation planned"
+    \b
+    Examples:
+      trackbot silence --product docker --for 7d --reason "upgrade window"
+      trackbot silence 'apt_key_expiring:*' --for 30d --reason "key rotation planned"
     """
     if not pattern and not product:
         raise click.UsageError("name an event key PATTERN, --product, or both")
@@ -279,8 +324,12 @@ def silence(app: App, pattern: str, product: str | None, duration: str, reason: 
         length = parse_interval(duration)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--for") from None
+    if length.total_seconds() <= 0:
+        raise click.BadParameter("a silence must last longer than 0", param_hint="--for")
+    store = app.store()
+    reads.checked_product(store, product, app.pins())
     now = utcnow()
-    silence_id = app.store().add_silence(now, now + length, product=product or "", pattern=pattern, reason=reason)
+    silence_id = store.add_silence(now, now + length, product=product or "", pattern=pattern, reason=reason)
     what = " and ".join(x for x in (f"product {product}" if product else "", f"keys {pattern}" if pattern else "") if x)
     console.print(f"silence {silence_id}: {safe(what)} until {(now + length).isoformat()}", highlight=False)
 
@@ -288,21 +337,22 @@ def silence(app: App, pattern: str, product: str | None, duration: str, reason: 
 @main.command()
 @click.option("--remove", "remove_ids", type=int, multiple=True, help="End this silence now (repeatable).")
 @click.option("--all", "show_all", is_flag=True, help="Also list silences that ended.")
+@reads.limit_option
 @json_option
 @click.pass_obj
-def silences(app: App, remove_ids: tuple[int, ...], show_all: bool, as_json: bool) -> None:
+def silences(app: App, remove_ids: tuple[int, ...], show_all: bool, limit: int | None, as_json: bool) -> None:
     """List active silences, or end some.
 
     Example: trackbot silences --remove 3
     """
-    store, now = app.store(), utcnow()
+    store, now = app.reader(), utcnow()
     for silence_id in remove_ids:
         if not store.remove_silence(silence_id, now):
             raise click.ClickException(f"no active silence {silence_id}")
         console.print(f"silence {silence_id} removed")
     if remove_ids:
         return
-    rows = store.silences(now, include_ended=show_all)
+    rows = reads.limited(store.silences(now, include_ended=show_all), limit)
     if as_json:
         click.echo(json.dumps([dataclasses.asdict(r) for r in rows], indent=2))
         return
@@ -338,18 +388,76 @@ def digest(app: App, since: str, out: str | None, post: bool) -> None:
 
 @main.command()
 @click.argument("words", nargs=-1, required=True)
+@product_option
+@reads.limit_option
+@json_option
 @click.pass_obj
-def search(app: App, words: tuple[str, ...]) -> None:
-    """Search every changelog line and advisory ever seen.
+def search(app: App, words: tuple[str, ...], product: str | None, limit: int | None, as_json: bool) -> None:
+    """Search every changelog line and advisory ever seen (product, version, date, source).
 
-    Example: trackbot search aufs mount
+    \b
+    Examples:
+      trackbot search aufs mount
+      trackbot search CVE-2016-5195 --product linux --json
     """
-    rows = app.store().search(words)
-    for row in rows:
-        text = row["data"].get("text") or row["data"].get("summary") or ""
-        console.print(f"{safe(row['product'])} {safe(row['version'])}: {safe(text)}", highlight=False, soft_wrap=True)
-    if not rows:
+    from bot.search import ordered_hits
+
+    store = app.reader()
+    hits = reads.limited(ordered_hits(store, list(words), reads.checked_product(store, product, app.pins())), limit)
+    if as_json:
+        click.echo(json.dumps([dataclasses.asdict(h) for h in hits], indent=2))
+        return
+    for hit in hits:
+        console.print(safe(f"{hit.product} {hit.version} ({hit.date or '?'}, {hit.source}): {hit.text}"),
+                      highlight=False, soft_wrap=True)
+    if not hits:
         console.print("no match")
+
+
+@main.command()
+@click.option("--all", "show_all", is_flag=True, help="Also list resolved incidents, with their duration.")
+@reads.limit_option
+@json_option
+@click.pass_obj
+def incidents(app: App, show_all: bool, limit: int | None, as_json: bool) -> None:
+    """What is broken right now: open incidents (kind, source, since, last seen, alert thread).
+
+    \b
+    Examples:
+      trackbot incidents
+      trackbot incidents --all --json
+    """
+    from bot.incident_list import incident_items, incident_lines
+
+    items = reads.limited(incident_items(app.reader(), include_resolved=show_all, now=utcnow()), limit)
+    if as_json:
+        click.echo(json.dumps(items, indent=2))
+        return
+    for line in incident_lines(items):
+        console.print(line, highlight=False, soft_wrap=True)
+
+
+@main.command(name="help")
+@click.argument("topic", type=click.Choice(["events"]))
+def help_topic(topic: str) -> None:
+    """Reference pages: every event kind, its meaning and default severity.
+
+    Example: trackbot help events
+    """
+    from bot.event_kinds import EVENT_KINDS
+
+    console.print(views.table("event kinds", ("kind", "default severity", "meaning"),
+                              ((k.name, k.severity, k.meaning) for k in EVENT_KINDS)))
+
+
+@main.command()
+@click.pass_obj
+def db(app: App) -> None:
+    """Print the history database's path, to browse it with Datasette.
+
+    Example: datasette "$(trackbot db)" -m db/metadata.yml
+    """
+    click.echo(str(Path(app.db_path).resolve()))
 
 
 def entry() -> None:

@@ -20,6 +20,7 @@ _ALIAS_GROUPS: tuple[tuple[str, ...], ...] = (
     ("linux", "kernel"),
 )
 _CANONICAL = {name: group[0] for group in _ALIAS_GROUPS for name in group}
+ALIAS_NAMES = frozenset(_CANONICAL)  # every name of the alias table: known products even before a poll
 
 
 def canonical_product(product: str) -> str:

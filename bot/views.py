@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.poll import RunReport
+from bot.readcli import shorten
 from bot.render import safe
 from bot.silence import Silence
 from bot.sources.api import SourceConf
@@ -68,13 +69,26 @@ def events_table(rows: Sequence[StoredEvent], since: str) -> Table:
     )
 
 
-def status_table(sources: Sequence[SourceConf], states: dict[str, dict[str, Any]]) -> Table:
+def status_table(sources: Sequence[SourceConf], states: dict[str, dict[str, Any]],
+                 open_incidents: dict[str, int] | None = None, *, width: int = 80) -> Table:
+    """One line per source at any terminal width: long errors and URLs lose their middle, never wrap."""
+    counts = open_incidents or {}
+    error_width = max(20, width - 62)
     rows = []
     for conf in sources:
         s = states.get(conf.name, {})
+        open_count = counts.get(conf.name, 0)
         rows.append((conf.name, conf.kind, short_time(s.get("last_success_at")) or "never",
-                     str(s.get("consecutive_failures") or 0), safe(s.get("last_error") or "")))
-    return table("sources", ("source", "kind", "last success", "failures", "last error"), rows)
+                     str(s.get("consecutive_failures") or 0),
+                     f"[red]{open_count}[/]" if open_count else "0",
+                     safe(shorten(s.get("last_error") or "", error_width))))
+    grid = Table(title="sources")
+    for column in ("source", "kind", "last success", "fails", "open"):
+        grid.add_column(column, no_wrap=True, overflow="ellipsis", max_width=22 if column == "source" else None)
+    grid.add_column("last error", no_wrap=True, overflow="ellipsis")
+    for row in rows:
+        grid.add_row(*row)
+    return grid
 
 
 def silences_table(rows: Sequence[Silence], now: datetime) -> Table:
@@ -113,4 +127,5 @@ _STORY_PARTS: tuple[tuple[str, str, Callable[[dict[str, Any]], str]], ...] = (
     ("Alerts", "alerts", lambda a: f"{a['created_at']} {a['severity']} [{a['state']}] {a['title']}"),
     ("Fleet pins", "pins", lambda p: f"{p['product']} {p['version']} {p['distro']}".strip()),
     ("Notes", "notes", lambda n: f"{n['created_at']} {n['text']}"),
+    ("Upgrades", "upgrades", lambda u: f"run `{u['command']}` to see what the upgrade brings"),
 )

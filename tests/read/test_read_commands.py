@@ -1,0 +1,90 @@
+"""Read commands as a user types them: no silent empty databases, aliases, refusals, ordering."""
+
+import json
+
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.store import Store
+from tests.read.conftest import NOW
+
+
+def run(cfg, db, *args):
+    return CliRunner().invoke(main, ["--config", str(cfg), "--db", str(db), *args])
+
+
+def test_read_commands_refuse_a_database_that_does_not_exist(tmp_path):
+    missing = tmp_path / "missing.db"
+    for command in (["events"], ["status"], ["incidents"], ["search", "x"], ["silences"], ["why", "1.10"]):
+        out = run(tmp_path / "sources.yaml", missing, *command)
+        assert out.exit_code != 0, command
+        assert str(missing) in out.output and "trackbot poll" in out.output
+        assert not missing.exists()
+
+
+def test_product_aliases_give_the_same_events(history):
+    cfg, db = history
+    moby = json.loads(run(cfg, db, "events", "--product", "moby", "--json").output)
+    docker = json.loads(run(cfg, db, "events", "--product", "docker", "--json").output)
+    assert moby == docker and {e["key"] for e in docker} >= {"new_release:docker:1.10.3", "new_release:docker:1.10.1"}
+    assert all(e["product"] in ("docker", "moby") for e in docker)
+
+
+def test_unknown_product_and_kind_are_usage_errors_with_a_guess(history):
+    cfg, db = history
+    out = run(cfg, db, "events", "--product", "dockr")
+    assert out.exit_code == 2 and "did you mean docker" in out.output
+    out = run(cfg, db, "events", "--kind", "new_releases")
+    assert out.exit_code == 2 and "did you mean new_release" in out.output
+    assert run(cfg, db, "events", "--kind", "branch_eol", "--json").exit_code == 0
+
+
+def test_no_baseline_and_limit(history):
+    cfg, db = history
+    rows = json.loads(run(cfg, db, "events", "--no-baseline", "--json").output)
+    assert rows and not any(r["baseline"] for r in rows)
+    assert len(json.loads(run(cfg, db, "events", "--limit", "2", "--json").output)) == 2
+
+
+def test_search_orders_versions_by_scheme_and_shows_date_and_source(history):
+    cfg, db = history
+    hits = json.loads(run(cfg, db, "search", "aufs", "mount", "--json").output)
+    assert [h["version"] for h in hits] == ["0.7.0", "0.10.0", "1.10.3"]
+    assert hits[-1]["date"] == "2016-03-10" and hits[-1]["source"] == "moby"
+    text = run(cfg, db, "search", "aufs", "leak").output
+    assert "docker 1.10.3 (2016-03-10, moby): Fix aufs mount leak" in text
+
+
+def test_incidents_open_and_all(history):
+    cfg, db = history
+    open_now = json.loads(run(cfg, db, "incidents", "--json").output)
+    assert [i["key"] for i in open_now] == ["mirror:Packages.xz"] and open_now[0]["age"].startswith("1d")
+    every = json.loads(run(cfg, db, "incidents", "--all", "--json").output)
+    assert every[-1]["state"] == "resolved" and every[-1]["duration"] == "4h"
+    table = run(cfg, db, "incidents").output
+    assert "apt_index_missing" in table and "mirror" in table
+
+
+def test_note_and_silence_refuse_nonsense(history):
+    cfg, db = history
+    assert run(cfg, db, "note", "1.10.3", "  ").exit_code == 2
+    out = run(cfg, db, "silence", "--product", "docker", "--for", "0d", "--reason", "x")
+    assert out.exit_code == 2 and "longer than 0" in out.output
+    out = run(cfg, db, "silence", "--product", "dockr", "--for", "1d", "--reason", "x")
+    assert out.exit_code == 2 and "did you mean docker" in out.output
+
+
+def test_status_fits_80_columns_and_counts_open_incidents(history, tmp_path):
+    cfg, db = history
+    cfg.write_text("sources:\n  - {name: mirror, kind: kernel_releases, url: https://www.kernel.org/releases.json}\n")
+    store = Store.open(db)
+    store.mark_failure("mirror", "kernel_releases", NOW,
+                       "https://example.org/" + "very/long/" * 20 + "Release: HTTP 503 Service Unavailable", 1.0)
+    store.db.close()
+    out = CliRunner().invoke(main, ["--config", str(cfg), "--db", str(db), "status"], env={"COLUMNS": "80"})
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    rows = [line for line in lines if "mirror" in line]
+    assert len(rows) == 1 and "https://" in rows[0] and "…" in rows[0]
+    assert "│ 1 " in rows[0].replace("│ 1    │", "│ 1 ")  # the open incident column
