@@ -437,6 +437,39 @@ def incidents(app: App, show_all: bool, limit: int | None, as_json: bool) -> Non
         console.print(line, highlight=False, soft_wrap=True)
 
 
+@main.command()
+@click.argument("start", metavar="FROM")
+@click.argument("end", metavar="TO")
+@product_option
+@reads.limit_option
+@json_option
+@click.pass_obj
+def changes(app: App, start: str, end: str, product: str | None, limit: int | None, as_json: bool) -> None:
+    """What an upgrade brings: every line after FROM up to TO, security and regressions first.
+
+    \b
+    Examples:
+      trackbot changes 1.10.0 1.10.3 --product docker
+      trackbot changes 3.16.80 3.16.85 --product linux --json
+    """
+    from bot.changes import changes as read_changes
+    from bot.changes import products_with
+
+    store = app.reader()
+    product = reads.checked_product(store, product, app.pins())
+    products = [product] if product else products_with(store, end)
+    if len(products) != 1:
+        raise click.UsageError(f"name the product with --product ({', '.join(products) or f'no release {end} known'})")
+    try:
+        found = reads.limited(read_changes(store, start, end, products[0]), limit)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="FROM TO") from None
+    if as_json:
+        click.echo(json.dumps([c.as_json() for c in found], indent=2))
+        return
+    views.show_changes(console, found, f"{products[0]} {start} -> {end}")
+
+
 @main.command(name="help")
 @click.argument("topic", type=click.Choice(["events"]))
 def help_topic(topic: str) -> None:

@@ -129,3 +129,14 @@ _STORY_PARTS: tuple[tuple[str, str, Callable[[dict[str, Any]], str]], ...] = (
     ("Notes", "notes", lambda n: f"{n['created_at']} {n['text']}"),
     ("Upgrades", "upgrades", lambda u: f"run `{u['command']}` to see what the upgrade brings"),
 )
+
+
+def show_changes(console: Console, found: Sequence[Any], title: str) -> None:
+    """`trackbot changes`: one heading per group, each line with its version and date."""
+    console.print(f"[bold]{safe(title)}[/]: {len(found)} lines", highlight=False)
+    group = ""
+    for change in found:
+        if change.group != group:
+            group = change.group
+            console.print(f"[bold]{group.capitalize()}[/]")
+        console.print(safe(f"  {change.version} ({change.date or '?'}) {change.text}"), highlight=False, soft_wrap=True)
