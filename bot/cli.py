@@ -361,29 +361,32 @@ def silences(app: App, remove_ids: tuple[int, ...], show_all: bool, limit: int |
 
 @main.command()
 @since_option
-@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the digest to this file.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Write the digest to this file: .html (one self-contained page), .json, or Markdown.")
 @click.option("--post", is_flag=True, help="Post it to Slack's digest channel.")
+@json_option
 @click.pass_obj
-def digest(app: App, since: str, out: str | None, post: bool) -> None:
-    """The digest of everything detected in a period (the weekly summary).
+def digest(app: App, since: str, out: str | None, post: bool, as_json: bool) -> None:
+    """The weekly summary: pins that need action, the pin table, incidents, events, silences, sources.
 
-    Example: trackbot digest --since 7d --out digest.txt
-    Example: trackbot digest --since 7d --post
+    \b
+    Examples:
+      trackbot digest --since 7d --out digest.html
+      trackbot digest --since 7d --post
     """
-    from bot.digest import digest_events, digest_text, digest_title
-    from bot.slack.sink import post_digest
+    from bot.report import build, slack, write
 
-    events = app.store().events(since=_since(since))
-    text = digest_text(events, f"last {since}")
+    store = app.reader()
+    start, now = _since(since), utcnow()
+    report = build.build(store, app.config().fleet, start, now, f"last {since}")
     if post:
-        news = digest_events(events)
-        channel = post_digest(app.config().slack, news, digest_title(news, f"last {since}"))
-        console.print(f"digest posted to {channel}")
+        console.print(f"digest posted to {slack.post(app.config().slack, report)}")
     if out:
-        Path(out).write_text(text + "\n", encoding="utf-8")
+        period = [e for e in store.events(since=start) if not e.baseline]
+        Path(out).write_text(write.render(report, write.format_of(out), period), encoding="utf-8")
         console.print(f"digest written to {out}")
     if not out and not post:
-        click.echo(text)
+        click.echo(write.render(report, "json" if as_json else "md", []), nl=False)
 
 
 @main.command()

@@ -35,7 +35,7 @@ def existing_store(path: str) -> Store:
 def limit_option(f: F) -> F:
     option = click.option("--limit", "-n", type=click.IntRange(min=1), default=None,
                           help="Show at most this many rows.")
-    return option(f)  # type: ignore[no-any-return]
+    return option(f)
 
 
 def limited(rows: list[Any], limit: int | None) -> list[Any]:
