@@ -90,7 +90,9 @@ class App:
 def main(ctx: click.Context, config_path: str, db_path: str) -> None:
     """trackbot: tells the team, at once, only what matters to the versions they run.
 
-    Example: trackbot poll && trackbot why 1.10 --product docker
+    \b
+    Example:
+      trackbot poll && trackbot why 1.10 --product docker
     """
     ctx.obj = App(config_path, db_path)
 
@@ -112,6 +114,11 @@ def _since(text: str) -> datetime:
         return utcnow() - parse_interval(text)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from None
+
+
+def _stamp() -> str:
+    """The UTC time that starts each of `run`'s lines, so a log of days of runs can be read."""
+    return utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @contextmanager
@@ -149,7 +156,9 @@ def _poll_once(app: App, only: tuple[str, ...], force: bool) -> int:
 def poll(app: App, only: tuple[str, ...], force: bool) -> None:
     """One run over every due source; exits 1 if any source failed.
 
-    Example: trackbot poll --source kernel
+    \b
+    Example:
+      trackbot poll --source kernel
     """
     with run_lock(app.db_path):
         code = _poll_once(app, only, force)
@@ -162,7 +171,9 @@ def poll(app: App, only: tuple[str, ...], force: bool) -> None:
 def run(app: App, every: str) -> None:
     """Poll forever, one run at a time (a lock file keeps a second copy out).
 
-    Example: trackbot run --every 15m
+    \b
+    Example:
+      trackbot run --every 15m
     """
     try:
         interval = parse_interval(every).total_seconds()
@@ -171,12 +182,13 @@ def run(app: App, every: str) -> None:
     with run_lock(app.db_path):
         while True:
             started = time.monotonic()
+            console.print(f"{_stamp()} run starts", highlight=False)
             try:
                 _poll_once(app, (), False)
             except TrackbotError as exc:  # e.g. sources.yaml edited into an error: say so, keep running
-                click.echo(f"trackbot: {exc}", err=True)
+                click.echo(f"{_stamp()} trackbot: {exc}", err=True)
             except Exception as exc:  # a locked or full disk, a bug: one line, and the next run still comes
-                click.echo(f"trackbot: run failed: internal error: {type(exc).__name__}: {exc}", err=True)
+                click.echo(f"{_stamp()} trackbot: run failed: internal error: {type(exc).__name__}: {exc}", err=True)
             time.sleep(max(1.0, interval - (time.monotonic() - started)))
 
 
@@ -218,7 +230,10 @@ def events(app: App, since: str, product: str | None, kind: str | None, no_basel
 def why(app: App, version: str, product: str | None, as_json: bool) -> None:
     """The story of a version or branch: releases, fixes, events, alerts, pins, notes.
 
-    Example: trackbot why 1.10 --product docker
+    \b
+    Examples:
+      trackbot why 1.10 --product docker
+      trackbot why 1.10.3 --product moby --json
     """
     store = app.reader()
     cfg = app.config()
@@ -258,7 +273,9 @@ def status(app: App, as_json: bool) -> None:
 def check(app: App) -> None:
     """Validate sources.yaml, the keyrings it names and the alert destination.
 
-    Example: trackbot --config sources.yaml check
+    \b
+    Example:
+      trackbot --config sources.yaml check
     """
     cfg = app.config()
     problems = []
@@ -292,7 +309,9 @@ def check(app: App) -> None:
 def note(app: App, version: str, text: str, product: str | None) -> None:
     """Add the team's own note to a version's story.
 
-    Example: trackbot note 1.10.3 "pinned: 1.11 breaks our devicemapper setup" --product docker
+    \b
+    Example:
+      trackbot note 1.10.3 "pinned: 1.11 breaks our devicemapper setup" --product docker
     """
     if not text.strip():
         raise click.BadParameter("a note needs some text", param_hint="TEXT")
@@ -343,7 +362,9 @@ def silence(app: App, pattern: str, product: str | None, duration: str, reason: 
 def silences(app: App, remove_ids: tuple[int, ...], show_all: bool, limit: int | None, as_json: bool) -> None:
     """List active silences, or end some.
 
-    Example: trackbot silences --remove 3
+    \b
+    Example:
+      trackbot silences --remove 3
     """
     store, now = app.reader(), utcnow()
     for silence_id in remove_ids:
@@ -478,7 +499,9 @@ def changes(app: App, start: str, end: str, product: str | None, limit: int | No
 def help_topic(topic: str) -> None:
     """Reference pages: every event kind, its meaning and default severity.
 
-    Example: trackbot help events
+    \b
+    Example:
+      trackbot help events
     """
     from bot.event_kinds import EVENT_KINDS
 
@@ -491,7 +514,9 @@ def help_topic(topic: str) -> None:
 def db(app: App) -> None:
     """Print the history database's path, to browse it with Datasette.
 
-    Example: datasette "$(trackbot db)" -m db/metadata.yml
+    \b
+    Example:
+      datasette "$(trackbot db)" -m db/metadata.yml
     """
     click.echo(str(Path(app.db_path).resolve()))
 

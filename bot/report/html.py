@@ -40,7 +40,7 @@ def html_page(digest: dict[str, Any], chart_png: bytes | None, chart_note: str =
               _list([f"{_sev(e['severity'])} {escape(e['summary'])} <span class=muted>— silenced: "
                      f"{escape(e['reason'])}</span>" for e in digest["silenced"]], "None."),
               "<h2>Source health</h2>",
-              _list([f"<b>{escape(h['source'])}</b>: {h['failing']} failures in a row since {escape(h['since'][:16])},"
+              _list([f"<b>{escape(h['source'])}</b>: failed {h['failing']}x in a row since {escape(h['since'][:16])},"
                      f" last success {escape(h['last_success'][:16])}: {escape(h['last_error'])}"
                      for h in digest["sources"]], "Every source answered.")]
     parts.append("<h2>Releases and alerts per week</h2>")

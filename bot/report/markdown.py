@@ -38,7 +38,7 @@ def markdown(digest: dict[str, Any], chart_note: str = "") -> str:
     out += ["## Silenced", ""]
     out += [f"- [{e['severity']}] {e['summary']} — silenced: {e['reason']}" for e in digest["silenced"]] or ["None."]
     out += ["", "## Source health", ""]
-    out += [f"- {h['source']}: {h['failing']} failures in a row since {h['since'][:16]}, last success "
+    out += [f"- {h['source']}: failed {h['failing']}x in a row since {h['since'][:16]}, last success "
             f"{h['last_success'][:16]}: {h['last_error']}" for h in digest["sources"]] or ["Every source answered."]
     if chart_note:
         out += ["", chart_note]

@@ -88,3 +88,27 @@ def test_status_fits_80_columns_and_counts_open_incidents(history, tmp_path):
     rows = [line for line in lines if "mirror" in line]
     assert len(rows) == 1 and "https://" in rows[0] and "…" in rows[0]
     assert "│ 1 " in rows[0].replace("│ 1    │", "│ 1 ")  # the open incident column
+
+
+def test_help_examples_stay_one_per_line():
+    from bot.cli import main as group
+
+    out = CliRunner().invoke(group, ["silence", "-h"]).output
+    lines = out.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.strip() == "Examples:")
+    assert lines[first + 1].strip().startswith("trackbot silence --product docker")
+    assert lines[first + 2].strip().startswith("trackbot silence 'apt_key_expiring:*'")
+
+
+def test_help_events_lists_every_kind_with_its_severity():
+    from bot.event_kinds import EVENT_KINDS
+
+    out = CliRunner().invoke(main, ["help", "events"], env={"COLUMNS": "200"}).output
+    for kind in EVENT_KINDS:
+        assert kind.name in out
+    assert "apt_hash_mismatch" in out and "critical" in out
+
+
+def test_db_prints_the_path(tmp_path):
+    out = CliRunner().invoke(main, ["--db", str(tmp_path / "x.db"), "db"])
+    assert out.output.strip() == str(tmp_path / "x.db")
