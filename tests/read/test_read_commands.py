@@ -112,3 +112,27 @@ def test_help_events_lists_every_kind_with_its_severity():
 def test_db_prints_the_path(tmp_path):
     out = CliRunner().invoke(main, ["--db", str(tmp_path / "x.db"), "db"])
     assert out.output.strip() == str(tmp_path / "x.db")
+
+
+def test_a_silence_named_by_an_alias_holds_the_product():
+    from bot.model import Event
+    from bot.silence import Silence, covers
+
+    held = Silence(1, "moby", "", "upgrade window", "2026-01-01", "2027-01-01")
+    assert covers(held, Event("new_release", "info", "docker", "1.10.4", "k", "docker 1.10.4"))
+    assert not covers(held, Event("new_release", "info", "linux", "3.16.85", "k2", "linux"))
+
+
+def test_why_tells_a_run_oldest_first(history):
+    cfg, db = history
+    store = Store.open(db)
+    run_id = store.start_run(NOW)
+    from bot.model import Event
+
+    store.add_events([Event("new_release", "info", "docker", v, f"new_release:docker:{v}", f"docker {v}")
+                      for v in ("1.10.6", "1.10.5", "1.10.4")], run_id, NOW)
+    store.db.close()
+    story = json.loads(run(cfg, db, "why", "1.10", "--product", "docker", "--json").output)
+    versions = [e["version"] for e in story["events"]]
+    assert versions[-3:] == ["1.10.4", "1.10.5", "1.10.6"]
+    assert story["events"][0]["detected_at"] <= story["events"][-1]["detected_at"]
