@@ -32,6 +32,7 @@ from bot.model import Pin
 from bot.poll import parse_interval, run_poll, utcnow
 from bot.render import safe
 from bot.store import Store
+from bot.store_reads import open_incident_counts
 
 console = Console()
 
@@ -145,7 +146,7 @@ def _poll_once(app: App, only: tuple[str, ...], force: bool) -> int:
     cfg = app.config()
     store = app.store()
     report = asyncio.run(run_poll(cfg, store, deliverer=_deliverer(cfg), only=only, force=force))
-    views.show_poll(console, report)
+    views.show_poll(console, report, open_incident_counts(store))
     return 1 if report.failed else 0
 
 
@@ -255,8 +256,6 @@ def status(app: App, as_json: bool) -> None:
       trackbot status
       trackbot status --json
     """
-    from bot.store_reads import open_incident_counts
-
     store = app.reader()
     cfg = app.config()
     states = {s["name"]: s for s in store.all_source_states()}

@@ -37,10 +37,15 @@ def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]], *, 
     return grid
 
 
-def show_poll(console: Console, report: RunReport) -> None:
-    """The poll table, each failure's reason on one line, then what happened to the alerts."""
+def show_poll(console: Console, report: RunReport, open_incidents: dict[str, int] | None = None) -> None:
+    """The poll table, each failure's reason on one line, then what happened to the alerts.
+
+    A source with an open incident is shown as such, not as `unchanged`: an apt mirror
+    whose Release did not change can still be serving a broken index.
+    """
+    counts = open_incidents or {}
     rows = [
-        (r.name, r.kind, f"[{STATUS_STYLES[r.status]}]{r.status}[/]" if STATUS_STYLES[r.status] else r.status,
+        (r.name, r.kind, _poll_status(r.status, counts.get(r.name, 0)),
          str(r.new_records), str(r.events), f"{r.seconds:.1f}s")
         for r in report.results
     ]
@@ -55,6 +60,12 @@ def show_poll(console: Console, report: RunReport) -> None:
     if d.errors:
         line += f" (last error: {d.errors[-1]})"
     console.print(safe(line), highlight=False)
+
+
+def _poll_status(status: str, open_count: int) -> str:
+    if open_count and status != "failed":
+        return f"[red]{status}, {open_count} incident{'s' if open_count > 1 else ''} open[/]"
+    return f"[{STATUS_STYLES[status]}]{status}[/]" if STATUS_STYLES[status] else status
 
 
 def events_table(rows: Sequence[StoredEvent], since: str) -> Table:

@@ -136,3 +136,21 @@ def test_why_tells_a_run_oldest_first(history):
     versions = [e["version"] for e in story["events"]]
     assert versions[-3:] == ["1.10.4", "1.10.5", "1.10.6"]
     assert story["events"][0]["detected_at"] <= story["events"][-1]["detected_at"]
+
+
+def test_poll_table_shows_a_source_with_an_open_incident_as_such():
+    import io
+
+    from rich.console import Console
+
+    from bot.deliver import DeliveryReport
+    from bot.poll import RunReport, SourceResult
+    from bot.views import show_poll
+
+    report = RunReport([SourceResult("mirror", "apt_repo", "unchanged"), SourceResult("moby", "docker_changelog",
+                                                                                       "unchanged")], DeliveryReport())
+    out = io.StringIO()
+    show_poll(Console(file=out, width=120), report, {"mirror": 1})
+    lines = out.getvalue().splitlines()
+    assert "unchanged, 1 incident open" in next(line for line in lines if "mirror" in line)
+    assert "incident" not in next(line for line in lines if "moby" in line)
