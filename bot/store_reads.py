@@ -82,7 +82,7 @@ class SearchHit:
 
 
 def search_hits(store: Store, words: list[str]) -> list[SearchHit]:
-    """Changelog lines and advisories holding every word, with the date of their release."""
+    """Changelog lines, advisories and incidents holding every word, with the date of their release."""
     clauses = " and ".join("lower(data) like ?" for _ in words) or "1"
     params = [f"%{w.lower()}%" for w in words]
     rows = store.db.table("records").rows_where(
@@ -96,6 +96,10 @@ def search_hits(store: Store, words: list[str]) -> list[SearchHit]:
                 or (row["first_seen_at"] or "")[:10])
         hits.append(SearchHit(row["product"], row["version"] or "", str(date)[:10], row["source"], row["kind"],
                               str(text)))
+    incident_clauses = " and ".join("(lower(summary) like ? or lower(key) like ?)" for _ in words) or "1"
+    for row in store.db.table("incidents").rows_where(incident_clauses, [p for p in params for _ in (0, 1)]):
+        hits.append(SearchHit(row["product"] or "", row["version"] or "", (row["first_seen_at"] or "")[:10],
+                              row["source"], f"incident:{row['kind']}", row["summary"] or ""))
     return hits
 
 

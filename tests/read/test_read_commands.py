@@ -154,3 +154,9 @@ def test_poll_table_shows_a_source_with_an_open_incident_as_such():
     lines = out.getvalue().splitlines()
     assert "unchanged, 1 incident open" in next(line for line in lines if "mirror" in line)
     assert "incident" not in next(line for line in lines if "moby" in line)
+
+
+def test_search_also_finds_incidents(history):
+    cfg, db = history
+    hits = json.loads(run(cfg, db, "search", "packages.xz", "--json").output)
+    assert [(h["kind"], h["source"]) for h in hits] == [("incident:apt_index_missing", "mirror")]
