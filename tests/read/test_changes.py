@@ -53,3 +53,24 @@ def test_changes_refuses_a_backwards_range_and_why_points_to_it(tmp_path):
     assert CliRunner().invoke(main, [*base, "changes", "1.10.3", "1.10.0", "--product", "docker"]).exit_code == 2
     story = CliRunner().invoke(main, [*base, "why", "1.10.0", "--product", "docker"]).output
     assert "trackbot changes 1.10.0 1.10.3 --product docker" in story
+
+
+def test_changes_reads_a_debian_changelog_in_dpkg_order(tmp_path):
+    from bot.sources import debian_changelog
+
+    conf = debian_changelog.Conf(name="docker.io", kind="debian_changelog",
+                                 url="https://metadata.example.org/docker.io/changelog")
+    records = debian_changelog.parse((FIXTURES / "debian/docker.io.changelog.Debian.gz").read_bytes(), conf)
+    db = tmp_path / "t.db"
+    store = Store.open(db)
+    run = store.start_run(datetime(2026, 11, 1, tzinfo=UTC))
+    with store.transaction():
+        store.save_records("docker.io", run, datetime(2026, 11, 1, tzinfo=UTC), seen=records, new_or_changed=records,
+                           gone=())
+    store.db.close()
+    out = CliRunner().invoke(main, ["--db", str(db), "changes", "20.10.23+dfsg1-1", "20.10.24+dfsg1-1+deb12u1",
+                                    "--product", "debian:docker.io", "--json"])
+    assert out.exit_code == 0, out.output
+    found = json.loads(out.output)
+    assert {c["version"] for c in found} == {"20.10.24+dfsg1-1", "20.10.24+dfsg1-1+deb12u1"}
+    assert found[0]["group"] == "security and regressions" and found[0]["cves"]
