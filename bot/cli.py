@@ -27,17 +27,20 @@ import click
 from rich.console import Console
 
 from bot import config as configuration
-from bot import configcheck, daemon, dbopen, delivery_health, views
+from bot import configcheck, daemon, dbopen, delivery_health, fleet, views
+from bot import readcli as reads
 from bot import why as why_module
 from bot.clock import parse_interval, utcnow
 from bot.deliver import ConsoleSink, deliver_pending
 from bot.errors import ConfigError, TrackbotError, internal_error, log
 from bot.lock import run_lock
 from bot.logs import LogFormat, configure_logging, log_run
+from bot.model import Pin
 from bot.poll import run_poll
 from bot.progress import PollProgress
 from bot.render import safe
 from bot.store import Store
+from bot.store_reads import open_incident_counts
 
 console = Console()
 Command = Callable[..., Any]  # a click command function, before decoration
@@ -79,6 +82,19 @@ class App:
         """The database; read commands pass write=False and still work on a read-only file system."""
         return dbopen.open_store(self.db_path, write=write)
 
+    def reader(self) -> Store:
+        """The history for a read command: refuses a database that does not exist."""
+        return reads.existing_store(self.db_path)
+
+    def pins(self) -> list[Pin]:
+        """The fleet's pins and sources' products (as pins) when sources.yaml loads; read commands work without it."""
+        try:
+            cfg = self.config()
+        except TrackbotError:
+            return []
+        named = [Pin(str(getattr(c, "product", "")), "") for c in cfg.sources if getattr(c, "product", "")]
+        return [*cfg.fleet, *named]
+
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", envvar="TRACKBOT_CONFIG", default="sources.yaml", show_default=True,
@@ -92,7 +108,9 @@ class App:
 def main(ctx: click.Context, config_path: str, db_path: str, debug: bool) -> None:
     """trackbot: tells the team, at once, only what matters to the versions they run.
 
-    Example: trackbot poll && trackbot why 1.10 --product docker
+    \b
+    Example:
+      trackbot poll && trackbot why 1.10 --product docker
     """
     ctx.obj = App(config_path, db_path)
     if debug:
@@ -153,7 +171,7 @@ def _poll_once(cfg: configuration.Config, store: Store, only: tuple[str, ...] = 
     delivery = deliver_pending(store, sink, utcnow)  # everything found is written, then the outbox is delivered
     notified = _notify(store, targets)  # ...and each `notify:` destination's own queue
     if show_table:  # not with --log-format json: there every line is a JSON object
-        views.show_poll(console, report, delivery)
+        views.show_poll(console, report, delivery, open_incident_counts(store))
     log_run(report, delivery, time.monotonic() - started)
     for line, failing in notified:
         (log.warning if failing else log.info)(line)
@@ -209,7 +227,9 @@ def _after_run(cfg: configuration.Config, store: Store, *, healthy: bool, echo: 
 def poll(app: App, only: tuple[str, ...], force: bool) -> None:
     """One run over every due source; exits 1 if any source failed.
 
-    Example: trackbot poll --source kernel
+    \b
+    Example:
+      trackbot poll --source kernel
     """
     cfg = app.config(checked=True)
     with run_lock(app.db_path):
@@ -228,7 +248,10 @@ def run(app: App, every: str, runs: int | None, log_format: str) -> None:
 
     A bad config at start exits 2 before the first run. The lock is held only while polling.
 
-    Example: trackbot run --every 15m --log-format json
+    \b
+    Examples:
+      trackbot run --every 15m
+      trackbot run --every 15m --log-format json
     """
     fmt = LogFormat(log_format)
     try:
@@ -254,16 +277,27 @@ def run(app: App, every: str, runs: int | None, log_format: str) -> None:
 @main.command()
 @since_option
 @product_option
-@click.option("--kind", "-k", default=None, help="Only this event kind (new_release, branch_eol...).")
+@click.option("--kind", "-k", default=None, help="Only this event kind (see `trackbot help events`).")
+@click.option("--no-baseline", is_flag=True, help="Leave out the facts stored by a source's first poll.")
+@reads.limit_option
 @json_option
 @click.pass_obj
-def events(app: App, since: str, product: str | None, kind: str | None, as_json: bool) -> None:
+def events(app: App, since: str, product: str | None, kind: str | None, no_baseline: bool, limit: int | None,
+           as_json: bool) -> None:
     """What was detected, oldest first.
 
-    Example: trackbot events --since 30d --product linux --kind branch_eol --json
+    \b
+    Examples:
+      trackbot events --since 30d --product linux --kind branch_eol --json
+      trackbot events --product moby --no-baseline --limit 20
     """
-    rows = app.store(write=False).events(since=_since(since), products=[product] if product else None,
-                              kinds=[kind] if kind else None)
+    store = app.reader()
+    product = reads.checked_product(store, product, app.pins())
+    kind = reads.checked_kind(store, kind)
+    rows = store.events(since=_since(since), kinds=[kind] if kind else None)
+    rows = [e for e in rows if (not product or fleet.same_product(e.product, product))
+            and not (no_baseline and e.baseline)]
+    rows = reads.limited(rows, limit)
     if as_json:
         click.echo(json.dumps([e.as_json() for e in rows], indent=2, default=str))
         return
@@ -278,10 +312,14 @@ def events(app: App, since: str, product: str | None, kind: str | None, as_json:
 def why(app: App, version: str, product: str | None, as_json: bool) -> None:
     """The story of a version or branch: releases, fixes, events, alerts, pins, notes.
 
-    Example: trackbot why 1.10 --product docker
+    \b
+    Examples:
+      trackbot why 1.10 --product docker
+      trackbot why 1.10.3 --product moby --json
     """
+    store = app.reader()
     cfg = app.config()
-    story = why_module.story(app.store(write=False), cfg.fleet, version, product)
+    story = why_module.story(store, cfg.fleet, version, reads.checked_product(store, product, cfg.fleet))
     if as_json:
         click.echo(json.dumps(story, indent=2, default=str))
         return
@@ -289,16 +327,25 @@ def why(app: App, version: str, product: str | None, as_json: bool) -> None:
 
 
 @main.command()
+@json_option
 @click.pass_obj
-def status(app: App) -> None:
-    """Each source's last success, last error and consecutive failures.
+def status(app: App, as_json: bool) -> None:
+    """Each source's last success, consecutive failures, open incidents and last error.
 
-    Example: trackbot status
+    \b
+    Examples:
+      trackbot status
+      trackbot status --json
     """
+    store = app.reader()
     cfg = app.config()
-    store = app.store(write=False)
     states = {s["name"]: s for s in store.all_source_states()}
-    console.print(views.status_table(cfg.sources, states))
+    counts = open_incident_counts(store)
+    if as_json:
+        click.echo(json.dumps([{**states.get(c.name, {}), "name": c.name, "kind": c.kind,
+                                 "open_incidents": counts.get(c.name, 0)} for c in cfg.sources], indent=2, default=str))
+        return
+    console.print(views.status_table(cfg.sources, states, counts, width=console.width))
     undelivered = _delivery_problem(cfg, store)
     if undelivered:
         console.print(f"[red]{safe(undelivered)}[/]", highlight=False, soft_wrap=True)
@@ -309,7 +356,9 @@ def status(app: App) -> None:
 def check(app: App) -> None:
     """Validate sources.yaml, what each source needs locally (its kind's check) and the alert destination.
 
-    Example: trackbot --config sources.yaml check
+    \b
+    Example:
+      trackbot --config sources.yaml check
     """
     cfg = app.config()
     problems = configcheck.problems(cfg)  # the same checks poll and run refuse a config for
@@ -341,9 +390,15 @@ def check(app: App) -> None:
 def note(app: App, version: str, text: str, product: str | None) -> None:
     """Add the team's own note to a version's story.
 
-    Example: trackbot note 1.10.3 "pinned: 1.11 breaks our devicemapper setup" --product docker
+    \b
+    Example:
+      trackbot note 1.10.3 "pinned: 1.11 breaks our devicemapper setup" --product docker
     """
-    app.store().add_note(product or "", version, text, utcnow())
+    if not text.strip():
+        raise click.BadParameter("a note needs some text", param_hint="TEXT")
+    store = app.store()
+    reads.checked_product(store, product, app.pins())
+    store.add_note(product or "", version, text, utcnow())
     console.print("note saved")
 
 
@@ -358,8 +413,10 @@ def silence(app: App, pattern: str, product: str | None, duration: str, reason: 
 
     Silenced events are still stored and still go into the digest.
 
-    Example: trackbot silence --product docker --for 7d --reason "upgrade window"
-    Example: trackbot silence 'source_failing:*' --for 1d --reason "upstream maintenance"
+    \b
+    Examples:
+      trackbot silence --product docker --for 7d --reason "upgrade window"
+      trackbot silence 'source_failing:*' --for 1d --reason "upstream maintenance"
     """
     if not pattern and not product:
         raise click.UsageError("name an event key PATTERN, --product, or both")
@@ -367,8 +424,12 @@ def silence(app: App, pattern: str, product: str | None, duration: str, reason: 
         length = parse_interval(duration)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--for") from None
+    if length.total_seconds() <= 0:
+        raise click.BadParameter("a silence must last longer than 0", param_hint="--for")
+    store = app.store()
+    reads.checked_product(store, product, app.pins())
     now = utcnow()
-    silence_id = app.store().add_silence(now, now + length, product=product or "", pattern=pattern, reason=reason)
+    silence_id = store.add_silence(now, now + length, product=product or "", pattern=pattern, reason=reason)
     what = " and ".join(x for x in (f"product {product}" if product else "", f"keys {pattern}" if pattern else "") if x)
     console.print(f"silence {silence_id}: {safe(what)} until {(now + length).isoformat()}", highlight=False)
 
@@ -376,21 +437,24 @@ def silence(app: App, pattern: str, product: str | None, duration: str, reason: 
 @main.command()
 @click.option("--remove", "remove_ids", type=int, multiple=True, help="End this silence now (repeatable).")
 @click.option("--all", "show_all", is_flag=True, help="Also list silences that ended.")
+@reads.limit_option
 @json_option
 @click.pass_obj
-def silences(app: App, remove_ids: tuple[int, ...], show_all: bool, as_json: bool) -> None:
+def silences(app: App, remove_ids: tuple[int, ...], show_all: bool, limit: int | None, as_json: bool) -> None:
     """List active silences, or end some.
 
-    Example: trackbot silences --remove 3
+    \b
+    Example:
+      trackbot silences --remove 3
     """
-    store, now = app.store(), utcnow()
+    store, now = app.reader(), utcnow()
     for silence_id in remove_ids:
         if not store.remove_silence(silence_id, now):
             raise click.ClickException(f"no active silence {silence_id}")
         console.print(f"silence {silence_id} removed")
     if remove_ids:
         return
-    rows = store.silences(now, include_ended=show_all)
+    rows = reads.limited(store.silences(now, include_ended=show_all), limit)
     if as_json:
         click.echo(json.dumps([dataclasses.asdict(r) for r in rows], indent=2))
         return
@@ -399,44 +463,59 @@ def silences(app: App, remove_ids: tuple[int, ...], show_all: bool, as_json: boo
 
 @main.command()
 @since_option
-@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the digest to this file.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Write the digest to this file: .html (one self-contained page), .json, or Markdown.")
 @click.option("--post", is_flag=True, help="Post it to Slack's digest channel.")
+@json_option
 @click.pass_obj
-def digest(app: App, since: str, out: str | None, post: bool) -> None:
-    """The digest of everything detected in a period (the weekly summary).
+def digest(app: App, since: str, out: str | None, post: bool, as_json: bool) -> None:
+    """The weekly summary: pins that need action, the pin table, incidents, events, silences, sources.
 
-    Example: trackbot digest --since 7d --out digest.txt
-    Example: trackbot digest --since 7d --post
+    \b
+    Examples:
+      trackbot digest --since 7d --out digest.html
+      trackbot digest --since 7d --post
     """
-    from bot.digest import digest_events, digest_text, digest_title
-    from bot.slack.sink import post_digest
+    from bot.report import build, slack, write
 
-    events = app.store(write=False).events(since=_since(since))
-    text = digest_text(events, f"last {since}")
+    store = app.reader()
+    start, now = _since(since), utcnow()
+    report = build.build(store, app.config().fleet, start, now, f"last {since}")
     if post:
-        news = digest_events(events)
-        channel = post_digest(app.config().slack, news, digest_title(news, f"last {since}"))
-        console.print(f"digest posted to {channel}")
+        console.print(f"digest posted to {slack.post(app.config().slack, report)}")
     if out:
-        Path(out).write_text(text + "\n", encoding="utf-8")
+        period = [e for e in store.events(since=start) if not e.baseline]
+        Path(out).write_text(write.render(report, write.format_of(out), period), encoding="utf-8")
         console.print(f"digest written to {out}")
     if not out and not post:
-        click.echo(text)
+        click.echo(write.render(report, "json" if as_json else "md", []), nl=False)
 
 
 @main.command()
 @click.argument("words", nargs=-1, required=True)
+@product_option
+@reads.limit_option
+@json_option
 @click.pass_obj
-def search(app: App, words: tuple[str, ...]) -> None:
-    """Search every changelog line and advisory ever seen.
+def search(app: App, words: tuple[str, ...], product: str | None, limit: int | None, as_json: bool) -> None:
+    """Search every changelog line and advisory ever seen (product, version, date, source).
 
-    Example: trackbot search aufs mount
+    \b
+    Examples:
+      trackbot search aufs mount
+      trackbot search CVE-2016-5195 --product linux --json
     """
-    rows = app.store(write=False).search(words)
-    for row in rows:
-        text = row["data"].get("text") or row["data"].get("summary") or ""
-        console.print(f"{safe(row['product'])} {safe(row['version'])}: {safe(text)}", highlight=False, soft_wrap=True)
-    if not rows:
+    from bot.search import ordered_hits
+
+    store = app.reader()
+    hits = reads.limited(ordered_hits(store, list(words), reads.checked_product(store, product, app.pins())), limit)
+    if as_json:
+        click.echo(json.dumps([dataclasses.asdict(h) for h in hits], indent=2))
+        return
+    for hit in hits:
+        console.print(safe(f"{hit.product} {hit.version} ({hit.date or '?'}, {hit.source}): {hit.text}"),
+                      highlight=False, soft_wrap=True)
+    if not hits:
         console.print("no match")
 
 
@@ -479,6 +558,89 @@ def backup(app: App, target: str) -> None:
 
     size = copy_database(Path(app.db_path), Path(target))
     console.print(f"database copied to {target} ({size} bytes)", highlight=False)
+
+
+@main.command()
+@click.option("--all", "show_all", is_flag=True, help="Also list resolved incidents, with their duration.")
+@reads.limit_option
+@json_option
+@click.pass_obj
+def incidents(app: App, show_all: bool, limit: int | None, as_json: bool) -> None:
+    """What is broken right now: open incidents (kind, source, since, last seen, alert thread).
+
+    \b
+    Examples:
+      trackbot incidents
+      trackbot incidents --all --json
+    """
+    from bot.incident_list import incident_items, incident_lines
+
+    items = reads.limited(incident_items(app.reader(), include_resolved=show_all, now=utcnow()), limit)
+    if as_json:
+        click.echo(json.dumps(items, indent=2))
+        return
+    for line in incident_lines(items):
+        console.print(line, highlight=False, soft_wrap=True)
+
+
+@main.command()
+@click.argument("start", metavar="FROM")
+@click.argument("end", metavar="TO")
+@product_option
+@reads.limit_option
+@json_option
+@click.pass_obj
+def changes(app: App, start: str, end: str, product: str | None, limit: int | None, as_json: bool) -> None:
+    """What an upgrade brings: every line after FROM up to TO, security and regressions first.
+
+    \b
+    Examples:
+      trackbot changes 1.10.0 1.10.3 --product docker
+      trackbot changes 3.16.80 3.16.85 --product linux --json
+    """
+    from bot.changes import changes as read_changes
+    from bot.changes import products_with
+
+    store = app.reader()
+    product = reads.checked_product(store, product, app.pins())
+    products = [product] if product else products_with(store, end)
+    if len(products) != 1:
+        raise click.UsageError(f"name the product with --product ({', '.join(products) or f'no release {end} known'})")
+    try:
+        found = reads.limited(read_changes(store, start, end, products[0]), limit)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="FROM TO") from None
+    if as_json:
+        click.echo(json.dumps([c.as_json() for c in found], indent=2))
+        return
+    views.show_changes(console, found, f"{products[0]} {start} -> {end}")
+
+
+@main.command(name="help")
+@click.argument("topic", type=click.Choice(["events"]))
+def help_topic(topic: str) -> None:
+    """Reference pages: every event kind, its meaning and default severity.
+
+    \b
+    Example:
+      trackbot help events
+    """
+    from bot.event_kinds import EVENT_KINDS
+
+    console.print(views.table("event kinds", ("kind", "default severity", "meaning"),
+                              ((k.name, k.severity, k.meaning) for k in EVENT_KINDS)))
+
+
+@main.command()
+@click.pass_obj
+def db(app: App) -> None:
+    """Print the history database's path, to browse it with Datasette.
+
+    \b
+    Example:
+      datasette "$(trackbot db)" -m db/metadata.yml
+    """
+    click.echo(str(Path(app.db_path).resolve()))
 
 
 def entry() -> None:

@@ -42,15 +42,20 @@ def describe(exc: BaseException, path: str | Path) -> StorageError:
     return StorageError(f"database {path}: {text} ({advice})")
 
 
-def open_store(path: str | Path, *, write: bool = True) -> Store:
-    """Open the database; with write=False fall back to read-only when it cannot be written."""
-    where = Path(path)
+def check_location(where: Path) -> None:
+    """A database path that cannot be a file (its parent is a file, it is a directory): one line saying so."""
     for parent in (where.parent, *where.parent.parents):
         if parent.exists() and not parent.is_dir():
             raise StorageError(f"database {where}: {parent} is a file, not a directory (point --db or "
                                "TRACKBOT_DB at a path in a directory)")
     if where.exists() and where.is_dir():
         raise StorageError(f"database {where} is a directory (point --db at a file inside it)")
+
+
+def open_store(path: str | Path, *, write: bool = True) -> Store:
+    """Open the database; with write=False fall back to read-only when it cannot be written."""
+    where = Path(path)
+    check_location(where)
     try:
         return Store.open(where)
     except (sqlite3.Error, OSError) as exc:

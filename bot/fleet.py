@@ -17,6 +17,8 @@ from bot import versions
 from bot.model import Pin
 
 canonical_product = versions.canonical_product  # re-exported: fleet is where callers look for it
+# every name of the product table: products known even before a poll (for --product checks)
+ALIAS_NAMES = frozenset(name for p in versions.PRODUCTS for name in (p.name, *p.aliases))
 
 
 def same_product(a: str, b: str) -> bool:

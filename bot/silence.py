@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+from bot import fleet
 from bot.alerts import Alert
 from bot.model import Event
 
@@ -33,7 +34,7 @@ def covers(silence: Silence, event: Event, incident_key: str = "") -> bool:
     product = silence.product.lower()
     if not product and not silence.pattern:
         return False
-    if product and event.product.lower() != product:
+    if product and not fleet.same_product(event.product, product):  # `--product moby` holds docker too
         return False
     if silence.pattern:
         keys = [event.key, str(event.data.get("incident") or ""), incident_key]

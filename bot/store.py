@@ -24,7 +24,7 @@ from bot.migrations import MIGRATIONS
 from bot.model import Event, Finding, Record
 from bot.silence import Silence
 from bot.store_deliveries import Deliveries
-from bot.store_outbox import Outbox, SilenceRules, inserted_id, iso
+from bot.store_outbox import Outbox, SilenceRules, inserted_id, iso, write_transaction
 from bot.store_rows import (
     Incident,
     RunTimes,
@@ -90,19 +90,8 @@ class Store:
     def transaction(self) -> Iterator[None]:
         """One atomic write. The outermost takes the write lock at once (BEGIN IMMEDIATE), so a
         writer waits its turn under busy_timeout instead of failing half-way with 'database is locked'."""
-        conn = self.db.conn
-        if conn.in_transaction:
-            with self.db.atomic():
-                yield
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(self.db):
             yield
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     # the outbox and silences, for callers outside delivery (poll, CLI, why) ------------
 

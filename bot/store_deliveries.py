@@ -17,7 +17,7 @@ from datetime import datetime
 import sqlite_utils
 
 from bot.alerts import Alert, AlertState
-from bot.store_outbox import alert_row, iso
+from bot.store_outbox import alert_row, iso, write_transaction
 
 
 class Deliveries:
@@ -36,7 +36,7 @@ class Deliveries:
         since = waiting.fetchone()[0]
         if since is None:
             since = self.db.execute("select coalesce(max(id), 0) from alerts").fetchone()[0]
-        with self.db.atomic():
+        with write_transaction(self.db):
             self.db.table("destinations").insert({"name": name, "since_alert_id": since, "added_at": iso(now)})
 
     def enqueue(self, name: str, severities: Sequence[str], now: datetime) -> None:
@@ -44,7 +44,7 @@ class Deliveries:
         self.join(name, now)
         since = self.db.table("destinations").get(name)["since_alert_id"]
         marks = ", ".join("?" for _ in severities)
-        with self.db.atomic():
+        with write_transaction(self.db):
             self.db.execute(
                 "insert or ignore into deliveries (alert_id, destination, state, attempts, queued_at) "
                 f"select id, ?, ?, 0, created_at from alerts where id > ? and severity in ({marks})",
@@ -93,7 +93,7 @@ class DestinationQueue:
         self._update(alert_id, {"state": AlertState.SENT.value, "sent_at": iso(now), "last_error": ""})
 
     def mark_attempt(self, alert_id: int, error: str) -> None:
-        with self.db.atomic():
+        with write_transaction(self.db):
             row = self.db.table("deliveries").get((alert_id, self.name))
             self._update(alert_id, {"attempts": row["attempts"] + 1, "last_error": error})
 
@@ -105,5 +105,5 @@ class DestinationQueue:
         self._update(alert_id, {"retry_at": iso(when)})
 
     def _update(self, alert_id: int, values: dict[str, object]) -> None:
-        with self.db.atomic():
+        with write_transaction(self.db):
             self.db.table("deliveries").update((alert_id, self.name), values)

@@ -10,7 +10,8 @@ caller already holds one (`Database.atomic` nests as a savepoint).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +21,27 @@ from bot.alerts import Alert, AlertKind, AlertState, event_from_dict
 from bot.clock import iso
 from bot.silence import Silence
 
-__all__ = ["Outbox", "SilenceRules", "inserted_id", "iso"]
+__all__ = ["Outbox", "SilenceRules", "inserted_id", "iso", "write_transaction"]
+
+
+@contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """One atomic write. The outermost takes the write lock at once (BEGIN IMMEDIATE), so a
+    writer waits its turn under busy_timeout instead of failing half-way with 'database is locked'
+    (a deferred transaction that read first cannot wait: SQLite refuses its upgrade at once)."""
+    conn = db.conn
+    if conn.in_transaction:
+        with db.atomic():
+            yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def inserted_id(table: sqlite_utils.db.Table) -> int:
@@ -52,7 +73,7 @@ class Outbox:
             "state": AlertState.QUEUED.value,
             "attempts": 0,
         }
-        with self.db.atomic():
+        with write_transaction(self.db):
             return inserted_id(self.db.table("alerts").insert(row))
 
     def pending(self) -> list[Alert]:
@@ -61,11 +82,11 @@ class Outbox:
 
     def mark_sent(self, alert_id: int, now: datetime, *, channel: str, ts: str = "", thread_ts: str = "") -> None:
         delivery = {"channel": channel, "ts": ts, "thread_ts": thread_ts}
-        with self.db.atomic():
+        with write_transaction(self.db):
             self.db.table("alerts").update(alert_id, {"state": AlertState.SENT.value, "sent_at": iso(now), **delivery})
 
     def mark_attempt(self, alert_id: int, error: str) -> None:
-        with self.db.atomic():
+        with write_transaction(self.db):
             row = self.db.table("alerts").get(alert_id)
             self.db.table("alerts").update(alert_id, {"attempts": row["attempts"] + 1, "last_error": error})
 
@@ -106,11 +127,11 @@ class Outbox:
 
     def mark_skipped(self, alert_id: int, state: AlertState, reason: str, silenced_by: int | None = None) -> None:
         """An alert that will not be posted: silenced (kept for the digest) or skipped (info)."""
-        with self.db.atomic():
+        with write_transaction(self.db):
             self.db.table("alerts").update(alert_id, {"state": state.value, "last_error": reason, "silenced_by": silenced_by})
 
     def set_retry_at(self, alert_id: int, when: datetime) -> None:
-        with self.db.atomic():
+        with write_transaction(self.db):
             self.db.table("alerts").update(alert_id, {"retry_at": iso(when)})
 
     def silenced(self, since: datetime) -> list[Alert]:
@@ -126,7 +147,7 @@ class SilenceRules:
         self.db = db
 
     def add(self, now: datetime, until: datetime, *, product: str, pattern: str, reason: str) -> int:
-        with self.db.atomic():
+        with write_transaction(self.db):
             row = {"created_at": iso(now), "until": iso(until), "product": product, "pattern": pattern,
                    "reason": reason, "removed_at": None}
             return inserted_id(self.db.table("silences").insert(row))
@@ -140,7 +161,7 @@ class SilenceRules:
                         row["created_at"], row["until"], row["removed_at"]) for row in rows]
 
     def remove(self, silence_id: int, now: datetime) -> bool:
-        with self.db.atomic():
+        with write_transaction(self.db):
             if not self.db.table("silences").count_where("id = ? and removed_at is null", [silence_id]):
                 return False
             self.db.table("silences").update(silence_id, {"removed_at": iso(now)})

@@ -17,6 +17,7 @@ from bot import schedule
 from bot.clock import parse_interval
 from bot.deliver import DeliveryReport
 from bot.poll import RunReport
+from bot.readcli import shorten
 from bot.render import safe
 from bot.silence import Silence
 from bot.sources.api import SourceConf
@@ -39,10 +40,16 @@ def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]], *, 
     return grid
 
 
-def show_poll(console: Console, report: RunReport, delivery: DeliveryReport) -> None:
-    """The poll table, each failure's reason on one line, then what happened to the alerts."""
+def show_poll(console: Console, report: RunReport, delivery: DeliveryReport,
+              open_incidents: dict[str, int] | None = None) -> None:
+    """The poll table, each failure's reason on one line, then what happened to the alerts.
+
+    A source with an open incident is shown as such, not as `unchanged`: an apt mirror
+    whose Release did not change can still be serving a broken index.
+    """
+    counts = open_incidents or {}
     rows = [
-        (r.name, r.kind, f"[{STATUS_STYLES[r.status]}]{r.status}[/]" if STATUS_STYLES[r.status] else r.status,
+        (r.name, r.kind, _poll_status(r.status, counts.get(r.name, 0)),
          str(r.new_records), str(r.events), f"{r.seconds:.1f}s")
         for r in report.results
     ]
@@ -62,6 +69,12 @@ def show_poll(console: Console, report: RunReport, delivery: DeliveryReport) -> 
     console.print(safe(line), highlight=False)
 
 
+def _poll_status(status: str, open_count: int) -> str:
+    if open_count and status != "failed":
+        return f"[red]{status}, {open_count} incident{'s' if open_count > 1 else ''} open[/]"
+    return f"[{STATUS_STYLES[status]}]{status}[/]" if STATUS_STYLES[status] else status
+
+
 def events_table(rows: Sequence[StoredEvent], since: str) -> Table:
     return table(
         f"events since {since}",
@@ -74,15 +87,30 @@ def events_table(rows: Sequence[StoredEvent], since: str) -> Table:
     )
 
 
-def status_table(sources: Sequence[SourceConf], states: dict[str, dict[str, Any]]) -> Table:
+def status_table(sources: Sequence[SourceConf], states: dict[str, dict[str, Any]],
+                 open_incidents: dict[str, int] | None = None, *, width: int = 80) -> Table:
+    """One line per source at any terminal width: long errors and URLs lose their middle, never wrap."""
+    counts = open_incidents or {}
+    error_width = max(20, width - 62)
     rows = []
     for conf in sources:
         s = states.get(conf.name, {})
-        due = schedule.next_try(parse_interval(conf.every) if conf.every else None, s or None)
+        open_count = counts.get(conf.name, 0)
+        error = s.get("last_error") or ""
+        if error and s.get("consecutive_failures"):  # a failing source: when it is tried again (bot.schedule)
+            due = schedule.next_try(parse_interval(conf.every) if conf.every else None, s)
+            error = f"{error} (next try {short_time(due.isoformat()) if due else 'next run'})"
         rows.append((conf.name, conf.kind, short_time(s.get("last_success_at")) or "never",
-                     str(s.get("consecutive_failures") or 0), short_time(due.isoformat()) if due else "next run",
-                     safe(s.get("last_error") or "")))
-    return table("sources", ("source", "kind", "last success", "failures", "next try", "last error"), rows)
+                     str(s.get("consecutive_failures") or 0),
+                     f"[red]{open_count}[/]" if open_count else "0",
+                     safe(shorten(error, error_width))))
+    grid = Table(title="sources")
+    for column in ("source", "kind", "last success", "fails", "open"):
+        grid.add_column(column, no_wrap=True, overflow="ellipsis", max_width=22 if column == "source" else None)
+    grid.add_column("last error (next try)", no_wrap=True, overflow="ellipsis")
+    for row in rows:
+        grid.add_row(*row)
+    return grid
 
 
 def silences_table(rows: Sequence[Silence], now: datetime) -> Table:
@@ -121,4 +149,16 @@ _STORY_PARTS: tuple[tuple[str, str, Callable[[dict[str, Any]], str]], ...] = (
     ("Alerts", "alerts", lambda a: f"{a['created_at']} {a['severity']} [{a['state']}] {a['title']}"),
     ("Fleet pins", "pins", lambda p: f"{p['product']} {p['version']} {p['distro']}".strip()),
     ("Notes", "notes", lambda n: f"{n['created_at']} {n['text']}"),
+    ("Upgrades", "upgrades", lambda u: f"run `{u['command']}` to see what the upgrade brings"),
 )
+
+
+def show_changes(console: Console, found: Sequence[Any], title: str) -> None:
+    """`trackbot changes`: one heading per group, each line with its version and date."""
+    console.print(f"[bold]{safe(title)}[/]: {len(found)} lines", highlight=False)
+    group = ""
+    for change in found:
+        if change.group != group:
+            group = change.group
+            console.print(f"[bold]{group.capitalize()}[/]")
+        console.print(safe(f"  {change.version} ({change.date or '?'}) {change.text}"), highlight=False, soft_wrap=True)

@@ -40,20 +40,37 @@ def story(store: Store, pins: Sequence[Pin], query: str, product: str | None = N
     releases = _releases(rows)
     events = [e for e in store.events() if about(e.product) and (
         concerns(e.product, e.version, query) or _about_its_branch(e, query))]
-    sent = store.alerts(event_keys=[e.key for e in events])
+    events.sort(key=lambda e: (e.detected_at, e.product, _order(e.product, e.version), e.key))
+    sent = sorted(store.alerts(event_keys=[e.key for e in events]), key=lambda a: (a.created_at, a.id))
+    story_pins = [p for p in pins if about(p.product)
+                  and (concerns(p.product, p.version, query) or concerns(p.product, query, p.version))]
     return {
         "query": {"version": query, "product": product or ""},
         "releases": releases,
         "events": [_event(e) for e in events],
         "alerts": [_alert(a) for a in sent],
-        "pins": [
-            {"product": p.product, "version": p.version, "distro": p.distro}
-            for p in pins
-            if about(p.product)
-            and (concerns(p.product, p.version, query) or concerns(p.product, query, p.version))
-        ],
+        "pins": [{"product": p.product, "version": p.version, "distro": p.distro} for p in story_pins],
+        "upgrades": upgrades(store, story_pins),
         "notes": [n for n in store.notes() if about(n["product"]) and concerns(n["product"] or "", n["version"], query)],
     }
+
+
+def upgrades(store: Store, pins: Sequence[Pin]) -> list[dict[str, str]]:
+    """For each exact pin with newer releases in its branch: the `trackbot changes` command to read."""
+    out = []
+    for pin in pins:
+        releases = [r.record.version for r in store.records_about(None)
+                    if r.record.kind == "release" and fleet.same_product(r.record.product, pin.product)]
+        try:
+            newer = [] if versions.parse_pin(pin.product, pin.version).is_branch else fleet.newer_in_branch(pin, releases)
+        except ValueError:
+            continue
+        if not newer:
+            continue
+        newest = newer[-1]
+        out.append({"product": pin.product, "from": pin.version, "to": newest,
+                    "command": f"trackbot changes {pin.version} {newest} --product {pin.product}"})
+    return out
 
 
 def _about_its_branch(event: StoredEvent, query: str) -> bool:

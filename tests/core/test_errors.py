@@ -70,7 +70,7 @@ async def test_a_bug_in_a_kind_is_one_line_for_the_user_and_a_traceback_in_the_l
 
 
 def _break_status(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(*args: object) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(views, "status_table", broken)
@@ -80,6 +80,7 @@ def test_a_bug_reaching_the_cli_is_one_line_without_debug(tmp_path, monkeypatch)
     _break_status(monkeypatch)
     path = tmp_path / "sources.yaml"
     path.write_text("sources: []\n")
+    Store.open(tmp_path / "t.db").db.close()  # a history to read (read commands refuse a missing one)
     result = CliRunner().invoke(main, ["--config", str(path), "--db", str(tmp_path / "t.db"), "status"])
     assert result.exit_code == 1
     assert result.output.strip() == "trackbot: internal error: RuntimeError: a bug"
@@ -90,6 +91,7 @@ def test_debug_re_raises_a_bug_with_its_traceback(tmp_path, monkeypatch, how):
     _break_status(monkeypatch)
     path = tmp_path / "sources.yaml"
     path.write_text("sources: []\n")
+    Store.open(tmp_path / "t.db").db.close()
     flags = how if isinstance(how, list) else []
     env = {"TRACKBOT_DEBUG": "1"} if how == "env" else {}
     result = CliRunner().invoke(main, [*flags, "--config", str(path), "--db", str(tmp_path / "t.db"), "status"],

@@ -240,7 +240,7 @@ def test_cli_search_and_digest(tmp_path, web):
     out = tmp_path / "digest.txt"
     runner.invoke(main, [*args, "digest", "--out", str(out)])
     text = out.read_text()
-    assert "docker:" in text and "docker 17.06.0-ce released (2017-06-28)" in text
+    assert "### docker (1)" in text and "docker 17.06.0-ce released (2017-06-28)" in text
 
 
 def test_a_second_run_while_one_holds_the_lock_exits_at_once(tmp_path, web):

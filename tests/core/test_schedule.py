@@ -62,7 +62,7 @@ def test_source_failing_opens_after_failing_for_even_before_failing_after(tmp_pa
         clock.advance(minutes=15)
     assert tries < 10  # the ladder: 1m, 5m, 15m, then hourly
     assert opened_at is not None and opened_at - (T0 + timedelta(hours=1)) >= timedelta(hours=3)
-    status = CliRunner().invoke(main, ["--config", str(path), "--db", str(tmp_path / "t.db"), "status"])
+    status = CliRunner().invoke(main, ["--config", str(path), "--db", str(tmp_path / "t.db"), "status"], env={"COLUMNS": "160"})
     assert "next try" in status.output and "HTTP 500" in status.output
 
 

@@ -194,7 +194,7 @@ def test_trackbot_poll_sends_to_the_destination_and_says_so_without_the_url(tmp_
 
 def test_a_notify_entry_names_one_kind_of_destination(tmp_path: Path):
     (tmp_path / "sources.yaml").write_text("notify:\n  - {url_env: A, webhook_env: B}\n")
-    result = CliRunner().invoke(main, ["--config", str(tmp_path / "sources.yaml"), "status"])
+    result = CliRunner().invoke(main, ["--config", str(tmp_path / "sources.yaml"), "check"])
     assert result.exit_code == 2
     assert "notify[0]: name exactly one of 'url_env' (Apprise) or 'webhook_env'" in result.output
 

@@ -1,0 +1,52 @@
+"""The digest as Markdown (`--out digest.md`, and the terminal): tables a chat or a wiki renders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot.render import printable
+
+PIN_COLUMNS = ("pin", "newest in branch", "newest", "behind", "branch end", "incidents", "waiting", "smallest upgrade")
+
+
+def pin_cells(row: dict[str, Any]) -> list[str]:
+    """One pin's cells, shared by Markdown and HTML so both tables say the same."""
+    days = f", {row['days_behind']} days" if row["days_behind"] is not None and row["releases_behind"] else ""
+    waiting = ", ".join(f"{n} {sev}" for sev, n in sorted(row["waiting"].items())) or "none"
+    return [f"{row['product']} {row['pinned']}", row["newest_in_branch"] or "(is newest)", row["newest_overall"] or "?",
+            f"{row['releases_behind']} releases{days}", row["branch_end"] or "?", str(row["open_incidents"]),
+            waiting, row["smallest_upgrade"] or "-"]
+
+
+def markdown(digest: dict[str, Any], chart_note: str = "") -> str:
+    out = [f"# {digest['title']}", "", f"Since {digest['since'][:16]}Z, generated {digest['generated_at'][:16]}Z.", ""]
+    out += ["## Pins that need action", ""] + ([f"- {line}" for line in digest["needs_action"]] or ["Nothing."]) + [""]
+    out += ["## Pins", ""] + _table(PIN_COLUMNS, [pin_cells(r) for r in digest["pins"]]) + [""]
+    out += ["## Open incidents", ""]
+    out += [f"- **{i['kind']}** ({i['severity']}) {i['source']}: open for {i['age']} — {i['summary']}"
+            for i in digest["incidents"]] or ["None."]
+    out += ["", f"## Events ({digest['event_count']})", ""]
+    for group in digest["events"]:
+        out += [f"### {group['product']} ({group['count']})", ""]
+        out += [f"- [{e['severity']}] {e['kind']}: {e['summary']}" for e in group["events"]]
+        if group["count"] > len(group["events"]):
+            out.append(f"- ... and {group['count'] - len(group['events'])} more")
+        out.append("")
+    if not digest["events"]:
+        out += ["Nothing new.", ""]
+    out += ["## Silenced", ""]
+    out += [f"- [{e['severity']}] {e['summary']} — silenced: {e['reason']}" for e in digest["silenced"]] or ["None."]
+    out += ["", "## Source health", ""]
+    out += [f"- {h['source']}: failed {h['failing']}x in a row since {h['since'][:16]}, last success "
+            f"{h['last_success'][:16]}: {h['last_error']}" for h in digest["sources"]] or ["Every source answered."]
+    if chart_note:
+        out += ["", chart_note]
+    return printable("\n".join(out)) + "\n"
+
+
+def _table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    if not rows:
+        return ["No pins in sources.yaml."]
+    clean = [[c.replace("|", "\\|") for c in row] for row in rows]
+    return ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)] + ["| " + " | ".join(r) + " |" for r in clean]

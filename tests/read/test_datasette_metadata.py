@@ -1,0 +1,22 @@
+"""db/metadata.yml names real tables and its canned queries run on a real history."""
+
+from pathlib import Path
+
+import yaml
+
+from bot.store import Store
+from tests.read.conftest import NOW  # noqa: F401  (the history fixture comes from conftest)
+
+METADATA = Path(__file__).resolve().parents[2] / "db" / "metadata.yml"
+
+
+def test_tables_exist_and_canned_queries_answer(history):
+    _, db = history
+    meta = yaml.safe_load(METADATA.read_text())["databases"]["trackbot"]
+    store = Store.open(db)
+    tables = set(store.db.table_names())
+    assert set(meta["tables"]) <= tables
+    answers = {name: store.db.execute(query["sql"]).fetchall() for name, query in meta["queries"].items()}
+    assert [row[0] for row in answers["open_incidents"]] == ["apt_index_missing"]
+    assert answers["pins_behind"][0][:2] == ("docker", "1.10.0")
+    assert [row[1] for row in answers["critical_last_week"]] == ["branch_eol"]

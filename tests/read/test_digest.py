@@ -1,0 +1,106 @@
+"""The digest from a history filled by a real changelog poll plus a few weeks of events."""
+
+import base64
+import html
+import json
+import re
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.model import Event, Finding
+from bot.report import chart
+from bot.sources.docker_changelog import Conf, parse
+from bot.store import Store
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+NOW = datetime.now(UTC).replace(microsecond=0)
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def weeks_of_history(tmp_path):
+    conf = Conf(name="moby-changelog", kind="docker_changelog", url="https://raw.example.org/moby/CHANGELOG.md")
+    records = parse((FIXTURES / "docker/moby-CHANGELOG.md").read_bytes(), conf)
+    db = tmp_path / "t.db"
+    store = Store.open(db)
+    run = store.start_run(NOW - timedelta(days=30))
+    with store.transaction():
+        store.save_records("moby-changelog", run, NOW - timedelta(days=30), seen=records, new_or_changed=records, gone=())
+    fix = Event("fix_available", "critical", "docker", "1.10.0", "fix_available:docker:1.10.0:CVE-2016-3697",
+                "Fix for CVE-2016-3697 available for docker 1.10.0 in 1.10.3", "moby-changelog",
+                {"fixed_in": "1.10.3"})
+    for days, event in ((20, Event("new_release", "info", "docker", "1.10.1", "n1", "docker 1.10.1 released")),
+                        (10, Event("new_release", "info", "docker", "1.10.2", "n2", "docker 1.10.2 released")),
+                        (2, fix),
+                        (1, Event("new_release", "info", "linux", "3.16.85", "n3", "linux 3.16.85 released")),
+                        (1, Event("apt_key_expiring", "warning", "", "", "k1", "key expires in 20 days", "mirror"))):
+        store.add_events([event], run, NOW - timedelta(days=days))
+    store.add_silence(NOW - timedelta(days=3), NOW + timedelta(days=3), product="linux", pattern="",
+                      reason="kernel upgrade window")
+    row = store.incident_seen("mirror", Finding("apt_index_missing", "mirror:Packages.xz", "Packages.xz is missing"),
+                              NOW - timedelta(days=2))
+    store.open_incident(row["rowid"], NOW - timedelta(days=2))
+    store.mark_failure("kernel", "kernel_releases", NOW - timedelta(hours=5), "https://kernel.org/x: HTTP 503", 1.0)
+    store.db.close()
+    cfg = tmp_path / "sources.yaml"
+    cfg.write_text("sources: []\nfleet:\n  - {product: docker, version: 1.10.0}\n")
+    return cfg, db
+
+
+def digest(cfg, db, *args):
+    out = CliRunner().invoke(main, ["--config", str(cfg), "--db", str(db), "digest", "--since", "7d", *args])
+    assert out.exit_code == 0, out.output
+    return out.output
+
+
+def test_json_digest_holds_every_section_and_the_pin_table(weeks_of_history):
+    cfg, db = weeks_of_history
+    report = json.loads(digest(cfg, db, "--json"))
+    [pin] = report["pins"]
+    assert pin["pinned"] == "1.10.0" and pin["newest_in_branch"] == "1.10.3" and pin["releases_behind"] == 3
+    assert pin["newest_overall"] == "17.05.0-ce" and pin["smallest_upgrade"] == "1.10.3"
+    assert pin["waiting"] == {"critical": 1} and pin["days_behind"] > 3000  # 1.10.1 came out in February 2016
+    assert any("smallest upgrade with every critical fix: 1.10.3" in line for line in report["needs_action"])
+    assert any("apt_index_missing" in line for line in report["needs_action"])
+    assert [i["kind"] for i in report["incidents"]] == ["apt_index_missing"] and report["incidents"][0]["age"].startswith("2d")  # NOW was taken at import
+    assert [g["product"] for g in report["events"]] == ["docker", "(repositories and sources)"]  # loudest first
+    assert "docker 1.10.1 released" not in json.dumps(report["events"])  # 20 days ago: not this week
+    assert report["silenced"] == [{"product": "linux", "kind": "new_release", "severity": "info",
+                                   "summary": "linux 3.16.85 released", "reason": "kernel upgrade window"}]
+    assert [h["source"] for h in report["sources"]] == ["kernel"]
+
+
+def test_markdown_and_html_files(weeks_of_history, tmp_path):
+    cfg, db = weeks_of_history
+    digest(cfg, db, "--out", str(tmp_path / "d.md"))
+    md = (tmp_path / "d.md").read_text()
+    for heading in ("## Pins that need action", "## Pins", "## Open incidents", "## Events (2)", "## Silenced",
+                    "## Source health"):
+        assert heading in md
+    assert "| docker 1.10.0 | 1.10.3 | 17.05.0-ce | 3 releases" in md
+    assert "silenced: kernel upgrade window" in md
+    digest(cfg, db, "--out", str(tmp_path / "d.html"))
+    page = (tmp_path / "d.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "<style>" in page and "<table>" in page
+    assert not re.search(r"(src|href)=\"?https?://", page)  # self-contained: no external asset
+    if chart.available():
+        png = base64.b64decode(re.search(r"data:image/png;base64,([A-Za-z0-9+/=]+)", page).group(1))
+        assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    else:
+        assert html.escape(chart.CHART_HINT) in page
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed (Debian package chromium)")
+def test_html_digest_renders_in_headless_chromium(weeks_of_history, tmp_path):
+    cfg, db = weeks_of_history
+    page = tmp_path / "digest.html"
+    digest(cfg, db, "--out", str(page))
+    shot = tmp_path / "digest.png"  # kept as the test's artefact under pytest's tmp dir
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
+                    "--window-size=1200,1600", page.as_uri()], check=True, timeout=60, capture_output=True)
+    assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 10_000

@@ -1,0 +1,162 @@
+"""Read commands as a user types them: no silent empty databases, aliases, refusals, ordering."""
+
+import json
+
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.store import Store
+from tests.read.conftest import NOW
+
+
+def run(cfg, db, *args):
+    return CliRunner().invoke(main, ["--config", str(cfg), "--db", str(db), *args])
+
+
+def test_read_commands_refuse_a_database_that_does_not_exist(tmp_path):
+    missing = tmp_path / "missing.db"
+    for command in (["events"], ["status"], ["incidents"], ["search", "x"], ["silences"], ["why", "1.10"]):
+        out = run(tmp_path / "sources.yaml", missing, *command)
+        assert out.exit_code != 0, command
+        assert str(missing) in out.output and "trackbot poll" in out.output
+        assert not missing.exists()
+
+
+def test_product_aliases_give_the_same_events(history):
+    cfg, db = history
+    moby = json.loads(run(cfg, db, "events", "--product", "moby", "--json").output)
+    docker = json.loads(run(cfg, db, "events", "--product", "docker", "--json").output)
+    assert moby == docker and {e["key"] for e in docker} >= {"new_release:docker:1.10.3", "new_release:docker:1.10.1"}
+    assert all(e["product"] in ("docker", "moby") for e in docker)
+
+
+def test_unknown_product_and_kind_are_usage_errors_with_a_guess(history):
+    cfg, db = history
+    out = run(cfg, db, "events", "--product", "dockr")
+    assert out.exit_code == 2 and "did you mean docker" in out.output
+    out = run(cfg, db, "events", "--kind", "new_releases")
+    assert out.exit_code == 2 and "did you mean new_release" in out.output
+    assert run(cfg, db, "events", "--kind", "branch_eol", "--json").exit_code == 0
+
+
+def test_no_baseline_and_limit(history):
+    cfg, db = history
+    rows = json.loads(run(cfg, db, "events", "--no-baseline", "--json").output)
+    assert rows and not any(r["baseline"] for r in rows)
+    assert len(json.loads(run(cfg, db, "events", "--limit", "2", "--json").output)) == 2
+
+
+def test_search_orders_versions_by_scheme_and_shows_date_and_source(history):
+    cfg, db = history
+    hits = json.loads(run(cfg, db, "search", "aufs", "mount", "--json").output)
+    assert [h["version"] for h in hits] == ["0.7.0", "0.10.0", "1.10.3"]
+    assert hits[-1]["date"] == "2016-03-10" and hits[-1]["source"] == "moby"
+    text = run(cfg, db, "search", "aufs", "leak").output
+    assert "docker 1.10.3 (2016-03-10, moby): Fix aufs mount leak" in text
+
+
+def test_incidents_open_and_all(history):
+    cfg, db = history
+    open_now = json.loads(run(cfg, db, "incidents", "--json").output)
+    assert [i["key"] for i in open_now] == ["mirror:Packages.xz"] and open_now[0]["age"].startswith("1d")
+    every = json.loads(run(cfg, db, "incidents", "--all", "--json").output)
+    assert every[-1]["state"] == "resolved" and every[-1]["duration"] == "4h"
+    table = run(cfg, db, "incidents").output
+    assert "apt_index_missing" in table and "mirror" in table
+
+
+def test_note_and_silence_refuse_nonsense(history):
+    cfg, db = history
+    assert run(cfg, db, "note", "1.10.3", "  ").exit_code == 2
+    out = run(cfg, db, "silence", "--product", "docker", "--for", "0d", "--reason", "x")
+    assert out.exit_code == 2 and "longer than 0" in out.output
+    out = run(cfg, db, "silence", "--product", "dockr", "--for", "1d", "--reason", "x")
+    assert out.exit_code == 2 and "did you mean docker" in out.output
+
+
+def test_status_fits_80_columns_and_counts_open_incidents(history, tmp_path):
+    cfg, db = history
+    cfg.write_text("sources:\n  - {name: mirror, kind: kernel_releases, url: https://www.kernel.org/releases.json}\n")
+    store = Store.open(db)
+    store.mark_failure("mirror", "kernel_releases", NOW,
+                       "https://example.org/" + "very/long/" * 20 + "Release: HTTP 503 Service Unavailable", 1.0)
+    store.db.close()
+    out = CliRunner().invoke(main, ["--config", str(cfg), "--db", str(db), "status"], env={"COLUMNS": "80"})
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    rows = [line for line in lines if "mirror" in line]
+    assert len(rows) == 1 and "https://" in rows[0] and "…" in rows[0]
+    assert "│ 1 " in rows[0].replace("│ 1    │", "│ 1 ")  # the open incident column
+
+
+def test_help_examples_stay_one_per_line():
+    from bot.cli import main as group
+
+    out = CliRunner().invoke(group, ["silence", "-h"]).output
+    lines = out.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.strip() == "Examples:")
+    assert lines[first + 1].strip().startswith("trackbot silence --product docker")
+    assert lines[first + 2].strip().startswith("trackbot silence 'source_failing:*'")
+
+
+def test_help_events_lists_every_kind_with_its_severity():
+    from bot.event_kinds import EVENT_KINDS
+
+    out = CliRunner().invoke(main, ["help", "events"], env={"COLUMNS": "200"}).output
+    for kind in EVENT_KINDS:
+        assert kind.name in out
+    assert "apt_hash_mismatch" in out and "critical" in out
+
+
+def test_db_prints_the_path(tmp_path):
+    out = CliRunner().invoke(main, ["--db", str(tmp_path / "x.db"), "db"])
+    assert out.output.strip() == str(tmp_path / "x.db")
+
+
+def test_a_silence_named_by_an_alias_holds_the_product():
+    from bot.model import Event
+    from bot.silence import Silence, covers
+
+    held = Silence(1, "moby", "", "upgrade window", "2026-01-01", "2027-01-01")
+    assert covers(held, Event("new_release", "info", "docker", "1.10.4", "k", "docker 1.10.4"))
+    assert not covers(held, Event("new_release", "info", "linux", "3.16.85", "k2", "linux"))
+
+
+def test_why_tells_a_run_oldest_first(history):
+    cfg, db = history
+    store = Store.open(db)
+    run_id = store.start_run(NOW)
+    from bot.model import Event
+
+    store.add_events([Event("new_release", "info", "docker", v, f"new_release:docker:{v}", f"docker {v}")
+                      for v in ("1.10.6", "1.10.5", "1.10.4")], run_id, NOW)
+    store.db.close()
+    story = json.loads(run(cfg, db, "why", "1.10", "--product", "docker", "--json").output)
+    versions = [e["version"] for e in story["events"]]
+    assert versions[-3:] == ["1.10.4", "1.10.5", "1.10.6"]
+    assert story["events"][0]["detected_at"] <= story["events"][-1]["detected_at"]
+
+
+def test_poll_table_shows_a_source_with_an_open_incident_as_such():
+    import io
+
+    from rich.console import Console
+
+    from bot.deliver import DeliveryReport
+    from bot.poll import RunReport, SourceResult
+    from bot.views import show_poll
+
+    report = RunReport([SourceResult("mirror", "apt_repo", "unchanged"), SourceResult("moby", "docker_changelog",
+                                                                                       "unchanged")])
+    out = io.StringIO()
+    show_poll(Console(file=out, width=120), report, DeliveryReport(), {"mirror": 1})
+    lines = out.getvalue().splitlines()
+    assert "unchanged, 1 incident open" in next(line for line in lines if "mirror" in line)
+    assert "incident" not in next(line for line in lines if "moby" in line)
+
+
+def test_search_also_finds_incidents(history):
+    cfg, db = history
+    hits = json.loads(run(cfg, db, "search", "packages.xz", "--json").output)
+    assert [(h["kind"], h["source"]) for h in hits] == [("incident:apt_index_missing", "mirror")]
