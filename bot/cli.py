@@ -14,7 +14,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -169,19 +169,32 @@ def run(app: App, every: str) -> None:
 @since_option
 @product_option
 @click.option("--kind", "-k", default=None, help="Only this event kind (new_release, branch_eol...).")
+@click.option("--limit", "-n", type=click.IntRange(min=1), default=None, help="Only the newest N events.")
 @json_option
 @click.pass_obj
-def events(app: App, since: str, product: str | None, kind: str | None, as_json: bool) -> None:
+def events(app: App, since: str, product: str | None, kind: str | None, limit: int | None, as_json: bool) -> None:
     """What was detected, oldest first.
 
     Example: trackbot events --since 30d --product linux --kind branch_eol --json
     """
-    rows = app.store().events(since=_since(since), products=[product] if product else None,
-                              kinds=[kind] if kind else None)
+    rows = app.store().iter_events(since=_since(since), products=[product] if product else None,
+                                   kinds=[kind] if kind else None, limit=limit)
     if as_json:
-        click.echo(json.dumps([e.as_json() for e in rows], indent=2, default=str))
+        _echo_json_list(e.as_json() for e in rows)
         return
-    console.print(views.events_table(rows, since))
+    console.print(views.events_table(list(rows), since))
+
+
+def _echo_json_list(items: Iterable[dict[str, Any]]) -> None:
+    """A JSON array written item by item (the same text as json.dumps(list, indent=2)), so memory stays flat."""
+    out = sys.stdout
+    first = True
+    for item in items:
+        body = json.dumps(item, indent=2, default=str).replace("\n", "\n  ")
+        out.write(("[\n  " if first else ",\n  ") + body)
+        first = False
+    out.write("[]\n" if first else "\n]\n")
+    out.flush()
 
 
 @main.command()
@@ -323,7 +336,7 @@ def digest(app: App, since: str, out: str | None, post: bool) -> None:
     from bot.digest import digest_events, digest_text, digest_title
     from bot.slack.sink import post_digest
 
-    events = app.store().events(since=_since(since))
+    events = app.store().events(since=_since(since), news_only=True)
     text = digest_text(events, f"last {since}")
     if post:
         news = digest_events(events)
@@ -346,7 +359,7 @@ def search(app: App, words: tuple[str, ...]) -> None:
     """
     rows = app.store().search(words)
     for row in rows:
-        text = row["data"].get("text") or row["data"].get("summary") or ""
+        text = row.get("text") or row["data"].get("text") or row["data"].get("summary") or ""
         console.print(f"{safe(row['product'])} {safe(row['version'])}: {safe(text)}", highlight=False, soft_wrap=True)
     if not rows:
         console.print("no match")

@@ -144,3 +144,43 @@ def m004_record_missing_at(db: Database) -> None:
     """When a record was first missing: it is gone only when a second poll confirms it (see diff)."""
     if "missing_at" not in db.table("records").columns_dict:
         db.table("records").add_column("missing_at", str)
+
+
+SEARCHABLE_TEXT_SQL = (
+    "case kind when 'changelog_line' then nullif(json_extract(data, '$.text'), '') "
+    "when 'advisory' then nullif(json_extract(data, '$.title'), '') "
+    "when 'cve' then coalesce(json_extract(data, '$.cve'), '') || ': ' "
+    "|| coalesce(json_extract(data, '$.description'), '') end"
+)
+
+
+@MIGRATIONS()
+def m005_history_indexes_and_search(db: Database) -> None:
+    """History queries in SQL (issue 11): indexes for `why`/`events`, and full-text search.
+
+    `records.text` holds the words a user searches (a changelog line, an advisory's title, a
+    CVE's description; NULL for other kinds), and `records_fts` (FTS5, external content) indexes
+    it, kept in step by triggers that fire only when `text` changes, so the per-poll
+    `last_seen` updates of every record cost nothing extra.
+    """
+    records, events = db.table("records"), db.table("events")
+    if "text" not in records.columns_dict:
+        records.add_column("text", str)
+    db.execute(f"update records set text = {SEARCHABLE_TEXT_SQL}")
+    records.create_index(["version"], if_not_exists=True)
+    records.create_index(["kind"], if_not_exists=True)
+    events.create_index(["version"], if_not_exists=True)
+    events.create_index(["source"], if_not_exists=True)
+    for sql in (
+        "create virtual table if not exists records_fts using fts5(text, content='records', content_rowid='rowid')",
+        "insert into records_fts(records_fts) values ('rebuild')",
+        "create trigger if not exists records_fts_insert after insert on records when new.text is not null begin "
+        "insert into records_fts(rowid, text) values (new.rowid, new.text); end",
+        "create trigger if not exists records_fts_delete after delete on records when old.text is not null begin "
+        "insert into records_fts(records_fts, rowid, text) values ('delete', old.rowid, old.text); end",
+        "create trigger if not exists records_fts_update after update of text on records begin "
+        "insert into records_fts(records_fts, rowid, text) select 'delete', old.rowid, old.text "
+        "where old.text is not null; "
+        "insert into records_fts(rowid, text) select new.rowid, new.text where new.text is not null; end",
+    ):
+        db.execute(sql)

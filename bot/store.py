@@ -25,6 +25,31 @@ from bot.silence import Silence
 from bot.store_outbox import Outbox, SilenceRules, inserted_id, iso
 from bot.store_rows import Incident, StoredEvent, StoredRecord, incident, stored_event, stored_record
 
+
+def searchable_text(record: Record) -> str | None:
+    """What `trackbot search` finds a record by; the same rule as migration m005's SQL."""
+    data = record.data
+    if record.kind == "changelog_line":
+        return str(data.get("text") or "") or None
+    if record.kind == "advisory":
+        return str(data.get("title") or "") or None
+    if record.kind == "cve":
+        return f"{data.get('cve', '')}: {data.get('description', '')}"
+    return None
+
+
+def _version_clause(exact: Sequence[str], prefixes: Sequence[str]) -> tuple[str, list[str]]:
+    """SQL selecting rows whose version is in `exact` or starts with a prefix (index ranges)."""
+    clauses, params = [], []
+    if exact:
+        clauses.append(f"version in ({','.join('?' * len(exact))})")
+        params += list(exact)
+    for prefix in prefixes:
+        clauses.append("(version >= ? and version < ?)")
+        params += [prefix, prefix + "\U0010ffff"]
+    return (" or ".join(clauses) or "0"), params
+
+
 __all__ = ["Incident", "Silence", "Store", "StoredEvent", "StoredRecord", "iso"]
 
 
@@ -200,6 +225,7 @@ class Store:
                     "data": json.dumps(r.data, sort_keys=True, default=str),
                     "digest": r.digest(),
                     "gone_at": None,
+                    "text": searchable_text(r),
                 }
                 for r in new_or_changed
             ],
@@ -240,24 +266,56 @@ class Store:
             rows = self.db.table("records").rows_where()
         return [stored_record(row) for row in rows]
 
+    def records_with_versions(self, exact: Sequence[str], prefixes: Sequence[str]) -> list[StoredRecord]:
+        """Records (gone or not) whose version is one of `exact` or starts with one of `prefixes`.
+
+        Each prefix is an index range (`version >= p and version < p + U+10FFFF`), so `why`
+        reads only the candidates, never the whole history; the caller decides which match.
+        """
+        where, params = _version_clause(exact, prefixes)
+        rows = self.db.table("records").rows_where(where, params, order_by="rowid")
+        return [stored_record(row) for row in rows]
+
     def search(self, words: Sequence[str], limit: int = 200) -> list[dict[str, Any]]:
-        """Changelog lines and advisories whose text holds every word (case-insensitive)."""
-        clauses = " and ".join("lower(data) like ?" for _ in words) or "1"
-        params = [f"%{w.lower()}%" for w in words]
-        rows = self.db.table("records").rows_where(
-            f"kind in ('changelog_line', 'advisory') and {clauses}", params, order_by="product, version", limit=limit
+        """Changelog lines, advisories and CVE descriptions holding every word, best match first.
+
+        An FTS5 query over `records.text` (see migration m005): words, not substrings of the
+        stored JSON, so `search section` does not match a line's `section` key.
+        """
+        query = " ".join('"' + w.replace('"', '""') + '"' for w in words if w.strip())
+        if not query:
+            return []
+        rows = self.db.execute(
+            "select records.*, records_fts.rank as rank from records_fts "
+            "join records on records.rowid = records_fts.rowid "
+            "where records_fts match ? order by records_fts.rank, records.product, records.version limit ?",
+            [query, limit],
         )
-        return [{**row, "data": json.loads(row["data"] or "{}")} for row in rows]
+        columns = [c[0] for c in rows.description]
+        found = [dict(zip(columns, row, strict=True)) for row in rows.fetchall()]
+        return [{**row, "data": json.loads(row["data"] or "{}")} for row in found]
 
     # events -----------------------------------------------------------------------------
 
     def add_events(self, events: Sequence[Event], run_id: int, now: datetime) -> list[Event]:
-        """Insert events whose key is new; returns only those (a fact is never stored twice)."""
-        fresh = []
+        """Insert events whose key is new; returns only those (a fact is never stored twice).
+
+        One lookup for the keys already stored and one bulk insert, whatever the number of events.
+        """
+        known: set[str] = set()
+        keys = list(dict.fromkeys(e.key for e in events))
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            known.update(row[0] for row in self.db.execute(f"select key from events where key in ({marks})", chunk))
+        fresh: list[Event] = []
         for event in events:
-            if self.db.table("events").count_where("key = ?", [event.key]):
-                continue
-            self.db.table("events").insert(
+            if event.key not in known:
+                known.add(event.key)
+                fresh.append(event)
+        stamp = iso(now)
+        self.db.table("events").insert_all(
+            (
                 {
                     "key": event.key,
                     "kind": event.kind,
@@ -267,13 +325,14 @@ class Store:
                     "source": event.source,
                     "summary": event.summary,
                     "data": json.dumps(event.data, sort_keys=True, default=str),
-                    "detected_at": iso(now),
+                    "detected_at": stamp,
                     "run_id": run_id,
                     "baseline": int(event.baseline),
-                },
-                pk="key",
-            )
-            fresh.append(event)
+                }
+                for event in fresh
+            ),
+            pk="key",
+        )
         return fresh
 
     def events(
@@ -282,9 +341,24 @@ class Store:
         since: datetime | None = None,
         products: Sequence[str] | None = None,
         kinds: Sequence[str] | None = None,
+        limit: int | None = None,
+        news_only: bool = False,
     ) -> list[StoredEvent]:
+        """Events oldest first; `limit`: only the newest `limit` of them; `news_only`: no baseline facts."""
+        return list(self.iter_events(since=since, products=products, kinds=kinds, limit=limit, news_only=news_only))
+
+    def iter_events(
+        self,
+        *,
+        since: datetime | None = None,
+        products: Sequence[str] | None = None,
+        kinds: Sequence[str] | None = None,
+        limit: int | None = None,
+        news_only: bool = False,
+    ) -> Iterator[StoredEvent]:
+        """`events`, one row at a time from the cursor, so `events --json` memory stays flat."""
         clauses: list[str] = []
-        params: list[str] = []
+        params: list[str | int] = []
         if since:
             clauses.append("detected_at >= ?")
             params.append(iso(since))
@@ -294,7 +368,23 @@ class Store:
         if kinds:
             clauses.append(f"kind in ({','.join('?' * len(kinds))})")
             params += list(kinds)
-        where = " and ".join(clauses) or None
+        if news_only:
+            clauses.append("baseline = 0")
+        where = " where " + " and ".join(clauses) if clauses else ""
+        if limit is None:
+            sql = f"select rowid, * from events{where} order by detected_at, rowid"
+        else:
+            newest = f"select rowid as rid, * from events{where} order by detected_at desc, rowid desc limit ?"
+            sql = f"select * from ({newest}) order by detected_at, rid"
+            params.append(limit)
+        cursor = self.db.execute(sql, params)
+        columns = [c[0] for c in cursor.description]
+        for row in cursor:
+            yield stored_event({k: v for k, v in zip(columns, row, strict=True) if k not in ("rowid", "rid")})
+
+    def events_with_versions(self, exact: Sequence[str], prefixes: Sequence[str]) -> list[StoredEvent]:
+        """Events whose version is one of `exact` or starts with a prefix, oldest first (for `why`)."""
+        where, params = _version_clause(exact, prefixes)
         rows = self.db.table("events").rows_where(where, params, order_by="detected_at, rowid")
         return [stored_event(row) for row in rows]
 

@@ -31,14 +31,32 @@ def concerns(product: str, version: str, query: str) -> bool:
         return version == query
 
 
+def candidate_versions(query: str) -> tuple[list[str], list[str]]:
+    """The versions the history is asked for: SQL narrows, `concerns` decides.
+
+    Prefixes: the query itself (the version and every version of its branch), with a `v` and
+    without trailing `.0`s (7.20 is 7.20.0). Exact: every branch above it (1 and 1.10 for 1.10.3),
+    whose branch news belongs to its story.
+    """
+    bare = query[1:] if query[:1] in ("v", "V") and query[1:2].isdigit() else query
+    short = bare
+    while short.endswith(".0"):
+        short = short[:-2]
+    prefixes = sorted({bare, short, f"v{short}"} - {""})
+    cuts = [i for i, ch in enumerate(bare) if ch in ".-~+:"]
+    exact = sorted({bare[:i] for i in cuts} | {f"v{bare[:i]}" for i in cuts} | {query})
+    return exact, prefixes
+
+
 def story(store: Store, pins: Sequence[Pin], query: str, product: str | None = None) -> dict[str, Any]:
     def about(row_product: str) -> bool:
         return not product or fleet.same_product(row_product or "", product)
 
-    rows = [r for r in store.records_about(None)
+    exact, prefixes = candidate_versions(query)
+    rows = [r for r in store.records_with_versions(exact, prefixes)
             if about(r.record.product) and concerns(r.record.product, r.record.version, query)]
     releases = _releases(rows)
-    events = [e for e in store.events() if about(e.product) and (
+    events = [e for e in store.events_with_versions(exact, prefixes) if about(e.product) and (
         concerns(e.product, e.version, query) or _about_its_branch(e, query))]
     sent = store.alerts(event_keys=[e.key for e in events])
     return {
