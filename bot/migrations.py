@@ -161,7 +161,8 @@ def m005_history_indexes_and_search(db: Database) -> None:
     `records.text` holds the words a user searches (a changelog line, an advisory's title, a
     CVE's description; NULL for other kinds), and `records_fts` (FTS5, external content) indexes
     it, kept in step by triggers that fire only when `text` changes, so the per-poll
-    `last_seen` updates of every record cost nothing extra.
+    `last_seen` updates of every record cost nothing extra. `alert_event_keys` indexes which
+    alerts carried which event, so `why` finds a version's alerts without reading them all.
     """
     records, events = db.table("records"), db.table("events")
     if "text" not in records.columns_dict:
@@ -171,6 +172,10 @@ def m005_history_indexes_and_search(db: Database) -> None:
     records.create_index(["kind"], if_not_exists=True)
     events.create_index(["version"], if_not_exists=True)
     events.create_index(["source"], if_not_exists=True)
+    db.execute("create table if not exists alert_event_keys (alert_id integer not null, event_key text not null)")
+    db.execute("insert into alert_event_keys select alerts.id, keys.value from alerts, json_each(alerts.event_keys) "
+               "as keys where json_valid(alerts.event_keys)")
+    db.table("alert_event_keys").create_index(["event_key"], if_not_exists=True)
     for sql in (
         "create virtual table if not exists records_fts using fts5(text, content='records', content_rowid='rowid')",
         "insert into records_fts(records_fts) values ('rebuild')",

@@ -25,6 +25,8 @@ from bot.silence import Silence
 from bot.store_outbox import Outbox, SilenceRules, inserted_id, iso
 from bot.store_rows import Incident, StoredEvent, StoredRecord, incident, stored_event, stored_record
 
+SEARCH_WINDOW = 2000  # `search` ranks the newest this many matches of the words
+
 
 def searchable_text(record: Record) -> str | None:
     """What `trackbot search` finds a record by; the same rule as migration m005's SQL."""
@@ -73,6 +75,7 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite_utils.Database(path)
         db.enable_wal()
+        db.execute("PRAGMA synchronous = NORMAL")  # WAL: durable at checkpoints, no fsync per commit
         db.execute("PRAGMA busy_timeout = 5000")
         return cls(db)
 
@@ -280,16 +283,17 @@ class Store:
         """Changelog lines, advisories and CVE descriptions holding every word, best match first.
 
         An FTS5 query over `records.text` (see migration m005): words, not substrings of the
-        stored JSON, so `search section` does not match a line's `section` key.
+        stored JSON, so `search section` does not match a line's `section` key. Ranked (bm25)
+        among the newest SEARCH_WINDOW matches, so a common word costs the same at any history size.
         """
         query = " ".join('"' + w.replace('"', '""') + '"' for w in words if w.strip())
         if not query:
             return []
+        newest = "select rowid, rank from records_fts where records_fts match ? order by rowid desc limit ?"
         rows = self.db.execute(
-            "select records.*, records_fts.rank as rank from records_fts "
-            "join records on records.rowid = records_fts.rowid "
-            "where records_fts match ? order by records_fts.rank, records.product, records.version limit ?",
-            [query, limit],
+            f"select records.*, hits.rank as rank from ({newest}) as hits join records on records.rowid = hits.rowid "
+            "order by hits.rank, records.product, records.version limit ?",
+            [query, SEARCH_WINDOW, limit],
         )
         columns = [c[0] for c in rows.description]
         found = [dict(zip(columns, row, strict=True)) for row in rows.fetchall()]

@@ -53,8 +53,14 @@ def story(store: Store, pins: Sequence[Pin], query: str, product: str | None = N
         return not product or fleet.same_product(row_product or "", product)
 
     exact, prefixes = candidate_versions(query)
-    rows = [r for r in store.records_with_versions(exact, prefixes)
-            if about(r.record.product) and concerns(r.record.product, r.record.version, query)]
+    verdicts: dict[tuple[str, str], bool] = {}  # a release's lines share its version: decide once
+
+    def concerned(row_product: str, version: str) -> bool:
+        if (row_product, version) not in verdicts:
+            verdicts[row_product, version] = about(row_product) and concerns(row_product, version, query)
+        return verdicts[row_product, version]
+
+    rows = [r for r in store.records_with_versions(exact, prefixes) if concerned(r.record.product, r.record.version)]
     releases = _releases(rows)
     events = [e for e in store.events_with_versions(exact, prefixes) if about(e.product) and (
         concerns(e.product, e.version, query) or _about_its_branch(e, query))]
