@@ -6,7 +6,6 @@ Shared options (`--json`, `--since`, `--product`) mean the same on every command
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import fcntl
 import json
@@ -18,18 +17,30 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 
-from bot import config as configuration
-from bot import views
-from bot import why as why_module
 from bot.errors import ConfigError, TrackbotError
-from bot.poll import parse_interval, run_poll, utcnow
-from bot.render import safe
-from bot.store import Store
+from bot.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from bot import config as configuration
+    from bot import store as _store
+    from bot import views
+    from bot import why as why_module
+    from bot.poll import parse_interval, run_poll, utcnow
+    from bot.render import safe
+    from bot.store import Store
+else:  # loaded on first use, so `--help` and `status` do not pay for httpx, the kinds and Slack
+    configuration, views, why_module = (lazy_module(name) for name in ("bot.config", "bot.views", "bot.why"))
+    _poll, _render, _store = (lazy_module(name) for name in ("bot.poll", "bot.render", "bot.store"))
+
+    def parse_interval(text): return _poll.parse_interval(text)  # noqa: E704
+    def run_poll(*args, **kwargs): return _poll.run_poll(*args, **kwargs)  # noqa: E704
+    def utcnow(): return _poll.utcnow()  # noqa: E704
+    def safe(text): return _render.safe(text)  # noqa: E704
 
 console = Console()
 
@@ -62,7 +73,7 @@ class App:
         return configuration.load(self.config_path)
 
     def store(self) -> Store:
-        return Store.open(self.db_path)
+        return _store.Store.open(self.db_path)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -120,6 +131,8 @@ def _deliverer(cfg: configuration.Config) -> Any:
 
 
 def _poll_once(app: App, only: tuple[str, ...], force: bool) -> int:
+    import asyncio  # 0.3 s on a loaded machine: only the commands that poll pay for it
+
     cfg = app.config()
     store = app.store()
     report = asyncio.run(run_poll(cfg, store, deliverer=_deliverer(cfg), only=only, force=force))

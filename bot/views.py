@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
-from bot.poll import RunReport
 from bot.render import safe
 from bot.silence import Silence
 from bot.sources.api import SourceConf
 from bot.store import StoredEvent
+
+if TYPE_CHECKING:  # not at run time: `status` and `events` need not import the poll (httpx)
+    from bot.poll import RunReport
 
 STATUS_STYLES = {"failed": "red", "changed": "green", "unchanged": "", "skipped": "dim"}
 
