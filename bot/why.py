@@ -42,10 +42,11 @@ def candidate_versions(query: str) -> tuple[list[str], list[str]]:
     short = bare
     while short.endswith(".0"):
         short = short[:-2]
-    prefixes = sorted({bare, short, f"v{short}"} - {""})
+    wide = {short, f"v{short}"} - {""}
+    prefixes = sorted(p for p in wide | {bare} if not any(p != w and p.startswith(w) for w in wide))
     cuts = [i for i, ch in enumerate(bare) if ch in ".-~+:"]
-    exact = sorted({bare[:i] for i in cuts} | {f"v{bare[:i]}" for i in cuts} | {query})
-    return exact, prefixes
+    exact = {bare[:i] for i in cuts} | {f"v{bare[:i]}" for i in cuts} | {query}
+    return sorted(e for e in exact if not any(e.startswith(p) for p in prefixes)), prefixes
 
 
 def story(store: Store, pins: Sequence[Pin], query: str, product: str | None = None) -> dict[str, Any]:
