@@ -130,27 +130,28 @@ def _deliverer(cfg: configuration.Config) -> Any:
     return build(cfg.slack) or ConsoleSink(console)
 
 
-def _poll_once(app: App, only: tuple[str, ...], force: bool) -> int:
+def _poll_once(app: App, only: tuple[str, ...], force: bool, show_all: bool = False) -> int:
     import asyncio  # 0.3 s on a loaded machine: only the commands that poll pay for it
 
     cfg = app.config()
     store = app.store()
     report = asyncio.run(run_poll(cfg, store, deliverer=_deliverer(cfg), only=only, force=force))
-    views.show_poll(console, report)
+    views.show_poll(console, report, show_all=show_all)
     return 1 if report.failed else 0
 
 
 @main.command()
 @click.option("--source", "-s", "only", multiple=True, help="Poll only this source (repeatable).")
 @click.option("--force", is_flag=True, help="Ignore each source's `every:` interval.")
+@click.option("--all", "show_all", is_flag=True, help="List every source, not only those that changed or failed.")
 @click.pass_obj
-def poll(app: App, only: tuple[str, ...], force: bool) -> None:
+def poll(app: App, only: tuple[str, ...], force: bool, show_all: bool) -> None:
     """One run over every due source; exits 1 if any source failed.
 
     Example: trackbot poll --source kernel
     """
     with run_lock(app.db_path):
-        code = _poll_once(app, only, force)
+        code = _poll_once(app, only, force, show_all)
     sys.exit(code)
 
 

@@ -40,6 +40,15 @@ def searchable_text(record: Record) -> str | None:
     return None
 
 
+def compact_summary(summary: dict[str, Any]) -> dict[str, Any]:
+    """{source: status} -> {"counts": {status: n}, "sources": {source: status} of the notable ones}."""
+    counts: dict[str, int] = {}
+    for status in summary.values():
+        counts[str(status)] = counts.get(str(status), 0) + 1
+    notable = {name: status for name, status in summary.items() if status not in ("unchanged", "skipped")}
+    return {"counts": counts, "sources": notable}
+
+
 def _version_clause(exact: Sequence[str], prefixes: Sequence[str]) -> tuple[str, list[str]]:
     """SQL selecting rows whose version is in `exact` or starts with a prefix (index ranges)."""
     clauses, params = [], []
@@ -115,8 +124,10 @@ class Store:
             return inserted_id(self.db.table("runs").insert({"started_at": iso(now)}))
 
     def finish_run(self, run_id: int, now: datetime, summary: dict[str, Any]) -> None:
+        """`summary` maps each source to its status; the run row keeps counts per status and names
+        only the sources that did not end unchanged or skipped, so a quiet poll adds a few bytes."""
         with self.transaction():
-            self.db.table("runs").update(run_id, {"finished_at": iso(now), "summary": json.dumps(summary)})
+            self.db.table("runs").update(run_id, {"finished_at": iso(now), "summary": json.dumps(compact_summary(summary))})
 
     def source_state(self, name: str) -> dict[str, Any] | None:
         rows = list(self.db.table("sources").rows_where("name = ?", [name]))

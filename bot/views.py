@@ -38,15 +38,25 @@ def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]], *, 
     return grid
 
 
-def show_poll(console: Console, report: RunReport) -> None:
-    """The poll table, each failure's reason on one line, then what happened to the alerts."""
+def show_poll(console: Console, report: RunReport, *, show_all: bool = False) -> None:
+    """The poll table, each failure's reason on one line, then what happened to the alerts.
+
+    Unless `show_all`, the table lists only sources that changed, failed or raised events, and
+    one line counts the rest: a 1,000-source poll where nothing happened prints a few lines.
+    """
+    shown = [r for r in report.results if show_all or r.status in ("changed", "failed") or r.events]
     rows = [
         (r.name, r.kind, f"[{STATUS_STYLES[r.status]}]{r.status}[/]" if STATUS_STYLES[r.status] else r.status,
          str(r.new_records), str(r.events), f"{r.seconds:.1f}s")
-        for r in report.results
+        for r in shown
     ]
     columns = ("source", "kind", "status", "new", "events", "time")
-    console.print(table("trackbot poll", columns, rows, no_wrap=columns[1:]))
+    if rows:
+        console.print(table("trackbot poll", columns, rows, no_wrap=columns[1:]))
+    quiet = len(report.results) - len(shown)
+    if quiet:
+        counts = ", ".join(f"{n} {status}" for status, n in sorted(_count_statuses(report, shown).items()))
+        console.print(f"{quiet} other sources: {counts} (--all lists every source)", highlight=False)
     for r in report.failed:
         console.print(f"[red]failed[/] {safe(r.name)}: {safe(r.reason)}", highlight=False, soft_wrap=True)
     d = report.delivery
@@ -56,6 +66,15 @@ def show_poll(console: Console, report: RunReport) -> None:
     if d.errors:
         line += f" (last error: {d.errors[-1]})"
     console.print(safe(line), highlight=False)
+
+
+def _count_statuses(report: RunReport, shown: Sequence[object]) -> dict[str, int]:
+    listed = {id(r) for r in shown}
+    counts: dict[str, int] = {}
+    for r in report.results:
+        if id(r) not in listed:
+            counts[r.status] = counts.get(r.status, 0) + 1
+    return counts
 
 
 def events_table(rows: Sequence[StoredEvent], since: str) -> Table:

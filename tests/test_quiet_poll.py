@@ -1,0 +1,32 @@
+"""A poll where nothing happened stays small (issue 11): the table lists only sources that
+changed or failed, one line counts the others (`--all` lists them), and the run row keeps
+counts instead of every source's status."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.store import Store
+from tests.conftest import Route
+from tests.core.test_poll import MOBY, write_config
+
+
+def test_an_unchanged_source_is_counted_not_listed_unless_all(tmp_path, web):
+    web.routes["/CHANGELOG.md"] = Route(MOBY)
+    extra = f'  - {{name: moby2, kind: docker_changelog, url: "{web.url}/OTHER.md"}}'
+    web.routes["/OTHER.md"] = Route(MOBY)
+    args = ["--config", str(write_config(tmp_path, web.url, extra)), "--db", str(tmp_path / "t.db"), "poll"]
+    runner = CliRunner()
+    first = runner.invoke(main, args)
+    assert "moby2" in first.output and "other sources" not in first.output  # both changed: both listed
+    web.routes["/OTHER.md"] = Route(b"not a changelog")
+    quiet = runner.invoke(main, [*args, "--force"])
+    assert "moby2" in quiet.output and "failed" in quiet.output
+    assert "│ moby " not in quiet.output and "1 other sources: 1 unchanged (--all lists every source)" in quiet.output
+    listed = runner.invoke(main, [*args, "--force", "--all"])
+    assert "│ moby " in listed.output and "other sources" not in listed.output
+    summaries = [json.loads(r["summary"]) for r in Store.open(tmp_path / "t.db").db.table("runs").rows]
+    assert summaries[-1] == {"counts": {"failed": 1, "unchanged": 1}, "sources": {"moby2": "failed"}}
