@@ -379,6 +379,25 @@ def search(app: App, words: tuple[str, ...]) -> None:
         console.print("no match")
 
 
+@main.command()
+@click.option("--older-than", "older_than", default="90d", show_default=True,
+              help="Forget run rows and delivered alerts' bodies older than this (30d, 12w).")
+@click.pass_obj
+def vacuum(app: App, older_than: str) -> None:
+    """Shrink the database: old run rows and delivered alerts' bodies go, the history stays.
+
+    Example: trackbot vacuum --older-than 90d
+    """
+    try:
+        cutoff = utcnow() - parse_interval(older_than)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--older-than") from None
+    with run_lock(app.db_path):
+        dropped = app.store().forget_before(cutoff)
+    console.print(f"forgot {dropped['runs']} runs and {dropped['alert_bodies']} delivered alert bodies "
+                  f"older than {older_than}", highlight=False)
+
+
 def entry() -> None:
     main(prog_name="trackbot")
 

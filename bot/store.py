@@ -459,6 +459,27 @@ class Store:
         rows = self.db.table("incidents").rows_where(where, order_by="first_seen_at", select="rowid, *")
         return [incident(row) for row in rows]
 
+    # retention ------------------------------------------------------------------------------
+
+    def forget_before(self, cutoff: datetime) -> dict[str, int]:
+        """Drop run rows and the bodies of delivered alerts older than `cutoff`; the history stays.
+
+        Records, events, incidents, notes and every alert's row (its title, state, when and where
+        it was sent, the event keys `why` shows) are kept; only the payload of an alert that was
+        sent, skipped or silenced and whose incident is resolved (or that has none) is emptied.
+        """
+        stamp = iso(cutoff)
+        with self.transaction():
+            runs = self.db.execute("delete from runs where started_at < ?", [stamp]).rowcount
+            bodies = self.db.execute(
+                "update alerts set payload = '[]' where created_at < ? and payload != '[]' "
+                "and state in ('sent', 'skipped', 'silenced') and (incident_key is null or not exists "
+                "(select 1 from incidents where incidents.key = alerts.incident_key and resolved_at is null))",
+                [stamp],
+            ).rowcount
+        self.db.execute("vacuum")
+        return {"runs": runs, "alert_bodies": bodies}
+
     # notes ----------------------------------------------------------------------------------
 
     def add_note(self, product: str, version: str, text: str, now: datetime) -> None:

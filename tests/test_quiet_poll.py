@@ -5,10 +5,13 @@ counts instead of every source's status."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
 
+from bot.alerts import Alert, AlertKind
 from bot.cli import main
+from bot.model import Event
 from bot.store import Store
 from tests.conftest import Route
 from tests.core.test_poll import MOBY, write_config
@@ -30,3 +33,24 @@ def test_an_unchanged_source_is_counted_not_listed_unless_all(tmp_path, web):
     assert "│ moby " in listed.output and "other sources" not in listed.output
     summaries = [json.loads(r["summary"]) for r in Store.open(tmp_path / "t.db").db.table("runs").rows]
     assert summaries[-1] == {"counts": {"failed": 1, "unchanged": 1}, "sources": {"moby2": "failed"}}
+
+
+def test_vacuum_forgets_old_runs_and_sent_bodies_but_keeps_the_history(tmp_path):
+    store = Store.open(tmp_path / "t.db")
+    old, recent = datetime.now(UTC) - timedelta(days=200), datetime.now(UTC) - timedelta(days=1)
+    event = Event("new_release", "warning", "docker", "1.11.0", "new_release:docker:1.11.0", "docker 1.11.0")
+    for when in (old, recent):
+        run = store.start_run(when)
+        store.add_events([event], run, when)
+        alert_id = store.queue_alert(Alert(AlertKind.EVENTS, "warning", "moby: 1 warning", "moby", (event,),
+                                           (event.key,), run), when)
+        store.outbox.mark_sent(alert_id, when, channel="#ops")
+        store.finish_run(run, when, {"moby": "changed"})
+    out = CliRunner().invoke(main, ["--db", str(tmp_path / "t.db"), "vacuum", "--older-than", "90d"])
+    assert out.exit_code == 0 and "forgot 1 runs and 1 delivered alert bodies" in out.output
+    store = Store.open(tmp_path / "t.db")
+    assert store.db.table("runs").count == 1
+    [kept_old, kept_recent] = store.alerts(event_keys=[event.key])
+    assert (kept_old.title, kept_old.channel, kept_old.items) == ("moby: 1 warning", "#ops", ())
+    assert kept_recent.items == (event,)
+    assert [e.key for e in store.events()] == [event.key]
