@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import sqlite_utils
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.migrations import MIGRATIONS
 from bot.model import Event, Record
 from bot.store import Store
 from bot.why import story
@@ -84,3 +86,19 @@ def test_events_limit_keeps_the_newest_oldest_first_and_json_streams_the_same_li
     assert [e["version"] for e in json.loads(limited.output)] == ["1.4.0"]
     empty = runner.invoke(main, [*args[:-3], "--kind", "branch_eol", "--json"])
     assert empty.output == "[]\n"
+
+
+def test_a_database_from_before_search_indexing_finds_its_old_lines_after_migration(tmp_path):
+    db = sqlite_utils.Database(tmp_path / "old.db")
+    MIGRATIONS.apply(db, stop_before=["m005_history_indexes_and_search"])
+    db["records"].insert({"source": "moby", "key": "line:1.10.3:a", "kind": "changelog_line", "product": "docker",
+                          "version": "1.10.3", "digest": "d", "data": json.dumps({"text": "Fix aufs mount leak",
+                                                                                  "section": "Storage"})})
+    db["alerts"].insert({"id": 7, "created_at": "2026-01-01T00:00:00+00:00", "source": "moby", "kind": "events",
+                         "severity": "warning", "title": "moby: 1 warning", "payload": "[]", "state": "sent",
+                         "event_keys": json.dumps(["fix_available:docker:1.10.3"]), "attempts": 0})
+    db.close()
+    store = Store.open(tmp_path / "old.db")
+    assert [row["text"] for row in store.search(["aufs"])] == ["Fix aufs mount leak"]
+    assert store.search(["Storage"]) == []
+    assert [a.id for a in store.alerts(event_keys=["fix_available:docker:1.10.3"])] == [7]
