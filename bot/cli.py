@@ -18,7 +18,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -156,7 +156,7 @@ def _destinations(cfg: configuration.Config) -> list[Any]:
 
 
 def _poll_once(cfg: configuration.Config, store: Store, only: tuple[str, ...] = (), force: bool = False, *,
-               show_table: bool = True) -> int:
+               show_table: bool = True, show_all: bool = False) -> int:
     """One poll as `poll` and each `run` cycle do it: the writes, then every destination, then the
     table, metrics and heartbeat. Exit code: 1 a source failed, 3 nobody hears the alerts."""
     started = time.monotonic()
@@ -171,7 +171,7 @@ def _poll_once(cfg: configuration.Config, store: Store, only: tuple[str, ...] = 
     delivery = deliver_pending(store, sink, utcnow)  # everything found is written, then the outbox is delivered
     notified = _notify(store, targets)  # ...and each `notify:` destination's own queue
     if show_table:  # not with --log-format json: there every line is a JSON object
-        views.show_poll(console, report, delivery, open_incident_counts(store))
+        views.show_poll(console, report, delivery, open_incident_counts(store), show_all=show_all)
     log_run(report, delivery, time.monotonic() - started)
     for line, failing in notified:
         (log.warning if failing else log.info)(line)
@@ -223,8 +223,9 @@ def _after_run(cfg: configuration.Config, store: Store, *, healthy: bool, echo: 
 @main.command()
 @click.option("--source", "-s", "only", multiple=True, help="Poll only this source (repeatable).")
 @click.option("--force", is_flag=True, help="Ignore each source's `every:` interval.")
+@click.option("--all", "show_all", is_flag=True, help="List every source, not only those that changed or failed.")
 @click.pass_obj
-def poll(app: App, only: tuple[str, ...], force: bool) -> None:
+def poll(app: App, only: tuple[str, ...], force: bool, show_all: bool) -> None:
     """One run over every due source; exits 1 if any source failed.
 
     \b
@@ -233,7 +234,7 @@ def poll(app: App, only: tuple[str, ...], force: bool) -> None:
     """
     cfg = app.config(checked=True)
     with run_lock(app.db_path):
-        code = _poll_once(cfg, app.store(), only, force)
+        code = _poll_once(cfg, app.store(), only, force, show_all=show_all)
     sys.exit(code)
 
 
@@ -297,11 +298,23 @@ def events(app: App, since: str, product: str | None, kind: str | None, no_basel
     rows = store.events(since=_since(since), kinds=[kind] if kind else None)
     rows = [e for e in rows if (not product or fleet.same_product(e.product, product))
             and not (no_baseline and e.baseline)]
-    rows = reads.limited(rows, limit)
+    rows = rows[-limit:] if limit else rows  # the newest N, still oldest first
     if as_json:
-        click.echo(json.dumps([e.as_json() for e in rows], indent=2, default=str))
+        _echo_json_list(e.as_json() for e in rows)
         return
-    console.print(views.events_table(rows, since))
+    console.print(views.events_table(list(rows), since))
+
+
+def _echo_json_list(items: Iterable[dict[str, Any]]) -> None:
+    """A JSON array written item by item (the same text as json.dumps(list, indent=2)), so memory stays flat."""
+    out = sys.stdout
+    first = True
+    for item in items:
+        body = json.dumps(item, indent=2, default=str).replace("\n", "\n  ")
+        out.write(("[\n  " if first else ",\n  ") + body)
+        first = False
+    out.write("[]\n" if first else "\n]\n")
+    out.flush()
 
 
 @main.command()
@@ -641,6 +654,27 @@ def db(app: App) -> None:
       datasette "$(trackbot db)" -m db/metadata.yml
     """
     click.echo(str(Path(app.db_path).resolve()))
+
+
+@main.command()
+@click.option("--older-than", default="90d", show_default=True,
+              help="Drop run rows and delivered alerts' bodies older than this (the history stays).")
+@click.pass_obj
+def vacuum(app: App, older_than: str) -> None:
+    """Shrink the database: old run rows and delivered alerts' bodies go, the history stays.
+
+    \b
+    Example:
+      trackbot vacuum --older-than 90d
+    """
+    try:
+        cutoff = utcnow() - parse_interval(older_than)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--older-than") from None
+    with run_lock(app.db_path):
+        dropped = app.store().forget_before(cutoff)
+    console.print(f"forgot {dropped['runs']} runs and {dropped['alert_bodies']} delivered alert bodies "
+                  f"older than {older_than}", highlight=False)
 
 
 def entry() -> None:

@@ -28,6 +28,9 @@ from bot.sources.api import SourceConf
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
+# libyaml's safe loader when PyYAML was built with it: a 1,000-source file loads ~10x faster
+SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 T = TypeVar("T", bound="DataclassInstance")  # a Conf, a Pin, SlackConf, Settings: built by _build
 TOP_KEYS = {"fleet", "inventories", "watch_words", "bug_numbers", "sources", "slack", "settings", "arch", "modules",
             "metrics", "heartbeat_url", "notify"}  # the last three: running it unattended (README "Deploy")
@@ -121,7 +124,7 @@ def load(path: str | Path) -> Config:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""

@@ -167,3 +167,48 @@ def m005_destinations(db: Database) -> None:
         if_not_exists=True,
     )
     db.table("deliveries").create_index(["state"], if_not_exists=True)
+
+
+SEARCHABLE_TEXT_SQL = (
+    "case kind when 'changelog_line' then nullif(json_extract(data, '$.text'), '') "
+    "when 'advisory' then nullif(coalesce(json_extract(data, '$.summary'), json_extract(data, '$.title')), '') "
+    "when 'cve' then coalesce(json_extract(data, '$.cve'), '') || ': ' "
+    "|| coalesce(json_extract(data, '$.description'), '') end"
+)
+
+
+@MIGRATIONS()
+def m006_history_indexes_and_search(db: Database) -> None:
+    """History queries in SQL (issue 11): indexes for `why`/`events`, and full-text search.
+
+    `records.text` holds the words a user searches (a changelog line, an advisory's title, a
+    CVE's description; NULL for other kinds), and `records_fts` (FTS5, external content) indexes
+    it, kept in step by triggers that fire only when `text` changes, so the per-poll
+    `last_seen` updates of every record cost nothing extra. `alert_event_keys` indexes which
+    alerts carried which event, so `why` finds a version's alerts without reading them all.
+    """
+    records, events = db.table("records"), db.table("events")
+    if "text" not in records.columns_dict:
+        records.add_column("text", str)
+    db.execute(f"update records set text = {SEARCHABLE_TEXT_SQL}")
+    records.create_index(["version"], if_not_exists=True)
+    records.create_index(["kind"], if_not_exists=True)
+    events.create_index(["version"], if_not_exists=True)
+    events.create_index(["source"], if_not_exists=True)
+    db.execute("create table if not exists alert_event_keys (alert_id integer not null, event_key text not null)")
+    db.execute("insert into alert_event_keys select alerts.id, keys.value from alerts, json_each(alerts.event_keys) "
+               "as keys where json_valid(alerts.event_keys)")
+    db.table("alert_event_keys").create_index(["event_key"], if_not_exists=True)
+    for sql in (
+        "create virtual table if not exists records_fts using fts5(text, content='records', content_rowid='rowid')",
+        "insert into records_fts(records_fts) values ('rebuild')",
+        "create trigger if not exists records_fts_insert after insert on records when new.text is not null begin "
+        "insert into records_fts(rowid, text) values (new.rowid, new.text); end",
+        "create trigger if not exists records_fts_delete after delete on records when old.text is not null begin "
+        "insert into records_fts(records_fts, rowid, text) values ('delete', old.rowid, old.text); end",
+        "create trigger if not exists records_fts_update after update of text on records begin "
+        "insert into records_fts(records_fts, rowid, text) select 'delete', old.rowid, old.text "
+        "where old.text is not null; "
+        "insert into records_fts(rowid, text) select new.rowid, new.text where new.text is not null; end",
+    ):
+        db.execute(sql)

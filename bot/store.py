@@ -35,6 +35,49 @@ from bot.store_rows import (
     stored_record,
 )
 
+SEARCH_WINDOW = 2000  # `search` ranks the newest this many matches of the words
+
+
+def searchable_text(record: Record) -> str | None:
+    """What `trackbot search` finds a record by; the same rule as migration m006's SQL."""
+    data = record.data
+    if record.kind == "changelog_line":
+        return str(data.get("text") or "") or None
+    if record.kind == "advisory":  # the one-line summary names id, package, release and fix
+        return str(data.get("summary") or data.get("title") or "") or None
+    if record.kind == "cve":
+        return f"{data.get('cve', '')}: {data.get('description', '')}"
+    return None
+
+
+def compact_summary(summary: dict[str, Any]) -> dict[str, Any]:
+    """{source: status} -> {"counts": {status: n}, "sources": {source: status} of the notable ones}."""
+    counts: dict[str, int] = {}
+    for status in summary.values():
+        counts[str(status)] = counts.get(str(status), 0) + 1
+    notable = {name: status for name, status in summary.items() if status not in ("unchanged", "skipped")}
+    return {"counts": counts, "sources": notable}
+
+
+def _run_failed(summary: dict[str, Any]) -> bool:
+    """Did a source fail in this run? Reads the compact summary and the older {source: status} one."""
+    if isinstance(summary.get("counts"), dict):
+        return bool(summary["counts"].get("failed"))
+    return "failed" in summary.values()
+
+
+def _version_clause(exact: Sequence[str], prefixes: Sequence[str]) -> tuple[str, list[str]]:
+    """SQL selecting rows whose version is in `exact` or starts with a prefix (index ranges)."""
+    clauses, params = [], []
+    if exact:
+        clauses.append(f"version in ({','.join('?' * len(exact))})")
+        params += list(exact)
+    for prefix in prefixes:
+        clauses.append("(version >= ? and version < ?)")
+        params += [prefix, prefix + "\U0010ffff"]
+    return (" or ".join(clauses) or "0"), params
+
+
 __all__ = ["Incident", "RunTimes", "Silence", "Store", "StoredEvent", "StoredRecord", "iso"]
 
 BUSY_TIMEOUT_MS = 30_000  # how long a writer waits for another trackbot's transaction
@@ -67,6 +110,7 @@ class Store:
         db = sqlite_utils.Database(path)
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db.enable_wal()
+        db.execute("PRAGMA synchronous = NORMAL")  # WAL: durable at checkpoints, no fsync per commit
         return cls(db)
 
     @classmethod
@@ -120,15 +164,17 @@ class Store:
             return inserted_id(self.db.table("runs").insert({"started_at": iso(now)}))
 
     def finish_run(self, run_id: int, now: datetime, summary: dict[str, Any]) -> None:
+        """`summary` maps each source to its status; the run row keeps counts per status and names
+        only the sources that did not end unchanged or skipped, so a quiet poll adds a few bytes."""
         with self.transaction():
-            self.db.table("runs").update(run_id, {"finished_at": iso(now), "summary": json.dumps(summary)})
+            self.db.table("runs").update(run_id, {"finished_at": iso(now), "summary": json.dumps(compact_summary(summary))})
 
     def run_times(self) -> RunTimes:
         """The newest finished run, and the newest one in which no source failed (walking back to it)."""
         latest: dict[str, Any] | None = None
         for row in self.db.table("runs").rows_where("finished_at is not null", order_by="id desc"):
             latest = latest or row
-            if "failed" not in json.loads(row["summary"] or "{}").values():
+            if not _run_failed(json.loads(row["summary"] or "{}")):
                 return RunTimes(latest["started_at"], latest["finished_at"], row["finished_at"])
         return RunTimes(latest["started_at"], latest["finished_at"]) if latest else RunTimes()
 
@@ -242,6 +288,7 @@ class Store:
                     "data": json.dumps(r.data, sort_keys=True, default=str),
                     "digest": r.digest(),
                     "gone_at": None,
+                    "text": searchable_text(r),
                 }
                 for r in new_or_changed
             ],
@@ -282,24 +329,57 @@ class Store:
             rows = self.db.table("records").rows_where()
         return [stored_record(row) for row in rows]
 
+    def records_with_versions(self, exact: Sequence[str], prefixes: Sequence[str]) -> list[StoredRecord]:
+        """Records (gone or not) whose version is one of `exact` or starts with one of `prefixes`.
+
+        Each prefix is an index range (`version >= p and version < p + U+10FFFF`), so `why`
+        reads only the candidates, never the whole history; the caller decides which match.
+        """
+        where, params = _version_clause(exact, prefixes)
+        rows = self.db.table("records").rows_where(where, params, order_by="rowid")
+        return [stored_record(row) for row in rows]
+
     def search(self, words: Sequence[str], limit: int = 200) -> list[dict[str, Any]]:
-        """Changelog lines and advisories whose text holds every word (case-insensitive)."""
-        clauses = " and ".join("lower(data) like ?" for _ in words) or "1"
-        params = [f"%{w.lower()}%" for w in words]
-        rows = self.db.table("records").rows_where(
-            f"kind in ('changelog_line', 'advisory') and {clauses}", params, order_by="product, version", limit=limit
+        """Changelog lines, advisories and CVE descriptions holding every word, best match first.
+
+        An FTS5 query over `records.text` (see migration m006): words, not substrings of the
+        stored JSON, so `search section` does not match a line's `section` key. Ranked (bm25)
+        among the newest SEARCH_WINDOW matches, so a common word costs the same at any history size.
+        """
+        query = " ".join('"' + w.replace('"', '""') + '"' for w in words if w.strip())
+        if not query:
+            return []
+        newest = "select rowid, rank from records_fts where records_fts match ? order by rowid desc limit ?"
+        rows = self.db.execute(
+            f"select records.*, hits.rank as rank from ({newest}) as hits join records on records.rowid = hits.rowid "
+            "order by hits.rank, records.product, records.version limit ?",
+            [query, SEARCH_WINDOW, limit],
         )
-        return [{**row, "data": json.loads(row["data"] or "{}")} for row in rows]
+        columns = [c[0] for c in rows.description]
+        found = [dict(zip(columns, row, strict=True)) for row in rows.fetchall()]
+        return [{**row, "data": json.loads(row["data"] or "{}")} for row in found]
 
     # events -----------------------------------------------------------------------------
 
     def add_events(self, events: Sequence[Event], run_id: int, now: datetime) -> list[Event]:
-        """Insert events whose key is new; returns only those (a fact is never stored twice)."""
-        fresh = []
+        """Insert events whose key is new; returns only those (a fact is never stored twice).
+
+        One lookup for the keys already stored and one bulk insert, whatever the number of events.
+        """
+        known: set[str] = set()
+        keys = list(dict.fromkeys(e.key for e in events))
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            known.update(row[0] for row in self.db.execute(f"select key from events where key in ({marks})", chunk))
+        fresh: list[Event] = []
         for event in events:
-            if self.db.table("events").count_where("key = ?", [event.key]):
-                continue
-            self.db.table("events").insert(
+            if event.key not in known:
+                known.add(event.key)
+                fresh.append(event)
+        stamp = iso(now)
+        self.db.table("events").insert_all(
+            (
                 {
                     "key": event.key,
                     "kind": event.kind,
@@ -309,13 +389,14 @@ class Store:
                     "source": event.source,
                     "summary": event.summary,
                     "data": json.dumps(event.data, sort_keys=True, default=str),
-                    "detected_at": iso(now),
+                    "detected_at": stamp,
                     "run_id": run_id,
                     "baseline": int(event.baseline),
-                },
-                pk="key",
-            )
-            fresh.append(event)
+                }
+                for event in fresh
+            ),
+            pk="key",
+        )
         return fresh
 
     def events(
@@ -324,9 +405,24 @@ class Store:
         since: datetime | None = None,
         products: Sequence[str] | None = None,
         kinds: Sequence[str] | None = None,
+        limit: int | None = None,
+        news_only: bool = False,
     ) -> list[StoredEvent]:
+        """Events oldest first; `limit`: only the newest `limit` of them; `news_only`: no baseline facts."""
+        return list(self.iter_events(since=since, products=products, kinds=kinds, limit=limit, news_only=news_only))
+
+    def iter_events(
+        self,
+        *,
+        since: datetime | None = None,
+        products: Sequence[str] | None = None,
+        kinds: Sequence[str] | None = None,
+        limit: int | None = None,
+        news_only: bool = False,
+    ) -> Iterator[StoredEvent]:
+        """`events`, one row at a time from the cursor, so `events --json` memory stays flat."""
         clauses: list[str] = []
-        params: list[str] = []
+        params: list[str | int] = []
         if since:
             clauses.append("detected_at >= ?")
             params.append(iso(since))
@@ -336,7 +432,23 @@ class Store:
         if kinds:
             clauses.append(f"kind in ({','.join('?' * len(kinds))})")
             params += list(kinds)
-        where = " and ".join(clauses) or None
+        if news_only:
+            clauses.append("baseline = 0")
+        where = " where " + " and ".join(clauses) if clauses else ""
+        if limit is None:
+            sql = f"select rowid, * from events{where} order by detected_at, rowid"
+        else:
+            newest = f"select rowid as rid, * from events{where} order by detected_at desc, rowid desc limit ?"
+            sql = f"select * from ({newest}) order by detected_at, rid"
+            params.append(limit)
+        cursor = self.db.execute(sql, params)
+        columns = [c[0] for c in cursor.description]
+        for row in cursor:
+            yield stored_event({k: v for k, v in zip(columns, row, strict=True) if k not in ("rowid", "rid")})
+
+    def events_with_versions(self, exact: Sequence[str], prefixes: Sequence[str]) -> list[StoredEvent]:
+        """Events whose version is one of `exact` or starts with a prefix, oldest first (for `why`)."""
+        where, params = _version_clause(exact, prefixes)
         rows = self.db.table("events").rows_where(where, params, order_by="detected_at, rowid")
         return [stored_event(row) for row in rows]
 
@@ -395,6 +507,27 @@ class Store:
         where = "opened_at is not null" + (" and resolved_at is null" if open_only else "")
         rows = self.db.table("incidents").rows_where(where, order_by="first_seen_at", select="rowid, *")
         return [incident(row) for row in rows]
+
+    # retention ------------------------------------------------------------------------------
+
+    def forget_before(self, cutoff: datetime) -> dict[str, int]:
+        """Drop run rows and the bodies of delivered alerts older than `cutoff`; the history stays.
+
+        Records, events, incidents, notes and every alert's row (its title, state, when and where
+        it was sent, the event keys `why` shows) are kept; only the payload of an alert that was
+        sent, skipped or silenced and whose incident is resolved (or that has none) is emptied.
+        """
+        stamp = iso(cutoff)
+        with self.transaction():
+            runs = self.db.execute("delete from runs where started_at < ?", [stamp]).rowcount
+            bodies = self.db.execute(
+                "update alerts set payload = '[]' where created_at < ? and payload != '[]' "
+                "and state in ('sent', 'skipped', 'silenced') and (incident_key is null or not exists "
+                "(select 1 from incidents where incidents.key = alerts.incident_key and resolved_at is null))",
+                [stamp],
+            ).rowcount
+        self.db.execute("vacuum")
+        return {"runs": runs, "alert_bodies": bodies}
 
     # notes ----------------------------------------------------------------------------------
 

@@ -74,7 +74,10 @@ class Outbox:
             "attempts": 0,
         }
         with write_transaction(self.db):
-            return inserted_id(self.db.table("alerts").insert(row))
+            alert_id = inserted_id(self.db.table("alerts").insert(row))
+            self.db.table("alert_event_keys").insert_all(
+                {"alert_id": alert_id, "event_key": key} for key in dict.fromkeys(alert.event_keys))
+            return alert_id
 
     def pending(self) -> list[Alert]:
         rows = self.db.table("alerts").rows_where("state = ?", [AlertState.QUEUED.value], order_by="id")
@@ -91,11 +94,23 @@ class Outbox:
             self.db.table("alerts").update(alert_id, {"attempts": row["attempts"] + 1, "last_error": error})
 
     def all(self, *, event_keys: Iterable[str] | None = None) -> list[Alert]:
-        rows = [alert_row(row) for row in self.db.table("alerts").rows_where(order_by="id")]
+        """Every alert, or (through the alert_event_keys index, migration m006) those carrying one of `event_keys`."""
         if event_keys is None:
-            return rows
-        wanted = set(event_keys)
-        return [row for row in rows if wanted & set(row.event_keys)]
+            return [alert_row(row) for row in self.db.table("alerts").rows_where(order_by="id")]
+        wanted = list(dict.fromkeys(event_keys))
+        ids: set[int] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            ids.update(r[0] for r in self.db.execute(
+                f"select alert_id from alert_event_keys where event_key in ({marks})", chunk))
+        found = sorted(ids)
+        rows: list[Alert] = []
+        for start in range(0, len(found), 500):
+            chunk_ids = found[start:start + 500]
+            rows += [alert_row(row) for row in self.db.table("alerts").rows_where(
+                f"id in ({','.join('?' * len(chunk_ids))})", chunk_ids, order_by="id")]
+        return rows
 
     def get(self, alert_id: int) -> Alert | None:
         rows = list(self.db.table("alerts").rows_where("id = ?", [alert_id]))

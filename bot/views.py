@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -22,6 +22,9 @@ from bot.render import safe
 from bot.silence import Silence
 from bot.sources.api import SourceConf
 from bot.store import StoredEvent
+
+if TYPE_CHECKING:  # not at run time: `status` and `events` need not import the poll (httpx)
+    from bot.poll import RunReport
 
 STATUS_STYLES = {"failed": "red", "changed": "green", "unchanged": "", "skipped": "dim"}
 
@@ -40,24 +43,37 @@ def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]], *, 
     return grid
 
 
+SKIPPED_LINES = 10  # up to this many skipped sources get a line saying when they are due
+
+
 def show_poll(console: Console, report: RunReport, delivery: DeliveryReport,
-              open_incidents: dict[str, int] | None = None) -> None:
+              open_incidents: dict[str, int] | None = None, *, show_all: bool = False) -> None:
     """The poll table, each failure's reason on one line, then what happened to the alerts.
 
-    A source with an open incident is shown as such, not as `unchanged`: an apt mirror
-    whose Release did not change can still be serving a broken index.
+    Unless `show_all`, the table lists only sources that changed, failed, raised events or have an
+    open incident, and one line counts the rest: a 1,000-source poll where nothing happened prints
+    a few lines. A source with an open incident is shown as such, not as `unchanged`: an apt
+    mirror whose Release did not change can still be serving a broken index.
     """
-    counts = open_incidents or {}
+    incidents = open_incidents or {}
+    shown = [r for r in report.results
+             if show_all or r.status in ("changed", "failed") or r.events or incidents.get(r.name)]
     rows = [
-        (r.name, r.kind, _poll_status(r.status, counts.get(r.name, 0)),
+        (r.name, r.kind, _poll_status(r.status, incidents.get(r.name, 0)),
          str(r.new_records), str(r.events), f"{r.seconds:.1f}s")
-        for r in report.results
+        for r in shown
     ]
     columns = ("source", "kind", "status", "new", "events", "time")
-    console.print(table("trackbot poll", columns, rows, no_wrap=columns[1:]))
+    if rows:
+        console.print(table("trackbot poll", columns, rows, no_wrap=columns[1:]))
+    quiet = len(report.results) - len(shown)
+    if quiet:
+        counts = ", ".join(f"{n} {status}" for status, n in sorted(_count_statuses(report, shown).items()))
+        console.print(f"{quiet} other sources: {counts} (--all lists every source)", highlight=False)
     for r in report.failed:
         console.print(f"[red]failed[/] {safe(r.name)}: {safe(r.reason)}", highlight=False, soft_wrap=True)
-    for r in report.results:
+    skipped = [r for r in report.results if r.status == "skipped" and r.reason]
+    for r in skipped if show_all or len(skipped) <= SKIPPED_LINES else []:
         if r.status == "skipped" and r.reason:  # says when the next try is
             console.print(f"[dim]skipped {safe(r.name)}: {safe(r.reason)}[/]", highlight=False, soft_wrap=True)
     d = delivery
@@ -73,6 +89,13 @@ def _poll_status(status: str, open_count: int) -> str:
     if open_count and status != "failed":
         return f"[red]{status}, {open_count} incident{'s' if open_count > 1 else ''} open[/]"
     return f"[{STATUS_STYLES[status]}]{status}[/]" if STATUS_STYLES[status] else status
+def _count_statuses(report: RunReport, shown: Sequence[object]) -> dict[str, int]:
+    listed = {id(r) for r in shown}
+    counts: dict[str, int] = {}
+    for r in report.results:
+        if id(r) not in listed:
+            counts[r.status] = counts.get(r.status, 0) + 1
+    return counts
 
 
 def events_table(rows: Sequence[StoredEvent], since: str) -> Table:

@@ -31,14 +31,39 @@ def concerns(product: str, version: str, query: str) -> bool:
         return version == query
 
 
+def candidate_versions(query: str) -> tuple[list[str], list[str]]:
+    """The versions the history is asked for: SQL narrows, `concerns` decides.
+
+    Prefixes: the query itself (the version and every version of its branch), with a `v` and
+    without trailing `.0`s (7.20 is 7.20.0). Exact: every branch above it (1 and 1.10 for 1.10.3),
+    whose branch news belongs to its story.
+    """
+    bare = query[1:] if query[:1] in ("v", "V") and query[1:2].isdigit() else query
+    short = bare
+    while short.endswith(".0"):
+        short = short[:-2]
+    wide = {short, f"v{short}"} - {""}
+    prefixes = sorted(p for p in wide | {bare} if not any(p != w and p.startswith(w) for w in wide))
+    cuts = [i for i, ch in enumerate(bare) if ch in ".-~+:"]
+    exact = {bare[:i] for i in cuts} | {f"v{bare[:i]}" for i in cuts} | {query}
+    return sorted(e for e in exact if not any(e.startswith(p) for p in prefixes)), prefixes
+
+
 def story(store: Store, pins: Sequence[Pin], query: str, product: str | None = None) -> dict[str, Any]:
     def about(row_product: str) -> bool:
         return not product or fleet.same_product(row_product or "", product)
 
-    rows = [r for r in store.records_about(None)
-            if about(r.record.product) and concerns(r.record.product, r.record.version, query)]
+    exact, prefixes = candidate_versions(query)
+    verdicts: dict[tuple[str, str], bool] = {}  # a release's lines share its version: decide once
+
+    def concerned(row_product: str, version: str) -> bool:
+        if (row_product, version) not in verdicts:
+            verdicts[row_product, version] = about(row_product) and concerns(row_product, version, query)
+        return verdicts[row_product, version]
+
+    rows = [r for r in store.records_with_versions(exact, prefixes) if concerned(r.record.product, r.record.version)]
     releases = _releases(rows)
-    events = [e for e in store.events() if about(e.product) and (
+    events = [e for e in store.events_with_versions(exact, prefixes) if about(e.product) and (
         concerns(e.product, e.version, query) or _about_its_branch(e, query))]
     events.sort(key=lambda e: (e.detected_at, e.product, _order(e.product, e.version), e.key))
     sent = sorted(store.alerts(event_keys=[e.key for e in events]), key=lambda a: (a.created_at, a.id))

@@ -88,7 +88,7 @@ def _feed(body: bytes, url: str) -> Any:
     if looks_like_html(body):
         raise SourceError("got an HTML page instead of the releases Atom feed", url)
     check_xml_utf8(body, "the releases Atom feed", url)  # feedparser would store garbled notes
-    feed = feedparser.parse(body)
+    feed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)  # notes are parsed by html_lines
     # Not well-formed XML is a cut or mangled download: even with some entries parsed,
     # the last one's notes may be half there and would read as edited notes.
     if feed.get("bozo") and isinstance(feed.get("bozo_exception"), SAXException):

@@ -150,7 +150,7 @@ def test_poll_table_shows_a_source_with_an_open_incident_as_such():
     report = RunReport([SourceResult("mirror", "apt_repo", "unchanged"), SourceResult("moby", "docker_changelog",
                                                                                        "unchanged")])
     out = io.StringIO()
-    show_poll(Console(file=out, width=120), report, DeliveryReport(), {"mirror": 1})
+    show_poll(Console(file=out, width=120), report, DeliveryReport(), {"mirror": 1}, show_all=True)
     lines = out.getvalue().splitlines()
     assert "unchanged, 1 incident open" in next(line for line in lines if "mirror" in line)
     assert "incident" not in next(line for line in lines if "moby" in line)

@@ -1,0 +1,184 @@
+"""History queries at ~10 k and ~1 M rows: `why`, `search`, `events`, `digest`, `events --json`.
+
+The history is generated but real-shaped (releases with dated changelog lines in sections,
+new_release / fix_available / regression / branch_eol events, alerts carrying them, across
+many products with overlapping version numbers) and written through the store's own write
+path (`Store.save_records`, `Store.add_events`, `Store.queue_alert`), one simulated day per
+transaction. Built databases are cached under /tmp (delete them to rebuild).
+
+Each query runs in-process on a fresh connection; the figure is the median (and min/max)
+of several runs, printed side by side for both sizes with the growth ratio. `events --json`
+over the whole history runs in a child process (the real CLI) and reports its peak RSS.
+
+    python benchmarks/bench_history.py            # 10k and 1M (the 1M build takes minutes)
+    python benchmarks/bench_history.py --sizes 10k
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.alerts import Alert, AlertKind
+from bot.digest import digest_text
+from bot.model import Event, Record
+from bot.store import Store
+from bot.why import story
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+DAYS = 1000
+LINES_PER_RELEASE = 15
+WORDS = ("fix", "crash", "leak", "daemon", "network", "storage", "overlay", "mount", "timeout", "race",
+         "config", "update", "docs", "build", "client", "server", "api", "deadlock", "memory", "restart")
+SECTIONS = ("Runtime", "Networking", "Storage", "Builder", "Client", "Security")
+CLASSES: tuple[list[str], ...] = (["fix"], [], ["security"], ["regression"], ["deprecation"], [], ["fix"])
+SIZES = {"10k": 10, "1M": 1000}  # products: ~16 records + ~1.3 events per release, 60 releases each
+RELEASES_PER_PRODUCT = 60
+
+
+def releases(products: int) -> list[tuple[int, str, str]]:
+    """(day, product, version) of every release, products with overlapping version numbers."""
+    rng = random.Random(products)
+    plan = []
+    for p in range(products):
+        major = p % 250  # at 1M, four products share each major version; at 10k, none
+        minor, patch = 0, 0
+        days = sorted(rng.sample(range(DAYS), RELEASES_PER_PRODUCT))
+        for day in days:
+            if rng.random() < 0.2:
+                minor, patch = minor + 1, 0
+            else:
+                patch += 1
+            plan.append((day, f"prod{p:04d}", f"{major}.{minor}.{patch}"))
+    return sorted(plan)
+
+
+def line_text(rng: random.Random, n: int, product: str, version: str) -> str:
+    words = rng.sample(WORDS, 5)
+    if rng.random() < 0.0005:
+        words.append("zeroconf")  # the rare word
+    return f"{words[0].capitalize()} {' '.join(words[1:])} in {product} ({version}, change {n})"
+
+
+def build(path: Path, products: int) -> None:
+    store = Store.open(path)
+    store.db.execute("PRAGMA synchronous = OFF")  # a benchmark fixture: no crash to survive
+    rng = random.Random(42)
+    by_day: dict[int, list[tuple[str, str]]] = {}
+    for day, product, version in releases(products):
+        by_day.setdefault(day, []).append((product, version))
+    for day in range(DAYS):
+        now = NOW - timedelta(days=DAYS - day)
+        run = store.start_run(now)
+        with store.transaction():
+            for product, version in by_day.get(day, []):
+                source = f"gh-{product}"
+                records = [Record("release", f"release:{version}", product, version,
+                                  {"date": now.date().isoformat(), "title": f"v{version}", "tag": f"v{version}"})]
+                for n in range(LINES_PER_RELEASE):
+                    text = line_text(rng, n, product, version)
+                    records.append(Record("changelog_line", f"line:{version}:{n}", product, version,
+                                          {"text": text, "section": rng.choice(SECTIONS),
+                                           "classes": rng.choice(CLASSES), "cves": [], "date": ""}))
+                store.save_records(source, run, now, seen=records, new_or_changed=records, gone=[])
+                events = [Event("new_release", "info", product, version, f"new_release:{product}:{version}",
+                                f"{product} {version} released", source, {"pins": []}, baseline=day < 30)]
+                if rng.random() < 0.25:
+                    events.append(Event("fix_available", "warning", product, version,
+                                        f"fix_available:{product}:{version}", f"{product} {version} fixes a crash",
+                                        source, {"pins": [f"{product} {version.rsplit('.', 1)[0]}.0"]}))
+                if version.endswith(".0") and rng.random() < 0.3:
+                    branch = version.rsplit(".", 2)[0]
+                    events.append(Event("branch_eol", "warning", product, branch, f"branch_eol:{product}:{branch}",
+                                        f"{product} {branch} reached end of life", source))
+                fresh = store.add_events(events, run, now)
+                loud = tuple(e for e in fresh if e.severity != "info")
+                if loud:
+                    store.queue_alert(Alert(AlertKind.EVENTS, "warning", f"{source}: {len(loud)} warnings",
+                                            source, loud, tuple(e.key for e in loud), run), now)
+        store.finish_run(run, now, {"sources": len(by_day.get(day, []))})
+    store.db.conn.close()
+
+
+def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float, float]:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), min(times), max(times)
+
+
+def queries(path: Path, products: int) -> dict[str, Callable[[], object]]:
+    store = Store.open(path)
+    since = NOW - timedelta(days=7)
+    version = [v for _, p, v in releases(products) if p == "prod0005"][30]
+    branch = version.rsplit(".", 1)[0]
+    print(f"  VERSION {version}, BRANCH {branch}")
+    return {
+        "why VERSION": lambda: story(store, [], version),
+        "why VERSION --product prod0005": lambda: story(store, [], version, "prod0005"),
+        "why BRANCH": lambda: story(store, [], branch),
+        "search zeroconf (rare)": lambda: store.search(["zeroconf"]),
+        "search crash (common)": lambda: store.search(["crash"]),
+        "search section (in JSON keys)": lambda: store.search(["section"]),
+        "events --since 7d --limit 100": lambda: store.events(since=since, limit=100),
+        "digest --since 7d": lambda: digest_text(store.events(since=since, news_only=True), "last 7d"),
+    }
+
+
+def json_peak(path: Path) -> tuple[float, float, int]:
+    """`trackbot events --json` over the whole history: (seconds, peak RSS MiB, bytes printed)."""
+    script = ("import resource, sys; from bot.cli import main\n"
+              "try:\n main(['--db', sys.argv[1], 'events', '--since', '100000d', '--json'])\n"
+              "except SystemExit: pass\n"
+              "sys.stderr.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))")
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, check=True)
+    return time.perf_counter() - started, int(done.stderr.decode().split()[-1]) / 1024, len(done.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--cache", default="/tmp/trackbot-bench-history")
+    args = parser.parse_args()
+    results: dict[str, dict[str, tuple[float, float, float]]] = {}
+    for size in args.sizes:
+        path = Path(f"{args.cache}-{size}.db")
+        if not path.exists():
+            started, cpu = time.perf_counter(), time.process_time()
+            build(path.with_suffix(".part"), SIZES[size])
+            path.with_suffix(".part").rename(path)
+            print(f"built {size}: {time.perf_counter() - started:.0f} s wall, {time.process_time() - cpu:.0f} s CPU")
+        store = Store.open(path)
+        counts = {t: store.db.table(t).count for t in ("records", "events", "alerts", "runs")}
+        print(f"{size}: {path} ({path.stat().st_size / 2**20:.0f} MiB) {counts}")
+        results[size] = {name: timed(fn, args.repeat) for name, fn in queries(path, SIZES[size]).items()}
+        seconds, peak, printed = json_peak(path)
+        print(f"{size}: events --json over all {counts['events']} events: {seconds:.1f} s, "
+              f"peak RSS {peak:.0f} MiB, {printed / 2**20:.0f} MiB printed")
+    print(f"\nquery latency, ms median (min-max) of {args.repeat}, in-process")
+    print(f"{'query':40}" + "".join(f"{size:>24}" for size in args.sizes) + ("   growth" if len(args.sizes) > 1 else ""))
+    for name in next(iter(results.values())):
+        cells = "".join(f"{r[name][0]:>9.1f} ({r[name][1]:.1f}-{r[name][2]:.1f})".rjust(24)
+                        for r in results.values())
+        growth = ""
+        if len(results) > 1:
+            first, last = (results[s][name][0] for s in (args.sizes[0], args.sizes[-1]))
+            growth = f"   {last / first:.1f}x"
+        print(f"{name:40}{cells}{growth}")
+    print(f"\nbenchmark process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""History queries answer from SQL (issue 11): search matches words of the text (not JSON keys),
+`why` finds a version and its branch without reading other versions, `events --limit` keeps the
+newest, and `events --json` streams the same JSON a list would print."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import sqlite_utils
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.migrations import MIGRATIONS
+from bot.model import Event, Record
+from bot.store import Store
+from bot.why import story
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+def line(version: str, text: str, section: str) -> Record:
+    return Record("changelog_line", f"line:{version}:{text}", "docker", version,
+                  {"text": text, "section": section, "classes": ["fix"]})
+
+
+def history(store: Store) -> None:
+    run = store.start_run(NOW)
+    records = [
+        Record("release", "release:1.10.3", "docker", "1.10.3", {"date": "2016-03-10"}),
+        Record("release", "release:1.11.0", "docker", "1.11.0", {"date": "2016-04-13"}),
+        line("1.10.3", "Fix a crash when a section of the config is empty", "Runtime"),
+        line("1.10.3", "Fix aufs mount leak", "Storage"),
+        line("1.11.0", "Add sections to the docs", "Docs"),
+        Record("release", "release:1.100.0", "docker", "1.100.0", {"date": "2030-01-01"}),
+    ]
+    store.save_records("moby", run, NOW, seen=records, new_or_changed=records, gone=[])
+    store.add_events([Event("branch_eol", "warning", "docker", "1.10", "branch_eol:docker:1.10", "1.10 ended"),
+                      Event("new_release", "info", "docker", "1.11.0", "new_release:docker:1.11.0", "1.11.0")],
+                     run, NOW)
+
+
+def test_search_section_finds_only_lines_with_the_word_not_the_section_key():
+    store = Store.memory()
+    history(store)
+    found = [row["text"] for row in store.search(["section"])]
+    assert found == ["Fix a crash when a section of the config is empty"]
+    assert [row["text"] for row in store.search(["AUFS", "mount"])] == ["Fix aufs mount leak"]
+    assert store.search(["Storage"]) == []  # a section heading is a field, not the line's words
+
+
+def test_a_changed_line_is_found_by_its_new_words_only():
+    store = Store.memory()
+    history(store)
+    changed = Record("changelog_line", "line:1.10.3:Fix aufs mount leak", "docker", "1.10.3",
+                     {"text": "Fix overlay mount leak", "classes": ["fix"]})
+    store.save_records("moby", 2, NOW, seen=[changed], new_or_changed=[changed], gone=[])
+    assert store.search(["aufs"]) == []
+    assert [row["text"] for row in store.search(["overlay"])] == ["Fix overlay mount leak"]
+
+
+def test_why_a_branch_reads_its_versions_and_its_branch_news_but_not_a_longer_number():
+    store = Store.memory()
+    history(store)
+    told = story(store, [], "1.10.3", "docker")
+    assert [r["version"] for r in told["releases"]] == ["1.10.3"]
+    assert [line["text"] for line in told["releases"][0]["lines"]] == [
+        "Fix a crash when a section of the config is empty", "Fix aufs mount leak"]
+    assert [e["key"] for e in told["events"]] == ["branch_eol:docker:1.10"]
+    assert [r["version"] for r in story(store, [], "1.1")["releases"]] == []  # not 1.10.3, 1.11.0 nor 1.100.0
+
+
+def test_events_limit_keeps_the_newest_oldest_first_and_json_streams_the_same_list(tmp_path):
+    store = Store.open(tmp_path / "t.db")
+    for day in range(5):
+        store.add_events([Event("new_release", "info", "docker", f"1.{day}.0", f"k{day}", f"docker 1.{day}.0")],
+                         day + 1, NOW - timedelta(days=5 - day))
+    assert [e.version for e in store.events(limit=2)] == ["1.3.0", "1.4.0"]
+    runner = CliRunner()
+    args = ["--db", str(tmp_path / "t.db"), "events", "--since", "30000d", "--json"]
+    out = runner.invoke(main, args)
+    assert out.exit_code == 0
+    assert json.loads(out.output) == [e.as_json() for e in store.events()]
+    assert out.output == json.dumps([e.as_json() for e in store.events()], indent=2) + "\n"
+    limited = runner.invoke(main, [*args, "--limit", "1"])
+    assert [e["version"] for e in json.loads(limited.output)] == ["1.4.0"]
+    empty = runner.invoke(main, [*args[:-3], "--kind", "branch_eol", "--json"])
+    assert empty.output == "[]\n"
+
+
+def test_a_database_from_before_search_indexing_finds_its_old_lines_after_migration(tmp_path):
+    db = sqlite_utils.Database(tmp_path / "old.db")
+    MIGRATIONS.apply(db, stop_before=["m006_history_indexes_and_search"])
+    db["records"].insert({"source": "moby", "key": "line:1.10.3:a", "kind": "changelog_line", "product": "docker",
+                          "version": "1.10.3", "digest": "d", "data": json.dumps({"text": "Fix aufs mount leak",
+                                                                                  "section": "Storage"})})
+    db["alerts"].insert({"id": 7, "created_at": "2026-01-01T00:00:00+00:00", "source": "moby", "kind": "events",
+                         "severity": "warning", "title": "moby: 1 warning", "payload": "[]", "state": "sent",
+                         "event_keys": json.dumps(["fix_available:docker:1.10.3"]), "attempts": 0})
+    db.close()
+    store = Store.open(tmp_path / "old.db")
+    assert [row["text"] for row in store.search(["aufs"])] == ["Fix aufs mount leak"]
+    assert store.search(["Storage"]) == []
+    assert [a.id for a in store.alerts(event_keys=["fix_available:docker:1.10.3"])] == [7]
