@@ -104,7 +104,7 @@ def coverage_events(source: str, product: str, records: Sequence[Record], pins: 
         except ValueError:
             continue
         oldest = cycles[0]
-        ended = _eol_reached(oldest.data.get("eol"), today)
+        ended = eol_reached(oldest.data.get("eol"), today)
         if versions.sort_key(branch, scheme) < versions.sort_key(oldest.version, scheme) and ended:
             when = oldest.data.get("eol")
             on = f" on {when}" if isinstance(when, str) else ""
@@ -122,7 +122,8 @@ def coverage_events(source: str, product: str, records: Sequence[Record], pins: 
     return events
 
 
-def _eol_reached(eol: object, today: date) -> bool:
+def eol_reached(eol: object, today: date) -> bool:
+    """An EOL flag or date (endoflife.date gives either) that has come."""
     if isinstance(eol, bool):
         return eol
     try:

@@ -11,17 +11,8 @@ from collections.abc import Collection, Sequence
 from datetime import date
 
 from bot import abandoned, fleet, policy, versions
+from bot.abandoned import eol_reached
 from bot.model import Event, Pin, Record
-
-
-def eol_reached(eol: object, today: date) -> bool:
-    """An EOL flag or date (endoflife.date gives either) that has come."""
-    if isinstance(eol, bool):
-        return eol
-    try:
-        return date.fromisoformat(str(eol)) <= today
-    except ValueError:
-        return False
 
 
 def branch_events(
