@@ -20,6 +20,7 @@ import pytest
 import respx
 
 from bot.sources.api import SourceError, Unchanged
+from tests.sources.apt_support import Mirror, TestKey, build_mirror
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -98,3 +99,17 @@ async def core_context():
             return SourceContext(fetcher=fetcher, **{**defaults, **kwargs})
 
         yield build
+
+
+@pytest.fixture
+def mirror(tmp_path):
+    """A loopback apt mirror built from the real bookworm-updates files (tests.sources.apt_support)."""
+    server = Mirror(build_mirror(tmp_path / "mirror"))
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def key(tmp_path_factory):
+    """A throwaway OpenPGP key that signs tampered test repositories."""
+    return TestKey(tmp_path_factory.mktemp("gnupg"))

@@ -15,17 +15,10 @@ from bot.kinds import KINDS
 from bot.sources.api import SourceError
 from bot.sources.apt import keyrings
 from bot.sources.apt import repo as apt_repo
-from tests.sources.apt_support import DEBIAN_KEYRING, SUITE, Mirror, TestKey, build_mirror, core_collect
+from tests.sources.apt_support import DEBIAN_KEYRING, SUITE, TestKey, core_collect
 
 HTML = b"<!DOCTYPE html><html><body>404 Not Found</body></html>"
 SHADOW = Path("/etc/shadow")
-
-
-@pytest.fixture
-def mirror(tmp_path):
-    server = Mirror(build_mirror(tmp_path / "mirror"))
-    yield server
-    server.close()
 
 
 def test_public_keys_are_counted_in_binary_and_armored_keyrings(tmp_path):

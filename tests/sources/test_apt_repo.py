@@ -23,9 +23,7 @@ from tests.sources.apt_support import (
     PACKAGES,
     PACKAGES_SHA256,
     SUITE,
-    Mirror,
     TestKey,
-    build_mirror,
     core_collect,
     release_text,
     with_fields,
@@ -36,16 +34,6 @@ BY_HASH = f"dists/{SUITE}/main/binary-amd64/by-hash/SHA256/{PACKAGES_SHA256}"
 INDEX_KEY = f"apt:deb:{SUITE}:hash:main/binary-amd64/Packages"
 
 
-@pytest.fixture
-def mirror(tmp_path):
-    server = Mirror(build_mirror(tmp_path / "mirror"))
-    yield server
-    server.close()
-
-
-@pytest.fixture(scope="session")
-def key(tmp_path_factory):
-    return TestKey(tmp_path_factory.mktemp("gnupg"))
 
 
 def conf(mirror, keyring=DEBIAN_KEYRING, **extra):

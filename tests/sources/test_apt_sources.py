@@ -13,7 +13,6 @@ from tests.sources.apt_support import (
     DEBIAN_SIGNERS,
     INRELEASE_PATH,
     SUITE,
-    Mirror,
     TestKey,
     build_mirror,
     core_collect,
@@ -132,13 +131,6 @@ def test_parse_gives_one_record_per_repository():
     assert [r.key for r in records] == ["source:http://example.org/debian bookworm",
                                         "source:https://example.org/docker bookworm"]
     assert all(isinstance(r, Record) and r.kind == "apt_source" and r.product == "apt:h" for r in records)
-
-
-@pytest.fixture
-def mirror(tmp_path):
-    server = Mirror(build_mirror(tmp_path / "mirror"))
-    yield server
-    server.close()
 
 
 async def test_collect_checks_every_repository_with_its_own_keys(mirror, tmp_path):

@@ -19,9 +19,6 @@ from bot.sources.apt import repo as apt_repo
 from tests.sources.apt_support import (
     DEBIAN_KEYRING,
     SUITE,
-    Mirror,
-    TestKey,
-    build_mirror,
     core_collect,
     release_text,
     with_fields,
@@ -30,16 +27,6 @@ from tests.sources.apt_support import (
 INRELEASE = f"dists/{SUITE}/InRelease"
 
 
-@pytest.fixture
-def mirror(tmp_path):
-    server = Mirror(build_mirror(tmp_path / "mirror"))
-    yield server
-    server.close()
-
-
-@pytest.fixture(scope="module")
-def key(tmp_path_factory):
-    return TestKey(tmp_path_factory.mktemp("gnupg"))
 
 
 async def poll(mirror, suite=SUITE, keyring=DEBIAN_KEYRING, previous=(), **extra):

@@ -24,7 +24,6 @@ from tests.sources.apt_support import (
     SUITE,
     Mirror,
     TestKey,
-    build_mirror,
     core_collect,
     release_text,
     with_fields,
@@ -56,13 +55,6 @@ class AptGet:
         args = [str(APT_GET), "update", *(f"-o{key}={value}" for key, value in options.items())]
         done = subprocess.run(args, capture_output=True, text=True, timeout=120)
         return done.returncode, done.stdout + done.stderr
-
-
-@pytest.fixture
-def mirror(tmp_path):
-    server = Mirror(build_mirror(tmp_path / "mirror"))
-    yield server
-    server.close()
 
 
 def corrupt(path: Path) -> None:
