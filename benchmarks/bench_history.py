@@ -28,8 +28,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.alerts import Alert, AlertKind
-from bot.digest import digest_text
 from bot.model import Event, Record
+from bot.report.build import build as build_report
 from bot.store import Store
 from bot.why import story
 
@@ -131,7 +131,7 @@ def queries(path: Path, products: int) -> dict[str, Callable[[], object]]:
         "search crash (common)": lambda: store.search(["crash"]),
         "search section (in JSON keys)": lambda: store.search(["section"]),
         "events --since 7d --limit 100": lambda: store.events(since=since, limit=100),
-        "digest --since 7d": lambda: digest_text(store.events(since=since, news_only=True), "last 7d"),
+        "digest --since 7d": lambda: build_report(store, [], since, since + timedelta(days=7), "last 7d"),
     }
 
 

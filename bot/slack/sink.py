@@ -15,21 +15,18 @@ messages that name what they follow.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from bot.alerts import FOLLOW_UPS, Alert, AlertKind, AlertState
 from bot.clock import parse_interval
 from bot.config import SlackConf
 from bot.deliver import Delivered, Fatal, Outcome, Outgoing, Skipped
-from bot.errors import ConfigError, TrackbotError
-from bot.model import Event
+from bot.errors import ConfigError
 from bot.slack import blocks, followups, routing
-from bot.slack.blocks import Look, Message
+from bot.slack.blocks import Message
 from bot.slack.client import Transport, from_env
 from bot.store import Store
-
-DIGEST_ITEMS = 40
 
 
 class SlackSink:
@@ -92,17 +89,3 @@ def build(conf: SlackConf, environ: Mapping[str, str] | None = None) -> SlackSin
     if client is None:
         return None
     return SlackSink(client, conf, repeat)
-
-
-def post_digest(conf: SlackConf, news: Sequence[Event], title: str) -> str:
-    """Post the digest (rendered here as one message) to the digest channel; returns where it went,
-    raises TrackbotError if it did not."""
-    client = from_env(conf)
-    if client is None:
-        raise TrackbotError(f"--post needs Slack: set ${conf.token_env} or ${conf.webhook_env}")
-    message = blocks.render(title, "info", news, source="digest", look=Look(max_items=DIGEST_ITEMS))
-    channel = conf.digest_channel or conf.channel
-    outcome = client.post(channel, message)
-    if not isinstance(outcome, Delivered):
-        raise TrackbotError(f"digest not posted to {channel}: {outcome.reason}")
-    return channel
