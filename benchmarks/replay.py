@@ -31,13 +31,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot import config as configuration  # noqa: E402
-from bot.deliver import Delivered  # noqa: E402
+from bot.alerts import Alert, AlertKind  # noqa: E402
+from bot.deliver import Delivered, Outcome, Outgoing, deliver_pending  # noqa: E402
 from bot.poll import run_poll  # noqa: E402
 from bot.store import Store  # noqa: E402
 
@@ -147,15 +147,18 @@ def serve(files: dict[str, bytes]) -> Iterator[str]:
 
 
 class Collect:
-    """A deliverer that keeps every alert (what Slack would have been sent)."""
+    """A sink that keeps every alert (what Slack would have been sent)."""
 
     name = "replay"
 
     def __init__(self) -> None:
-        self.alerts: list[dict[str, Any]] = []
+        self.alerts: list[Alert] = []
 
-    def deliver(self, alert: dict[str, Any], store: Store) -> Delivered:
-        self.alerts.append(alert)
+    def prepare(self, store: Store, now: datetime) -> None:
+        """Nothing to follow up: the replay counts what each poll sends."""
+
+    def send(self, outgoing: Outgoing) -> Outcome:
+        self.alerts.append(outgoing.alert)
         return Delivered(channel="replay")
 
 
@@ -168,21 +171,21 @@ class Tally:
     page_lines: list[str] = field(default_factory=list)
 
 
-def count(alerts: list[dict[str, Any]], month: str, label: str, tally: Tally) -> None:
+def count(alerts: list[Alert], month: str, label: str, tally: Tally) -> None:
     """The grouping rule: one message per source and run for its warnings, one per critical."""
     messages = 0
     for alert in alerts:
-        if alert["kind"] == "baseline":
+        if alert.kind == AlertKind.BASELINE:
             continue
-        items = alert.get("payload") or []
-        critical = [i for i in items if i.get("severity") == "critical"]
-        warning = [i for i in items if i.get("severity") == "warning"]
-        if alert["kind"].startswith("incident"):
-            critical, warning = ([items[0]], []) if alert["severity"] == "critical" else ([], items[:1])
+        items = list(alert.items)
+        critical = [i for i in items if i.severity == "critical"]
+        warning = [i for i in items if i.severity == "warning"]
+        if alert.kind.startswith("incident"):
+            critical, warning = ([items[0]], []) if alert.severity == "critical" else ([], items[:1])
         messages += len(critical) + (1 if warning else 0)
         tally.pages[month] += len(critical)
         tally.warnings[month] += len(warning)
-        tally.page_lines += [f"{month} {label}: {i.get('summary', '')[:220]}" for i in critical]
+        tally.page_lines += [f"{month} {label}: {i.summary[:220]}" for i in critical]
     tally.messages[month] += messages
     tally.per_step.append(messages)
 
@@ -203,7 +206,8 @@ def replay(scenario: Scenario) -> Tally:
             files[scenario.path] = step.body
             sink = Collect()
             clock = step.when
-            asyncio.run(run_poll(cfg, store, clock=lambda c=clock: c, deliverer=sink))  # type: ignore[misc]
+            asyncio.run(run_poll(cfg, store, clock=lambda c=clock: c))  # type: ignore[misc]
+            deliver_pending(store, sink, lambda c=clock: c)  # type: ignore[misc]
             if i:
                 count(sink.alerts, step.when.strftime("%Y-%m"), step.label, tally)
     return tally
@@ -216,9 +220,12 @@ def report(scenario: Scenario, tally: Tally, steps: list[Step]) -> None:
     pages, messages, warnings = (sum(c.values()) for c in (tally.pages, tally.messages, tally.warnings))
     print(f"\n## {scenario.name}: {len(steps) - 1} steps after the baseline {steps[0].label} "
           f"({steps[0].when:%Y-%m-%d}), {span} months to {steps[-1].label} ({steps[-1].when:%Y-%m-%d})")
+    polls = max(len(tally.per_step), 1)
     print(f"pages {pages}, messages {messages}, warnings {warnings}; "
           f"pages per six months {pages * 6 / max(span, 1):.2f}; "
-          f"messages per step: max {max(tally.per_step, default=0)}, mean {messages / max(len(tally.per_step), 1):.2f}")
+          f"messages per step: max {max(tally.per_step, default=0)}, mean {messages / polls:.2f}; "
+          f"warnings per step: mean {warnings / polls:.2f}; "
+          f"steps with a message: {sum(1 for n in tally.per_step if n)} of {len(tally.per_step)}")
     print("| month | pages | messages | warnings |")
     print("| --- | ---: | ---: | ---: |")
     for month in months:

@@ -8,7 +8,7 @@ the last good one: a broken upstream must never look like "everything was remove
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -146,11 +146,15 @@ def _gone(before: dict[str, Record], current: dict[str, Record], complete: bool)
 
 
 def _release_events(added: list[Record], returned: set[str], source: str, detected: str) -> list[Event]:
+    # How much of each release's notes the source read: none means it cannot tell what a release
+    # brings (kernel.org's list, an apt index, empty GitHub notes), which bot.policy must know.
+    read = Counter((r.product, r.version) for r in added if r.kind == "changelog_line")
     events = []
     for r in filter(_is_release, added):
         date = r.data.get("date") or ""
         title = f"{r.product} {r.version}"
         data = {k: r.data[k] for k in ("date", "title", "url", "prerelease") if k in r.data}
+        data["lines_read"] = read[(r.product, r.version)]
         if r.key in returned:
             events.append(
                 Event("new_release", "warning", r.product, r.version,

@@ -89,6 +89,8 @@ class EventData(TypedDict, total=False):
     incident: str  # the incident key (bot.incidents)
     first_seen_at: str
     duration: str  # a resolved incident's duration, as the resolution says it ("1h 30m")
+    lines_read: int  # new_release: lines of its notes its source read (0: it cannot tell what it brings)
+    brought_by: list[str]  # fix_available, regression: the releases bringing it ("docker 18.09.2")
 
 
 PAYLOADS: dict[str, type] = {

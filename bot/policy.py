@@ -19,8 +19,16 @@ digest. The rules, in the order they are applied:
    KEV) or, where none rates it, by the upstream's own words ("critical vulnerability",
    "privilege escalation", "container breakout", "remote code execution", "gain
    administrative privileges"). Other or unrated security fixes are warnings.
-6. Other fixes, reverts and new releases that reach the pin are warnings.
-7. The baseline summary is info (`BASELINE`): it is posted once, never pages.
+6. Other fixes and reverts that reach the pin are warnings.
+7. A new release of a pinned branch, newer than the pin, is a warning only when it carries
+   such fixes (`pinned_release`): at least one fix_available or regression event, warning or
+   louder, that its own source read in it for that pin. Otherwise it is info: a release that
+   brings the pin nothing, and a release whose source cannot show what it contains (kernel.org's
+   releases.json or feed, an apt index, a GitHub release with empty notes). Those cannot be
+   judged, so they never page or post; they stay in the digest and in `why`, and their summary
+   says why they are info. (A release listed again after being withdrawn keeps its warning: it
+   answers the withdrawal.)
+8. The baseline summary is info (`BASELINE`): it is posted once, never pages.
 """
 
 from __future__ import annotations
@@ -63,6 +71,8 @@ PRODUCT_NEWS = frozenset({
     "branch_dropped", "branch_abandoned", "branch_uncovered", "fix_available", "regression",
 })
 BRANCH_ENDS = frozenset({"branch_eol", "branch_dropped", "branch_abandoned"})
+# What a release can carry for a pin (rule 7): the rules' findings in its notes.
+RELEASE_CONTENT = frozenset({"fix_available", "regression"})
 
 
 @dataclass(frozen=True)
@@ -127,3 +137,20 @@ def security(cves: Iterable[str], table: Mapping[str, CveInfo], facts: LineFacts
 def fix(facts: LineFacts) -> Severity:
     """Rule 6: a fix (watch word, listed bug) reaching the pin; info when it is not for this fleet."""
     return Severity.WARNING if facts.relevant else Severity.INFO
+
+
+def pinned_release(newer: bool, brings: int, lines_read: int, pins: str) -> tuple[Severity, str]:
+    """Rule 7: how loud a new release of a pinned branch is, and why (its summary says it).
+
+    `newer`: it is newer than a pin it touches (an older build, or the pin's own version, is
+    never news); `brings`: fix_available and regression events, warning or louder, that its own
+    source found in it for those pins; `lines_read`: lines of its notes the source read; `pins`:
+    the pins' labels, for the reason.
+    """
+    if not newer:
+        return Severity.INFO, ""
+    if brings:
+        return Severity.WARNING, f"{brings} {'fix or revert' if brings == 1 else 'fixes or reverts'} for {pins}"
+    if not lines_read:
+        return Severity.INFO, f"digest only: this source does not show what it brings to {pins}"
+    return Severity.INFO, f"digest only: nothing in its notes reaches {pins}"

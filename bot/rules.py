@@ -428,5 +428,8 @@ def _event(source: str, group: list[_Hit]) -> Event:
         summary += "" if first.what.startswith("reverts") else f": {text}"
     data = {"fixed_in": first.version, "record_version": record.version, "record_product": record.product,
             "pin": pin.version, "text": text, "versions": sorted({h.version for h in group}),
-            "detail": first.what, "cves": list(record.data.get("cves") or [])}
+            "detail": first.what, "cves": list(record.data.get("cves") or []),
+            # the releases that bring it, as their own source names them: what makes a new release
+            # of the pin's branch worth a warning (bot.policy.pinned_release)
+            "brought_by": sorted({f"{h.record.product} {h.record.version}" for h in group})}
     return Event(first.kind, severity, pin.product, pin.version, first.key, summary[:500], source, data)

@@ -138,7 +138,84 @@ def test_a_new_release_equal_to_the_pin_in_another_spelling_is_not_news():
     [matched] = apply_pins([event], [Pin("docker", "17.06.2")])
     assert matched.severity == "info" and matched.data["pins"] == ["docker 17.06.2"]
     newer = Event("new_release", "info", "docker", "17.06.3-ce", "release:17.06.3-ce", "docker 17.06.3-ce")
-    assert apply_pins([newer], [Pin("docker", "17.06.2")])[0].severity == "warning"
+    fix = Event("fix_available", "warning", "docker", "17.06.2", "fix_available:docker:17.06.2:CVE-1", "fix",
+                data={"brought_by": ["docker 17.06.3-ce"]})
+    assert apply_pins([newer, fix], [Pin("docker", "17.06.2")])[0].severity == "warning"
+
+
+# --- rule 7: a new release of a pinned branch is a warning only when it carries fixes for the pin ---
+
+
+@pytest.mark.parametrize("newer, brings, lines_read, expected, why", [
+    (True, 1, 12, WARN, "1 fix or revert for docker 18.09.1"),
+    (True, 3, 12, WARN, "3 fixes or reverts for docker 18.09.1"),
+    (True, 0, 12, INFO, "digest only: nothing in its notes reaches docker 18.09.1"),
+    (True, 0, 0, INFO, "digest only: this source does not show what it brings to docker 18.09.1"),  # cannot tell
+    (False, 2, 12, INFO, ""),  # an older build, or the pin's own version: never news
+])
+def test_pinned_release_rule(newer, brings, lines_read, expected, why):
+    assert policy.pinned_release(newer, brings, lines_read, "docker 18.09.1") == (expected, why)
+
+
+def _release(version: str, product: str = "docker", lines: int = 5, key: str = "") -> Event:
+    return Event("new_release", "info", product, version, key or f"new_release:{product}:{version}",
+                 f"{product} {version} released", "src", {"lines_read": lines})
+
+
+def _found(kind: str, severity: str, pin: Pin, *releases: str) -> Event:
+    return Event(kind, severity, pin.product, pin.version, f"{kind}:{pin.product}:{pin.version}:{releases}", "x",
+                 "src", {"brought_by": list(releases)})
+
+
+DOCKER_PIN, KERNEL_PIN = Pin("docker", "18.09.1"), Pin("linux", "4.19")
+
+
+@pytest.mark.parametrize("release, found, expected, said", [
+    # a CVE fix (warning) or a revert of a carried change in the same release: a warning
+    (_release("18.09.3"), [_found("fix_available", "warning", DOCKER_PIN, "docker 18.09.3")], WARN,
+     "; 1 fix or revert for docker 18.09.1"),
+    (_release("18.09.3"), [_found("regression", "warning", DOCKER_PIN, "docker 18.09.3")], WARN, "1 fix or revert"),
+    # something critical in it: the release itself stays a warning (the fix pages, once)
+    (_release("18.09.2"), [_found("fix_available", "critical", DOCKER_PIN, "docker 18.09.2")], WARN, "1 fix"),
+    # one fix found in two releases of the same poll counts for each
+    (_release("18.09.3"), [_found("fix_available", "warning", DOCKER_PIN, "docker 18.09.2", "docker 18.09.3")],
+     WARN, "1 fix"),
+    # fixes of other releases, of other pins, or for another architecture do not count
+    (_release("18.09.3"), [_found("fix_available", "warning", DOCKER_PIN, "docker 18.09.4")], INFO,
+     "nothing in its notes reaches docker 18.09.1"),
+    (_release("18.09.3"), [_found("fix_available", "warning", Pin("docker", "18.09.0"), "docker 18.09.3")], INFO,
+     "nothing in its notes"),
+    (_release("18.09.3"), [_found("regression", "info", DOCKER_PIN, "docker 18.09.3")], INFO, "nothing in its notes"),
+    # kernel.org's releases.json, an apt index, empty GitHub notes: nothing read, so it cannot page
+    (_release("4.19.100", "linux", lines=0), [], INFO,
+     "; digest only: this source does not show what it brings to linux 4.19.x"),
+    # the pin's own version and older builds are not news; unpinned releases are info (rule 1)
+    (_release("18.09.1"), [_found("fix_available", "warning", DOCKER_PIN, "docker 18.09.1")], INFO, "released"),
+    (_release("19.03.0"), [], INFO, "released"),
+    # a release listed again after a withdrawal answers that warning: it stays a warning
+    (_release("18.09.3", key="new_release:docker:18.09.3:returned:2019-03-01"), [], WARN, "released"),
+])
+def test_a_new_release_of_a_pinned_branch_warns_only_when_it_brings_the_pin_a_fix(release, found, expected, said):
+    from bot.match import apply_pins
+
+    [matched, *_] = apply_pins([release, *found], [DOCKER_PIN, KERNEL_PIN])
+    assert matched.severity == expected
+    assert said in matched.summary and matched.summary.startswith(release.summary)
+
+
+def test_the_real_docker_ce_18_09_releases_warn_for_the_pin_only_where_they_carry_a_fix():
+    """docker-ce 18.09 with the pin 18.09.1: 18.09.2 (runc), .7 and .8 (CVEs) warn; .3 to .6 and .9 are digest only."""
+    from bot.match import apply_pins
+
+    body = (FIXTURES / "docker" / "docker-ce-18.09-CHANGELOG.md").read_bytes()
+    records = docker_changelog.parse(body, docker_changelog.Conf(name="ce", kind="docker_changelog", url="http://x/"))
+    pin = Pin("docker", "18.09.1")
+    found = rule_events("ce", records, records, [pin], ("overlay", "aufs", "devicemapper"))
+    releases = [_release(r.version, lines=sum(1 for x in records if x.kind == "changelog_line" and x.version == r.version))
+                for r in records if r.kind == "release"]
+    matched = {e.version: e.severity for e in apply_pins([*releases, *found], [pin]) if e.kind == "new_release"}
+    assert sorted(v for v, s in matched.items() if s == "warning") == ["18.09.2", "18.09.7", "18.09.8"]
+    assert {matched[v] for v in ("18.09.3", "18.09.4", "18.09.5", "18.09.6", "18.09.9")} == {"info"}
 
 
 # --- version identity: the pin's own version, in every scheme ---------------------------------

@@ -144,3 +144,68 @@ def test_why_a_kernel_version_tells_when_its_branch_ended(tmp_path, web):
     assert [(e["kind"], e["severity"]) for e in told["events"] if not e["baseline"]] == [("branch_eol", "critical")]
     assert told["alerts"] and told["alerts"][-1]["severity"] == "critical"
     assert told["pins"] == [{"product": "linux", "version": "3.16.85", "distro": ""}]
+
+
+def test_a_kernel_org_release_of_a_pinned_branch_is_digest_only_and_why_says_so(tmp_path, web):
+    """releases.json cannot show what a release brings: it never posts, yet it stays in view.
+
+    Beside it, the kernel_changelog source reads the same release's ChangeLog: its fixes are
+    the warning (policy rule 7), so pairing the two loses nothing.
+    """
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    cfg, store, clock, sink = setup(
+        tmp_path, '  - {product: linux, version: "3.16"}',
+        f'  - {{name: kernel, kind: kernel_releases, url: "{web.url}/releases.json"}}\n'
+        f'  - {{name: kernel-changelog, kind: kernel_changelog, releases_url: "{web.url}/releases.json",\n'
+        f'     url_template: "{web.url}/v{{major}}.x/ChangeLog-{{version}}"}}')
+    web.routes["/v3.x/ChangeLog-3.16.84"] = Route(CHANGELOG_3_16_84)
+    web.routes["/v3.x/ChangeLog-3.16.85"] = Route(CHANGELOG_3_16_85)
+    web.routes["/releases.json"] = Route(releases_json(entry("5.8.3", "stable"), entry("3.16.84")))
+    poll(cfg, store, clock, sink)  # the baseline
+    sent = len(sink.alerts)
+    web.routes["/releases.json"] = Route(releases_json(entry("5.8.4", "stable"), entry("3.16.85", date="2020-11-05")))
+    poll(cfg, store, clock, sink)
+
+    [release] = [e for e in store.events(kinds=["new_release"]) if e.version == "3.16.85"]
+    assert (release.severity, release.data["pins"]) == ("info", ["linux 3.16.x"])
+    assert release.summary == ("linux 3.16.85 released (2020-11-05); digest only: "
+                               "this source does not show what it brings to linux 3.16.x")
+    news = sink.alerts[sent:]
+    assert news and {a.source for a in news} == {"kernel-changelog"}  # the fixes speak; the bare release does not
+    assert all(i.kind in ("fix_available", "regression") for a in news for i in a.items)
+    assert any("3.16.85" in i.summary for a in news for i in a.items)
+
+    args = ["--config", str(cfg.path), "--db", str(tmp_path / "t.db")]
+    why = CliRunner().invoke(main, [*args, "why", "3.16.85", "--product", "linux"])
+    assert why.exit_code == 0, why.output
+    assert "this source does not show what it brings" in " ".join(why.output.split())
+    digest = CliRunner().invoke(main, [*args, "digest", "--since", "30d"])
+    assert "linux 3.16.85 released" in digest.output
+
+
+def test_a_docker_release_with_nothing_for_the_pin_is_info_and_one_with_a_cve_fix_warns(tmp_path, web):
+    moby = (FIXTURES / "docker" / "moby-CHANGELOG.md").read_bytes()
+    cfg, store, clock, sink = setup(
+        tmp_path, '  - {product: docker, version: "1.10.3"}',
+        f'  - {{name: moby, kind: docker_changelog, url: "{web.url}/CHANGELOG.md"}}')
+    web.routes["/CHANGELOG.md"] = Route(moby)
+    poll(cfg, store, clock, sink)
+    steps = [b"## 1.10.4 (2016-04-01)\n\n- Update the French man pages\n\n",
+             b"## 1.10.5 (2016-05-01)\n\n- Fix a seccomp bypass (CVE-2016-3697)\n\n"]
+    for step in steps:
+        sent = len(sink.alerts)
+        moby = moby.replace(b"## 1.10.3 (2016-03-10)", step + b"## 1.10.3 (2016-03-10)", 1)
+        web.routes["/CHANGELOG.md"] = Route(moby)
+        poll(cfg, store, clock, sink)
+        if step is steps[0]:
+            assert sink.alerts[sent:] == []  # nothing for the pin: no message at all
+    quiet, loud = (next(e for e in store.events(kinds=["new_release"]) if e.version == v) for v in ("1.10.4", "1.10.5"))
+    assert quiet.severity == "info"
+    assert quiet.summary.endswith("digest only: nothing in its notes reaches docker 1.10.3")
+    assert (loud.severity, loud.summary) == ("warning", "docker 1.10.5 released (2016-05-01); "
+                                                        "1 fix or revert for docker 1.10.3")
+    [message] = sink.alerts[sent:]
+    assert [(i.kind, i.severity) for i in message.items] == [("fix_available", "warning"), ("new_release", "warning")]

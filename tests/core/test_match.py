@@ -19,17 +19,17 @@ def event(kind, product, version, severity="info"):
 @pytest.mark.parametrize(
     "given, severity, pins",
     [
-        (event("new_release", "docker", "1.10.4"), "warning", ["docker 1.10.3"]),
-        (event("new_release", "moby", "1.10.4"), "warning", ["docker 1.10.3"]),
+        (event("new_release", "docker", "1.10.4"), "info", ["docker 1.10.3"]),  # brings nothing (policy rule 7)
+        (event("new_release", "moby", "1.10.4"), "info", ["docker 1.10.3"]),
         (event("new_release", "docker", "1.10.2"), "info", ["docker 1.10.3"]),
         (event("new_release", "docker", "1.11.0"), "info", None),
-        (event("new_release", "linux", "3.16.86"), "warning", ["linux 3.16.x"]),
+        (event("new_release", "linux", "3.16.86"), "info", ["linux 3.16.x"]),
         (event("new_release", "linux", "4.9.337"), "info", None),
         (event("release_withdrawn", "docker", "1.10.3", "warning"), "critical", ["docker 1.10.3"]),
         (event("release_withdrawn", "docker", "1.10.1", "warning"), "warning", ["docker 1.10.3"]),
         (event("release_notes_edited", "docker", "1.10.3"), "warning", ["docker 1.10.3"]),
         (event("branch_eol", "linux", "3.16", "warning"), "critical", ["linux 3.16.x"]),
-        (event("new_release", "debian:docker.io", "1.6.2~dfsg1-1~bpo8+2"), "warning",
+        (event("new_release", "debian:docker.io", "1.6.2~dfsg1-1~bpo8+2"), "info",
          ["debian:docker.io 1.6.2~dfsg1-1~bpo8+1 (jessie)"]),
     ],
 )

@@ -278,11 +278,12 @@ def test_console_alerts_respect_silences_and_keep_the_events(setup, web):
     console = ConsoleSink(Console(file=out, width=200))
     poll(cfg, store, clock, console)
     store.add_silence(clock(), clock() + timedelta(days=7), product="docker", pattern="", reason="upgrade window")
-    newer = MOBY.replace(b"## 1.10.3 (2016-03-10)", b"## 1.10.4 (2016-04-01)\n\n- Fix x\n\n## 1.10.3 (2016-03-10)", 1)
+    newer = MOBY.replace(b"## 1.10.3 (2016-03-10)",
+                         b"## 1.10.4 (2016-04-01)\n\n- Fix x (CVE-2016-3697)\n\n## 1.10.3 (2016-03-10)", 1)
     web.routes["/CHANGELOG.md"] = Route(newer)
     clock.advance(minutes=15)
     report = poll(cfg, store, clock, console)
-    assert report.delivery.skipped == 1
+    assert report.delivery.skipped == 1  # the release and its fix: one warning message, silenced
     assert "1.10.4" not in out.getvalue()
     assert store.events(kinds=["new_release"], since=clock.now - timedelta(minutes=1))[0].version == "1.10.4"
 
