@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import gzip
+import json
 import re
 import sys
 import tempfile
@@ -28,9 +29,10 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -94,6 +96,58 @@ def docker_steps(path: Path, first: str) -> list[Step]:
     return steps[::-1]
 
 
+# Branches kernel.org listed as longterm in 2018-2022 (the others are "stable" until they end).
+LONGTERM = frozenset({"3.16", "3.18", "4.4", "4.9", "4.14", "4.19", "5.4", "5.10", "5.15"})
+ENDED_AFTER = timedelta(days=60)  # no release for this long after a branch's last one: it had ended
+SHOWN_ENDED = timedelta(days=21)  # how long kernel.org keeps an ended branch listed (iseol: true)
+
+
+def kernel_steps(path: Path, first: str, last: str) -> list[Step]:
+    """kernel.org's releases.json as it stood after each release day from `first` to `last`.
+
+    Versions and dates are kernel.org's own (the tags' dates, as endoflife.date records them);
+    the listing is rebuilt from them the way kernel.org shows it: the newest mainline, each
+    branch's newest release, a branch marked EOL with its last release and gone three weeks on.
+    """
+    released = {v: date.fromisoformat(d) for v, d in json.loads(path.read_text())["versions"].items()}
+    end_of_data = max(released.values())
+    branches: dict[str, list[str]] = {}
+    for version in released:
+        if version.count(".") == 2:
+            branches.setdefault(version.rsplit(".", 1)[0], []).append(version)
+
+    def listing(day: date) -> list[dict[str, Any]]:
+        mainline = max((v for v in released if v.count(".") == 1 and released[v] <= day), key=lambda v: released[v])
+        entries = [_kernel_entry(mainline, "mainline", False, released[mainline])]
+        for branch, versions in branches.items():
+            out = sorted((v for v in versions if released[v] <= day), key=lambda v: int(v.rsplit(".", 1)[1]))
+            if not out:
+                continue
+            final = max(versions, key=lambda v: int(v.rsplit(".", 1)[1]))
+            ended = released[final] + ENDED_AFTER <= end_of_data
+            if ended and day > released[final] + SHOWN_ENDED:
+                continue
+            moniker = "longterm" if branch in LONGTERM else "stable"
+            entries.append(_kernel_entry(out[-1], moniker, ended and out[-1] == final, released[out[-1]]))
+        return entries
+
+    days = sorted({d for d in released.values() if date.fromisoformat(first) <= d <= date.fromisoformat(last)})
+    steps = []
+    for day in days:
+        entries = listing(day)
+        stable = next((e["version"] for e in entries if e["moniker"] == "stable"), entries[0]["version"])
+        body = json.dumps({"latest_stable": {"version": stable}, "releases": entries}).encode()
+        steps.append(Step(day.isoformat(), datetime.combine(day, datetime.min.time(), UTC).replace(hour=20), body))
+    return steps
+
+
+def _kernel_entry(version: str, moniker: str, iseol: bool, day: date) -> dict[str, Any]:
+    base = f"https://cdn.kernel.org/pub/linux/kernel/v{version.split('.')[0]}.x"
+    return {"iseol": iseol, "version": version, "moniker": moniker, "source": f"{base}/linux-{version}.tar.xz",
+            "released": {"timestamp": 0, "isodate": day.isoformat()},
+            "changelog": None if moniker == "mainline" else f"{base}/ChangeLog-{version}"}
+
+
 WATCH = "watch_words: [aufs, overlay, devicemapper]\n"
 SCENARIOS = [
     Scenario("debian-linux", "debian_changelog", "/linux/changelog.Debian.gz",
@@ -115,6 +169,9 @@ SCENARIOS = [
     Scenario("docker-ce-19.03.0", "docker_changelog", "/CHANGELOG.md",
              'fleet:\n  - {product: docker, version: "19.03.0"}\n' + WATCH,
              lambda: docker_steps(FIXTURES / "docker" / "docker-ce-19.03-CHANGELOG.md", "19.03.0")),
+    Scenario("kernel-org-4.9-4.19", "kernel_releases", "/releases.json",
+             'fleet:\n  - {product: linux, version: "4.9"}\n  - {product: linux, version: "4.19"}\n' + WATCH,
+             lambda: kernel_steps(DATA / "linux-kernel-releases-2018-2022.json", "2019-01-01", "2021-12-31")),
 ]
 
 
@@ -169,6 +226,7 @@ class Tally:
     warnings: Counter[str] = field(default_factory=Counter)
     per_step: list[int] = field(default_factory=list)  # messages per step after the baseline
     page_lines: list[str] = field(default_factory=list)
+    releases: Counter[str] = field(default_factory=Counter)  # new releases of pinned branches, by severity
 
 
 def count(alerts: list[Alert], month: str, label: str, tally: Tally) -> None:
@@ -210,6 +268,9 @@ def replay(scenario: Scenario) -> Tally:
             deliver_pending(store, sink, lambda c=clock: c)  # type: ignore[misc]
             if i:
                 count(sink.alerts, step.when.strftime("%Y-%m"), step.label, tally)
+        # Every new release of a pinned branch stays in the history (digest, why), loud or not.
+        tally.releases.update(e.severity for e in store.events(kinds=["new_release"], news_only=True)
+                              if e.data.get("pins"))
     return tally
 
 
@@ -226,6 +287,8 @@ def report(scenario: Scenario, tally: Tally, steps: list[Step]) -> None:
           f"messages per step: max {max(tally.per_step, default=0)}, mean {messages / polls:.2f}; "
           f"warnings per step: mean {warnings / polls:.2f}; "
           f"steps with a message: {sum(1 for n in tally.per_step if n)} of {len(tally.per_step)}")
+    print(f"new releases of pinned branches in the history: {sum(tally.releases.values())} "
+          f"({tally.releases['warning']} warnings, {tally.releases['info']} info)")
     print("| month | pages | messages | warnings |")
     print("| --- | ---: | ---: | ---: |")
     for month in months:
