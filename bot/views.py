@@ -15,16 +15,15 @@ from rich.table import Table
 
 from bot import schedule
 from bot.clock import parse_interval
-from bot.deliver import DeliveryReport
-from bot.poll import RunReport
 from bot.readcli import shorten
 from bot.render import safe
-from bot.silence import Silence
-from bot.sources.api import SourceConf
-from bot.store import StoredEvent
 
-if TYPE_CHECKING:  # not at run time: `status` and `events` need not import the poll (httpx)
+if TYPE_CHECKING:  # names for annotations only: `status` and `events` need not import the poll (httpx) or the kinds
+    from bot.deliver import DeliveryReport
     from bot.poll import RunReport
+    from bot.silence import Silence
+    from bot.sources.api import SourceConf
+    from bot.store import StoredEvent
 
 STATUS_STYLES = {"failed": "red", "changed": "green", "unchanged": "", "skipped": "dim"}
 

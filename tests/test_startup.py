@@ -6,8 +6,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
-
 HEAVY = ("httpx", "slack_sdk", "feedparser", "bot.kinds", "bot.poll", "bot.sources.github_releases", "asyncio",
          "sqlite_utils")
 
@@ -29,8 +27,6 @@ def loaded_after(*args: str) -> list[str]:
     return eval(out.split("LOADED", 1)[1])  # noqa: S307 - our own probe's repr of a list of names
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: the lazy-import CLI was lost merging the read commands and "
-                   "the run loop into bot/cli.py; --help imports the poll stack again (open work)")
 def test_help_imports_none_of_the_polling_machinery():
     assert loaded_after("--help") == []
     assert loaded_after("events", "--help") == []

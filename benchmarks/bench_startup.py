@@ -1,0 +1,132 @@
+"""Start-up: `trackbot --help`, and `trackbot status` on a 1,000-source config, as child processes.
+
+Builds, in a temporary directory, a sources.yaml with 1,000 sources (every kind of the example
+sources.yaml once, the rest `github_releases` feeds, as a big fleet's config looks) and a
+database written through the store (every source polled once; 50 failing, 10 of them with an
+open incident). Then runs each command `--runs` times and prints, per command, the median
+(min–max) of the wall time to the first byte on stdout, of the wall time to exit, and of the
+CPU time (user+sys from wait4), beside a bare `python -c print()`.
+
+Each `--tree LABEL=PATH` is a checkout of trackbot, measured with the same interpreter (its
+`bot` package first on PYTHONPATH), so a before/after comparison is one invocation:
+
+    git archive b7a507e | (mkdir -p /tmp/trackbot-before && tar -x -C /tmp/trackbot-before)
+    python benchmarks/bench_startup.py --tree before=/tmp/trackbot-before --tree after=. --runs 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.model import Finding  # noqa: E402
+from bot.store import Store  # noqa: E402
+
+SOURCES, FAILING, WITH_INCIDENT = 1000, 50, 10
+ENTRY = "import sys; from bot.cli import entry; sys.argv[0] = 'trackbot'; entry()"  # what the `trackbot` script does
+OTHER_KINDS = [  # one of every kind but github_releases, as in the example sources.yaml
+    "{name: docker-changelog, kind: docker_changelog, url: 'https://example.org/CHANGELOG.md', every: 1d}",
+    "{name: kernel-releases, kind: kernel_releases, url: 'https://www.kernel.org/releases.json', every: 1h}",
+    "{name: kernel-changelog, kind: kernel_changelog, releases_url: 'https://www.kernel.org/releases.json'}",
+    "{name: kernel-feed, kind: kernel_feed}",
+    "{name: eol-linux, kind: endoflife, endoflife: linux, every: 1d}",
+    "{name: rhel-lifecycle, kind: rhel_lifecycle, url: 'https://endoflife.date/api/rhel.json', every: 1d}",
+    "{name: debian-linux, kind: debian_changelog, url: 'https://example.org/l/linux/stable_changelog', every: 6h}",
+    "{name: debian-releases, kind: debian_releases, every: 1d}",
+    "{name: debian-dsa, kind: debian_dsa, every: 1h}",
+    "{name: debian-security-tracker, kind: debian_security_tracker, every: 1h}",
+    "{name: host-apt, kind: apt_sources, watch_packages: [linux-image-amd64, docker.io]}",
+    "{name: docker-apt, kind: apt_repo, url: 'https://download.docker.com/linux/debian', suites: [bookworm], "
+    "components: [stable], keyring: keys/docker.asc, watch_packages: [docker-ce]}",
+    "{name: rhel-csaf, kind: rhel_csaf, url: 'https://security.access.redhat.com/data/csaf/v2/advisories/'}",
+    "{name: cisa-kev, kind: kev, url: 'https://example.org/known_exploited_vulnerabilities.json', every: 6h}",
+]
+
+
+def build(work: Path) -> tuple[Path, Path]:
+    """sources.yaml and a database in which every source has been polled."""
+    lines = ["fleet:", "  - {product: docker, version: '1.10.3'}", "  - {product: linux, version: '6.1'}",
+             "watch_words: [aufs, overlay]", "sources:"]
+    lines += [f"  - {source}" for source in OTHER_KINDS]
+    lines += [f"  - {{name: proj{i}, kind: github_releases, repo: org{i}/proj{i}, every: 1h}}"
+              for i in range(SOURCES - len(OTHER_KINDS))]
+    config = work / "sources.yaml"
+    config.write_text("\n".join(lines) + "\n")
+    db = work / "trackbot.db"
+    store = Store.open(db)
+    now = datetime.now(UTC) - timedelta(minutes=5)
+    names = [f"proj{i}" for i in range(SOURCES - len(OTHER_KINDS))]
+    with store.transaction():
+        for i, name in enumerate(names):
+            if i < FAILING:
+                store.mark_failure(name, "github_releases", now, f"https://github.com/org{i}/proj{i}/releases.atom: "
+                                   "HTTP 503 Service Unavailable", 0.4)
+            else:
+                store.mark_success(name, "github_releases", now, changed=i % 7 == 0, seconds=0.2)
+        for name in names[:WITH_INCIDENT]:
+            row = store.incident_seen(name, Finding("source_failing", f"source_failing:{name}", f"{name} fails"), now)
+            store.open_incident(row["rowid"], now)
+    return config, db
+
+
+def run_once(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, float]:
+    """(s to the first byte on stdout, s to exit, CPU s) of one child."""
+    started = time.perf_counter()
+    child = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert child.stdout is not None
+    first = child.stdout.read(1)
+    first_at = time.perf_counter() - started
+    child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    if not first or os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(argv)} printed nothing or failed (exit {os.waitstatus_to_exitcode(status)})")
+    return first_at, wall, usage.ru_utime + usage.ru_stime
+
+
+def figure(values: list[float]) -> str:
+    return f"{statistics.median(values):.3f} ({min(values):.3f}–{max(values):.3f})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tree", action="append", default=[], metavar="LABEL=PATH",
+                        help="a trackbot checkout to measure (repeatable; default: this one)")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    trees = [tuple(t.split("=", 1)) for t in args.tree] or [("this tree", str(ROOT))]
+    with tempfile.TemporaryDirectory(prefix="trackbot-bench-startup-") as tmp:
+        work = Path(tmp)
+        config, db = build(work)
+        commands = {"--help": ["--help"], "status (1,000 sources)": ["--config", str(config), "--db", str(db),
+                                                                      "status"]}
+        cases: list[tuple[str, list[str], dict[str, str]]] = [("python -c print()", [sys.executable, "-c", "print()"],
+                                                               dict(os.environ))]
+        for label, path in trees:
+            env = {**os.environ, "PYTHONPATH": str(Path(path).resolve()), "COLUMNS": "120"}
+            cases += [(f"{label}: trackbot {name}", [sys.executable, "-c", ENTRY, *argv], env)
+                      for name, argv in commands.items()]
+        results: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _, _ in cases}
+        for _ in range(args.runs):  # interleaved, so a busy minute falls on every case alike
+            for name, argv, env in cases:
+                results[name].append(run_once(argv, env, work))
+    print(f"{SOURCES} sources ({FAILING} failing, {WITH_INCIDENT} with an open incident); median (min–max) of "
+          f"{args.runs} runs, seconds; Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f}")
+    print(f"{'command':<42} {'first output':<22} {'exit':<22} {'CPU':<22}")
+    for name, rows in results.items():
+        first, wall, cpu = ([r[i] for r in rows] for i in range(3))
+        print(f"{name:<42} {figure(first):<22} {figure(wall):<22} {figure(cpu):<22}")
+
+
+if __name__ == "__main__":
+    main()
