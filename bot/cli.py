@@ -366,7 +366,7 @@ def status(app: App, as_json: bool) -> None:
         click.echo(json.dumps([{**states.get(c.name, {}), "name": c.name, "kind": c.kind,
                                  "open_incidents": counts.get(c.name, 0)} for c in cfg.sources], indent=2, default=str))
         return
-    console.print(views.status_table(cfg.sources, states, counts, width=console.width))
+    views.print_streamed(console, views.status_table(cfg.sources, states, counts, width=console.width))
     undelivered = _delivery_problem(cfg, store)
     if undelivered:
         console.print(f"[red]{render.safe(undelivered)}[/]", highlight=False, soft_wrap=True)
