@@ -153,17 +153,18 @@ def _rendered_width(cell: str) -> int:
     return Text.from_markup(cell).cell_len
 
 
-def print_streamed(console: Console, renderable: RenderableType, *, lines: int = 40) -> None:
-    """`console.print(renderable)`, written every `lines` lines as rich renders them instead of all
-    at the end: a 1,000-row status table shows its first rows at once (issue 11)."""
+def print_streamed(console: Console, renderable: RenderableType, *, first: int = 5, lines: int = 50) -> None:
+    """`console.print(renderable)`, written as rich renders it instead of all at the end: the first
+    `first` lines at once (a table's title, header and first row), then every `lines` lines, so a
+    1,000-row status table starts at once (issue 11)."""
     block: list[Segment] = []
-    count = 0
+    count, due = 0, first
     for segment in console.render(renderable):
         block.append(segment)
         count += segment.text == "\n"
-        if count == lines:
+        if count == due:
             console.print(Segments(block), end="")
-            block, count = [], 0
+            block, count, due = [], 0, lines
     console.print(Segments(block), end="")
 
 
