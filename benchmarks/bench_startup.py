@@ -14,7 +14,8 @@ Each `--tree LABEL=PATH` is a checkout of trackbot, measured with the same inter
 `bot` package first on PYTHONPATH), so a before/after comparison is one invocation:
 
     git archive b7a507e | (mkdir -p /tmp/trackbot-before && tar -x -C /tmp/trackbot-before)
-    python benchmarks/bench_startup.py --tree before=/tmp/trackbot-before --tree after=. --runs 5
+    python benchmarks/bench_startup.py --tree before=/tmp/trackbot-before --tree after=. --runs 5 \
+        --nvchecker /tmp/nvc-venv/bin/nvchecker
 """
 
 from __future__ import annotations
@@ -112,6 +113,7 @@ def main() -> None:
     parser.add_argument("--tree", action="append", default=[], metavar="LABEL=PATH",
                         help="a trackbot checkout to measure (repeatable; default: this one)")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--nvchecker", metavar="PATH", help="also time `nvchecker --help` (its own venv), for scale")
     args = parser.parse_args()
     trees = [tuple(t.split("=", 1)) for t in args.tree] or [("this tree", str(ROOT))]
     with tempfile.TemporaryDirectory(prefix="trackbot-bench-startup-") as tmp:
@@ -123,6 +125,8 @@ def main() -> None:
         plain = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         cases: list[tuple[str, list[str], dict[str, str]]] = [("python -c print()", [sys.executable, "-c", "print()"],
                                                                plain)]
+        if args.nvchecker:
+            cases.append(("nvchecker --help", [args.nvchecker, "--help"], plain))
         for label, path in trees:
             env = {**plain, "PYTHONPATH": str(Path(path).resolve()), "COLUMNS": "120"}
             cases += [(f"{label}: trackbot {name}", [sys.executable, "-c", ENTRY, *argv], env)
