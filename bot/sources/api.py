@@ -22,7 +22,9 @@ hooks. A pure `parse` is the kinds' own habit (it makes table tests easy), not p
 the contract: its signature is whatever the kind needs, and the core never calls it.
 
 A kind imports only this module: the helpers it may need (versions, products, changelog
-lines, branch events, kernel.org's list...) are re-exported here, listed in `__all__`.
+lines, branch events, kernel.org's list...) are re-exported here, listed in `__all__`, and
+so are the libraries that are slow to import (feedparser, python-debian's parsers...), as
+stand-ins imported at their first use (bot/lazy.py): the config loader imports every kind.
 
 A Conf checks its own values in `__post_init__` by raising ValueError: the config
 loader turns that into a one-line error naming the file, the source and the key.
