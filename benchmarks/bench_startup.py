@@ -21,6 +21,7 @@ Each `--tree LABEL=PATH` is a checkout of trackbot, measured with the same inter
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -104,6 +105,49 @@ def run_once(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, fl
     return first_at, first_cpu, wall, usage.ru_utime + usage.ru_stime
 
 
+PHASES = """
+import io, json, sys, time
+marks = [("interpreter start", time.process_time())]
+def mark(label): marks.append((label, time.process_time()))
+import bot.cli
+mark("import bot.cli (click, rich.console)")
+import bot.model, bot.inventory, bot.relevance, yaml
+mark("import yaml, model, versions, inventory")
+import bot.sources.api
+mark("import the kinds' facade")
+import bot.kinds
+mark("import the 15 kinds (for their Conf)")
+import bot.config, bot.views, bot.store_reads, bot.dbopen
+mark("import store, sqlite-utils, rich.table")
+from rich.console import Console
+config = bot.config.load(sys.argv[1])
+mark("load + validate sources.yaml")
+store = bot.cli.reads.existing_store(sys.argv[2])
+states = {s["name"]: s for s in store.all_source_states()}
+counts = bot.store_reads.open_incident_counts(store)
+mark("read the database")
+console = Console(file=io.StringIO(), width=120)
+table = bot.views.status_table(config.sources, states, counts, width=120)
+mark("build the table (widths)")
+lines = 0
+for segment in console.render(table):
+    lines += segment.text == "\\n"
+    if lines == 5:
+        break
+mark("render its first 5 lines")
+print(json.dumps([(label, round(b - a, 4)) for (_, a), (label, b) in zip([(None, 0.0)] + marks, marks)]))
+"""
+
+
+def breakdown(config: Path, db: Path, runs: int) -> list[tuple[str, float]]:
+    """CPU seconds of each step up to status's first lines, in one process (median of `runs`)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = str(ROOT)
+    rounds = [json.loads(subprocess.run([sys.executable, "-c", PHASES, str(config), str(db)], env=env, check=True,
+                                        capture_output=True, text=True).stdout) for _ in range(runs + 1)][1:]
+    return [(label, statistics.median(r[i][1] for r in rounds)) for i, (label, _) in enumerate(rounds[0])]
+
+
 def figure(values: list[float]) -> str:
     return f"{statistics.median(values):.3f} ({min(values):.3f}–{max(values):.3f})"
 
@@ -137,11 +181,16 @@ def main() -> None:
         for _ in range(args.runs):  # interleaved, so a busy minute falls on every case alike
             for name, argv, env in cases:
                 results[name].append(run_once(argv, env, work))
+        steps = breakdown(config, db, args.runs)
     print(f"{SOURCES} sources ({FAILING} failing, {WITH_INCIDENT} with an open incident); median (min–max) of "
           f"{args.runs} runs, seconds; Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f}")
     print(f"{'command':<40} {'first output':<21} {'CPU by then':<21} {'exit':<21} {'CPU':<21}")
     for name, rows in results.items():
         print(f"{name:<40}", *(f"{figure([r[i] for r in rows]):<21}" for i in range(4)))
+    print(f"\nthis tree, `status` up to its first lines, step by step in one process: CPU s, median of {args.runs}")
+    for label, seconds in steps:
+        print(f"  {label:<44} {seconds:.3f}")
+    print(f"  {'total':<44} {sum(s for _, s in steps):.3f}")
 
 
 if __name__ == "__main__":
