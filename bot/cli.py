@@ -48,6 +48,11 @@ Command = Callable[..., Any]  # a click command function, before decoration
 DEBUG = "trackbot.debug"  # key in click's ctx.meta: --debug was given
 
 
+def safe(text: object) -> str:
+    """Upstream text made safe for rich (bot.render.safe), without importing bot.render for `--help`."""
+    return render.safe(text)
+
+
 class Group(click.Group):
     """Turns every error into one line on stderr: exit 2 for config, 1 otherwise."""
 
@@ -184,7 +189,7 @@ def _poll_once(cfg: configuration.Config, store: Store, only: tuple[str, ...] = 
     for line, failing in notified:
         (log.warning if failing else log.info)(line)
         if show_table:
-            console.print(render.safe(line), highlight=False)
+            console.print(safe(line), highlight=False)
     healthy = not report.failed and not delivery.errors and not any(failing for _, failing in notified)
     _after_run(cfg, store, healthy=healthy, echo=show_table)
     undelivered = _delivery_problem(cfg, store)
@@ -369,7 +374,7 @@ def status(app: App, as_json: bool) -> None:
     views.print_streamed(console, views.status_table(cfg.sources, states, counts, width=console.width))
     undelivered = _delivery_problem(cfg, store)
     if undelivered:
-        console.print(f"[red]{render.safe(undelivered)}[/]", highlight=False, soft_wrap=True)
+        console.print(f"[red]{safe(undelivered)}[/]", highlight=False, soft_wrap=True)
 
 
 @main.command()
@@ -387,7 +392,7 @@ def check(app: App) -> None:
     from bot.slack.check import check_line
 
     slack_ok, slack_line = check_line(cfg.slack, os.environ)
-    console.print(render.safe(slack_line), highlight=False, soft_wrap=True)
+    console.print(safe(slack_line), highlight=False, soft_wrap=True)
     if not slack_ok:
         problems.append("Slack delivery will not work (see above)")
     if Path(app.db_path).exists():
@@ -452,7 +457,7 @@ def silence(app: App, pattern: str, product: str | None, duration: str, reason: 
     now = utcnow()
     silence_id = store.add_silence(now, now + length, product=product or "", pattern=pattern, reason=reason)
     what = " and ".join(x for x in (f"product {product}" if product else "", f"keys {pattern}" if pattern else "") if x)
-    console.print(f"silence {silence_id}: {render.safe(what)} until {(now + length).isoformat()}", highlight=False)
+    console.print(f"silence {silence_id}: {safe(what)} until {(now + length).isoformat()}", highlight=False)
 
 
 @main.command()
@@ -534,7 +539,7 @@ def search(app: App, words: tuple[str, ...], product: str | None, limit: int | N
         click.echo(json.dumps([dataclasses.asdict(h) for h in hits], indent=2))
         return
     for hit in hits:
-        console.print(render.safe(f"{hit.product} {hit.version} ({hit.date or '?'}, {hit.source}): {hit.text}"),
+        console.print(safe(f"{hit.product} {hit.version} ({hit.date or '?'}, {hit.source}): {hit.text}"),
                       highlight=False, soft_wrap=True)
     if not hits:
         console.print("no match")
