@@ -11,7 +11,6 @@ in one file is what a reader of `trackbot --help` wants to find; the work is els
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import logging
@@ -21,30 +20,37 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 
-from bot import config as configuration
-from bot import configcheck, daemon, dbopen, delivery_health, fleet, views
 from bot import readcli as reads
-from bot import why as why_module
 from bot.clock import parse_interval, utcnow
-from bot.deliver import ConsoleSink, deliver_pending
 from bot.errors import ConfigError, TrackbotError, internal_error, log
+from bot.lazy import lazy_module
 from bot.lock import run_lock
 from bot.logs import LogFormat, configure_logging, log_run
-from bot.model import Pin
-from bot.poll import run_poll
-from bot.progress import PollProgress
-from bot.render import safe
-from bot.store import Store
-from bot.store_reads import open_incident_counts
+
+if TYPE_CHECKING:
+    from bot import config as configuration
+    from bot import configcheck, daemon, dbopen, delivery_health, fleet, model, render, store_reads, views
+    from bot import why as why_module
+    from bot.store import Store
+else:  # imported at first use: `--help` and `status` do not pay for httpx, the kinds or slack-sdk (issue 11)
+    configuration, configcheck, daemon, dbopen, delivery_health, fleet, model, render, store_reads, views = map(
+        lazy_module, ("bot.config", "bot.configcheck", "bot.daemon", "bot.dbopen", "bot.delivery_health", "bot.fleet",
+                      "bot.model", "bot.render", "bot.store_reads", "bot.views"))
+    why_module = lazy_module("bot.why")
 
 console = Console()
 Command = Callable[..., Any]  # a click command function, before decoration
 DEBUG = "trackbot.debug"  # key in click's ctx.meta: --debug was given
+
+
+def safe(text: object) -> str:
+    """Upstream text made safe for rich (bot.render.safe), without importing bot.render for `--help`."""
+    return render.safe(text)
 
 
 class Group(click.Group):
@@ -86,13 +92,13 @@ class App:
         """The history for a read command: refuses a database that does not exist."""
         return reads.existing_store(self.db_path)
 
-    def pins(self) -> list[Pin]:
+    def pins(self) -> list[model.Pin]:
         """The fleet's pins and sources' products (as pins) when sources.yaml loads; read commands work without it."""
         try:
             cfg = self.config()
         except TrackbotError:
             return []
-        named = [Pin(str(getattr(c, "product", "")), "") for c in cfg.sources if getattr(c, "product", "")]
+        named = [model.Pin(str(getattr(c, "product", "")), "") for c in cfg.sources if getattr(c, "product", "")]
         return [*cfg.fleet, *named]
 
 
@@ -141,6 +147,7 @@ def _since(text: str) -> datetime:
 
 
 def _deliverer(cfg: configuration.Config) -> Any:
+    from bot.deliver import ConsoleSink
     from bot.slack.sink import build
 
     return build(cfg.slack) or ConsoleSink(console)
@@ -159,6 +166,12 @@ def _poll_once(cfg: configuration.Config, store: Store, only: tuple[str, ...] = 
                show_table: bool = True, show_all: bool = False) -> int:
     """One poll as `poll` and each `run` cycle do it: the writes, then every destination, then the
     table, metrics and heartbeat. Exit code: 1 a source failed, 3 nobody hears the alerts."""
+    import asyncio  # the poll stack (asyncio, httpx, the kinds' parsers): loaded only by the commands that poll
+
+    from bot.deliver import deliver_pending
+    from bot.poll import run_poll
+    from bot.progress import PollProgress
+
     started = time.monotonic()
     sink, targets = _deliverer(cfg), _destinations(cfg)
     if targets:
@@ -171,7 +184,7 @@ def _poll_once(cfg: configuration.Config, store: Store, only: tuple[str, ...] = 
     delivery = deliver_pending(store, sink, utcnow)  # everything found is written, then the outbox is delivered
     notified = _notify(store, targets)  # ...and each `notify:` destination's own queue
     if show_table:  # not with --log-format json: there every line is a JSON object
-        views.show_poll(console, report, delivery, open_incident_counts(store), show_all=show_all)
+        views.show_poll(console, report, delivery, store_reads.open_incident_counts(store), show_all=show_all)
     log_run(report, delivery, time.monotonic() - started)
     for line, failing in notified:
         (log.warning if failing else log.info)(line)
@@ -353,12 +366,12 @@ def status(app: App, as_json: bool) -> None:
     store = app.reader()
     cfg = app.config()
     states = {s["name"]: s for s in store.all_source_states()}
-    counts = open_incident_counts(store)
+    counts = store_reads.open_incident_counts(store)
     if as_json:
         click.echo(json.dumps([{**states.get(c.name, {}), "name": c.name, "kind": c.kind,
                                  "open_incidents": counts.get(c.name, 0)} for c in cfg.sources], indent=2, default=str))
         return
-    console.print(views.status_table(cfg.sources, states, counts, width=console.width))
+    views.print_streamed(console, views.status_table(cfg.sources, states, counts, width=console.width))
     undelivered = _delivery_problem(cfg, store)
     if undelivered:
         console.print(f"[red]{safe(undelivered)}[/]", highlight=False, soft_wrap=True)

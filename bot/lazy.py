@@ -1,29 +1,38 @@
-"""Modules loaded at their first use (the stdlib's importlib.util.LazyLoader).
+"""Modules imported at their first use, so a command pays only for what it runs (issue 11).
 
-The CLI names every command's module at the top, but `trackbot --help` or `trackbot status`
-must not pay for importing httpx, the source kinds or slack-sdk (issue 11: start-up went
-from 0.44 s to about a bare interpreter's). A lazy module is an ordinary module that runs
-its code when an attribute is first read, so the CLI's code reads the same as with plain
-imports and import order (and cycles) stay what check_imports sees.
+`trackbot --help` and `trackbot status` must not pay for httpx, feedparser, python-debian's
+parsers or slack-sdk. A module names what it may use at the top, as usual, but binds a
+`lazy_module` in place of the import (the real import sits under `if TYPE_CHECKING:`, so mypy
+and the import-graph checks still see it):
+
+    if TYPE_CHECKING:
+        import feedparser
+    else:
+        feedparser = lazy_module("feedparser")
+
+The stand-in imports the module (through the import system, under its lock, so threads are
+safe) when an attribute is first read, and hands every read to it: a test that patches the
+real module patches what the stand-in returns. Until then the module is not in sys.modules.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
+import importlib
 from types import ModuleType
+from typing import Any
+
+
+class LazyModule(ModuleType):
+    """Stands for module `__name__`; imports it when one of its attributes is first read."""
+
+    def __getattr__(self, attr: str) -> Any:  # only called for names the stand-in does not have
+        module = self.__dict__.get("_loaded")
+        if module is None:
+            module = importlib.import_module(self.__name__)
+            self.__dict__["_loaded"] = module
+        return getattr(module, attr)
 
 
 def lazy_module(name: str) -> ModuleType:
-    """`name`, registered in sys.modules now and executed when first used."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
-        raise ModuleNotFoundError(name)
-    loader = importlib.util.LazyLoader(spec.loader)
-    spec.loader = loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    loader.exec_module(module)
-    return module
+    """A stand-in for module `name` (dotted), imported at its first use."""
+    return LazyModule(name)

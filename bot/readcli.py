@@ -11,16 +11,20 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from bot import dbopen, fleet
 from bot.errors import TrackbotError
 from bot.event_kinds import KIND_NAMES
-from bot.model import Pin
-from bot.store import Store
-from bot.store_reads import known_kinds, known_products
+from bot.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from bot import dbopen, fleet, store_reads
+    from bot.model import Pin
+    from bot.store import Store
+else:  # the CLI imports this module for `limit_option`: `--help` must not load the store (issue 11)
+    dbopen, fleet, store_reads = map(lazy_module, ("bot.dbopen", "bot.fleet", "bot.store_reads"))
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,7 +49,7 @@ def limited(rows: list[Any], limit: int | None) -> list[Any]:
 
 def product_names(store: Store, pins: Iterable[Pin] = ()) -> set[str]:
     """Every name a product can be given by: the history's products, the pins', and their aliases."""
-    names = known_products(store) | {p.product for p in pins} | set(fleet.ALIAS_NAMES)
+    names = store_reads.known_products(store) | {p.product for p in pins} | set(fleet.ALIAS_NAMES)
     return names | {fleet.canonical_product(n) for n in names}
 
 
@@ -65,7 +69,7 @@ def checked_kind(store: Store, kind: str | None) -> str | None:
     """The event kind, if it is one trackbot knows (or the history holds), else a usage error."""
     if kind is None:
         return None
-    names = set(KIND_NAMES) | known_kinds(store)
+    names = set(KIND_NAMES) | store_reads.known_kinds(store)
     if kind in names:
         return kind
     guess = difflib.get_close_matches(kind, sorted(names), n=1)

@@ -81,6 +81,9 @@ def _version_clause(exact: Sequence[str], prefixes: Sequence[str]) -> tuple[str,
 __all__ = ["Incident", "RunTimes", "Silence", "Store", "StoredEvent", "StoredRecord", "iso"]
 
 BUSY_TIMEOUT_MS = 30_000  # how long a writer waits for another trackbot's transaction
+# Every Database is made with execute_plugins=False: sqlite-utils would otherwise scan every
+# installed package's entry points for its plugins (20 ms of each command's start-up, issue 11),
+# and the history must not depend on what else happens to be installed.
 
 
 class Store:
@@ -107,7 +110,7 @@ class Store:
         BUSY_TIMEOUT_MS, never an error: the wait is set before anything else touches the file."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite_utils.Database(path)
+        db = sqlite_utils.Database(path, execute_plugins=False)
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db.enable_wal()
         db.execute("PRAGMA synchronous = NORMAL")  # WAL: durable at checkpoints, no fsync per commit
@@ -124,11 +127,11 @@ class Store:
         except sqlite3.OperationalError:  # WAL needs a writable -shm; nothing can change it now anyway
             conn.close()
             conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
-        return cls(sqlite_utils.Database(conn), migrate=False)
+        return cls(sqlite_utils.Database(conn, execute_plugins=False), migrate=False)
 
     @classmethod
     def memory(cls) -> Store:
-        return cls(sqlite_utils.Database(memory=True))
+        return cls(sqlite_utils.Database(memory=True, execute_plugins=False))
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -22,7 +22,9 @@ hooks. A pure `parse` is the kinds' own habit (it makes table tests easy), not p
 the contract: its signature is whatever the kind needs, and the core never calls it.
 
 A kind imports only this module: the helpers it may need (versions, products, changelog
-lines, branch events, kernel.org's list...) are re-exported here, listed in `__all__`.
+lines, branch events, kernel.org's list...) are re-exported here, listed in `__all__`, and
+so are the libraries that are slow to import (feedparser, python-debian's parsers...), as
+stand-ins imported at their first use (bot/lazy.py): the config loader imports every kind.
 
 A Conf checks its own values in `__post_init__` by raising ValueError: the config
 loader turns that into a one-line error naming the file, the source and the key.
@@ -38,7 +40,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.advisories import advisory_events, advisory_news, fix_events, is_affected, news, with_exposure
 from bot.body import check_xml_utf8, json_body, looks_like_html, utf8_text
@@ -51,12 +53,33 @@ from bot.errors import SourceError, Unchanged, redact_url
 from bot.fleet import canonical_product, same_product
 from bot.kernel_org import RELEASES_URL, entry_records, releases_json_records
 from bot.kernel_org import Entry as KernelEntry
+from bot.lazy import lazy_module
 from bot.model import Event, Finding, Pin, Record, Snapshot
 from bot.rules import REGRESSION_UPDATE_RE, REVERT_RE
 from bot.versions import branch_of, in_branch, is_prerelease, normalize, scheme_for, sort_key
 from bot.versions import compare as compare_versions  # version order of a scheme (deb, rpm...)
 
+if TYPE_CHECKING:
+    import asyncio
+
+    import feedparser
+    import ijson  # type: ignore[import-untyped,unused-ignore]  # no stubs published
+    import markdown_it
+    from debian import changelog as debian_changelog
+    from debian import deb822
+else:  # The libraries kinds fetch and parse with, imported when a poll first uses them: loading the
+    # config imports every kind for its Conf, and `trackbot status` or `check` must not pay for these (issue 11).
+    asyncio, feedparser, ijson, markdown_it, debian_changelog, deb822 = map(
+        lazy_module, ("asyncio", "feedparser", "ijson", "markdown_it", "debian.changelog", "debian.deb822"))
+
 __all__ = [
+    # libraries, imported at first use (a kind writes `from bot.sources.api import feedparser`)
+    "asyncio",
+    "feedparser",
+    "ijson",
+    "markdown_it",
+    "debian_changelog",
+    "deb822",
     "advisory_events",
     "advisory_news",
     "fix_events",

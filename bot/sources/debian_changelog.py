@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from debian.changelog import ChangeBlock, Changelog, ChangelogParseError, topline
-
 from bot.sources.api import (
     REGRESSION_UPDATE_RE,
     REVERT_RE,
@@ -34,6 +32,7 @@ from bot.sources.api import (
     Snapshot,
     SourceConf,
     SourceError,
+    debian_changelog,
     line_records,
     looks_like_html,
     redact_url,
@@ -83,8 +82,8 @@ def parse(body: bytes, conf: Conf, watch_words: Sequence[str] = ()) -> list[Reco
     text = decode(body, conf.url)
     try:
         with _quiet_parser():
-            changelog = Changelog(text, strict=False)
-    except ChangelogParseError as exc:
+            changelog = debian_changelog.Changelog(text, strict=False)
+    except debian_changelog.ChangelogParseError as exc:
         raise SourceError(f"Debian changelog does not parse ({exc})", conf.url) from None
     blocks = [b for b in changelog if b.version is not None]
     if not blocks:
@@ -92,7 +91,7 @@ def parse(body: bytes, conf: Conf, watch_words: Sequence[str] = ()) -> list[Reco
     records: list[Record] = []
     for index, block in enumerate(blocks):
         # Non-strict parsing swallows a heading that follows an entry without trailer.
-        swallowed = any(topline.match(line) for line in block.changes())
+        swallowed = any(debian_changelog.topline.match(line) for line in block.changes())
         if swallowed or (block.date is None and index != len(blocks) - 1):
             raise SourceError(f"entry {block.version} has no trailer line", conf.url)
         records += _block_records(block, conf, watch_words)
@@ -104,7 +103,7 @@ def _reverted(text: str) -> str:
     return match.group(1) if match else ""
 
 
-def _block_records(block: ChangeBlock, conf: Conf, watch_words: Sequence[str]) -> list[Record]:
+def _block_records(block: debian_changelog.ChangeBlock, conf: Conf, watch_words: Sequence[str]) -> list[Record]:
     version = str(block.version)
     product = conf.product or f"debian:{block.package}"
     when = _date(block.date)

@@ -29,8 +29,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import feedparser  # type: ignore[import-untyped,unused-ignore]  # no stubs published
-
 from bot.sources.api import (
     Context,
     CveInfo,
@@ -43,6 +41,7 @@ from bot.sources.api import (
     SourceError,
     advisory_events,
     advisory_news,
+    feedparser,
     is_affected,
     looks_like_html,
     with_exposure,

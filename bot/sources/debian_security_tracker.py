@@ -23,15 +23,12 @@ ignored) -> info, not yet assigned -> warning (unrated: someone should look this
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
-
-import ijson  # type: ignore[import-untyped,unused-ignore]  # no stubs published
 
 from bot.sources.api import (
     Context,
@@ -43,7 +40,9 @@ from bot.sources.api import (
     SourceConf,
     SourceError,
     advisory_news,
+    asyncio,
     cve_record,
+    ijson,
     looks_like_html,
     with_exposure,
 )

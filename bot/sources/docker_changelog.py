@@ -18,12 +18,11 @@ would look like mass withdrawal: every sign of truncation raises SourceError.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+from typing import TYPE_CHECKING
 
 from bot.sources.api import (
     Context,
@@ -35,11 +34,15 @@ from bot.sources.api import (
     is_prerelease,
     line_records,
     looks_like_html,
+    markdown_it,
     normalize,
     redact_url,
     scheme_for,
     sort_key,
 )
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
 
 NAME = "docker_changelog"
 
@@ -57,7 +60,6 @@ _VERSION = re.compile(r"^v?(\d+\.\d+(?:\.\d+)*(?:-[0-9A-Za-z.\-]+)?)\b(.*)$")
 _DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 _SHORTCODE_DATE = re.compile(r"\{\{<\s*release-date\s+date=\"(\d{4}-\d{2}-\d{2})\"\s*>\}\}")
 _BULLETS = ("-", "+", "*")
-_MARKDOWN = MarkdownIt("commonmark").disable(["inline", "text_join"])  # block tokens: .content is enough
 
 
 @dataclass
@@ -72,13 +74,19 @@ class _Version:
 def parse(body: bytes, conf: Conf, watch_words: Iterable[str] = ()) -> list[Record]:
     """All releases and lines of a changelog body; raises SourceError if it is not whole."""
     source = _skip_front_matter(_text(body, conf.url).split("\n"), conf.url)
-    found = _walk(_MARKDOWN.parse("\n".join(source)), source, conf.url)
+    found = _walk(_markdown().parse("\n".join(source)), source, conf.url)
     if not found:
         raise SourceError("no version heading (## X.Y.Z) found in the changelog", conf.url)
     last = list(found.values())[-1]
     if not last.lines:
         raise SourceError(f"truncated changelog: the last version ({last.version}) has no items", conf.url)
     return _records(found.values(), conf, watch_words)
+
+
+@functools.cache
+def _markdown() -> markdown_it.MarkdownIt:
+    """The block parser (block tokens' .content is enough), built at the first parse: not at import."""
+    return markdown_it.MarkdownIt("commonmark").disable(["inline", "text_join"])
 
 
 def _walk(tokens: Sequence[Token], source: list[str], url: str) -> dict[str, _Version]:

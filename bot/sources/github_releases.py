@@ -15,8 +15,6 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 from xml.sax import SAXException
 
-import feedparser
-
 from bot.sources.api import (
     Context,
     Kind,
@@ -25,6 +23,7 @@ from bot.sources.api import (
     SourceConf,
     SourceError,
     check_xml_utf8,
+    feedparser,
     is_prerelease,
     line_records,
     looks_like_html,

@@ -11,8 +11,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import feedparser
-
 from bot.sources.api import (
     Context,
     Event,
@@ -25,6 +23,7 @@ from bot.sources.api import (
     branch_events,
     check_xml_utf8,
     entry_records,
+    feedparser,
     looks_like_html,
 )
 

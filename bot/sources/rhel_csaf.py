@@ -21,7 +21,6 @@ streams each pin's ``distro`` means (see the README, "RHEL stream matching").
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
 from collections.abc import Sequence
@@ -38,6 +37,7 @@ from bot.sources.api import (
     SourceConf,
     SourceError,
     advisory_news,
+    asyncio,
     with_exposure,
 )
 from bot.sources.rhel_csaf_doc import parse_advisory

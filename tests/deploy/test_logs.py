@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from bot import cli
+from bot import cli, poll
 from bot.logs import log
 from tests.conftest import FIXTURES, Route
 
@@ -76,7 +76,7 @@ def test_a_bug_leaves_its_traceback_in_the_log_and_one_line_on_the_console(tmp_p
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli, "run_poll", broken)
+    monkeypatch.setattr(poll, "run_poll", broken)  # what `run` calls, imported at its first poll
     result = run_cycles(tmp_path, web.url, monkeypatch, "--log-format", fmt, cycles=2)
     if fmt == "json":
         entries = [json.loads(line) for line in logged(result)]

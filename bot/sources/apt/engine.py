@@ -14,12 +14,11 @@ verified Release; for the others the previous records are carried over.
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.sources.api import Context, Finding, Record, Snapshot, SourceError, looks_like_html
+from bot.sources.api import Context, Finding, Record, Snapshot, SourceError, asyncio, looks_like_html
 from bot.sources.apt import openpgp
 from bot.sources.apt import release as apt_release
 from bot.sources.apt.indexes import check_index, package_records

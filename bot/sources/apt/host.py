@@ -20,11 +20,10 @@ are skipped with a note.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.sources.api import Context, Finding, Kind, Record, Snapshot, SourceError
+from bot.sources.api import Context, Finding, Kind, Record, Snapshot, SourceError, asyncio
 from bot.sources.apt import openpgp
 from bot.sources.apt.engine import assemble, check_repo
 from bot.sources.apt.keyrings import keyring_problem

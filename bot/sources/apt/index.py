@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from debian import deb822
+from bot.sources.api import deb822
 
 CHUNK = 1 << 20  # 1 MiB reads: large enough that hashing, not Python, is the cost
 _PACKAGE = re.compile(rb"^Package:[ \t]*(\S+)", re.M)

@@ -14,7 +14,6 @@ Keyrings may be binary or ASCII-armored; gpgv wants binary (keyrings.py prepares
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import tempfile
@@ -23,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.sources.api import SourceError
+from bot.sources.api import SourceError, asyncio
 
 TIMEOUT = 30.0
 

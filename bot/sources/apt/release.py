@@ -12,9 +12,7 @@ from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from debian import deb822
-
-from bot.sources.api import SourceError
+from bot.sources.api import SourceError, deb822
 
 # The forms apt prefers, most compressed first (apt's CompressionTypes order, less lzma/zst).
 INDEX_FORMS = (".xz", ".bz2", ".gz", "")

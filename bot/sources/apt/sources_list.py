@@ -11,9 +11,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from debian import deb822
-
-from bot.sources.api import SourceError
+from bot.sources.api import SourceError, deb822
 
 DEFAULT_DIR = "/etc/apt/sources.list.d"
 _FINGERPRINT = re.compile(r"^[0-9A-Fa-f]{16,40}!?$")
