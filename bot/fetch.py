@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence, Set
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -133,9 +133,9 @@ class SourceContext:
     fleet: tuple[Pin, ...]
     watch_words: tuple[str, ...]
     config_dir: Path
-    previous: tuple[Record, ...]
+    previous: Sequence[Record]  # a tuple, or the poll's lazy view (bot.poll_state)
     validators: dict[str, dict[str, str]] = field(default_factory=dict)  # from the last good run
-    missing: frozenset[str] = frozenset()  # keys of `previous` the last poll already missed
+    missing: Set[str] = frozenset()  # keys of `previous` the last poll already missed
     cves: Mapping[str, CveInfo] = field(default_factory=dict)  # every source's CVE ratings (bot.cves)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     new_validators: dict[str, dict[str, str]] = field(default_factory=dict)

@@ -215,6 +215,34 @@ class Store:
             pk="name",
         )
 
+    def mark_unchanged(self, polls: Sequence[tuple[str, str, datetime, datetime, float]]) -> None:
+        """Sources that answered 304, as (name, kind, began, now, seconds): for each, what
+        `mark_success(changed=False)` and `clear_missing` write, in two statements for all of them.
+
+        The missing marks are cleared because a 304 answers for the last saved body, which still
+        held those records: what went missing is back.
+        """
+        rows = [(name, kind, iso(began), iso(now), round(seconds, 3)) for name, kind, began, now, seconds in polls]
+        self.db.conn.executemany(
+            "insert into sources (name, kind, last_run_at, last_success_at, consecutive_failures, failing_since, "
+            "last_duration) values (?, ?, ?, ?, 0, null, ?) on conflict (name) do update set kind = excluded.kind, "
+            "last_run_at = excluded.last_run_at, last_success_at = excluded.last_success_at, "
+            "consecutive_failures = 0, failing_since = null, last_duration = excluded.last_duration",
+            rows,
+        )
+        self._set_many("update records set missing_at = null where source = ? and missing_at is not null",
+                       [(row[0],) for row in rows])
+
+    def live_incident_keys(self, sources: Sequence[str]) -> set[tuple[str, str]]:
+        """(source, key) of the unresolved incidents of these sources (one query per 500 sources)."""
+        live: set[tuple[str, str]] = set()
+        for start in range(0, len(sources), 500):
+            chunk = list(sources[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            live.update((row[0], row[1]) for row in self.db.execute(
+                f"select source, key from incidents where resolved_at is null and source in ({marks})", chunk))
+        return live
+
     def mark_failure(
         self, name: str, kind: str, now: datetime, reason: str, seconds: float, *, began: datetime | None = None
     ) -> int:
