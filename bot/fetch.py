@@ -106,6 +106,8 @@ class Fetcher:
         async with self.client.stream("GET", url, headers=headers) as reply:
             check_redirects(url, reply)
             if reply.status_code >= 300:
+                if reply.status_code == 304:  # no body: read its end so the connection goes back to the pool
+                    await reply.aread()
                 return Response(str(reply.url), reply.status_code, b"", dict(reply.headers))
             try:
                 declared = int(reply.headers.get("content-length") or 0)
