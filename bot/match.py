@@ -15,7 +15,12 @@ from bot.model import Event, Pin, severity_rank
 
 
 def apply_pins(events: Sequence[Event], pins: Sequence[Pin]) -> list[Event]:
-    return [_match(event, pins) for event in events]
+    """Each event matched against its own product's pins only (pins indexed by product, in fleet
+    order): linear in events + pins, where comparing every event with every pin was their product."""
+    by_product: dict[str, list[Pin]] = {}
+    for pin in pins:
+        by_product.setdefault(fleet.canonical_product(pin.product), []).append(pin)
+    return [_match(event, by_product.get(fleet.canonical_product(event.product), [])) for event in events]
 
 
 def _match(event: Event, pins: Sequence[Pin]) -> Event:
