@@ -108,18 +108,20 @@ def _queued(pid: int) -> float | None:
 
 def measure(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> Sample:
     """One child process run to completion."""
-    started = time.perf_counter()
-    child = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    queued = 0.0
-    while True:
-        pid, status, usage = os.wait4(child.pid, os.WNOHANG)
-        if pid:
-            break
-        queued = _queued(child.pid) or queued
-        time.sleep(0.02)
-    wall = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) not in (0, 1):
-        raise SystemExit(f"{argv[0]} failed: {child.stderr.read().decode()[-2000:] if child.stderr else ''}")
+    with tempfile.TemporaryFile() as errors:  # not a pipe: nvchecker logs a line per feed and would block on it
+        started = time.perf_counter()
+        child = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        queued = 0.0
+        while True:
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                break
+            queued = _queued(child.pid) or queued
+            time.sleep(0.02)
+        wall = time.perf_counter() - started
+        if os.waitstatus_to_exitcode(status) not in (0, 1):
+            errors.seek(0)
+            raise SystemExit(f"{argv[0]} failed: {errors.read().decode()[-2000:]}")
     return Sample(wall, usage.ru_utime + usage.ru_stime, queued, usage.ru_maxrss / 1024)
 
 
