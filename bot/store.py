@@ -222,7 +222,7 @@ class Store:
 
     def mark_unchanged(self, polls: Sequence[tuple[str, str, datetime, datetime, float]]) -> None:
         """Sources that answered 304, as (name, kind, began, now, seconds): for each, what
-        `mark_success(changed=False)` and `clear_missing` write, in two statements for all of them.
+        `mark_success(changed=False)` writes, and its records' missing marks cleared: two statements for all.
 
         The missing marks are cleared because a 304 answers for the last saved body, which still
         held those records: what went missing is back.
@@ -339,9 +339,6 @@ class Store:
                 "update records set gone_at = ?, gone_run = ? where source = ? and key = ?",
                 [(stamp, run_id, source, key) for key in gone],
             )
-
-    def clear_missing(self, source: str) -> None:
-        self.db.execute("update records set missing_at = null where source = ? and missing_at is not null", [source])
 
     def _set_many(self, sql: str, params: list[tuple[Any, ...]]) -> None:
         if params:
