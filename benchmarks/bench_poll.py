@@ -3,17 +3,23 @@
 Each feed is tests/fixtures/github/releases.atom.sample.xml (10 entries, ~14.5 KB) with its own
 repository name, served with an ETag by a threaded HTTP server in this process (a matching
 If-None-Match gets 304). Both tools run as child processes at concurrency 20; for each run
-the figures are wall time, CPU time (user+sys of the child, from wait4) and peak RSS.
+the figures are wall time, CPU time (user+sys of the child, from wait4), the time the child
+sat runnable waiting for a CPU (from /proc/PID/task/*/schedstat, sampled every 20 ms: on a
+shared machine this is most of the gap between wall and CPU) and peak RSS.
 
 - cold: an empty database (trackbot) / no old versions (nvchecker);
 - warm: the same feeds again: trackbot sends conditional GETs and gets 304s, nvchecker
   downloads everything again (its regex source has no conditional GET).
 
-After the warm runs it prints how much one unchanged trackbot poll adds to the database.
-nvchecker is installed in the benchmark's own virtual environment, never in trackbot's:
+Runs alternate between the trees and nvchecker, so a burst of load on the machine hits each
+of them alike. After the warm runs it prints how much one unchanged trackbot poll adds to the
+database (after a WAL checkpoint), and the warm peak RSS across feed counts (the goal: the
+same within 20%). `--tree before=/path/to/old/checkout` runs an older trackbot source tree
+beside this one (through PYTHONPATH, with this venv's libraries). nvchecker is installed in
+the benchmark's own virtual environment, never in trackbot's:
 
     python3 -m venv /tmp/nvc-venv && /tmp/nvc-venv/bin/pip install nvchecker
-    python benchmarks/bench_poll.py --feeds 1000 --runs 5 --nvchecker /tmp/nvc-venv/bin/nvchecker
+    python benchmarks/bench_poll.py --feeds 100 1000 3000:3 --runs 5 --tree before=/tmp/trackbot-before
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -43,6 +50,9 @@ def serve(feeds: int) -> tuple[ThreadingHTTPServer, str]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes: with Nagle on, each body waits for the client's
+        # delayed ACK (~40 ms), ~1 s per 1,000 feeds of idle time for both tools alike.
+        disable_nagle_algorithm = True
 
         def do_GET(self) -> None:  # noqa: N802 - the http.server API
             body = bodies.get(self.path)
@@ -67,21 +77,52 @@ def serve(feeds: int) -> tuple[ThreadingHTTPServer, str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 128  # the default 5 drops SYNs at concurrency 20: a 1 s retransmit for both tools
+
+    server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
-def measure(argv: list[str], cwd: Path) -> tuple[float, float, float]:
-    """(wall s, CPU s, peak RSS MiB) of one child process run to completion."""
-    started = time.perf_counter()
-    child = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) not in (0, 1):
-        raise SystemExit(f"{argv[0]} failed: {child.stderr.read().decode()[-2000:] if child.stderr else ''}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+@dataclass(frozen=True)
+class Sample:
+    wall: float  # s
+    cpu: float  # s, user + sys
+    queued: float  # s runnable but waiting for a CPU
+    rss: float  # MiB, peak
+
+
+def _queued(pid: int) -> float | None:
+    """Seconds the process's threads have waited on a run queue so far (Linux schedstat)."""
+    total = 0
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/schedstat") as stat:
+                total += int(stat.read().split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    return total / 1e9
+
+
+def measure(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> Sample:
+    """One child process run to completion."""
+    with tempfile.TemporaryFile() as errors:  # not a pipe: nvchecker logs a line per feed and would block on it
+        started = time.perf_counter()
+        child = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        queued = 0.0
+        while True:
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                break
+            queued = _queued(child.pid) or queued
+            time.sleep(0.02)
+        wall = time.perf_counter() - started
+        if os.waitstatus_to_exitcode(status) not in (0, 1):
+            errors.seek(0)
+            raise SystemExit(f"{argv[0]} failed: {errors.read().decode()[-2000:]}")
+    return Sample(wall, usage.ru_utime + usage.ru_stime, queued, usage.ru_maxrss / 1024)
 
 
 def trackbot_config(work: Path, base: str, feeds: int) -> Path:
@@ -103,66 +144,110 @@ def nvchecker_config(work: Path, base: str, feeds: int) -> Path:
     return path
 
 
-def trackbot_runs(work: Path, config: Path, runs: int) -> dict[str, list[tuple[float, float, float]]]:
-    cli = [sys.executable, "-m", "bot.cli", "--config", str(config)]
-    cold = []
-    for n in range(runs):
-        cold.append(measure([*cli, "--db", str(work / f"cold{n}.db"), "poll", "--force"], work))
-    db = work / "cold0.db"
-    warm, growth = [], []
-    for _ in range(runs):
-        before = sum(p.stat().st_size for p in work.glob("cold0.db*"))
-        warm.append(measure([*cli, "--db", str(db), "poll", "--force"], work))
-        subprocess.run([sys.executable, "-c", "import sqlite3,sys; sqlite3.connect(sys.argv[1])"
-                        ".execute('pragma wal_checkpoint(TRUNCATE)')", str(db)], check=True)
-        growth.append(sum(p.stat().st_size for p in work.glob("cold0.db*")) - before)
-    print(f"trackbot: database growth per unchanged poll (after a WAL checkpoint): {growth} bytes")
-    return {"cold": cold, "warm": warm}
+@dataclass(frozen=True)
+class Tool:
+    """How to start one contender: a trackbot source tree, or nvchecker."""
+
+    label: str
+    tree: Path | None = None  # None: the trackbot this interpreter imports
+    nvchecker: str = ""
+
+    def env(self) -> dict[str, str] | None:
+        return {**os.environ, "PYTHONPATH": str(self.tree)} if self.tree else None
 
 
-def nvchecker_runs(work: Path, config: Path, runs: int, nvchecker: str) -> dict[str, list[tuple[float, float, float]]]:
-    cold, warm = [], []
-    for _ in range(runs):
-        for name in ("old.json", "new.json"):
-            (work / name).unlink(missing_ok=True)
-        cold.append(measure([nvchecker, "-c", str(config)], work))
-        warm.append(measure([nvchecker, "-c", str(config)], work))  # new.json exists: versions known
-    return {"cold": cold, "warm": warm}
+def _db_bytes(db: Path) -> int:
+    return sum(p.stat().st_size for p in db.parent.glob(db.name + "*"))
+
+
+def _checkpoint(db: Path) -> None:
+    subprocess.run([sys.executable, "-c", "import sqlite3,sys; sqlite3.connect(sys.argv[1])"
+                    ".execute('pragma wal_checkpoint(TRUNCATE)')", str(db)], check=True)
+
+
+def run_size(feeds: int, runs: int, tools: list[Tool]) -> dict[str, dict[str, list[Sample]]]:
+    """cold and warm samples per tool; prints each unchanged poll's database growth."""
+    server, base = serve(feeds)
+    work = Path(tempfile.mkdtemp(prefix="trackbot-bench-poll-"))
+    results: dict[str, dict[str, list[Sample]]] = {t.label: {"cold": [], "warm": []} for t in tools}
+    growth: dict[str, list[int]] = {t.label: [] for t in tools if not t.nvchecker}
+    try:
+        config, nvconfig = trackbot_config(work, base, feeds), nvchecker_config(work, base, feeds)
+        for n in range(runs):
+            for tool in tools:
+                if tool.nvchecker:
+                    for name in ("old.json", "new.json"):
+                        (work / name).unlink(missing_ok=True)
+                    results[tool.label]["cold"].append(measure([tool.nvchecker, "-c", str(nvconfig)], work))
+                    results[tool.label]["warm"].append(measure([tool.nvchecker, "-c", str(nvconfig)], work))
+                    continue
+                db = work / f"{tool.label}-{n}.db"
+                cli = [sys.executable, "-m", "bot.cli", "--config", str(config), "--db", str(db), "poll", "--force"]
+                results[tool.label]["cold"].append(measure(cli, work, tool.env()))
+                _checkpoint(db)
+                before = _db_bytes(db)
+                results[tool.label]["warm"].append(measure(cli, work, tool.env()))
+                _checkpoint(db)
+                growth[tool.label].append(_db_bytes(db) - before)
+    finally:
+        server.shutdown()
+        shutil.rmtree(work, ignore_errors=True)
+    for label, grown in growth.items():
+        print(f"{feeds} feeds, {label}: database growth per unchanged poll (after a WAL checkpoint): {grown} bytes")
+    return results
 
 
 def spread(values: list[float], fmt: str) -> str:
     return f"{statistics.median(values):{fmt}} ({min(values):{fmt}}-{max(values):{fmt}})"
 
 
+def report(feeds: int, runs: int, results: dict[str, dict[str, list[Sample]]]) -> None:
+    print(f"\n{feeds} feeds, concurrency {CONCURRENCY}, median (min-max) of {runs}, {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    print(f"{'case':22}{'wall s':>22}{'CPU s':>22}{'run-queue wait s':>22}{'peak RSS MiB':>16}")
+    for case in ("cold", "warm"):
+        for tool, cases in results.items():
+            rows = cases[case]
+            print(f"{tool + ' ' + case:22}{spread([r.wall for r in rows], '.2f'):>22}"
+                  f"{spread([r.cpu for r in rows], '.2f'):>22}{spread([r.queued for r in rows], '.2f'):>22}"
+                  f"{spread([r.rss for r in rows], '.0f'):>16}")
+    if "nvchecker" not in results:
+        return
+    for tool in (t for t in results if t != "nvchecker"):
+        for case in ("cold", "warm"):
+            ratio = [statistics.median(getattr(r, field) for r in results[tool][case])
+                     / statistics.median(getattr(r, field) for r in results["nvchecker"][case])
+                     for field in ("wall", "cpu", "rss")]
+            print(f"ratio {tool}/nvchecker {case}: wall {ratio[0]:.2f}x, CPU {ratio[1]:.2f}x, RSS {ratio[2]:.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--feeds", type=int, default=1000)
+    parser.add_argument("--feeds", nargs="+", default=["100", "1000", "3000"],
+                        help="feed counts; N:R runs N feeds R times instead of --runs")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--nvchecker", default="/tmp/nvc-venv/bin/nvchecker")
+    parser.add_argument("--tree", action="append", default=[], metavar="LABEL=PATH",
+                        help="also run the trackbot source tree at PATH, labelled LABEL")
     args = parser.parse_args()
-    server, base = serve(args.feeds)
-    work = Path(tempfile.mkdtemp(prefix="trackbot-bench-poll-"))
-    try:
-        results = {"trackbot": trackbot_runs(work, trackbot_config(work, base, args.feeds), args.runs)}
-        if shutil.which(args.nvchecker) or Path(args.nvchecker).exists():
-            results["nvchecker"] = nvchecker_runs(work, nvchecker_config(work, base, args.feeds), args.runs,
-                                                  args.nvchecker)
-        else:
-            print(f"nvchecker not found at {args.nvchecker}: trackbot only")
-    finally:
-        server.shutdown()
-        shutil.rmtree(work, ignore_errors=True)
-    print(f"\n{args.feeds} feeds, concurrency {CONCURRENCY}, median (min-max) of {args.runs}, {os.cpu_count()} CPUs")
-    print(f"{'case':16}{'wall s':>22}{'CPU s':>22}{'peak RSS MiB':>22}")
-    for tool, cases in results.items():
-        for case, rows in cases.items():
-            walls, cpus, rss = ([r[i] for r in rows] for i in range(3))
-            print(f"{tool + ' ' + case:16}{spread(walls, '.2f'):>22}{spread(cpus, '.2f'):>22}{spread(rss, '.0f'):>22}")
-    if "nvchecker" in results:
-        for case in ("cold", "warm"):
-            ratio = [statistics.median(r[i] for r in results["trackbot"][case])
-                     / statistics.median(r[i] for r in results["nvchecker"][case]) for i in range(3)]
-            print(f"ratio trackbot/nvchecker {case}: wall {ratio[0]:.1f}x, CPU {ratio[1]:.1f}x, RSS {ratio[2]:.1f}x")
+    tools = [Tool(label, Path(path).resolve()) for label, _, path in (t.partition("=") for t in args.tree)]
+    tools.append(Tool("trackbot"))
+    if shutil.which(args.nvchecker) or Path(args.nvchecker).exists():
+        tools.append(Tool("nvchecker", nvchecker=args.nvchecker))
+    else:
+        print(f"nvchecker not found at {args.nvchecker}: trackbot only")
+    warm_rss: dict[str, dict[int, float]] = {}
+    for spec in args.feeds:
+        feeds, _, runs_text = spec.partition(":")
+        runs = int(runs_text or args.runs)
+        results = run_size(int(feeds), runs, tools)
+        report(int(feeds), runs, results)
+        for tool, cases in results.items():
+            warm_rss.setdefault(tool, {})[int(feeds)] = statistics.median(r.rss for r in cases["warm"])
+    print("\nwarm peak RSS (median MiB) by feed count; goal: the same within 20%")
+    for tool, by_size in warm_rss.items():
+        sizes = ", ".join(f"{n}: {rss:.0f}" for n, rss in by_size.items())
+        print(f"{tool:12} {sizes}  (largest / smallest {max(by_size.values()) / min(by_size.values()):.2f})")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ its own and the loop, threads and silences stay the same for every sink.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -88,6 +88,8 @@ class Queue(Protocol):
 
     def mark_sent(self, alert_id: int, now: datetime, *, channel: str, ts: str = "", thread_ts: str = "") -> None: ...
 
+    def mark_sent_many(self, sent: Sequence[tuple[int, datetime, str, str, str]]) -> None: ...
+
     def mark_attempt(self, alert_id: int, error: str) -> None: ...
 
     def mark_skipped(self, alert_id: int, state: AlertState, reason: str, silenced_by: int | None = None) -> None: ...
@@ -107,6 +109,7 @@ class ConsoleSink:
     """Prints alerts with rich; upstream text is escaped so it cannot inject markup."""
 
     name = "console"
+    marks_in_bulk = True  # printing an alert again after a crash harms no one (see deliver_pending)
 
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console()
@@ -134,10 +137,46 @@ def deliver_pending(
     """Send the backlog oldest first; stop at the first Retry so order is kept.
 
     `queue` is whose backlog: the outbox's own (default), or an extra destination's.
+    A sink that leaves the machine has each alert marked sent as soon as it is accepted, so a
+    crash repeats at most that one; a sink with `marks_in_bulk` (the console) has its alerts
+    marked MARK_BATCH at a time in one statement.
     """
-    report = DeliveryReport()
-    sink.prepare(store, clock())
     queue = queue or store.outbox
+    marks = _Marks(queue, MARK_BATCH if getattr(sink, "marks_in_bulk", False) else 1)
+    try:
+        return _deliver(store, sink, clock, queue, marks, (sleep, max_wait))
+    finally:
+        marks.flush()  # what was sent stays marked sent, even when a later send raised
+
+
+MARK_BATCH = 200  # alerts marked sent per statement for a `marks_in_bulk` sink
+
+
+class _Marks:
+    """Alerts accepted by the sink, not yet marked sent in the queue."""
+
+    def __init__(self, queue: Queue, batch: int) -> None:
+        self.queue, self.batch, self.sent = queue, batch, list[tuple[int, datetime, str, str, str]]()
+
+    def add(self, alert_id: int, now: datetime, outcome: Delivered) -> None:
+        if self.batch == 1:
+            self.queue.mark_sent(alert_id, now, channel=outcome.channel, ts=outcome.ts, thread_ts=outcome.thread_ts)
+            return
+        self.sent.append((alert_id, now, outcome.channel, outcome.ts, outcome.thread_ts))
+        if len(self.sent) >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.sent:
+            self.queue.mark_sent_many(self.sent)
+            self.sent = []
+
+
+def _deliver(store: Store, sink: Sink, clock: Callable[[], datetime], queue: Queue, marks: _Marks,
+             waiting: tuple[Callable[[float], object], float]) -> DeliveryReport:
+    report = DeliveryReport()
+    sleep, max_wait = waiting
+    sink.prepare(store, clock())
     pending = queue.pending()
     budget, waits = max_wait, MAX_WAITED_RETRIES
     for index, alert in enumerate(pending):
@@ -145,6 +184,8 @@ def deliver_pending(
             report.queued += len(pending) - index
             report.errors.append(f"{sink.name} asked to wait until {alert.retry_at}")
             break
+        if alert.kind in FOLLOW_UPS:  # its thread is read from the queue: what was sent must be marked first
+            marks.flush()
         outgoing = _outgoing(store, alert, clock())
         if not isinstance(outgoing, Outgoing):
             queue.mark_skipped(alert.id, AlertState.SILENCED, outgoing.reason, outgoing.silence_id)
@@ -157,7 +198,7 @@ def deliver_pending(
             sleep(outcome.after)
             outcome = sink.send(outgoing)
         if isinstance(outcome, Delivered):
-            queue.mark_sent(alert.id, clock(), channel=outcome.channel, ts=outcome.ts, thread_ts=outcome.thread_ts)
+            marks.add(alert.id, clock(), outcome)
             report.sent += 1
             continue
         if isinstance(outcome, Skipped):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence, Set
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -106,6 +106,8 @@ class Fetcher:
         async with self.client.stream("GET", url, headers=headers) as reply:
             check_redirects(url, reply)
             if reply.status_code >= 300:
+                if reply.status_code == 304:  # no body: read its end so the connection goes back to the pool
+                    await reply.aread()
                 return Response(str(reply.url), reply.status_code, b"", dict(reply.headers))
             try:
                 declared = int(reply.headers.get("content-length") or 0)
@@ -133,9 +135,9 @@ class SourceContext:
     fleet: tuple[Pin, ...]
     watch_words: tuple[str, ...]
     config_dir: Path
-    previous: tuple[Record, ...]
+    previous: Sequence[Record]  # a tuple, or the poll's lazy view (bot.poll_state)
     validators: dict[str, dict[str, str]] = field(default_factory=dict)  # from the last good run
-    missing: frozenset[str] = frozenset()  # keys of `previous` the last poll already missed
+    missing: Set[str] = frozenset()  # keys of `previous` the last poll already missed
     cves: Mapping[str, CveInfo] = field(default_factory=dict)  # every source's CVE ratings (bot.cves)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     new_validators: dict[str, dict[str, str]] = field(default_factory=dict)

@@ -22,10 +22,15 @@ def apply_pins(events: Sequence[Event], pins: Sequence[Pin]) -> list[Event]:
     """The events with their pins attached and their severity set (a source's events of one poll).
 
     Given all at once, because a new release's severity depends on the fixes that the same
-    poll found in it (policy rule 7).
+    poll found in it (policy rule 7). Each event is matched against its own product's pins only
+    (pins indexed by product, in fleet order): linear in events + pins, not their product.
     """
     brought = _brought(events)
-    return [_match(event, pins, brought) for event in events]
+    by_product: dict[str, list[Pin]] = {}
+    for pin in pins:
+        by_product.setdefault(fleet.canonical_product(pin.product), []).append(pin)
+    return [_match(event, by_product.get(fleet.canonical_product(event.product), []), brought)
+            for event in events]
 
 
 def _brought(events: Sequence[Event]) -> Brought:

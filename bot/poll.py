@@ -30,7 +30,7 @@ from bot.evaluate import Situation, SourceOutcome, evaluate
 from bot.fetch import Fetcher, FetchPolicy, SourceContext, make_client
 from bot.kinds import KINDS
 from bot.model import Finding
-from bot.schedule import confirmed_missing
+from bot.poll_state import MissingKeys, PreviousRecords, Quiet, StoredHistory
 from bot.self_incidents import SELF_SOURCE
 from bot.sources.api import SourceConf
 from bot.store import Store
@@ -76,6 +76,7 @@ class Run:
     run_id: int
     force: bool
     cves: Mapping[str, cves.CveInfo]
+    quiet: list[Quiet] = dataclasses.field(default_factory=list)  # 304s not written yet (_write_quiet)
 
 
 async def run_poll(
@@ -105,6 +106,7 @@ async def run_poll(
                   clock, run_id, force, cves.ratings(store.cve_records()))  # CVE ratings as the run starts
         chosen = [s for s in config.sources if not only or s.name in only]
         results = await asyncio.gather(*(_reported(_poll_one(conf, run), on_result) for conf in chosen))
+        _write_quiet(run)
     finally:
         if owned:
             await http.aclose()
@@ -145,42 +147,39 @@ async def _poll_one(conf: SourceConf, run: Run) -> SourceResult:
         when = f"next try {due.strftime('%Y-%m-%d %H:%MZ')}" if due else "next run"
         return SourceResult(conf.name, conf.kind, "skipped", reason=f"not due ({when}, every {conf.every or 'run'})")
     kind = KINDS[conf.kind]
-    stored = store.records(conf.name, include_gone=True)
     settings = settings_digest(conf, config)
-    state = store.source_state(conf.name) or {}
-    ctx = SourceContext(
-        fetcher=run.fetcher,
-        fleet=config.fleet,
-        watch_words=config.watch_words,
-        config_dir=config.config_dir,
-        previous=tuple(s.record for s in stored if s.gone_at is None),
-        # Records made with other settings (watch words, product, url) must be made again: no 304.
-        validators=store.http_state(conf.name) if state.get("settings_digest") == settings else {},
-        clock=clock,
-        # Missing since at least `confirm_after`: a second poll a minute later proves nothing.
-        missing=confirmed_missing(stored, began, parse_interval(config.settings.confirm_after)),
-        cves=run.cves,
-    )
     started = time.monotonic()
     try:
-        async with run.gate:
+        async with run.gate:  # read the store only in its turn: memory stays flat in the number of sources
+            state = store.source_state(conf.name) or {}
+            # The stored records are read only if the kind or the evaluation asks (not for a 304).
+            history = StoredHistory(store, conf.name, began, parse_interval(config.settings.confirm_after))
+            ctx = SourceContext(
+                fetcher=run.fetcher,
+                fleet=config.fleet,
+                watch_words=config.watch_words,
+                config_dir=config.config_dir,
+                previous=PreviousRecords(history),
+                # Records made with other settings (watch words, product, url) must be made again: no 304.
+                validators=store.http_state(conf.name) if state.get("settings_digest") == settings else {},
+                clock=clock,
+                missing=MissingKeys(history),
+                cves=run.cves,
+            )
             snapshot = await asyncio.wait_for(kind.collect(conf, ctx), config.settings.source_timeout)
         now = clock()
-        situation = Situation(kind, config, ctx, now, run.run_id, state, settings,
-                              frozenset(s.record.key for s in stored if s.gone_at), store.live_incidents(conf.name))
+        situation = Situation(kind, config, ctx, now, run.run_id, state, settings, history.gone,
+                              store.live_incidents(conf.name))
         outcome = evaluate(ctx.previous, snapshot, conf, situation)
         fresh = write_outcome(store, outcome, Timing(now, run.run_id, began, started), ctx.new_validators)
         return SourceResult(conf.name, conf.kind, "changed" if outcome.changed or fresh else "unchanged",
                             new_records=len(outcome.result.added), events=fresh, seconds=time.monotonic() - started)
     except Unchanged:
-        at = incidents.Moment(conf.name, clock(), run.run_id, config.fleet)
-        with store.transaction():
-            apply_plan(store, incidents.resolve_key(store.live_incidents(conf.name), failing_key(conf.name), at), at)
-            # 304 against the last saved body, which still held them: what went missing is back.
-            store.clear_missing(conf.name)
-            store.mark_success(conf.name, conf.kind, clock(), changed=False, seconds=time.monotonic() - started,
-                               began=began)
-        return SourceResult(conf.name, conf.kind, "unchanged", seconds=time.monotonic() - started)
+        seconds = time.monotonic() - started
+        run.quiet.append(Quiet(conf.name, conf.kind, clock(), began, seconds))
+        if len(run.quiet) >= QUIET_BATCH:
+            _write_quiet(run)
+        return SourceResult(conf.name, conf.kind, "unchanged", seconds=seconds)
     except SourceError as exc:  # the diff's refusals (a cut copy) know no URL: name the source's
         reason = str(exc) if exc.url else str(SourceError(exc.reason, getattr(conf, "url", "")))
     except TimeoutError:
@@ -194,6 +193,26 @@ async def _poll_one(conf: SourceConf, run: Run) -> SourceResult:
     seconds = time.monotonic() - started
     _record_failure(conf, run, reason, Timing(clock(), run.run_id, began, started))
     return SourceResult(conf.name, conf.kind, "failed", seconds=seconds, reason=reason)
+
+
+QUIET_BATCH = 500  # unchanged sources written per transaction
+
+
+def _write_quiet(run: Run) -> None:
+    """Write the sources that answered 304 in one transaction (a crash loses only their
+    timestamps: the next poll asks them again). A source whose failure incident is still
+    live has it resolved, as its own write would have."""
+    quiet, run.quiet[:] = list(run.quiet), []
+    if not quiet:
+        return
+    store = run.store
+    with store.transaction():
+        live = store.live_incident_keys([q.name for q in quiet])
+        for q in quiet:
+            if (q.name, failing_key(q.name)) in live:
+                at = incidents.Moment(q.name, q.now, run.run_id, run.config.fleet)
+                apply_plan(store, incidents.resolve_key(store.live_incidents(q.name), failing_key(q.name), at), at)
+        store.mark_unchanged([(q.name, q.kind, q.began, q.now, q.seconds) for q in quiet])
 
 
 def failing_key(source: str) -> str:

@@ -21,6 +21,7 @@ Debian linux package's "New upstream stable update" lines tell the kernel versio
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import re
@@ -132,8 +133,13 @@ def rule_events(
     judge = _Judge(profile.watch or compile_all(watch_words), profile, cves or {})
     bugs = {str(b).lstrip("#") for b in bug_numbers}
     hits: list[_Hit] = []
+    facts_of = _FactsCache(judge)  # a line's facts are the same for every pin: judged once, when asked
+    releases = _ReleaseIndex(records)
     for pin in pins:
         carried = _ChangeIndex(pin, records)
+        # A branch pin does not say which release runs: "a module we load" alone is not
+        # evidence enough to page for every revert in the branch (25 in 40 months).
+        branch_pin = versions.parse_pin(pin.product, pin.version).is_branch
         newer: dict[str, bool] = {}  # thousands of lines share a few versions
         for record in added:
             version = _version_for(pin, record)
@@ -144,22 +150,42 @@ def rule_events(
             if not newer[version]:
                 continue
             if record.kind == "changelog_line":
-                facts = judge.facts(record)
-                if versions.parse_pin(pin.product, pin.version).is_branch:
-                    # A branch pin does not say which release runs: "a module we load" alone is not
-                    # evidence enough to page for every revert in the branch (25 in 40 months).
-                    facts = replace(facts, runs_module=False)
+                facts = _LazyFacts(facts_of, record, branch_pin)
                 hits += _fix_hits(pin, version, record, (judge, facts), bugs)
                 hits += _regression_hits(pin, version, record, carried, facts)
             elif record.kind == "release" and record.data.get("regression_update"):
-                hits += _regression_update_hits(pin, version, record, records)
+                hits += _regression_update_hits(pin, version, record, releases)
         hits += _not_backported_hits(pin, added, records, judge)
     return [_event(source, group) for group in _group(hits)]
 
 
-def _fix_hits(pin: Pin, version: str, record: Record, judged: tuple[_Judge, policy.LineFacts],
+class _FactsCache:
+    """judge.facts per record, computed the first time any pin asks for them."""
+
+    def __init__(self, judge: _Judge) -> None:
+        self.judge, self.known = judge, dict[int, policy.LineFacts]()
+
+    def __call__(self, record: Record) -> policy.LineFacts:
+        facts = self.known.get(id(record))
+        if facts is None:
+            facts = self.known[id(record)] = self.judge.facts(record)
+        return facts
+
+
+class _LazyFacts:
+    """A line's facts for one pin, judged only if a rule needs them (most lines bring no hit)."""
+
+    def __init__(self, cache: _FactsCache, record: Record, branch_pin: bool) -> None:
+        self.cache, self.record, self.branch_pin = cache, record, branch_pin
+
+    def get(self) -> policy.LineFacts:
+        facts = self.cache(self.record)
+        return replace(facts, runs_module=False) if self.branch_pin else facts
+
+
+def _fix_hits(pin: Pin, version: str, record: Record, judged: tuple[_Judge, _LazyFacts],
               bugs: set[str]) -> list[_Hit]:
-    judge, facts = judged
+    judge, lazy = judged
     text = str(record.data.get("text", ""))
     base = f"fix_available:{pin.product}:{pin.version}"
     closes = {str(n) for n in record.data.get("closes") or ()} | set(BUG_RE.findall(text))
@@ -168,14 +194,14 @@ def _fix_hits(pin: Pin, version: str, record: Record, judged: tuple[_Judge, poli
     if _revert_target(record):
         return hits  # otherwise a revert takes a change away: it is not "a fix is available"
     for cve in record.data.get("cves") or find_cves(text):
-        severity, why = policy.security([cve], judge.cves, facts)
+        severity, why = policy.security([cve], judge.cves, lazy.get())
         what = cve if why == "rating unknown" else f"{cve} ({why})"
         hits.append(_Hit("fix_available", f"{base}:{cve}", pin, version, record, severity, what))
     fixing = "fix" in record.data.get("classes", ()) or FIXING_RE.search(text)
     for word in judge.words if fixing else ():  # "overlay: add a test" is not a fix
         if word.matches(text):
             key = f"{base}:watch:{word.name.lower()}:{title_hash(text)}"
-            hits.append(_Hit("fix_available", key, pin, version, record, policy.fix(facts), f"'{word.name}'"))
+            hits.append(_Hit("fix_available", key, pin, version, record, policy.fix(lazy.get()), f"'{word.name}'"))
     return hits
 
 
@@ -226,14 +252,14 @@ def _not_backported_hits(pin: Pin, added: Sequence[Record], records: Sequence[Re
 
 
 def _regression_hits(pin: Pin, version: str, record: Record, carried: _ChangeIndex,
-                     facts: policy.LineFacts) -> list[_Hit]:
+                     lazy: _LazyFacts) -> list[_Hit]:
     base = f"regression:{pin.product}:{pin.version}"
     target = _revert_target(record)
     if target:
         title, sha = target
         where = carried.find(title, sha)
         carries, how = carried.carries(where, version)
-        severity = policy.revert(carries, facts)
+        severity = policy.revert(carries, lazy.get())
         label = f'reverts "{title}"' if title else f"reverts commit {sha[:12]}"
         detail = title_hash(title) if title else sha[:12]
         return [_Hit("regression", f"{base}:{detail}", pin, version, record, severity, f"{label} ({how})")]
@@ -247,6 +273,7 @@ def _regression_hits(pin: Pin, version: str, record: Record, carried: _ChangeInd
     if clause is None:
         return []  # "add regression tests", "known issue: a regression in X": not a fix of one
     introduced = INTRODUCED_RE.search(clause)
+    facts = lazy.get()
     fixes = [carried.find("", sha) for sha in record.data.get("fixes") or ()]
     if introduced:
         at_or_below = _at_or_below(introduced.group(1), pin)
@@ -282,18 +309,42 @@ def _regression_fix_clause(record: Record) -> str | None:
     return None
 
 
-def _regression_update_hits(pin: Pin, version: str, record: Record, records: Sequence[Record]) -> list[_Hit]:
+def _regression_update_hits(pin: Pin, version: str, record: Record, releases: _ReleaseIndex) -> list[_Hit]:
     """A Debian upload that only repairs the previous one: the pin carries the breakage if it is that one."""
     scheme = versions.scheme_for(pin.product)
-    older = [r.version for r in records if r.kind == "release" and r.product == record.product
-             and versions.sort_key(r.version, "deb") < versions.sort_key(record.version, "deb")]
-    broken = max(older, key=lambda v: versions.sort_key(v, "deb")) if older else ""
+    broken = releases.previous(record)
     carries = bool(broken) and scheme == "deb" and versions.compare(pin.version, broken, "deb") >= 0
     # The pin on the broken upload carries the regression; an older pin would step onto it.
     severity = policy.regression(True if carries else None, policy.LineFacts("regression update"))
     how = f"is a regression update repairing {broken}" if broken else "is a regression update"
     key = f"regression:{pin.product}:{pin.version}:update:{record.version}"
     return [_Hit("regression", key, pin, version, record, severity, how)]
+
+
+class _ReleaseIndex:
+    """Each product's release versions in Debian order, sorted once (not once per regression update)."""
+
+    def __init__(self, records: Sequence[Record]) -> None:
+        self.records = records
+        self._by_product: dict[str, tuple[list[Any], list[str]]] | None = None
+
+    def previous(self, record: Record) -> str:
+        """The newest release of the record's product older than it, or ''."""
+        if self._by_product is None:
+            grouped: dict[str, list[tuple[Any, str]]] = {}
+            for r in self.records:
+                if r.kind == "release":
+                    grouped.setdefault(r.product, []).append((_sort_key(r.version, "deb"), r.version))
+            self._by_product = {}
+            for product, releases in grouped.items():
+                releases.sort(key=lambda pair: pair[0])  # stable: equal versions keep the records' order
+                self._by_product[product] = ([key for key, _ in releases], [v for _, v in releases])
+        keys, names = self._by_product.get(record.product, ([], []))
+        index = bisect.bisect_left(keys, _sort_key(record.version, "deb"))
+        if not index:
+            return ""
+        # several strings can sort equal ('1.0', '1.00'): the first of them, as max() picked
+        return names[bisect.bisect_left(keys, keys[index - 1])]
 
 
 class _ChangeIndex:
@@ -312,7 +363,9 @@ class _ChangeIndex:
         return self._first
 
     def _index(self) -> dict[str, str]:
-        first: dict[str, str] = {}
+        """Title hash and sha -> the earliest version shipping it. Versions are ranked once (a
+        changelog has thousands of lines but few versions), so each line costs a dict lookup."""
+        lines: list[tuple[str, list[str]]] = []
         for record in self.records:
             if record.kind != "changelog_line" or _revert_target(record):
                 continue
@@ -321,10 +374,25 @@ class _ChangeIndex:
                 continue
             names = [title_hash(str(record.data.get("title") or record.data.get("text", "")))]
             names += [str(record.data.get(k))[:12] for k in ("sha", "upstream_sha") if record.data.get(k)]
+            lines.append((version, names))
+        rank = self._ranks({version for version, _ in lines})
+        first: dict[str, str] = {}
+        for version, names in lines:
             for name in names:
-                if name not in first or self._older(version, first[name]):
+                if name not in first or rank[version] < rank[first[name]]:
                     first[name] = version
         return first
+
+    def _ranks(self, found: set[str]) -> dict[str, int]:
+        """version -> its place in the pin's order; versions that compare equal share a place."""
+        ranks: dict[str, int] = {}
+        place, previous = -1, None
+        for version in sorted(found, key=lambda v: _sort_key(v, self.scheme)):
+            key = _sort_key(version, self.scheme)
+            if previous is None or previous < key:
+                place += 1
+            ranks[version], previous = place, key
+        return ranks
 
     def find(self, title: str, sha: str) -> str:
         """The earliest version carrying the change, or ''."""
@@ -411,7 +479,7 @@ def _group(hits: list[_Hit]) -> list[list[_Hit]]:
 
 def _event(source: str, group: list[_Hit]) -> Event:
     scheme = versions.scheme_for(group[0].pin.product)
-    first = min(group, key=lambda h: versions.sort_key(h.version, scheme))
+    first = min(group, key=lambda h: _sort_key(h.version, scheme))
     severity = str(max((h.severity for h in group), key=("info", "warning", "critical").index))
     pin, record = first.pin, first.record
     where = f"{record.product} {record.version}"

@@ -134,6 +134,15 @@ class Store:
         return cls(sqlite_utils.Database(memory=True, execute_plugins=False))
 
     @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Inside the caller's transaction as it is (no savepoint per statement); else its own."""
+        if self.db.conn.in_transaction:
+            yield
+            return
+        with self.transaction():
+            yield
+
+    @contextmanager
     def transaction(self) -> Iterator[None]:
         """One atomic write. The outermost takes the write lock at once (BEGIN IMMEDIATE), so a
         writer waits its turn under busy_timeout instead of failing half-way with 'database is locked'."""
@@ -200,23 +209,48 @@ class Store:
         settings_digest: str | None = None,
     ) -> None:
         """`began` (when this poll started) is what `every:` counts from; `settings_digest` what
-        the records were made with (None: unchanged)."""
-        state = self.source_state(name) or {}
-        extra = {"settings_digest": settings_digest} if settings_digest is not None else {}
-        self.db.table("sources").upsert(
-            {
-                **extra,
-                "name": name,
-                "kind": kind,
-                "last_run_at": iso(began or now),
-                "last_success_at": iso(now),
-                "last_change_at": iso(now) if changed else state.get("last_change_at"),
-                "consecutive_failures": 0,
-                "failing_since": None,
-                "last_duration": round(seconds, 3),
-            },
-            pk="name",
-        )
+        the records were made with (None: unchanged). One statement: it runs once per changed source."""
+        with self._writing():
+            self.db.execute(
+                "insert into sources (name, kind, last_run_at, last_success_at, last_change_at, consecutive_failures, "
+                "failing_since, last_duration, settings_digest) values (?, ?, ?, ?, ?, 0, null, ?, ?) "
+                "on conflict (name) do update set kind = excluded.kind, last_run_at = excluded.last_run_at, "
+                "last_success_at = excluded.last_success_at, "
+                "last_change_at = coalesce(excluded.last_change_at, sources.last_change_at), consecutive_failures = 0, "
+                "failing_since = null, last_duration = excluded.last_duration, "
+                "settings_digest = coalesce(excluded.settings_digest, sources.settings_digest)",
+                [name, kind, iso(began or now), iso(now), iso(now) if changed else None, round(seconds, 3),
+                 settings_digest],
+            )
+
+    def mark_unchanged(self, polls: Sequence[tuple[str, str, datetime, datetime, float]]) -> None:
+        """Sources that answered 304, as (name, kind, began, now, seconds): for each, what
+        `mark_success(changed=False)` writes, and its records' missing marks cleared: two statements for all.
+
+        The missing marks are cleared because a 304 answers for the last saved body, which still
+        held those records: what went missing is back.
+        """
+        with self._writing():
+            rows = [(name, kind, iso(began), iso(now), round(seconds, 3)) for name, kind, began, now, seconds in polls]
+            self.db.conn.executemany(
+                "insert into sources (name, kind, last_run_at, last_success_at, consecutive_failures, failing_since, "
+                "last_duration) values (?, ?, ?, ?, 0, null, ?) on conflict (name) do update set kind = excluded.kind, "
+                "last_run_at = excluded.last_run_at, last_success_at = excluded.last_success_at, "
+                "consecutive_failures = 0, failing_since = null, last_duration = excluded.last_duration",
+                rows,
+            )
+            self._set_many("update records set missing_at = null where source = ? and missing_at is not null",
+                           [(row[0],) for row in rows])
+
+    def live_incident_keys(self, sources: Sequence[str]) -> set[tuple[str, str]]:
+        """(source, key) of the unresolved incidents of these sources (one query per 500 sources)."""
+        live: set[tuple[str, str]] = set()
+        for start in range(0, len(sources), 500):
+            chunk = list(sources[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            live.update((row[0], row[1]) for row in self.db.execute(
+                f"select source, key from incidents where resolved_at is null and source in ({marks})", chunk))
+        return live
 
     def mark_failure(
         self, name: str, kind: str, now: datetime, reason: str, seconds: float, *, began: datetime | None = None
@@ -246,10 +280,12 @@ class Store:
         return {r["url"]: {"etag": r["etag"] or "", "last_modified": r["last_modified"] or ""} for r in rows}
 
     def save_http_state(self, source: str, states: dict[str, dict[str, str]]) -> None:
-        self.db.table("http_state").upsert_all(
-            [{"source": source, "url": url, **state} for url, state in states.items()],
-            pk=("source", "url"),
-        )
+        with self._writing():
+            self._set_many(
+                "insert into http_state (source, url, etag, last_modified) values (?, ?, ?, ?) on conflict (source, url) "
+                "do update set etag = excluded.etag, last_modified = excluded.last_modified",
+                [(source, url, state.get("etag"), state.get("last_modified")) for url, state in states.items()],
+            )
 
     # records --------------------------------------------------------------------------
 
@@ -278,46 +314,34 @@ class Store:
         `missing` are records absent for the first time: marked, still present, until the
         next poll confirms them `gone` (or sees them again).
         """
-        stamp = iso(now)
-        rows = self.db.table("records")
-        rows.upsert_all(
-            [
-                {
-                    "source": source,
-                    "key": r.key,
-                    "kind": r.kind,
-                    "product": r.product,
-                    "version": r.version,
-                    "data": json.dumps(r.data, sort_keys=True, default=str),
-                    "digest": r.digest(),
-                    "gone_at": None,
-                    "text": searchable_text(r),
-                }
-                for r in new_or_changed
-            ],
-            pk=("source", "key"),
-        )
-        self.db.execute(
-            "update records set first_seen_at = ?, first_seen_run = ? "
-            "where source = ? and first_seen_at is null",
-            [stamp, run_id, source],
-        )
-        self._set_many(
-            "update records set last_seen_at = ?, last_seen_run = ?, gone_at = null, missing_at = null "
-            "where source = ? and key = ?",
-            [(stamp, run_id, source, r.key) for r in seen],
-        )
-        self._set_many(
-            "update records set missing_at = coalesce(missing_at, ?) where source = ? and key = ?",
-            [(stamp, source, key) for key in missing],
-        )
-        self._set_many(
-            "update records set gone_at = ?, gone_run = ? where source = ? and key = ?",
-            [(stamp, run_id, source, key) for key in gone],
-        )
-
-    def clear_missing(self, source: str) -> None:
-        self.db.execute("update records set missing_at = null where source = ? and missing_at is not null", [source])
+        with self._writing():
+            stamp = iso(now)
+            self._set_many(
+                "insert into records (source, key, kind, product, version, data, digest, gone_at, text) "
+                "values (?, ?, ?, ?, ?, ?, ?, null, ?) on conflict (source, key) do update set kind = excluded.kind, "
+                "product = excluded.product, version = excluded.version, data = excluded.data, "
+                "digest = excluded.digest, gone_at = null, text = excluded.text",
+                [(source, r.key, r.kind, r.product, r.version, json.dumps(r.data, sort_keys=True, default=str),
+                  r.digest(), searchable_text(r)) for r in new_or_changed],
+            )
+            self.db.execute(
+                "update records set first_seen_at = ?, first_seen_run = ? "
+                "where source = ? and first_seen_at is null",
+                [stamp, run_id, source],
+            )
+            self._set_many(
+                "update records set last_seen_at = ?, last_seen_run = ?, gone_at = null, missing_at = null "
+                "where source = ? and key = ?",
+                [(stamp, run_id, source, r.key) for r in seen],
+            )
+            self._set_many(
+                "update records set missing_at = coalesce(missing_at, ?) where source = ? and key = ?",
+                [(stamp, source, key) for key in missing],
+            )
+            self._set_many(
+                "update records set gone_at = ?, gone_run = ? where source = ? and key = ?",
+                [(stamp, run_id, source, key) for key in gone],
+            )
 
     def _set_many(self, sql: str, params: list[tuple[Any, ...]]) -> None:
         if params:
@@ -369,38 +393,27 @@ class Store:
 
         One lookup for the keys already stored and one bulk insert, whatever the number of events.
         """
-        known: set[str] = set()
-        keys = list(dict.fromkeys(e.key for e in events))
-        for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            known.update(row[0] for row in self.db.execute(f"select key from events where key in ({marks})", chunk))
-        fresh: list[Event] = []
-        for event in events:
-            if event.key not in known:
-                known.add(event.key)
-                fresh.append(event)
-        stamp = iso(now)
-        self.db.table("events").insert_all(
-            (
-                {
-                    "key": event.key,
-                    "kind": event.kind,
-                    "severity": event.severity,
-                    "product": event.product,
-                    "version": event.version,
-                    "source": event.source,
-                    "summary": event.summary,
-                    "data": json.dumps(event.data, sort_keys=True, default=str),
-                    "detected_at": stamp,
-                    "run_id": run_id,
-                    "baseline": int(event.baseline),
-                }
-                for event in fresh
-            ),
-            pk="key",
-        )
-        return fresh
+        with self._writing():
+            known: set[str] = set()
+            keys = list(dict.fromkeys(e.key for e in events))
+            for start in range(0, len(keys), 500):
+                chunk = keys[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                known.update(row[0] for row in self.db.execute(f"select key from events where key in ({marks})", chunk))
+            fresh: list[Event] = []
+            for event in events:
+                if event.key not in known:
+                    known.add(event.key)
+                    fresh.append(event)
+            stamp = iso(now)
+            self._set_many(
+                "insert into events (key, kind, severity, product, version, source, summary, data, detected_at, run_id, "
+                "baseline) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(event.key, event.kind, event.severity, event.product, event.version, event.source, event.summary,
+                  json.dumps(event.data, sort_keys=True, default=str), stamp, run_id, int(event.baseline))
+                 for event in fresh],
+            )
+            return fresh
 
     def events(
         self,

@@ -92,6 +92,14 @@ class DestinationQueue:
         """The destination accepted it (`channel`, `ts`: a destination has no thread to keep)."""
         self._update(alert_id, {"state": AlertState.SENT.value, "sent_at": iso(now), "last_error": ""})
 
+    def mark_sent_many(self, sent: Sequence[tuple[int, datetime, str, str, str]]) -> None:
+        """(alert id, when, channel, ts, thread_ts) of alerts the destination accepted, in one statement."""
+        with write_transaction(self.db):
+            self.db.conn.executemany(
+                "update deliveries set state = ?, sent_at = ?, last_error = '' where alert_id = ? and destination = ?",
+                [(AlertState.SENT.value, iso(now), alert_id, self.name) for alert_id, now, *_ in sent],
+            )
+
     def mark_attempt(self, alert_id: int, error: str) -> None:
         with write_transaction(self.db):
             row = self.db.table("deliveries").get((alert_id, self.name))

@@ -73,10 +73,14 @@ class Outbox:
             "state": AlertState.QUEUED.value,
             "attempts": 0,
         }
-        with write_transaction(self.db):
-            alert_id = inserted_id(self.db.table("alerts").insert(row))
-            self.db.table("alert_event_keys").insert_all(
-                {"alert_id": alert_id, "event_key": key} for key in dict.fromkeys(alert.event_keys))
+        with write_transaction(self.db):  # plain statements: a cold poll queues one alert per source
+            cursor = self.db.execute(f"insert into alerts ({', '.join(row)}) values ({', '.join('?' * len(row))})",
+                                     list(row.values()))
+            if cursor.lastrowid is None:
+                raise RuntimeError("no row was inserted into alerts")
+            alert_id = cursor.lastrowid
+            self.db.conn.executemany("insert into alert_event_keys (alert_id, event_key) values (?, ?)",
+                                     [(alert_id, key) for key in dict.fromkeys(alert.event_keys)])
             return alert_id
 
     def pending(self) -> list[Alert]:
@@ -84,9 +88,16 @@ class Outbox:
         return [alert_row(row) for row in rows]
 
     def mark_sent(self, alert_id: int, now: datetime, *, channel: str, ts: str = "", thread_ts: str = "") -> None:
-        delivery = {"channel": channel, "ts": ts, "thread_ts": thread_ts}
+        self.mark_sent_many([(alert_id, now, channel, ts, thread_ts)])
+
+    def mark_sent_many(self, sent: Sequence[tuple[int, datetime, str, str, str]]) -> None:
+        """(alert id, when, channel, ts, thread_ts) of alerts the sink accepted: one statement, one transaction."""
         with write_transaction(self.db):
-            self.db.table("alerts").update(alert_id, {"state": AlertState.SENT.value, "sent_at": iso(now), **delivery})
+            self.db.conn.executemany(
+                "update alerts set state = ?, sent_at = ?, channel = ?, ts = ?, thread_ts = ? where id = ?",
+                [(AlertState.SENT.value, iso(now), channel, ts, thread_ts, alert_id)
+                 for alert_id, now, channel, ts, thread_ts in sent],
+            )
 
     def mark_attempt(self, alert_id: int, error: str) -> None:
         with write_transaction(self.db):

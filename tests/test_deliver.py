@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.alerts import Alert, AlertKind, AlertState
 from bot.deliver import Delivered, Outcome, Outgoing, deliver_pending
 from bot.model import Event
@@ -66,3 +68,43 @@ def test_a_follow_up_is_handed_its_thread_and_follows_a_silenced_opening_into_si
     sink = Keep()
     report = deliver_pending(silenced, sink, lambda: NOW)
     assert sink.sent == [] and report.skipped == 2  # the update names no silenced key: its thread is silenced
+
+
+class InBulk(Keep):
+    """A sink whose alerts are marked sent in bulk, like the console; the `fail_at`-th send raises."""
+
+    marks_in_bulk = True
+
+    def __init__(self, fail_at: int = 0) -> None:
+        super().__init__()
+        self.fail_at = fail_at
+
+    def send(self, outgoing: Outgoing) -> Outcome:
+        if len(self.sent) + 1 == self.fail_at:
+            raise OSError("the terminal went away")
+        return super().send(outgoing)
+
+
+def test_alerts_shown_before_a_console_failure_are_not_shown_again():
+    store = Store.memory()
+    for n in range(5):
+        store.queue_alert(Alert(AlertKind.EVENTS, "warning", f"alert {n}", "s", (event("docker", n),)), NOW)
+    with pytest.raises(OSError):
+        deliver_pending(store, InBulk(fail_at=4), lambda: NOW)
+    assert [a.title for a in store.pending_alerts()] == ["alert 3", "alert 4"]
+    again = InBulk()
+    deliver_pending(store, again, lambda: NOW)
+    assert [o.alert.title for o in again.sent] == ["alert 3", "alert 4"] and not store.pending_alerts()
+
+
+def test_a_follow_up_finds_the_thread_of_an_opening_sent_in_the_same_bulk():
+    store = Store.memory()
+    opening = Event("apt_hash_mismatch", "critical", "docker", "", "apt:k", "bad index")
+    store.queue_alert(Alert(AlertKind.INCIDENT_OPEN, "critical", "bad index", "apt", (opening,), incident_key="k"),
+                      NOW)
+    store.queue_alert(Alert(AlertKind.INCIDENT_RESOLVED, "info", "resolved", "apt", (opening,), incident_key="k"),
+                      NOW)
+    sink = InBulk()
+    deliver_pending(store, sink, lambda: NOW)
+    resolved = sink.sent[1]
+    assert resolved.parent is not None and resolved.parent.ts == "1.0"

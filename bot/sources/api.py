@@ -35,7 +35,7 @@ tool pages everyone with "all releases withdrawn").
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence, Set
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -165,8 +165,8 @@ class Context(Protocol):
     fleet: tuple[Pin, ...]
     watch_words: tuple[str, ...]
     config_dir: Path  # relative paths in the config (keyrings) are relative to this
-    previous: tuple[Record, ...]  # the records of the last good run of this source
-    missing: frozenset[str]  # keys of `previous` the last poll already missed (absent twice: gone)
+    previous: Sequence[Record]  # the records of the last good run of this source
+    missing: Set[str]  # keys of `previous` the last poll already missed (absent twice: gone)
     cves: Mapping[str, CveInfo]  # what every source's advisory data says of each CVE (bot.cves)
 
     def now(self) -> datetime:

@@ -547,3 +547,20 @@ def test_an_open_incident_that_gets_worse_is_said_at_once_in_its_thread(tmp_path
     queued = [(a.kind, a.severity) for a in store.pending_alerts()]
     assert queued == [("incident_open", "warning"), ("incident_update", "critical")]
     assert store.pending_alerts()[1].incident_key == "apt:x:missing"  # replies in the same thread
+
+
+def test_an_unchanged_source_is_not_read_back_and_its_success_is_recorded(setup, monkeypatch):
+    cfg, store, clock, sink = setup
+    poll(cfg, store, clock, sink)
+    clock.advance(minutes=15)
+
+    def read_back(*args, **kwargs):
+        raise AssertionError("a 304 read the source's stored records")
+
+    monkeypatch.setattr(Store, "records", read_back)  # a warm poll's memory must not grow with history
+    report = poll(cfg, store, clock, sink)
+    monkeypatch.undo()
+    assert [r.status for r in report.results] == ["unchanged"]
+    state = store.source_state("moby")
+    assert state["last_success_at"] == clock.now.isoformat(timespec="seconds")
+    assert state["consecutive_failures"] == 0 and len(versions_in(store)) == 98
