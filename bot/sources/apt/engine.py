@@ -96,8 +96,11 @@ async def _fetch_release(spec: RepoSpec, ctx: Context) -> tuple[bytes, bytes | N
 
 
 def _not_html(body: bytes, url: str) -> None:
+    """A page or an empty answer is a broken response, not a signature that fails to verify."""
     if looks_like_html(body):
         raise SourceError("got an HTML page instead of a Release file", url)
+    if not body.strip():
+        raise SourceError("empty answer instead of a Release file", url)
 
 
 def _trusted(verdict: openpgp.Verdict, allowed: Sequence[str]) -> tuple[tuple[str, str], ...]:
