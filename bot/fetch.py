@@ -145,9 +145,9 @@ async def _decoded(reply: httpx.Response, url: str) -> AsyncIterator[bytes]:
             data = chunk
             while data:
                 if decoder.eof:  # another gzip member follows (concatenated gzip is valid)
-                    data, decoder = decoder.unused_data + data, zlib.decompressobj(zlib.MAX_WBITS | 16)
+                    decoder = zlib.decompressobj(zlib.MAX_WBITS | 16)
                 yield decoder.decompress(data, DECODE_STEP)
-                data = decoder.unconsumed_tail
+                data = decoder.unused_data if decoder.eof else decoder.unconsumed_tail
     except zlib.error as exc:
         raise SourceError(f"the body is marked gzip but does not decompress ({exc})", url) from None
     if not decoder.eof:
