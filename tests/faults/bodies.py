@@ -71,6 +71,18 @@ def _runc_utf8() -> bytes:
     return gzip.compress(_spoil_utf8(text, text.split(b"\n")[2]))
 
 
+def _kdist_cut() -> bytes:
+    """kdist.xml lists the newest branches first: its first half cut off (the 4 newest kept out)."""
+    items = list(re.finditer(rb"(?s)<item>.*?</item>", KDIST))
+    return KDIST[: items[0].start()] + KDIST[items[len(items) // 2].start():]
+
+
+def _kernel_cut() -> bytes:
+    body = json.loads(KERNEL)
+    body["releases"] = body["releases"][len(body["releases"]) // 2:]
+    return json.dumps(body).encode()
+
+
 def _kdist_without_items() -> bytes:
     return re.sub(rb"(?s)<item>.*</item>", b"", KDIST)
 
@@ -105,7 +117,8 @@ KINDS = {
     "kernel_releases": KindCase(
         "kernel_releases", "releases.json", lambda url: f'kind: kernel_releases, url: "{url}"', KERNEL,
         {"empty_body": b"", "invalid_utf8": _spoil_utf8(KERNEL, b'"version": "5.10'), "deep_json": DEEP_JSON,
-         "zero_entries": json.dumps({"latest_stable": {"version": "5.10.13"}, "releases": []}).encode()}),
+         "zero_entries": json.dumps({"latest_stable": {"version": "5.10.13"}, "releases": []}).encode(),
+         "newest_half_cut": _kernel_cut()}),
     "endoflife": KindCase(
         "endoflife", "linux.json", lambda url: f'kind: endoflife, endoflife: linux, url: "{url}"', EOL_LINUX,
         {"empty_body": b"", "invalid_utf8": _spoil_utf8(EOL_LINUX, b'"cycle":"7'), "deep_json": DEEP_JSON,
@@ -117,14 +130,14 @@ KINDS = {
     "kernel_feed": KindCase(
         "kernel_feed", "kdist.xml", lambda url: f'kind: kernel_feed, url: "{url}"', KDIST,
         {"empty_body": b"", "invalid_utf8": _spoil_utf8(KDIST, b"<title>5."), "entity_bomb": ENTITY_BOMB,
-         "zero_entries": _kdist_without_items()}),
+         "zero_entries": _kdist_without_items(), "newest_half_cut": _kdist_cut()}),
     "apt_repo": KindCase(
         "apt_repo", INRELEASE_PATH,
         lambda url: (f'kind: apt_repo, url: "{url.removesuffix(INRELEASE_PATH)}", suites: [{SUITE}], '
                      f'architectures: [amd64], keyring: "{DEBIAN_KEYRING}"'),
-        INRELEASE, {"empty_body": b""}, beside=MIRROR_FILES),
+        INRELEASE, {"empty_body": b"", "deep_json": DEEP_JSON, "entity_bomb": ENTITY_BOMB}, beside=MIRROR_FILES),
     "apt_sources": KindCase(
         "apt_sources", INRELEASE_PATH, lambda url: f"kind: apt_sources, path: {APT_SOURCES_FILE}", INRELEASE,
-        {"empty_body": b""}, beside=MIRROR_FILES,
+        {"empty_body": b"", "deep_json": DEEP_JSON, "entity_bomb": ENTITY_BOMB}, beside=MIRROR_FILES,
         local=_apt_sources),
 }
