@@ -75,3 +75,26 @@ def test_a_finished_sources_alert_reaches_slack_before_a_dripping_source_ends(tm
     assert seen_at is not None and seen_at < ended_at - 2, (seen_at, ended_at)  # while the slow one still ran
     assert "1 delivered, 0 queued" in out, out  # the table counts what went early
     assert fake_slack.token not in out + err
+
+
+def test_a_rate_limited_slack_is_tried_a_few_times_a_run_not_once_per_finished_source(tmp_path, faults, fake_slack):
+    """The worker never waits out a Retry-After and stops at the first one: the end-of-run
+    delivery keeps its budget of three waits, so `Retry-After: 1` for ever stays a few calls."""
+    from tests.slack.fakeslack import Answer
+
+    (tmp_path / "sources.yaml").write_text(
+        "fleet:\n  - {product: linux, version: '5.4.90'}\n"
+        + "sources:\n" + "".join(
+            f"  - {{name: kernel{i}, kind: kernel_releases, url: '{faults.url}/k{i}/releases.json'}}\n" for i in range(4))
+        + f"slack: {{channel: '#alerts', base_url: '{fake_slack.api_url}'}}\n"
+        "settings: {retries: 0, timeout: 4}\n")
+    for i in range(4):
+        faults.serve(f"/k{i}/releases.json", "ok", OLD)
+    assert trackbot(tmp_path, fake_slack, "poll").wait(60) == 0
+    for i in range(4):
+        faults.serve(f"/k{i}/releases.json", "ok", NEW)
+    fake_slack.always(Answer.rate_limited(1))
+    calls_before = len(fake_slack.calls)
+    out, err = trackbot(tmp_path, fake_slack, "poll").communicate(timeout=120)
+    assert len(fake_slack.calls) - calls_before <= 5, len(fake_slack.calls) - calls_before
+    assert "0 delivered" in out and "queued" in out, out
