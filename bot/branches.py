@@ -12,6 +12,7 @@ from datetime import date
 
 from bot import abandoned, fleet, policy, versions
 from bot.abandoned import eol_reached
+from bot.diff import check_newest_kept
 from bot.model import Event, Pin, Record
 
 
@@ -40,6 +41,10 @@ def branch_events(
     branch_eol is emitted on every run while true and deduplicated by its key; a branch
     that was EOL in the last good run and then disappears is not "dropped" again.
     """
+    # The branch list is whole even where releases are not (kdist.xml, releases.json): one that
+    # lost its newest branches while keeping older ones is a cut copy, refused before any event.
+    check_newest_kept([r for r in previous if r.kind == "branch"], [r for r in records if r.kind == "branch"],
+                      complete=True)
     scheme = versions.scheme_for(product)
     now = {r.version: r for r in records if r.kind == "branch"}
     before = {r.version: r for r in previous if r.kind == "branch"}

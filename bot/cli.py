@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from bot import config as configuration
     from bot import configcheck, daemon, dbopen, delivery_health, fleet, model, render, store_reads, views
     from bot import why as why_module
+    from bot.early_delivery import EarlyDelivery
     from bot.store import Store
 else:  # imported at first use: `--help` and `status` do not pay for httpx, the kinds or slack-sdk (issue 11)
     configuration, configcheck, daemon, dbopen, delivery_health, fleet, model, render, store_reads, views = map(
@@ -169,6 +170,7 @@ def _poll_once(cfg: configuration.Config, store: Store, only: tuple[str, ...] = 
     import asyncio  # the poll stack (asyncio, httpx, the kinds' parsers): loaded only by the commands that poll
 
     from bot.deliver import deliver_pending
+    from bot.early_delivery import EarlyDelivery
     from bot.poll import run_poll
     from bot.progress import PollProgress
 
@@ -179,10 +181,12 @@ def _poll_once(cfg: configuration.Config, store: Store, only: tuple[str, ...] = 
 
         join(store, targets, utcnow())
     progress = PollProgress(console, len(only) or len(cfg.sources))
-    with dbopen.storage_guard(store, lambda: deliver_pending(store, sink, utcnow)), progress:
-        report = asyncio.run(run_poll(cfg, store, only=only, force=force, on_result=progress))
-    delivery = deliver_pending(store, sink, utcnow)  # everything found is written, then the outbox is delivered
-    notified = _notify(store, targets)  # ...and each `notify:` destination's own queue
+    early = EarlyDelivery(store, [sink], targets, utcnow)  # a finished source's alerts go out at once
+    with dbopen.storage_guard(store, lambda: deliver_pending(store, sink, utcnow)), progress, early:
+        report = asyncio.run(run_poll(cfg, store, only=only, force=force, on_result=early.after(progress)))
+    # Everything is written: what the worker left (a sink that was down) goes now, as before.
+    delivery = early.merged(sink.name, deliver_pending(store, sink, utcnow))
+    notified = _notify(store, targets, early)  # ...and each `notify:` destination's own queue
     if show_table:  # not with --log-format json: there every line is a JSON object
         views.show_poll(console, report, delivery, store_reads.open_incident_counts(store), show_all=show_all)
     log_run(report, delivery, time.monotonic() - started)
@@ -203,13 +207,14 @@ def _delivery_problem(cfg: configuration.Config, store: Store) -> str | None:
     return delivery_health.problem(store, utcnow(), parse_interval(cfg.settings.delivery_failing_for))
 
 
-def _notify(store: Store, targets: list[Any]) -> list[tuple[str, bool]]:
+def _notify(store: Store, targets: list[Any], early: EarlyDelivery) -> list[tuple[str, bool]]:
     """Deliver each `notify:` destination's backlog; its report line, and whether it had an error."""
     if not targets:
         return []
     from bot.notify import deliver_destinations, report_line
 
-    reports = deliver_destinations(store, targets, utcnow)
+    reports = {name: early.merged(name, report, destination=True)
+               for name, report in deliver_destinations(store, targets, utcnow).items()}
     return [(report_line(name, report), bool(report.errors)) for name, report in reports.items()]
 
 

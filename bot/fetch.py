@@ -14,7 +14,8 @@ takes at most (retries + 1) x timeout plus the backoff between tries. A redirect
 a redirect to another host or from https to http, a broken connection and a body that
 does not decode are one line naming the URL, like any other failure. A body past
 SPOOL_BYTES is spooled to a temporary file while it arrives, so concurrent huge bodies
-(refused at the `max_bytes` cap) never sit in memory at once.
+(refused at the `max_bytes` cap) never sit in memory at once. A gzip transfer encoding is
+undone here, a step at a time: a gzip stream cut short or a body wrongly marked gzip is refused.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import tempfile
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence, Set
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -117,7 +119,7 @@ class Fetcher:
                 raise SourceError(f"body of {declared} bytes is over the {cap}-byte cap", url)
             with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
                 size = 0
-                async for chunk in reply.aiter_bytes():
+                async for chunk in _decoded(reply, url):
                     size += len(chunk)
                     if size > cap:
                         raise SourceError(f"body is over the {cap}-byte cap", url)
@@ -125,6 +127,33 @@ class Fetcher:
                 spool.seek(0)
                 body = spool.read()
             return Response(str(reply.url), reply.status_code, body, dict(reply.headers))
+
+
+GZIP_ENCODINGS = ("gzip", "x-gzip")
+DECODE_STEP = 1024 * 1024  # decompressed bytes per step, so a gzip bomb meets the cap a step at a time
+
+
+async def _decoded(reply: httpx.Response, url: str) -> AsyncIterator[bytes]:
+    """The body's bytes with a gzip transfer encoding undone by zlib, not by httpx: httpx takes a
+    gzip stream cut short (a CDN dropping the end, a Content-Length that counts the cut copy)
+    for a whole one, and a prefix of a changelog or an InRelease parses as something else."""
+    if reply.headers.get("content-encoding", "").strip().lower() not in GZIP_ENCODINGS:
+        async for chunk in reply.aiter_bytes():
+            yield chunk
+        return
+    decoder = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    try:
+        async for chunk in reply.aiter_raw():
+            data = chunk
+            while data:
+                if decoder.eof:  # another gzip member follows (concatenated gzip is valid)
+                    decoder = zlib.decompressobj(zlib.MAX_WBITS | 16)
+                yield decoder.decompress(data, DECODE_STEP)
+                data = decoder.unused_data if decoder.eof else decoder.unconsumed_tail
+    except zlib.error as exc:
+        raise SourceError(f"the body is marked gzip but does not decompress ({exc})", url) from None
+    if not decoder.eof:
+        raise SourceError("the gzip body is cut short (its end is missing)", url)
 
 
 @dataclass

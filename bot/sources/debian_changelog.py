@@ -36,6 +36,7 @@ from bot.sources.api import (
     line_records,
     looks_like_html,
     redact_url,
+    utf8_text,
 )
 
 NAME = "debian_changelog"
@@ -62,7 +63,7 @@ def decode(body: bytes, url: str = "") -> str:
             raise SourceError(f"changelog.Debian.gz does not decompress ({exc})", url) from None
     if looks_like_html(body):
         raise SourceError("HTML page instead of a Debian changelog", url)
-    return body.decode("utf-8", errors="replace")
+    return utf8_text(body, "the Debian changelog", url)  # Debian Policy: UTF-8; garbled text is never stored
 
 
 @contextmanager

@@ -125,3 +125,45 @@ async def test_stream_gives_the_file_as_stored_even_when_a_server_labels_a_gz_as
         received = b"".join([chunk async for chunk in chunks])
     assert received == stored
     assert web.requests[-1][1]["accept-encoding"] == "identity"
+
+
+async def test_a_gzip_body_cut_short_is_refused_even_when_its_length_matches_the_cut_copy(web):
+    """httpx takes a gzip stream without its end for a whole one: a changelog's prefix would parse."""
+    import gzip
+
+    from tests.conftest import Route
+
+    packed = gzip.compress(b"## 1.0.0\n" * 2000)
+    web.routes["/cut.gz"] = Route(packed[: len(packed) // 2], headers={"Content-Encoding": "gzip"})
+    web.routes["/whole.gz"] = Route(packed + gzip.compress(b"## 0.9.0\n"), headers={"Content-Encoding": "gzip"})
+    ctx, _ = context()
+    with pytest.raises(SourceError, match=r"gzip body is cut short .*/cut\.gz"):
+        await ctx.get(web.url + "/cut.gz")
+    assert (await ctx.get(web.url + "/whole.gz")).body == b"## 1.0.0\n" * 2000 + b"## 0.9.0\n"  # two members
+
+
+async def test_a_body_marked_gzip_that_is_not_is_one_line_naming_the_url(web):
+    from tests.conftest import Route
+
+    web.routes["/plain"] = Route(b"## 1.0.0\nnot compressed at all\n", headers={"Content-Encoding": "gzip"})
+    ctx, _ = context()
+    with pytest.raises(SourceError, match=r"^the body is marked gzip but does not decompress .*/plain\)$"):
+        await ctx.get(web.url + "/plain")
+
+
+async def test_a_gzip_bomb_meets_the_cap_a_step_at_a_time(web):
+    import gzip
+    import tracemalloc
+
+    from tests.conftest import Route
+
+    web.routes["/bomb"] = Route(gzip.compress(b"\0" * (64 * 1024 * 1024)), headers={"Content-Encoding": "gzip"})
+    ctx, _ = context(max_bytes=8 * 1024 * 1024)
+    tracemalloc.start()
+    try:
+        with pytest.raises(SourceError, match="over the 8388608-byte cap"):
+            await ctx.get(web.url + "/bomb")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 24 * 1024 * 1024, f"{peak / 2**20:.0f} MiB"  # 64 MiB decoded at once before

@@ -35,7 +35,7 @@ def test_run_on_a_bad_config_exits_2_at_once_printing_the_error_once(tmp_path, w
     elapsed = time.monotonic() - began
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [f"trackbot: {path}: unknown key 'bogus_key'"]
-    assert elapsed < 2.0  # about 0.4 s idle (mostly imports); the old loop never exited
+    assert elapsed < 6.0  # about 0.4 s idle (mostly imports; 3.6 s seen on a loaded CI box); the old loop never exited
     assert web.requests == [] and not (tmp_path / "t.db").exists()
 
 

@@ -14,6 +14,7 @@ verified Release; for the others the previous records are carried over.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -67,12 +68,19 @@ async def check_repo(spec: RepoSpec, policy: Policy, ctx: Context) -> RepoResult
     return result
 
 
+_RELEASE_FIELD = re.compile(rb"(?m)^(Suite|Codename|Origin|SHA256|MD5Sum|Date): ")
+
+
 async def _fetch_release(spec: RepoSpec, ctx: Context) -> tuple[bytes, bytes | None, str]:
     """InRelease, or Release + Release.gpg (None signature bytes: clearsigned; b"": unsigned)."""
     url = f"{spec.dists}/InRelease"
     try:
         body = (await ctx.get(url, conditional=False)).body
         _not_html(body, url)
+        if b"-----BEGIN PGP SIGNED MESSAGE-----" not in body and not _RELEASE_FIELD.search(body):
+            # Neither signed nor a Release text (JSON, XML, zeros): a broken answer, not a bad signature.
+            # A Release text without its signature stays a signature matter (a stripped signature).
+            raise SourceError("not a clearsigned InRelease nor a Release text (a broken answer)", url)
         return body, None, url
     except SourceError as exc:
         if not is_missing(exc):
@@ -95,8 +103,11 @@ async def _fetch_release(spec: RepoSpec, ctx: Context) -> tuple[bytes, bytes | N
 
 
 def _not_html(body: bytes, url: str) -> None:
+    """A page or an empty answer is a broken response, not a signature that fails to verify."""
     if looks_like_html(body):
         raise SourceError("got an HTML page instead of a Release file", url)
+    if not body.strip():
+        raise SourceError("empty answer instead of a Release file", url)
 
 
 def _trusted(verdict: openpgp.Verdict, allowed: Sequence[str]) -> tuple[tuple[str, str], ...]:
