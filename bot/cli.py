@@ -27,7 +27,7 @@ import click
 from rich.console import Console
 
 from bot import config as configuration
-from bot import configcheck, daemon, dbopen, delivery_health, fleet, views
+from bot import configcheck, daemon, dbopen, delivery_health, views
 from bot import readcli as reads
 from bot import why as why_module
 from bot.clock import parse_interval, utcnow
@@ -40,7 +40,7 @@ from bot.poll import run_poll
 from bot.progress import PollProgress
 from bot.render import safe
 from bot.store import Store
-from bot.store_reads import open_incident_counts
+from bot.store_reads import open_incident_counts, product_names
 
 console = Console()
 Command = Callable[..., Any]  # a click command function, before decoration
@@ -295,10 +295,9 @@ def events(app: App, since: str, product: str | None, kind: str | None, no_basel
     store = app.reader()
     product = reads.checked_product(store, product, app.pins())
     kind = reads.checked_kind(store, kind)
-    rows = store.events(since=_since(since), kinds=[kind] if kind else None)
-    rows = [e for e in rows if (not product or fleet.same_product(e.product, product))
-            and not (no_baseline and e.baseline)]
-    rows = rows[-limit:] if limit else rows  # the newest N, still oldest first
+    # in SQL: the newest `limit` (still oldest first), streamed from the cursor for --json
+    rows = store.iter_events(since=_since(since), kinds=[kind] if kind else None, limit=limit, news_only=no_baseline,
+                             products=product_names(product) if product else None)
     if as_json:
         _echo_json_list(e.as_json() for e in rows)
         return

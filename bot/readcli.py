@@ -20,7 +20,7 @@ from bot.errors import TrackbotError
 from bot.event_kinds import KIND_NAMES
 from bot.model import Pin
 from bot.store import Store
-from bot.store_reads import known_kinds, known_products
+from bot.store_reads import has_product, known_kinds, known_products
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,6 +53,8 @@ def checked_product(store: Store, product: str | None, pins: Iterable[Pin] = ())
     """The product as given (aliases resolve later through `fleet.same_product`), or a usage error."""
     if product is None:
         return None
+    if any(fleet.same_product(product, p.product) for p in pins) or has_product(store, product):
+        return product  # two index lookups; the full list of names is read only for the hint
     names = product_names(store, pins)
     if any(fleet.same_product(product, name) for name in names):
         return product

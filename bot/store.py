@@ -73,8 +73,12 @@ def _version_clause(exact: Sequence[str], prefixes: Sequence[str]) -> tuple[str,
         clauses.append(f"version in ({','.join('?' * len(exact))})")
         params += list(exact)
     for prefix in prefixes:
-        clauses.append("(version >= ? and version < ?)")
-        params += [prefix, prefix + "\U0010ffff"]
+        if prefix[-1:].isdigit():  # 5.6's branch is 5.6, 5.6.x, 5.6-rc1, never 5.60 to 5.69
+            clauses.append("(version >= ? and version < ?) or (version >= ? and version < ?)")
+            params += [prefix, prefix + "0", prefix + ":", prefix + "\U0010ffff"]
+        else:
+            clauses.append("(version >= ? and version < ?)")
+            params += [prefix, prefix + "\U0010ffff"]
     return (" or ".join(clauses) or "0"), params
 
 

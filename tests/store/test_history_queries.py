@@ -102,3 +102,14 @@ def test_a_database_from_before_search_indexing_finds_its_old_lines_after_migrat
     assert [row["text"] for row in store.search(["aufs"])] == ["Fix aufs mount leak"]
     assert store.search(["Storage"]) == []
     assert [a.id for a in store.alerts(event_keys=["fix_available:docker:1.10.3"])] == [7]
+
+
+def test_cli_search_section_prints_only_lines_holding_the_word(tmp_path):
+    history(Store.open(tmp_path / "t.db"))
+    args = ["--db", str(tmp_path / "t.db"), "search"]
+    out = CliRunner().invoke(main, [*args, "section", "--json"])
+    assert out.exit_code == 0, out.output
+    assert [h["text"] for h in json.loads(out.output)] == ["Fix a crash when a section of the config is empty"]
+    assert "no match" in CliRunner().invoke(main, [*args, "Storage"]).output  # a section heading, not a word
+    moby = CliRunner().invoke(main, [*args, "aufs", "--product", "moby", "--json"])
+    assert [(h["product"], h["date"]) for h in json.loads(moby.output)] == [("docker", "2016-03-10")]
