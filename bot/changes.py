@@ -39,7 +39,7 @@ class Change:
 
 def products_with(store: Store, version: str) -> list[str]:
     """Products having a release `version`: what `changes` reads when no --product is given."""
-    rows = store.db.execute("select distinct product from records where version = ? and kind = 'release'", [version])
+    rows = store.db.execute("select distinct product from records where version = ? and +kind = 'release'", [version])
     return sorted({str(row[0]) for row in rows})
 
 

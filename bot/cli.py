@@ -27,7 +27,7 @@ import click
 from rich.console import Console
 
 from bot import config as configuration
-from bot import configcheck, daemon, dbopen, delivery_health, views
+from bot import configcheck, daemon, dbopen, delivery_health, retention, views
 from bot import readcli as reads
 from bot import why as why_module
 from bot.clock import parse_interval, utcnow
@@ -179,6 +179,7 @@ def _poll_once(cfg: configuration.Config, store: Store, only: tuple[str, ...] = 
             console.print(safe(line), highlight=False)
     healthy = not report.failed and not delivery.errors and not any(failing for _, failing in notified)
     _after_run(cfg, store, healthy=healthy, echo=show_table)
+    retention.apply_if_due(store, cfg.retention, utcnow())  # at most once a day: old runs, sent alerts' bodies
     undelivered = _delivery_problem(cfg, store)
     if undelivered:  # exit 3: cron and systemd must see that nobody hears the alerts
         click.echo(f"trackbot: {undelivered}", err=True)
@@ -656,24 +657,30 @@ def db(app: App) -> None:
 
 
 @main.command()
-@click.option("--older-than", default="90d", show_default=True,
-              help="Drop run rows and delivered alerts' bodies older than this (the history stays).")
+@click.option("--older-than", default=None,
+              help="Drop run rows and delivered alerts' bodies older than this (default: the config's `retention`).")
 @click.pass_obj
-def vacuum(app: App, older_than: str) -> None:
+def vacuum(app: App, older_than: str | None) -> None:
     """Shrink the database: old run rows and delivered alerts' bodies go, the history stays.
 
     \b
-    Example:
-      trackbot vacuum --older-than 90d
+    Examples:
+      trackbot vacuum                    # what sources.yaml's `retention` says (default 90d)
+      trackbot vacuum --older-than 30d
     """
-    try:
-        cutoff = utcnow() - parse_interval(older_than)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--older-than") from None
+    if older_than is None:
+        conf = app.config(checked=True).retention if Path(app.config_path).exists() else retention.RetentionConf()
+    else:
+        conf = retention.RetentionConf(runs=older_than, delivered_alerts=older_than)
+        if retention.problems(conf):
+            raise click.BadParameter(f"{older_than!r} is not an interval (use e.g. 30d, 90d)",
+                                     param_hint="--older-than")
     with run_lock(app.db_path):
-        dropped = app.store().forget_before(cutoff)
-    console.print(f"forgot {dropped['runs']} runs and {dropped['alert_bodies']} delivered alert bodies "
-                  f"older than {older_than}", highlight=False)
+        store = app.store()
+        dropped = retention.apply(store, conf, utcnow())
+        store.compact()
+    console.print(f"forgot {dropped['runs']} runs and {dropped['alert_bodies']} delivered alert bodies (runs older "
+                  f"than {conf.runs}, bodies older than {conf.delivered_alerts})", highlight=False)
 
 
 def entry() -> None:

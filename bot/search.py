@@ -13,5 +13,10 @@ from bot.store_reads import SearchHit, search_hits
 
 def ordered_hits(store: Store, words: list[str], product: str | None = None) -> list[SearchHit]:
     hits = search_hits(store, words, product)
-    return sorted(hits, key=lambda h: (h.product, versions.sort_key(h.version, versions.scheme_for(h.product)),
-                                       h.date, h.text))
+    keys: dict[tuple[str, str], tuple[object, ...]] = {}  # hits share versions: parse each once
+
+    def version_key(hit: SearchHit) -> tuple[object, ...]:
+        if (hit.product, hit.version) not in keys:
+            keys[hit.product, hit.version] = versions.sort_key(hit.version, versions.scheme_for(hit.product))
+        return keys[hit.product, hit.version]
+    return sorted(hits, key=lambda h: (h.product, version_key(h), h.date, h.text))

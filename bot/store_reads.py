@@ -6,7 +6,6 @@ Kept apart from bot/store.py so the write path stays small and the read side (`e
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -99,31 +98,40 @@ def product_names(product: str) -> list[str]:
     return sorted(names | {n.lower() for n in fleet.ALIAS_NAMES if fleet.same_product(n, product)})
 
 
+def _json(field: str) -> str:
+    return f"nullif(json_extract(records.data, '$.{field}'), '')"
+
+
+# A hit's text and date, extracted in SQL (cheaper than decoding each row's JSON in Python): the
+# line's own date, else its advisory's, else its release's (one m007 index lookup), else first seen.
+_HIT_COLUMNS = (
+    "records.product, records.version, records.source, records.kind, "
+    f"coalesce({_json('text')}, {_json('title')}, {_json('summary')}), "
+    f"coalesce({_json('date')}, {_json('published')}, (select nullif(json_extract(release.data, '$.date'), '') "
+    "from records as release where lower(release.product) = lower(records.product) and release.kind = 'release' "
+    "and release.version = records.version and nullif(json_extract(release.data, '$.date'), '') is not null "
+    "order by release.rowid limit 1), records.first_seen_at)"
+)
+
+
 def search_hits(store: Store, words: list[str], product: str | None = None) -> list[SearchHit]:
     """Changelog lines and advisories holding every word (FTS5: words, not JSON keys), and incidents.
 
     The newest SEARCH_WINDOW matching lines are read (a common word costs the same at any
-    history size), each with the date of its release, looked up for those lines only.
+    history size), each with the date of its release, looked up for those lines only (_HIT_COLUMNS).
     """
     query = " ".join('"' + w.replace('"', '""') + '"' for w in words if w.strip())
     if not query:
         return []
-    where, params = "records_fts match ? and records.kind in ('changelog_line', 'advisory')", [query]
+    where, params = "records_fts match ? and +records.kind in ('changelog_line', 'advisory')", [query]
     if product:
         names = product_names(product)
-        where += f" and lower(records.product) in ({','.join('?' * len(names))})"
+        where += f" and lower(+records.product) in ({','.join('?' * len(names))})"  # FTS drives, not an index
         params += names
-    rows = store.db.execute(
-        "select records.product, records.version, records.source, records.kind, records.data, "
-        f"records.first_seen_at from records_fts join records on records.rowid = records_fts.rowid where {where} "
-        "order by records_fts.rowid desc limit ?", [*params, SEARCH_WINDOW]).fetchall()
-    dates = _release_dates(store, {(r[0], r[1] or "") for r in rows})
-    hits = []
-    for row_product, version, source, kind, raw, first_seen in rows:
-        data = json.loads(raw or "{}")
-        text = data.get("text") or data.get("title") or data.get("summary") or ""
-        date = data.get("date") or data.get("published") or dates.get((row_product, version or "")) or first_seen or ""
-        hits.append(SearchHit(row_product, version or "", str(date)[:10], source, kind, str(text)))
+    rows = store.db.execute(f"select {_HIT_COLUMNS} from records_fts join records on records.rowid = records_fts.rowid "
+                            f"where {where} order by records_fts.rowid desc limit ?", [*params, SEARCH_WINDOW])
+    hits = [SearchHit(row_product, version or "", str(date or "")[:10], source, kind, str(text or ""))
+            for row_product, version, source, kind, text, date in rows]
     lowered = [w.lower() for w in words]
     incident_clauses = " and ".join("(lower(summary) like ? or lower(key) like ?)" for _ in lowered) or "1"
     for row in store.db.table("incidents").rows_where(incident_clauses, [f"%{w}%" for w in lowered for _ in (0, 1)]):
@@ -131,19 +139,6 @@ def search_hits(store: Store, words: list[str], product: str | None = None) -> l
             hits.append(SearchHit(row["product"] or "", row["version"] or "", (row["first_seen_at"] or "")[:10],
                                   row["source"], f"incident:{row['kind']}", row["summary"] or ""))
     return hits
-
-
-def _release_dates(store: Store, versions: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
-    """The date of each (product, version) release: one index lookup per version the hits name."""
-    out: dict[tuple[str, str], str] = {}
-    for product, version in versions:
-        for (data,) in store.db.execute("select data from records where product = ? and version = ? "
-                                        "and kind = 'release'", [product, version]):
-            date = json.loads(data or "{}").get("date")
-            if date:
-                out.setdefault((product, version), str(date))
-                break
-    return out
 
 
 def product_versions(store: Store, product: str, kind: str) -> list[str]:
