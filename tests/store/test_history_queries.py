@@ -113,3 +113,30 @@ def test_cli_search_section_prints_only_lines_holding_the_word(tmp_path):
     assert "no match" in CliRunner().invoke(main, [*args, "Storage"]).output  # a section heading, not a word
     moby = CliRunner().invoke(main, [*args, "aufs", "--product", "moby", "--json"])
     assert [(h["product"], h["date"]) for h in json.loads(moby.output)] == [("docker", "2016-03-10")]
+
+
+def long_history(store: Store) -> None:
+    """docker 1.0.0 to 1.19.9 (200 releases, each with a line), a 2.0.0 release candidate on top."""
+    run = store.start_run(NOW)
+    records = [Record("release", "release:2.0.0-rc1", "docker", "2.0.0-rc1", {"date": "2030-01-01"})]
+    for minor in range(20):
+        for patch in range(10):
+            version = f"1.{minor}.{patch}"
+            records += [Record("release", f"release:{version}", "docker", version, {"date": f"2020-{minor % 12 + 1:02d}-01"}),
+                        line(version, f"Fix thing {minor} {patch}", "Runtime")]
+    with store.transaction():
+        store.save_records("moby", run, NOW, seen=records, new_or_changed=records, gone=[])
+
+
+def test_digest_pin_row_and_changes_on_a_long_history_read_only_what_they_need():
+    from bot.changes import changes
+    from bot.model import Pin
+    from bot.report.build import build
+
+    store = Store.memory()
+    long_history(store)
+    [row] = build(store, [Pin("moby", "1.10.0")], NOW - timedelta(days=7), NOW, "7d")["pins"]
+    assert (row["newest_in_branch"], row["newest_overall"], row["releases_behind"]) == ("1.10.9", "1.19.9", 9)
+    found = changes(store, "1.9.8", "1.10.1", "docker")
+    assert sorted(c.version for c in found) == ["1.10.0", "1.10.1", "1.9.9"]
+    assert [u["to"] for u in story(store, [Pin("docker", "1.1.3")], "1.1.3")["upgrades"]] == ["1.1.9"]
