@@ -114,13 +114,15 @@ def build(path: Path, shape: tuple[int, int, int]) -> None:
     store.db.conn.close()
 
 
-def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float, float]:
-    times = []
+def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float, float, float]:
+    """ms: wall median, min, max, and the median CPU time (steadier on a shared machine)."""
+    times, cpu = [], []
     for _ in range(repeat):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.thread_time()
         fn()
         times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times), min(times), max(times)
+        cpu.append((time.thread_time() - cpu_started) * 1000)
+    return statistics.median(times), min(times), max(times), statistics.median(cpu)
 
 
 def queries(store: Store, shape: tuple[int, int, int]) -> dict[str, Callable[[], object]]:
@@ -188,7 +190,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--cache", default="/tmp/trackbot-bench-history")
     args = parser.parse_args()
-    results: dict[str, dict[str, tuple[float, float, float]]] = {}
+    results: dict[str, dict[str, tuple[float, float, float, float]]] = {}
     for size in args.sizes:
         path = Path(f"{args.cache}-{size}.db")
         if not path.exists():
@@ -215,6 +217,9 @@ def main() -> None:
             first = results[args.sizes[0]][name][0]
             growth = "".join(f"   {results[s][name][0] / first:.1f}x" for s in args.sizes[1:])
         print(f"{name:40}{cells}{growth}")
+    print(f"\nCPU ms, median of {args.repeat}")
+    for name in next(iter(results.values())):
+        print(f"{name:40}" + "".join(f"{r[name][3]:>24.1f}" for r in results.values()))
     print(f"\nbenchmark process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 

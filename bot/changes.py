@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import versions
-from bot.release_numbers import maybe_between
+from bot.release_numbers import between_test
 from bot.store import Store, StoredRecord
 from bot.store_reads import product_records, product_versions
 
@@ -57,7 +57,8 @@ def changes(store: Store, start: str, end: str, product: str) -> list[Change]:
         raise ValueError(f"{start} is not older than {end}")
     advisories = product_records(store, product, ["advisory"])
     candidates = set(product_versions(store, product, "changelog_line")) | {_version_of(r) for r in advisories}
-    wanted = [v for v in candidates if v and maybe_between(v, low, high, scheme) and _between(v, low, high, scheme)]
+    maybe = between_test(low, high, scheme)
+    wanted = [v for v in candidates if v and maybe(v) and _between(v, low, high, scheme)]
     rows = product_records(store, product, ["changelog_line", "release"], wanted) + advisories
     dates = {r.record.version: str(r.record.data.get("date") or "") for r in rows if r.record.kind == "release"}
     found: dict[tuple[str, str], Change] = {}

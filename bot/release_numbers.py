@@ -10,6 +10,7 @@ Package versions (deb, rpm: epochs, tildes) always go to the exact test.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 _RELEASE = re.compile(r"\D{0,12}?(\d+(?:\.\d+)*)")
 _EXACT_ONLY = ("deb", "rpm")
@@ -18,18 +19,22 @@ _EXACT_ONLY = ("deb", "rpm")
 def numbers(version: str) -> tuple[int, ...] | None:
     """The leading numeric release of a version, or None when it has none."""
     match = _RELEASE.match(version)
-    return tuple(int(p) for p in match.group(1).split(".")) if match else None
+    return tuple(map(int, match.group(1).split("."))) if match else None
 
 
-def maybe_between(version: str, low: str, high: str, scheme: str) -> bool:
-    """False only when `version` cannot lie in (low, high] of the scheme."""
-    if scheme in _EXACT_ONLY:
-        return True
-    mine, first, last = numbers(version), numbers(low), numbers(high)
-    if mine is None or first is None or last is None:
-        return True
-    width = max(len(mine), len(first), len(last))
-    return _pad(first, width) <= _pad(mine, width) <= _pad(last, width)
+def between_test(low: str, high: str, scheme: str) -> Callable[[str], bool]:
+    """A test that is False only for versions that cannot lie in (low, high] of the scheme."""
+    first, last = numbers(low), numbers(high)
+    if scheme in _EXACT_ONLY or first is None or last is None:
+        return lambda version: True
+
+    def maybe(version: str) -> bool:
+        mine = numbers(version)
+        if mine is None:
+            return True
+        width = max(len(mine), len(first), len(last))
+        return _pad(first, width) <= _pad(mine, width) <= _pad(last, width)
+    return maybe
 
 
 def maybe_in_branch(version: str, branch: str, scheme: str) -> bool:
