@@ -668,8 +668,10 @@ def vacuum(app: App, older_than: str | None) -> None:
       trackbot vacuum                    # what sources.yaml's `retention` says (default 90d)
       trackbot vacuum --older-than 30d
     """
-    if older_than is None:
-        conf = app.config(checked=True).retention if Path(app.config_path).exists() else retention.RetentionConf()
+    if older_than is None:  # only the retention keys are checked: vacuum needs no keyring nor gpgv
+        conf = app.config().retention if Path(app.config_path).exists() else retention.RetentionConf()
+        for problem in retention.problems(conf):
+            raise ConfigError(f"{app.config_path}: {problem}")
     else:
         conf = retention.RetentionConf(runs=older_than, delivered_alerts=older_than)
         if retention.problems(conf):
