@@ -33,7 +33,7 @@ def between_test(low: str, high: str, scheme: str) -> Callable[[str], bool]:
         if mine is None:
             return True
         width = max(len(mine), len(first), len(last))
-        return _pad(first, width) <= _pad(mine, width) <= _pad(last, width)
+        return pad(first, width) <= pad(mine, width) <= pad(last, width)
     return maybe
 
 
@@ -44,8 +44,8 @@ def maybe_in_branch(version: str, branch: str, scheme: str) -> bool:
     mine, wanted = numbers(version), numbers(branch)
     if mine is None or wanted is None:
         return True
-    return _pad(mine, len(wanted))[: len(wanted)] == wanted
+    return pad(mine, len(wanted))[: len(wanted)] == wanted
 
 
-def _pad(parts: tuple[int, ...], width: int) -> tuple[int, ...]:
+def pad(parts: tuple[int, ...], width: int) -> tuple[int, ...]:
     return parts + (0,) * (width - len(parts))

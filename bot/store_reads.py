@@ -108,7 +108,7 @@ _HIT_COLUMNS = (
     "records.product, records.version, records.source, records.kind, "
     f"coalesce({_json('text')}, {_json('title')}, {_json('summary')}), "
     f"coalesce({_json('date')}, {_json('published')}, (select nullif(json_extract(release.data, '$.date'), '') "
-    "from records as release where lower(release.product) = lower(records.product) and release.kind = 'release' "
+    "from records as release indexed by records_lower_product_kind_version where lower(release.product) = lower(records.product) and release.kind = 'release' "
     "and release.version = records.version and nullif(json_extract(release.data, '$.date'), '') is not null "
     "order by release.rowid limit 1), records.first_seen_at)"
 )
@@ -141,10 +141,15 @@ def search_hits(store: Store, words: list[str], product: str | None = None) -> l
     return hits
 
 
+# The m007 index, named: without statistics SQLite prefers the one-column `kind` index for
+# `kind = ?`, which reads every release of every product (0.1 s a query at 1M records).
+BY_PRODUCT = "records indexed by records_lower_product_kind_version"
+
+
 def product_versions(store: Store, product: str, kind: str) -> list[str]:
     """The distinct versions of `product`'s records of one kind, read from the m007 index alone."""
     names = product_names(product)
-    rows = store.db.execute(f"select distinct version from records where lower(product) in "
+    rows = store.db.execute(f"select distinct version from {BY_PRODUCT} where lower(product) in "
                             f"({','.join('?' * len(names))}) and kind = ?", [*names, kind])
     return [str(row[0]) for row in rows if row[0]]
 
@@ -156,13 +161,17 @@ def product_records(store: Store, product: str, kinds: Sequence[str],
     where = (f"lower(product) in ({','.join('?' * len(names))}) "
              f"and kind in ({','.join('?' * len(kinds))})")
     if versions is None:
-        rows = store.db.table("records").rows_where(where, [*names, *kinds], order_by="rowid")
-        return [stored_record(row) for row in rows]
-    found: list[StoredRecord] = []
+        return [row for _, row in _records(store, where, [*names, *kinds])]
+    found: list[tuple[int, StoredRecord]] = []
     wanted = list(dict.fromkeys(versions))
     for start in range(0, len(wanted), 500):  # SQLite's parameter limit
         chunk = wanted[start:start + 500]
-        rows = store.db.table("records").rows_where(
-            f"{where} and version in ({','.join('?' * len(chunk))})", [*names, *kinds, *chunk], order_by="rowid")
-        found += [stored_record(row) for row in rows]
-    return found
+        found += _records(store, f"{where} and version in ({','.join('?' * len(chunk))})", [*names, *kinds, *chunk])
+    return [row for _, row in sorted(found, key=lambda pair: pair[0])]  # history order, as one query gives
+
+
+def _records(store: Store, where: str, params: list[str]) -> list[tuple[int, StoredRecord]]:
+    cursor = store.db.execute(f"select rowid as rid, * from {BY_PRODUCT} where {where} order by rowid", params)
+    columns = [c[0] for c in cursor.description]
+    rows = (dict(zip(columns, values, strict=True)) for values in cursor)
+    return [(int(row["rid"]), stored_record(row)) for row in rows]

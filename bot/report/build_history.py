@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bot import versions
 from bot.model import Pin
-from bot.release_numbers import numbers
+from bot.release_numbers import numbers, pad
 from bot.report.pins import WAITING
 from bot.store import Store, StoredEvent, StoredRecord
 from bot.store_reads import product_names, product_records, product_versions
@@ -30,10 +30,12 @@ def pin_history(store: Store, pin: Pin) -> tuple[list[StoredRecord], list[Stored
     names = product_names(pin.product)
     marks = ",".join("?" * len(names))
     branches = [*exact, *prefixes]
+    versions_asked = [pin.version, *branches]  # the version index drives; lower(+product) only filters
     cursor = store.db.execute(
-        f"select * from events where lower(product) in ({marks}) and ((version = ? and baseline = 0 and kind in "
+        f"select * from events where version in ({','.join('?' * len(versions_asked))}) "
+        f"and lower(+product) in ({marks}) and ((version = ? and baseline = 0 and kind in "
         f"({','.join('?' * len(WAITING))})) or (kind = 'branch_abandoned' and version in "
-        f"({','.join('?' * len(branches))})))", [*names, pin.version, *WAITING, *branches])
+        f"({','.join('?' * len(branches))})))", [*versions_asked, *names, pin.version, *WAITING, *branches])
     columns = [c[0] for c in cursor.description]
     events = [stored_event(dict(zip(columns, row, strict=True))) for row in cursor]
     return records, events
@@ -47,7 +49,9 @@ def _useful(releases: list[str], pin: Pin, scheme: str) -> list[str]:
     except ValueError:
         return releases
     wanted = numbers(branch) or ()
+    floor = () if spec.is_branch else numbers(spec.version) or ()  # an exact pin: only newer ones count
     numbered = [(numbers(v), v) for v in releases]
-    in_branch = [v for n, v in numbered if n is None or n[: len(wanted)] == wanted or len(n) < len(wanted)]
+    in_branch = [v for n, v in numbered if n is None or len(n) < len(wanted)
+                 or (n[: len(wanted)] == wanted and pad(n, len(floor)) >= floor)]
     highest = sorted((n, v) for n, v in numbered if n is not None)[-NEWEST_CANDIDATES:]
     return list(dict.fromkeys([*in_branch, *(v for _, v in highest)]))
