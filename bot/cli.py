@@ -668,7 +668,7 @@ def vacuum(app: App, older_than: str | None) -> None:
       trackbot vacuum                    # what sources.yaml's `retention` says (default 90d)
       trackbot vacuum --older-than 30d
     """
-    if older_than is None:  # only the retention keys are checked: vacuum needs no keyring nor gpgv
+    if older_than is None:  # only the retention keys are checked: vacuum needs none of the sources
         conf = app.config().retention if Path(app.config_path).exists() else retention.RetentionConf()
         for problem in retention.problems(conf):
             raise ConfigError(f"{app.config_path}: {problem}")
