@@ -1,4 +1,4 @@
-"""History queries at ~10 k and ~1 M rows: `why`, `search`, `events`, `digest`, `events --json`.
+"""History queries at ~10 k and ~1 M rows: `why`, `search`, `events`, `digest`, `changes`, `events --json`.
 
 The history is generated but real-shaped (releases with dated changelog lines in sections,
 new_release / fix_available / regression / branch_eol events, alerts carrying them, across
@@ -10,8 +10,8 @@ Each query runs in-process on a fresh connection; the figure is the median (and 
 of several runs, printed side by side for both sizes with the growth ratio. `events --json`
 over the whole history runs in a child process (the real CLI) and reports its peak RSS.
 
-    python benchmarks/bench_history.py            # 10k and 1M (the 1M build takes minutes)
-    python benchmarks/bench_history.py --sizes 10k
+    python benchmarks/bench_history.py            # 10k, 1M-many, 1M-long (each 1M build takes minutes)
+    python benchmarks/bench_history.py --sizes 10k 1M-long --explain
 """
 
 from __future__ import annotations
@@ -28,30 +28,35 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.alerts import Alert, AlertKind
+from bot.changes import changes, products_with
 from bot.model import Event, Record
+from bot.readcli import checked_product
 from bot.report.build import build as build_report
+from bot.search import ordered_hits
 from bot.store import Store
 from bot.why import story
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-DAYS = 1000
 LINES_PER_RELEASE = 15
 WORDS = ("fix", "crash", "leak", "daemon", "network", "storage", "overlay", "mount", "timeout", "race",
          "config", "update", "docs", "build", "client", "server", "api", "deadlock", "memory", "restart")
 SECTIONS = ("Runtime", "Networking", "Storage", "Builder", "Client", "Security")
 CLASSES: tuple[list[str], ...] = (["fix"], [], ["security"], ["regression"], ["deprecation"], [], ["fix"])
-SIZES = {"10k": 10, "1M": 1000}  # products: ~16 records + ~1.3 events per release, 60 releases each
-RELEASES_PER_PRODUCT = 60
+# (products, releases per product, days): ~16 records and ~1.3 events per release. Two 1M shapes:
+# "many" multiplies the products (the last week and each version number hold 100x the answer),
+# "long" keeps 10 products and lengthens each one's history 100x (the answer stays the same size).
+SHAPES = {"10k": (10, 60, 1000), "1M-many": (1000, 60, 1000), "1M-long": (10, 6000, 100_000)}
 
 
-def releases(products: int) -> list[tuple[int, str, str]]:
+def releases(shape: tuple[int, int, int]) -> list[tuple[int, str, str]]:
     """(day, product, version) of every release, products with overlapping version numbers."""
+    products, per_product, days_long = shape
     rng = random.Random(products)
     plan = []
     for p in range(products):
-        major = p % 250  # at 1M, four products share each major version; at 10k, none
+        major = p % 250  # at 1M-many, four products share each major version; otherwise none
         minor, patch = 0, 0
-        days = sorted(rng.sample(range(DAYS), RELEASES_PER_PRODUCT))
+        days = sorted(rng.sample(range(days_long), per_product))
         for day in days:
             if rng.random() < 0.2:
                 minor, patch = minor + 1, 0
@@ -68,15 +73,16 @@ def line_text(rng: random.Random, n: int, product: str, version: str) -> str:
     return f"{words[0].capitalize()} {' '.join(words[1:])} in {product} ({version}, change {n})"
 
 
-def build(path: Path, products: int) -> None:
+def build(path: Path, shape: tuple[int, int, int]) -> None:
     store = Store.open(path)
     store.db.execute("PRAGMA synchronous = OFF")  # a benchmark fixture: no crash to survive
+    store.db.execute("PRAGMA cache_size = -262144")  # 256 MiB: fewer page writes while building
     rng = random.Random(42)
     by_day: dict[int, list[tuple[str, str]]] = {}
-    for day, product, version in releases(products):
+    for day, product, version in releases(shape):
         by_day.setdefault(day, []).append((product, version))
-    for day in range(DAYS):
-        now = NOW - timedelta(days=DAYS - day)
+    for day in sorted(by_day):  # a day without a release has nothing to write
+        now = NOW - timedelta(days=shape[2] - day)
         run = store.start_run(now)
         with store.transaction():
             for product, version in by_day.get(day, []):
@@ -108,65 +114,105 @@ def build(path: Path, products: int) -> None:
     store.db.conn.close()
 
 
-def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float, float]:
-    times = []
+def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float, float, float]:
+    """ms: wall median, min, max, and the median CPU time (steadier on a shared machine)."""
+    times, cpu = [], []
     for _ in range(repeat):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.thread_time()
         fn()
         times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times), min(times), max(times)
+        cpu.append((time.thread_time() - cpu_started) * 1000)
+    return statistics.median(times), min(times), max(times), statistics.median(cpu)
 
 
-def queries(path: Path, products: int) -> dict[str, Callable[[], object]]:
-    store = Store.open(path)
+def queries(store: Store, shape: tuple[int, int, int]) -> dict[str, Callable[[], object]]:
+    """What the read commands do (the CLI's own functions, minus printing), on one product's history."""
     since = NOW - timedelta(days=7)
-    version = [v for _, p, v in releases(products) if p == "prod0005"][30]
+    mine = [v for _, p, v in releases(shape) if p == "prod0005"]
+    version = mine[len(mine) // 2]
+    upgrade_from, upgrade_to = mine[len(mine) // 2], mine[len(mine) // 2 + 10]
     branch = version.rsplit(".", 1)[0]
-    print(f"  VERSION {version}, BRANCH {branch}")
+    print(f"  VERSION {version}, BRANCH {branch}, changes {upgrade_from} {upgrade_to}")
+
+    def changes_cli() -> object:  # `trackbot changes A B`: the product is found from B
+        [product] = products_with(store, upgrade_to)
+        return changes(store, upgrade_from, upgrade_to, product)
+
     return {
         "why VERSION": lambda: story(store, [], version),
-        "why VERSION --product prod0005": lambda: story(store, [], version, "prod0005"),
+        "why VERSION --product prod0005": lambda: story(store, [], version,
+                                                       checked_product(store, "prod0005")),
         "why BRANCH": lambda: story(store, [], branch),
-        "search zeroconf (rare)": lambda: store.search(["zeroconf"]),
-        "search crash (common)": lambda: store.search(["crash"]),
-        "search section (in JSON keys)": lambda: store.search(["section"]),
+        "search zeroconf (rare)": lambda: ordered_hits(store, ["zeroconf"]),
+        "search crash (common)": lambda: ordered_hits(store, ["crash"]),
+        "search section (a JSON key)": lambda: ordered_hits(store, ["section"]),
         "events --since 7d --limit 100": lambda: store.events(since=since, limit=100),
         "digest --since 7d": lambda: build_report(store, [], since, since + timedelta(days=7), "last 7d"),
+        "changes A B (10 releases)": changes_cli,
     }
 
 
-def json_peak(path: Path) -> tuple[float, float, int]:
-    """`trackbot events --json` over the whole history: (seconds, peak RSS MiB, bytes printed)."""
-    script = ("import resource, sys; from bot.cli import main\n"
-              "try:\n main(['--db', sys.argv[1], 'events', '--since', '100000d', '--json'])\n"
-              "except SystemExit: pass\n"
+def explain(path: Path, shape: tuple[int, int, int]) -> None:
+    """Print SQLite's plan of every statement the queries run that scans a table (a bug at 1M)."""
+    store = Store.open(path)
+    seen: set[str] = set()
+
+    def trace(sql: str) -> None:  # the statement with its parameters inlined
+        if sql.lstrip().lower().startswith(("select", "with")):
+            seen.add(sql)
+    store.db.conn.set_trace_callback(trace)
+    for fn in queries(store, shape).values():
+        fn()
+    store.db.conn.set_trace_callback(None)
+    print(f"  {len(seen)} distinct statements")
+    for sql in sorted(seen):
+        plan = store.db.execute("explain query plan " + sql).fetchall()
+        scans = [row[-1] for row in plan if row[-1].startswith("SCAN") and "VIRTUAL TABLE" not in row[-1]]
+        if scans and "sqlite_master" not in sql:
+            print(f"  SCAN: {sql[:200]} -> {scans}")
+
+
+def json_peak(path: Path) -> tuple[float, float, int, int]:
+    """`trackbot events --json` over the whole history: (seconds, peak RSS MiB, bytes printed, events).
+
+    The real CLI in a child process. `--since` is capped at a century (36500d) and the long
+    shape spans 274 years, so the child's `--since` is read as "since year 1": every event.
+    """
+    script = ("import resource, sys; from datetime import UTC, datetime; import bot.cli as cli\n"
+              "cli._since = lambda text: datetime(1, 1, 1, tzinfo=UTC)\n"
+              "try:\n cli.main(['--db', sys.argv[1], 'events', '--since', '36500d', '--json'])\n"
+              "except SystemExit as exit:\n assert not exit.code, exit.code\n"
               "sys.stderr.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))")
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, check=True)
-    return time.perf_counter() - started, int(done.stderr.decode().split()[-1]) / 1024, len(done.stdout)
+    printed = done.stdout.count(b'\n    "kind": ')  # one per event
+    return time.perf_counter() - started, int(done.stderr.decode().split()[-1]) / 1024, len(done.stdout), printed
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
+    parser.add_argument("--sizes", nargs="+", default=list(SHAPES), choices=list(SHAPES))
+    parser.add_argument("--explain", action="store_true", help="print the plan of every statement that scans")
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--cache", default="/tmp/trackbot-bench-history")
     args = parser.parse_args()
-    results: dict[str, dict[str, tuple[float, float, float]]] = {}
+    results: dict[str, dict[str, tuple[float, float, float, float]]] = {}
     for size in args.sizes:
         path = Path(f"{args.cache}-{size}.db")
         if not path.exists():
             started, cpu = time.perf_counter(), time.process_time()
-            build(path.with_suffix(".part"), SIZES[size])
+            build(path.with_suffix(".part"), SHAPES[size])
             path.with_suffix(".part").rename(path)
             print(f"built {size}: {time.perf_counter() - started:.0f} s wall, {time.process_time() - cpu:.0f} s CPU")
         store = Store.open(path)
         counts = {t: store.db.table(t).count for t in ("records", "events", "alerts", "runs")}
         print(f"{size}: {path} ({path.stat().st_size / 2**20:.0f} MiB) {counts}")
-        results[size] = {name: timed(fn, args.repeat) for name, fn in queries(path, SIZES[size]).items()}
-        seconds, peak, printed = json_peak(path)
+        if args.explain:
+            explain(path, SHAPES[size])
+        results[size] = {name: timed(fn, args.repeat) for name, fn in queries(Store.open(path), SHAPES[size]).items()}
+        seconds, peak, printed, listed = json_peak(path)
         print(f"{size}: events --json over all {counts['events']} events: {seconds:.1f} s, "
-              f"peak RSS {peak:.0f} MiB, {printed / 2**20:.0f} MiB printed")
+              f"peak RSS {peak:.0f} MiB, {printed / 2**20:.0f} MiB printed ({listed} events)")
     print(f"\nquery latency, ms median (min-max) of {args.repeat}, in-process")
     print(f"{'query':40}" + "".join(f"{size:>24}" for size in args.sizes) + ("   growth" if len(args.sizes) > 1 else ""))
     for name in next(iter(results.values())):
@@ -174,9 +220,12 @@ def main() -> None:
                         for r in results.values())
         growth = ""
         if len(results) > 1:
-            first, last = (results[s][name][0] for s in (args.sizes[0], args.sizes[-1]))
-            growth = f"   {last / first:.1f}x"
+            first = results[args.sizes[0]][name][0]
+            growth = "".join(f"   {results[s][name][0] / first:.1f}x" for s in args.sizes[1:])
         print(f"{name:40}{cells}{growth}")
+    print(f"\nCPU ms, median of {args.repeat}")
+    for name in next(iter(results.values())):
+        print(f"{name:40}" + "".join(f"{r[name][3]:>24.1f}" for r in results.values()))
     print(f"\nbenchmark process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 

@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot import fleet, versions
+from bot import versions
+from bot.release_numbers import between_test
 from bot.store import Store, StoredRecord
+from bot.store_reads import product_records, product_versions
 
 GROUPS = ("security and regressions", "fixes", "other changes")
 
@@ -37,20 +39,27 @@ class Change:
 
 def products_with(store: Store, version: str) -> list[str]:
     """Products having a release `version`: what `changes` reads when no --product is given."""
-    return sorted({r.record.product for r in store.records_about(None)
-                   if r.record.kind == "release" and r.record.version == version})
+    rows = store.db.execute("select distinct product from records where version = ? and +kind = 'release'", [version])
+    return sorted({str(row[0]) for row in rows})
 
 
 def changes(store: Store, start: str, end: str, product: str) -> list[Change]:
     """Lines of versions in (start, end] of `product` (aliases included), most important first.
 
+    Only the versions in the range are read: the product's line versions come from an index,
+    a numeric prefilter and then the scheme's own order pick those in (start, end], and only
+    their lines, releases and the product's advisories are decoded.
     Raises ValueError when START or END is not a version of the product's scheme, or START >= END.
     """
     scheme = versions.scheme_for(product)
     low, high = versions.normalize(start, scheme), versions.normalize(end, scheme)
     if versions.compare(low, high, scheme) >= 0:
         raise ValueError(f"{start} is not older than {end}")
-    rows = [r for r in store.records_about(None) if fleet.same_product(r.record.product, product)]
+    advisories = product_records(store, product, ["advisory"])
+    candidates = set(product_versions(store, product, "changelog_line")) | {_version_of(r) for r in advisories}
+    maybe = between_test(low, high, scheme)
+    wanted = [v for v in candidates if v and maybe(v) and _between(v, low, high, scheme)]
+    rows = product_records(store, product, ["changelog_line", "release"], wanted) + advisories
     dates = {r.record.version: str(r.record.data.get("date") or "") for r in rows if r.record.kind == "release"}
     found: dict[tuple[str, str], Change] = {}
     for row in rows:

@@ -34,7 +34,18 @@ from bot.logs import LogFormat, configure_logging, log_run
 
 if TYPE_CHECKING:
     from bot import config as configuration
-    from bot import configcheck, daemon, dbopen, delivery_health, fleet, model, render, store_reads, views
+    from bot import (
+        configcheck,
+        daemon,
+        dbopen,
+        delivery_health,
+        fleet,
+        model,
+        render,
+        retention,
+        store_reads,
+        views,
+    )
     from bot import why as why_module
     from bot.early_delivery import EarlyDelivery
     from bot.store import Store
@@ -42,6 +53,7 @@ else:  # imported at first use: `--help` and `status` do not pay for httpx, the 
     configuration, configcheck, daemon, dbopen, delivery_health, fleet, model, render, store_reads, views = map(
         lazy_module, ("bot.config", "bot.configcheck", "bot.daemon", "bot.dbopen", "bot.delivery_health", "bot.fleet",
                       "bot.model", "bot.render", "bot.store_reads", "bot.views"))
+    retention = lazy_module("bot.retention")
     why_module = lazy_module("bot.why")
 
 console = Console()
@@ -196,6 +208,7 @@ def _poll_once(cfg: configuration.Config, store: Store, only: tuple[str, ...] = 
             console.print(safe(line), highlight=False)
     healthy = not report.failed and not delivery.errors and not any(failing for _, failing in notified)
     _after_run(cfg, store, healthy=healthy, echo=show_table)
+    retention.apply_if_due(store, cfg.retention, utcnow())  # at most once a day: old runs, sent alerts' bodies
     undelivered = _delivery_problem(cfg, store)
     if undelivered:  # exit 3: cron and systemd must see that nobody hears the alerts
         click.echo(f"trackbot: {undelivered}", err=True)
@@ -313,10 +326,9 @@ def events(app: App, since: str, product: str | None, kind: str | None, no_basel
     store = app.reader()
     product = reads.checked_product(store, product, app.pins())
     kind = reads.checked_kind(store, kind)
-    rows = store.events(since=_since(since), kinds=[kind] if kind else None)
-    rows = [e for e in rows if (not product or fleet.same_product(e.product, product))
-            and not (no_baseline and e.baseline)]
-    rows = rows[-limit:] if limit else rows  # the newest N, still oldest first
+    # in SQL: the newest `limit` (still oldest first), streamed from the cursor for --json
+    rows = store.iter_events(since=_since(since), kinds=[kind] if kind else None, limit=limit, news_only=no_baseline,
+                             products=store_reads.product_names(product) if product else None)
     if as_json:
         _echo_json_list(e.as_json() for e in rows)
         return
@@ -675,24 +687,32 @@ def db(app: App) -> None:
 
 
 @main.command()
-@click.option("--older-than", default="90d", show_default=True,
-              help="Drop run rows and delivered alerts' bodies older than this (the history stays).")
+@click.option("--older-than", default=None,
+              help="Drop run rows and delivered alerts' bodies older than this (default: the config's `retention`).")
 @click.pass_obj
-def vacuum(app: App, older_than: str) -> None:
+def vacuum(app: App, older_than: str | None) -> None:
     """Shrink the database: old run rows and delivered alerts' bodies go, the history stays.
 
     \b
-    Example:
-      trackbot vacuum --older-than 90d
+    Examples:
+      trackbot vacuum                    # what sources.yaml's `retention` says (default 90d)
+      trackbot vacuum --older-than 30d
     """
-    try:
-        cutoff = utcnow() - parse_interval(older_than)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--older-than") from None
+    if older_than is None:  # only the retention keys are checked: vacuum needs none of the sources
+        conf = app.config().retention if Path(app.config_path).exists() else retention.RetentionConf()
+        for problem in retention.problems(conf):
+            raise ConfigError(f"{app.config_path}: {problem}")
+    else:
+        conf = retention.RetentionConf(runs=older_than, delivered_alerts=older_than)
+        if retention.problems(conf):
+            raise click.BadParameter(f"{older_than!r} is not an interval (use e.g. 30d, 90d)",
+                                     param_hint="--older-than")
     with run_lock(app.db_path):
-        dropped = app.store().forget_before(cutoff)
-    console.print(f"forgot {dropped['runs']} runs and {dropped['alert_bodies']} delivered alert bodies "
-                  f"older than {older_than}", highlight=False)
+        store = app.store()
+        dropped = retention.apply(store, conf, utcnow())
+        store.compact()
+    console.print(f"forgot {dropped['runs']} runs and {dropped['alert_bodies']} delivered alert bodies (runs older "
+                  f"than {conf.runs}, bodies older than {conf.delivered_alerts})", highlight=False)
 
 
 def entry() -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot import config as configuration
+from bot import retention
 from bot.clock import parse_interval
 from bot.errors import ConfigError
 from bot.sources.api import SourceConf
@@ -32,6 +33,7 @@ def problems(cfg: configuration.Config) -> list[str]:
             parse_interval(value)
         except ValueError:
             found.append(f"{cfg.path}: settings: '{name}' {value!r} is not an interval (use e.g. 30m, 1h, 6h)")
+    found += [f"{cfg.path}: {line}" for line in retention.problems(cfg.retention)]
     for index, conf in enumerate(cfg.sources):
         found += [f"{cfg.path}: sources[{index}] {conf.name}: {line}" for line in _url_problems(conf)]
     # What each kind needs locally (its `check` hook): keyrings that exist and hold a key, gpgv...

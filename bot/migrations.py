@@ -212,3 +212,26 @@ def m006_history_indexes_and_search(db: Database) -> None:
         "insert into records_fts(rowid, text) select new.rowid, new.text where new.text is not null; end",
     ):
         db.execute(sql)
+
+
+@MIGRATIONS()
+def m007_product_indexes_and_retention(db: Database) -> None:
+    """Reads bounded by product, and retention as one indexed range (issue 11).
+
+    Products are compared case-insensitively, so `changes`, the digest's pin rows and
+    `events --product` select on `lower(product)`: expression indexes make that a range, not a
+    scan. `runs(started_at)` and a partial index of alerts that still hold a body make the daily
+    retention pass one indexed DELETE/UPDATE; `maintenance` remembers when it last ran. A partial
+    index of records not stamped yet keeps a source's write independent of its history's length.
+    """
+    for sql in (
+        "create index if not exists records_lower_product_kind_version on records(lower(product), kind, version)",
+        "create index if not exists events_lower_product_detected on events(lower(product), detected_at)",
+        "create index if not exists runs_started_at on runs(started_at)",
+        # save_records stamps a source's new rows (`first_seen_at is null`): without this, every
+        # write of a source scanned all its records (a 100k-line changelog: quadratic growth)
+        "create index if not exists records_not_stamped on records(source) where first_seen_at is null",
+        "create index if not exists alerts_with_body on alerts(created_at) where payload != '[]'",
+        "create table if not exists maintenance (name text primary key, done_at text not null)",
+    ):
+        db.execute(sql)

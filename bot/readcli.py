@@ -57,6 +57,8 @@ def checked_product(store: Store, product: str | None, pins: Iterable[Pin] = ())
     """The product as given (aliases resolve later through `fleet.same_product`), or a usage error."""
     if product is None:
         return None
+    if any(fleet.same_product(product, p.product) for p in pins) or store_reads.has_product(store, product):
+        return product  # two index lookups; the full list of names is read only for the hint
     names = product_names(store, pins)
     if any(fleet.same_product(product, name) for name in names):
         return product

@@ -1,17 +1,22 @@
 """`trackbot search`: changelog lines and advisories, ordered the way a reader expects.
 
-The store finds the lines; this orders them by product and then by the product's own
+The store finds the lines (the newest 2,000 matches at most); this orders them by product and then by the product's own
 version scheme (`0.7.0` before `0.10.0`, dpkg order for Debian packages), newest last.
 """
 
 from __future__ import annotations
 
-from bot import fleet, versions
+from bot import versions
 from bot.store import Store
 from bot.store_reads import SearchHit, search_hits
 
 
 def ordered_hits(store: Store, words: list[str], product: str | None = None) -> list[SearchHit]:
-    hits = [h for h in search_hits(store, words) if not product or fleet.same_product(h.product, product)]
-    return sorted(hits, key=lambda h: (h.product, versions.sort_key(h.version, versions.scheme_for(h.product)),
-                                       h.date, h.text))
+    hits = search_hits(store, words, product)
+    keys: dict[tuple[str, str], tuple[object, ...]] = {}  # hits share versions: parse each once
+
+    def version_key(hit: SearchHit) -> tuple[object, ...]:
+        if (hit.product, hit.version) not in keys:
+            keys[hit.product, hit.version] = versions.sort_key(hit.version, versions.scheme_for(hit.product))
+        return keys[hit.product, hit.version]
+    return sorted(hits, key=lambda h: (h.product, version_key(h), h.date, h.text))

@@ -13,7 +13,9 @@ from typing import Any
 from bot import fleet, versions
 from bot.alerts import Alert
 from bot.model import Pin
+from bot.release_numbers import maybe_in_branch
 from bot.store import Store, StoredEvent, StoredRecord
+from bot.store_reads import product_versions
 
 MATTERS = ("fix", "revert", "regression", "security", "deprecation")
 
@@ -84,12 +86,16 @@ def upgrades(store: Store, pins: Sequence[Pin]) -> list[dict[str, str]]:
     """For each exact pin with newer releases in its branch: the `trackbot changes` command to read."""
     out = []
     for pin in pins:
-        releases = [r.record.version for r in store.records_about(None)
-                    if r.record.kind == "release" and fleet.same_product(r.record.product, pin.product)]
         try:
-            newer = [] if versions.parse_pin(pin.product, pin.version).is_branch else fleet.newer_in_branch(pin, releases)
+            spec = versions.parse_pin(pin.product, pin.version)
+            if spec.is_branch:
+                continue
+            branch = versions.branch_of(spec.version, spec.scheme)
         except ValueError:
             continue
+        releases = [v for v in product_versions(store, pin.product, "release")
+                    if maybe_in_branch(v, branch, spec.scheme)]
+        newer = fleet.newer_in_branch(pin, releases)
         if not newer:
             continue
         newest = newer[-1]

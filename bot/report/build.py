@@ -15,6 +15,7 @@ from typing import Any
 from bot import silence as silencing
 from bot.alerts import duration_text
 from bot.model import Pin, severity_rank
+from bot.report.build_history import pin_history
 from bot.report.pins import pin_rows
 from bot.store import Incident, Store, StoredEvent
 
@@ -22,13 +23,11 @@ PER_PRODUCT = 25
 
 
 def build(store: Store, pins: Sequence[Pin], since: datetime, now: datetime, label: str) -> dict[str, Any]:
-    records = store.records_about(None)
-    every_event = store.events()
-    period = [e for e in every_event if e.detected_at >= since.isoformat() and not e.baseline]
+    period = store.events(since=since, news_only=True)
     silences = store.silences(now, include_ended=True)
     loud, held = _split_silenced(period, silences)
     open_incidents = store.incidents(open_only=True)
-    table = pin_rows(pins, records, every_event, open_incidents, now.date())
+    table = [pin_rows([pin], *pin_history(store, pin), open_incidents, now.date())[0] for pin in pins]
     return {
         "title": f"trackbot digest ({label}): " + (f"{len(loud)} events" if loud else "nothing new"),
         "since": since.isoformat(), "generated_at": now.isoformat(),

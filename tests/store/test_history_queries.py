@@ -102,3 +102,55 @@ def test_a_database_from_before_search_indexing_finds_its_old_lines_after_migrat
     assert [row["text"] for row in store.search(["aufs"])] == ["Fix aufs mount leak"]
     assert store.search(["Storage"]) == []
     assert [a.id for a in store.alerts(event_keys=["fix_available:docker:1.10.3"])] == [7]
+
+
+def test_cli_search_section_prints_only_lines_holding_the_word(tmp_path):
+    history(Store.open(tmp_path / "t.db"))
+    args = ["--db", str(tmp_path / "t.db"), "search"]
+    out = CliRunner().invoke(main, [*args, "section", "--json"])
+    assert out.exit_code == 0, out.output
+    assert [h["text"] for h in json.loads(out.output)] == ["Fix a crash when a section of the config is empty"]
+    assert "no match" in CliRunner().invoke(main, [*args, "Storage"]).output  # a section heading, not a word
+    moby = CliRunner().invoke(main, [*args, "aufs", "--product", "moby", "--json"])
+    assert [(h["product"], h["date"]) for h in json.loads(moby.output)] == [("docker", "2016-03-10")]
+
+
+def long_history(store: Store) -> None:
+    """docker 1.0.0 to 1.19.9 (200 releases, each with a line), a 2.0.0 release candidate on top."""
+    run = store.start_run(NOW)
+    records = [Record("release", "release:2.0.0-rc1", "docker", "2.0.0-rc1", {"date": "2030-01-01"})]
+    for minor in range(20):
+        for patch in range(10):
+            version = f"1.{minor}.{patch}"
+            records += [Record("release", f"release:{version}", "docker", version, {"date": f"2020-{minor % 12 + 1:02d}-01"}),
+                        line(version, f"Fix thing {minor} {patch}", "Runtime")]
+    with store.transaction():
+        store.save_records("moby", run, NOW, seen=records, new_or_changed=records, gone=[])
+
+
+def test_digest_pin_row_and_changes_on_a_long_history_read_only_what_they_need():
+    from bot.changes import changes
+    from bot.model import Pin
+    from bot.report.build import build
+
+    store = Store.memory()
+    long_history(store)
+    [row] = build(store, [Pin("moby", "1.10.0")], NOW - timedelta(days=7), NOW, "7d")["pins"]
+    assert (row["newest_in_branch"], row["newest_overall"], row["releases_behind"]) == ("1.10.9", "1.19.9", 9)
+    found = changes(store, "1.9.8", "1.10.1", "docker")
+    assert sorted(c.version for c in found) == ["1.10.0", "1.10.1", "1.9.9"]
+    assert [u["to"] for u in story(store, [Pin("docker", "1.1.3")], "1.1.3")["upgrades"]] == ["1.1.9"]
+
+
+def test_the_numeric_prefilter_never_rules_out_a_version_in_range_or_branch():
+    from bot import versions
+    from bot.release_numbers import between_test, maybe_in_branch
+
+    maybe = between_test("5.6.3", "5.60.1", "docker")
+    for version in ("5.6.4", "v5.10.0", "5.60.1", "5.60.1-rc1", "5.6.3", "5.5.9", "5.60.2", "6.0", "latest"):
+        exact = versions.compare(version, "5.6.3", "docker") > 0 >= versions.compare(version, "5.60.1", "docker") \
+            if version != "latest" else False
+        assert maybe(version) or not exact, version
+    assert [maybe(v) for v in ("5.5.9", "5.60.2", "6.0")] == [False, False, False]
+    assert between_test("1:1.0-1", "1:2.0-1", "deb")("0.1")  # package versions: the exact test decides
+    assert maybe_in_branch("3.16.85", "3.16", "kernel") and not maybe_in_branch("3.160.1", "3.16", "kernel")
