@@ -270,9 +270,25 @@ def run(app: App, every: str, runs: int | None, log_format: str) -> None:
         elif not line.startswith(daemon.BUG_PREFIX):
             log.warning(line)
 
+    def cycle(cfg: configuration.Config, store: Store) -> int:
+        code = _poll_once(cfg, store, show_table=show_table)
+        _weekly_digest(cfg, store)
+        return code
+
     with configure_logging(fmt):
-        daemon.run_loop(watch, app.db_path, lambda cfg, store: _poll_once(cfg, store, show_table=show_table),
-                        daemon.RunPlan(interval, runs), log=say)
+        daemon.run_loop(watch, app.db_path, cycle, daemon.RunPlan(interval, runs), log=say)
+
+
+def _weekly_digest(cfg: configuration.Config, store: Store) -> None:
+    """`digest:` in sources.yaml: post the week's digest once its slot has passed (bot/report/weekly.py)."""
+    if cfg.digest is None:
+        return
+    from bot.report.weekly import post_if_due
+
+    line = post_if_due(cfg, store, utcnow(), lambda text: console.print(text, markup=False, highlight=False,
+                                                                        soft_wrap=True))
+    if line:
+        log.info(line)  # a timestamped line on stderr (text or JSON, as --log-format says)
 
 
 @main.command()

@@ -23,6 +23,7 @@ from bot.clock import parse_interval
 from bot.errors import ConfigError
 from bot.kinds import KINDS
 from bot.model import Pin
+from bot.report.schedule import DigestConf
 from bot.sources.api import SourceConf
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 T = TypeVar("T", bound="DataclassInstance")  # a Conf, a Pin, SlackConf, Settings: built by _build
 TOP_KEYS = {"fleet", "inventories", "watch_words", "bug_numbers", "sources", "slack", "settings", "arch", "modules",
-            "metrics", "heartbeat_url", "notify"}  # the last three: running it unattended (README "Deploy")
+            "metrics", "heartbeat_url", "notify", "digest"}  # the last four: running it unattended (README "Deploy")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,6 +111,7 @@ class Config:
     metrics: MetricsConf = MetricsConf()
     heartbeat_url: str = ""  # fetched (GET) after every successful run
     notify: tuple[NotifyConf, ...] = ()
+    digest: DigestConf | None = None  # `run` posts the weekly digest only when this is set
 
     @property
     def config_dir(self) -> Path:
@@ -156,7 +158,8 @@ def parse(raw: Any, path: Path) -> Config:
     metrics = _build(MetricsConf, raw.get("metrics") or {}, f"{path}: metrics")
     heartbeat = _coerce(raw.get("heartbeat_url") or "", str, f"{path}: 'heartbeat_url'")
     notify = tuple(_build(NotifyConf, item, f"{path}: notify[{i}]") for i, item in enumerate(_list(raw, "notify", path)))
-    return Config(path, fleet, words, sources, slack, settings, bugs, profile, metrics, heartbeat, notify)
+    digest = _build(DigestConf, raw["digest"] or {}, f"{path}: digest") if "digest" in raw else None
+    return Config(path, fleet, words, sources, slack, settings, bugs, profile, metrics, heartbeat, notify, digest)
 
 
 def _profile(raw: dict[str, Any], path: Path) -> relevance.FleetProfile:

@@ -212,3 +212,9 @@ def m006_history_indexes_and_search(db: Database) -> None:
         "insert into records_fts(rowid, text) select new.rowid, new.text where new.text is not null; end",
     ):
         db.execute(sql)
+
+
+@MIGRATIONS()
+def m007_digest_posts(db: Database) -> None:
+    """The weeks whose digest `trackbot run` posted (bot/store_digest_posts.py): never twice, even across restarts."""
+    db.table("digest_posts").create({"week": str, "channel": str, "posted_at": str}, pk="week", if_not_exists=True)

@@ -24,6 +24,7 @@ from bot.migrations import MIGRATIONS
 from bot.model import Event, Finding, Record
 from bot.silence import Silence
 from bot.store_deliveries import Deliveries
+from bot.store_digest_posts import DigestPosts
 from bot.store_outbox import Outbox, SilenceRules, inserted_id, iso, write_transaction
 from bot.store_rows import (
     Incident,
@@ -87,9 +88,10 @@ class Store:
     """The database of one trackbot installation.
 
     Runs, sources, records, events, incidents and notes are written here; the outbox, the
-    silences (store_outbox.py) and each extra destination's deliveries (store_deliveries.py)
-    are parts over the same database (`self.outbox`, `self.silence_rules`, `self.deliveries`),
-    kept apart so each file stays small.
+    silences (store_outbox.py), each extra destination's deliveries (store_deliveries.py) and
+    the weekly digest's posts (store_digest_posts.py) are parts over the same database
+    (`self.outbox`, `self.silence_rules`, `self.deliveries`, `self.digest_posts`), kept apart
+    so each file stays small.
     """
 
     def __init__(self, db: sqlite_utils.Database, *, migrate: bool = True) -> None:
@@ -100,6 +102,7 @@ class Store:
         self.outbox = Outbox(db)
         self.silence_rules = SilenceRules(db)
         self.deliveries = Deliveries(db)
+        self.digest_posts = DigestPosts(db)
 
     @classmethod
     def open(cls, path: str | Path) -> Store:

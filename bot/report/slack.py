@@ -41,12 +41,13 @@ def blocks(digest: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def post(conf: SlackConf, digest: dict[str, Any]) -> str:
-    """Post the digest's blocks to the digest channel; returns the channel, raises TrackbotError if not posted."""
+def post(conf: SlackConf, digest: dict[str, Any], channel: str = "") -> str:
+    """Post the digest's blocks to `channel`, else the digest channel; returns the channel, raises
+    TrackbotError if not posted."""
     client = from_env(conf)
     if client is None:
         raise TrackbotError(f"--post needs Slack: set ${conf.token_env} or ${conf.webhook_env}")
-    channel = conf.digest_channel or conf.channel
+    channel = channel or conf.digest_channel or conf.channel
     outcome = client.post(channel, Message(digest["title"], tuple(blocks(digest))))
     if not isinstance(outcome, Delivered):
         raise TrackbotError(f"digest not posted to {channel}: {outcome.reason}")
