@@ -87,7 +87,11 @@ def _needs_action(table: Sequence[dict[str, Any]], incidents: Sequence[Incident]
                 if row["smallest_upgrade"] else ""
             lines.append(f"{label}: {waiting.get('critical', 0)} critical and {waiting.get('warning', 0)} "
                          f"warning fixes or advisories waiting{upgrade}")
-    lines += [f"open critical incident: {i.source} {i.kind} ({i.summary})" for i in incidents if i.severity == "critical"]
+    for incident in incidents:
+        if incident.severity == "critical":
+            pins = [f"{row['product']} {row['pinned']}" for row in table if incident.key in row["incident_keys"]]
+            touches = f"; touches {', '.join(pins)}" if pins else ""
+            lines.append(f"open critical incident: {incident.source} {incident.kind} ({incident.summary}){touches}")
     return lines
 
 

@@ -15,7 +15,7 @@ def pin_cells(row: dict[str, Any]) -> list[str]:
     days = f", {row['days_behind']} days" if row["days_behind"] is not None and row["releases_behind"] else ""
     waiting = ", ".join(f"{n} {sev}" for sev, n in sorted(row["waiting"].items())) or "none"
     return [f"{row['product']} {row['pinned']}", row["newest_in_branch"] or "(is newest)", row["newest_overall"] or "?",
-            f"{row['releases_behind']} releases{days}", row["branch_end"] or "?", str(row["open_incidents"]),
+            f"{row['releases_behind']} release{'' if row['releases_behind'] == 1 else 's'}{days}", row["branch_end"] or "?", str(row["open_incidents"]),
             waiting, row["smallest_upgrade"] or "-"]
 
 

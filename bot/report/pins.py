@@ -42,15 +42,29 @@ def _row(pin: Pin, history: tuple[Sequence[StoredRecord], Sequence[StoredEvent],
     critical_fixes = [str(e.data.get("fixed_in") or "") for e in waiting if e.severity == "critical"]
     upgrade = max(filter(None, critical_fixes), key=lambda v: versions.sort_key(v, scheme), default="")
     branch_end, abandoned = _branch_end(pin, mine, events)
+    touching = incidents_of(pin, mine, incidents)
     return {
         "product": pin.product, "pinned": pin.version, "distro": pin.distro,
         "newest_in_branch": newer[-1] if newer else "", "newest_overall": newest,
         "releases_behind": len(newer), "days_behind": _days(dates.get(newer[0], "") if newer else "", today),
         "branch_end": "abandoned" if abandoned else branch_end,
-        "open_incidents": sum(1 for i in incidents if i.product and fleet.same_product(i.product, pin.product)),
+        "open_incidents": len(touching), "incident_keys": [i.key for i in touching],
         "waiting": dict(Counter(e.severity for e in waiting)),
         "smallest_upgrade": upgrade,
     }
+
+
+def incidents_of(pin: Pin, records: Sequence[StoredRecord], incidents: Sequence[Incident]) -> list[Incident]:
+    """The open incidents that touch a pin: about its product, or raised by a source that feeds it.
+
+    An apt repository's incidents carry the repository's own product (`apt:<source>`) or none,
+    not the packages it serves, so a Hash Sum mismatch on the repository that ships
+    `debian:docker.io` counts for that pin through the source that recorded its releases.
+    `records` are the pin's product's records (any source).
+    """
+    feeding = {r.source for r in records if r.source}
+    return [i for i in incidents
+            if (i.product and fleet.same_product(i.product, pin.product)) or i.source in feeding]
 
 
 def _prerelease(version: str, scheme: str) -> bool:

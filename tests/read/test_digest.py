@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.model import Event, Finding
+from bot.model import Event, Finding, Record
 from bot.report import chart
 from bot.sources.docker_changelog import Conf, parse
 from bot.store import Store
@@ -104,3 +104,38 @@ def test_html_digest_renders_in_headless_chromium(weeks_of_history, tmp_path):
     subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
                     "--window-size=1200,1600", page.as_uri()], check=True, timeout=60, capture_output=True)
     assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 10_000
+
+
+def test_an_apt_incident_without_product_counts_for_the_pin_its_repository_serves(tmp_path):
+    """apt incidents carry the repository, not a package: the pin fed by that repository sees it; another
+    repository's incident touches no pin yet stays in the open incidents and the action list."""
+    db = tmp_path / "t.db"
+    store = Store.open(db)
+    run = store.start_run(NOW - timedelta(days=3))
+    served = [Record("release", f"release:docker.io:{v}", "debian:docker.io", v, {"package": "docker.io", "date": ""})
+              for v in ("1.6.2~dfsg1-1~bpo8+1", "1.6.2~dfsg1-1~bpo8+2")]
+    with store.transaction():
+        store.save_records("docker-apt", run, NOW - timedelta(days=3), seen=served, new_or_changed=served, gone=())
+    for source, product, key in (("docker-apt", "apt:docker-apt", "docker-apt:jessie:Packages.xz"),
+                                 ("security-mirror", "", "security-mirror:jessie:Packages.xz")):
+        row = store.incident_seen(source, Finding("apt_hash_mismatch", key, f"{key}: Hash Sum mismatch",
+                                                  product=product), NOW - timedelta(days=1))
+        store.open_incident(row["rowid"], NOW - timedelta(days=1))
+    store.db.close()
+    cfg = tmp_path / "sources.yaml"
+    cfg.write_text("sources: []\nfleet:\n  - {product: docker, version: 1.10.0}\n"
+                   "  - {product: 'debian:docker.io', version: '1.6.2~dfsg1-1~bpo8+1', distro: jessie}\n")
+    report = json.loads(digest(cfg, db, "--json"))
+    docker, docker_io = report["pins"]
+    assert (docker["open_incidents"], docker_io["open_incidents"]) == (0, 1)
+    assert docker_io["incident_keys"] == ["docker-apt:jessie:Packages.xz"]
+    assert docker_io["newest_in_branch"] == "1.6.2~dfsg1-1~bpo8+2"
+    assert [i["source"] for i in report["incidents"]] == ["docker-apt", "security-mirror"]
+    actions = [line for line in report["needs_action"] if line.startswith("open critical incident")]
+    assert actions == [
+        "open critical incident: docker-apt apt_hash_mismatch (docker-apt:jessie:Packages.xz: Hash Sum mismatch); "
+        "touches debian:docker.io 1.6.2~dfsg1-1~bpo8+1",
+        "open critical incident: security-mirror apt_hash_mismatch (security-mirror:jessie:Packages.xz: Hash Sum "
+        "mismatch)"]
+    md = digest(cfg, db)
+    assert "| debian:docker.io 1.6.2~dfsg1-1~bpo8+1 | 1.6.2~dfsg1-1~bpo8+2 | 1.6.2~dfsg1-1~bpo8+2 | 1 release |" in md
