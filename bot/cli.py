@@ -505,7 +505,7 @@ def digest(app: App, since: str, out: str | None, post: bool, as_json: bool) -> 
       trackbot digest --since 7d --out digest.html
       trackbot digest --since 7d --post
     """
-    from bot.report import build, slack, write
+    from bot.report import build, chart, slack, write
 
     store = app.reader()
     start, now = _since(since), utcnow()
@@ -513,7 +513,7 @@ def digest(app: App, since: str, out: str | None, post: bool, as_json: bool) -> 
     if post:
         console.print(f"digest posted to {slack.post(app.config().slack, report)}")
     if out:
-        period = [e for e in store.events(since=start) if not e.baseline]
+        period = [e for e in store.events(since=min(start, now - chart.WINDOW)) if not e.baseline]
         Path(out).write_text(write.render(report, write.format_of(out), period), encoding="utf-8")
         console.print(f"digest written to {out}")
     if not out and not post:

@@ -85,8 +85,8 @@ def _needs_action(table: Sequence[dict[str, Any]], incidents: Sequence[Incident]
         if waiting.get("critical") or waiting.get("warning"):
             upgrade = f"; smallest upgrade with every critical fix: {row['smallest_upgrade']}" \
                 if row["smallest_upgrade"] else ""
-            lines.append(f"{label}: {waiting.get('critical', 0)} critical and {waiting.get('warning', 0)} "
-                         f"warning fixes or advisories waiting{upgrade}")
+            counts = " and ".join(f"{waiting[sev]} {sev}" for sev in ("critical", "warning") if waiting.get(sev))
+            lines.append(f"{label}: {counts} fixes or advisories waiting{upgrade}")
     for incident in incidents:
         if incident.severity == "critical":
             pins = [f"{row['product']} {row['pinned']}" for row in table if incident.key in row["incident_keys"]]

@@ -4,6 +4,8 @@ import base64
 import html
 import json
 import re
+import shutil
+import struct
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +21,7 @@ from bot.store import Store
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 NOW = datetime.now(UTC).replace(microsecond=0)
-CHROMIUM = "/usr/bin/chromium"
+ARTEFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"  # screenshots kept after the run
 
 
 @pytest.fixture
@@ -88,22 +90,52 @@ def test_markdown_and_html_files(weeks_of_history, tmp_path):
     page = (tmp_path / "d.html").read_text()
     assert page.startswith("<!DOCTYPE html>") and "<style>" in page and "<table>" in page
     assert not re.search(r"(src|href)=\"?https?://", page)  # self-contained: no external asset
-    if chart.available():
-        png = base64.b64decode(re.search(r"data:image/png;base64,([A-Za-z0-9+/=]+)", page).group(1))
-        assert png.startswith(b"\x89PNG\r\n\x1a\n")
-    else:
-        assert html.escape(chart.CHART_HINT) in page
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed (Debian package chromium)")
+def png_size(png: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk (a real PNG, not just its signature)."""
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and png[12:16] == b"IHDR"
+    return struct.unpack(">II", png[16:24])
+
+
+def test_the_html_digest_embeds_the_weekly_chart_as_a_real_png(weeks_of_history, tmp_path):
+    pytest.importorskip("matplotlib", reason="the charts extra (matplotlib) is part of the test extra")
+    cfg, db = weeks_of_history
+    digest(cfg, db, "--out", str(tmp_path / "d.html"))
+    page = (tmp_path / "d.html").read_text()
+    png = base64.b64decode(re.search(r"data:image/png;base64,([A-Za-z0-9+/=]+)", page).group(1))
+    assert png_size(png) == (800, 320)
+    assert chart.CHART_HINT not in page
+    ARTEFACTS.mkdir(exist_ok=True)
+    (ARTEFACTS / "digest-chart.png").write_bytes(png)
+
+
+def test_without_the_charts_extra_the_digest_says_how_to_get_the_chart(weeks_of_history, tmp_path, monkeypatch):
+    monkeypatch.setattr(chart, "pyplot", None)  # as if matplotlib were not installed
+    cfg, db = weeks_of_history
+    digest(cfg, db, "--out", str(tmp_path / "d.html"))
+    page = (tmp_path / "d.html").read_text()
+    assert "data:image/png" not in page and html.escape(chart.CHART_HINT) in page
+    assert chart.CHART_HINT in digest(cfg, db)  # the Markdown says it too
+
+
+def browser() -> str | None:
+    return next(filter(None, (shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome"))), None)
+
+
+@pytest.mark.skipif(browser() is None, reason="no headless browser: install Debian's chromium package (.ci/run does)")
 def test_html_digest_renders_in_headless_chromium(weeks_of_history, tmp_path):
     cfg, db = weeks_of_history
     page = tmp_path / "digest.html"
     digest(cfg, db, "--out", str(page))
-    shot = tmp_path / "digest.png"  # kept as the test's artefact under pytest's tmp dir
-    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
-                    "--window-size=1200,1600", page.as_uri()], check=True, timeout=60, capture_output=True)
-    assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 10_000
+    ARTEFACTS.mkdir(exist_ok=True)
+    shot = ARTEFACTS / "digest-chromium.png"  # kept after the run (CI uploads test-artifacts/)
+    shot.unlink(missing_ok=True)
+    subprocess.run([browser(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
+                    "--disable-background-networking", "--disable-component-update", "--disable-quic",
+                    f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=1200,1600",
+                    page.as_uri()], check=True, timeout=90, capture_output=True)
+    assert png_size(shot.read_bytes()) == (1200, 1600) and shot.stat().st_size > 10_000
 
 
 def test_an_apt_incident_without_product_counts_for_the_pin_its_repository_serves(tmp_path):
