@@ -17,7 +17,7 @@ try:
     import matplotlib  # type: ignore[import-not-found,unused-ignore]
 
     matplotlib.use("Agg")
-    from matplotlib import pyplot  # type: ignore[import-not-found,unused-ignore]
+    from matplotlib import pyplot, ticker  # type: ignore[import-not-found,unused-ignore]
 except ImportError:  # the extra is not installed: the digest says how to get the chart
     pyplot = None  # type: ignore[assignment,unused-ignore]
 
@@ -49,7 +49,7 @@ def weekly_png(events: Sequence[StoredEvent]) -> bytes | None:
         axes.bar(weeks, heights, bottom=bottom, label=name)
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
     axes.set_ylabel("events")
-    axes.yaxis.get_major_locator().set_params(integer=True)  # counts: no 0.5 tick
+    axes.yaxis.set_major_locator(ticker.MaxNLocator(integer=True))  # counts: no 0.5 tick
     axes.set_title("releases and alerts per product per week")
     if weeks:
         axes.legend(fontsize=7, loc="upper left")
