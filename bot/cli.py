@@ -159,7 +159,7 @@ def _poll_once(cfg: configuration.Config, store: Store, only: tuple[str, ...] = 
                show_table: bool = True, show_all: bool = False) -> int:
     """One poll as `poll` and each `run` cycle do it: the writes, then every destination, then the
     table, metrics and heartbeat. Exit code: 1 a source failed, 3 nobody hears the alerts."""
-    started = time.monotonic()
+    started, began = time.monotonic(), utcnow()
     sink, targets = _deliverer(cfg), _destinations(cfg)
     if targets:
         from bot.notify import join
@@ -171,7 +171,8 @@ def _poll_once(cfg: configuration.Config, store: Store, only: tuple[str, ...] = 
     delivery = deliver_pending(store, sink, utcnow)  # everything found is written, then the outbox is delivered
     notified = _notify(store, targets)  # ...and each `notify:` destination's own queue
     if show_table:  # not with --log-format json: there every line is a JSON object
-        views.show_poll(console, report, delivery, open_incident_counts(store), show_all=show_all)
+        incidents = views.PollIncidents(open_incident_counts(store), open_incident_counts(store, began.isoformat()))
+        views.show_poll(console, report, delivery, incidents, show_all=show_all)
     log_run(report, delivery, time.monotonic() - started)
     for line, failing in notified:
         (log.warning if failing else log.info)(line)
@@ -371,13 +372,23 @@ def status(app: App, as_json: bool) -> None:
     states = {s["name"]: s for s in store.all_source_states()}
     counts = open_incident_counts(store)
     if as_json:
-        click.echo(json.dumps([{**states.get(c.name, {}), "name": c.name, "kind": c.kind,
-                                 "open_incidents": counts.get(c.name, 0)} for c in cfg.sources], indent=2, default=str))
+        click.echo(json.dumps([_status_item(c, states.get(c.name, {}), counts.get(c.name, 0)) for c in cfg.sources],
+                              indent=2, default=str))
         return
     console.print(views.status_table(cfg.sources, states, counts, width=console.width))
+    for line in views.status_error_lines(cfg.sources, states, console.width):
+        console.print(line, highlight=False, soft_wrap=True)
     undelivered = _delivery_problem(cfg, store)
     if undelivered:
         console.print(f"[red]{safe(undelivered)}[/]", highlight=False, soft_wrap=True)
+
+
+def _status_item(conf: Any, state: dict[str, Any], open_count: int) -> dict[str, Any]:
+    """A source's state as `status --json` gives it, with its open incidents and when a failing one is tried next."""
+    failing = bool(state.get("consecutive_failures"))
+    due = views.next_try_of(conf, state) if failing else None
+    return {**state, "name": conf.name, "kind": conf.kind, "open_incidents": open_count,
+            "next_try": due.isoformat() if due else ("next run" if failing else None)}
 
 
 @main.command()

@@ -78,5 +78,5 @@ def shorten(text: str, width: int) -> str:
     text = " ".join(text.split())
     if len(text) <= width:
         return text
-    head = (width - 1) * 2 // 3
+    head = (width - 1) // 2  # an error's reason is at one end and its URL's file name at the other
     return text[:head] + "…" + text[len(text) - (width - 1 - head):]

@@ -63,10 +63,12 @@ def _incident_row(store: Store, row: dict[str, Any]) -> IncidentRow:
                        row["opened_at"] or "", row["resolved_at"] or "", thread)
 
 
-def open_incident_counts(store: Store) -> dict[str, int]:
-    """Open incidents per source, for the status table."""
+def open_incident_counts(store: Store, opened_since: str = "") -> dict[str, int]:
+    """Open incidents per source, for the status table; with `opened_since`, only those opened since then
+    (the poll table says "incident opened" on the run that opened one)."""
     rows = store.db.execute(
-        "select source, count(*) from incidents where opened_at is not null and resolved_at is null group by source"
+        "select source, count(*) from incidents where opened_at is not null and resolved_at is null "
+        "and opened_at >= ? group by source", [opened_since]
     ).fetchall()
     return {str(r[0]): int(r[1]) for r in rows}
 

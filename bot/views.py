@@ -7,6 +7,7 @@ a few lines, and every upstream string passes through `escape` before rich sees 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -46,8 +47,16 @@ def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]], *, 
 SKIPPED_LINES = 10  # up to this many skipped sources get a line saying when they are due
 
 
+@dataclass(frozen=True)
+class PollIncidents:
+    """Open incidents per source after a poll, and how many of them this poll opened."""
+
+    open: dict[str, int] = field(default_factory=dict)
+    opened: dict[str, int] = field(default_factory=dict)
+
+
 def show_poll(console: Console, report: RunReport, delivery: DeliveryReport,
-              open_incidents: dict[str, int] | None = None, *, show_all: bool = False) -> None:
+              incidents: PollIncidents | None = None, *, show_all: bool = False) -> None:
     """The poll table, each failure's reason on one line, then what happened to the alerts.
 
     Unless `show_all`, the table lists only sources that changed, failed, raised events or have an
@@ -55,17 +64,24 @@ def show_poll(console: Console, report: RunReport, delivery: DeliveryReport,
     a few lines. A source with an open incident is shown as such, not as `unchanged`: an apt
     mirror whose Release did not change can still be serving a broken index.
     """
-    incidents = open_incidents or {}
+    known = incidents or PollIncidents()
     shown = [r for r in report.results
-             if show_all or r.status in ("changed", "failed") or r.events or incidents.get(r.name)]
+             if show_all or r.status in ("changed", "failed") or r.events or known.open.get(r.name)]
     rows = [
-        (r.name, r.kind, _poll_status(r.status, incidents.get(r.name, 0)),
+        (safe(r.name), r.kind, _poll_status(r.status, known.open.get(r.name, 0), known.opened.get(r.name, 0)),
          str(r.new_records), str(r.events), f"{r.seconds:.1f}s")
         for r in shown
     ]
-    columns = ("source", "kind", "status", "new", "events", "time")
-    if rows:
-        console.print(table("trackbot poll", columns, rows, no_wrap=columns[1:]))
+    if rows:  # names whole (what `--source` takes); a long status wraps instead
+        grid = Table(title="trackbot poll")
+        grid.add_column("source", no_wrap=True, min_width=min(28, max(len(r.name) for r in shown)))
+        grid.add_column("kind", no_wrap=True, overflow="ellipsis")
+        grid.add_column("status", min_width=15)  # "1 incident open" on one line
+        for column in ("new", "events", "time"):
+            grid.add_column(column, no_wrap=True, justify="right")
+        for row in rows:
+            grid.add_row(*row)
+        console.print(grid)
     quiet = len(report.results) - len(shown)
     if quiet:
         counts = ", ".join(f"{n} {status}" for status, n in sorted(_count_statuses(report, shown).items()))
@@ -85,9 +101,14 @@ def show_poll(console: Console, report: RunReport, delivery: DeliveryReport,
     console.print(safe(line), highlight=False)
 
 
-def _poll_status(status: str, open_count: int) -> str:
+def _poll_status(status: str, open_count: int, opened: int) -> str:
+    """A source with an incident never reads as a plain "unchanged": its Release may not change while
+    it serves a broken index. "1 new incident" on the run that opened it."""
+    prefix = "changed, " if status == "changed" else ""
+    if opened and status != "failed":
+        return f"[red]{prefix}{opened} new incident{'s' if opened > 1 else ''}[/]"
     if open_count and status != "failed":
-        return f"[red]{status}, {open_count} incident{'s' if open_count > 1 else ''} open[/]"
+        return f"[red]{prefix}{open_count} incident{'s' if open_count > 1 else ''} open[/]"
     return f"[{STATUS_STYLES[status]}]{status}[/]" if STATUS_STYLES[status] else status
 def _count_statuses(report: RunReport, shown: Sequence[object]) -> dict[str, int]:
     listed = {id(r) for r in shown}
@@ -112,28 +133,47 @@ def events_table(rows: Sequence[StoredEvent], since: str) -> Table:
 
 def status_table(sources: Sequence[SourceConf], states: dict[str, dict[str, Any]],
                  open_incidents: dict[str, int] | None = None, *, width: int = 80) -> Table:
-    """One line per source at any terminal width: long errors and URLs lose their middle, never wrap."""
+    """One row per source, the name always whole, in 80 columns: the kind takes what is left.
+
+    Each failing source's error and next try follow the table on a line of their own
+    (`status_error_lines`), since an error squeezed into a column says nothing.
+    """
     counts = open_incidents or {}
-    error_width = max(20, width - 62)
-    rows = []
+    grid = Table(title="sources", width=min(width, 120) if width < 120 else None)
+    longest = max((len(conf.name) for conf in sources), default=6)
+    grid.add_column("source", no_wrap=True, min_width=min(longest, 28), overflow="ellipsis")
+    grid.add_column("last success", no_wrap=True, min_width=17)
+    grid.add_column("fails", no_wrap=True, justify="right", min_width=5)
+    grid.add_column("open", no_wrap=True, justify="right", min_width=4)
+    grid.add_column("kind", no_wrap=True, overflow="ellipsis")
     for conf in sources:
         s = states.get(conf.name, {})
+        failures = int(s.get("consecutive_failures") or 0)
         open_count = counts.get(conf.name, 0)
-        error = s.get("last_error") or ""
-        if error and s.get("consecutive_failures"):  # a failing source: when it is tried again (bot.schedule)
-            due = schedule.next_try(parse_interval(conf.every) if conf.every else None, s)
-            error = f"{error} (next try {short_time(due.isoformat()) if due else 'next run'})"
-        rows.append((conf.name, conf.kind, short_time(s.get("last_success_at")) or "never",
-                     str(s.get("consecutive_failures") or 0),
-                     f"[red]{open_count}[/]" if open_count else "0",
-                     safe(shorten(error, error_width))))
-    grid = Table(title="sources")
-    for column in ("source", "kind", "last success", "fails", "open"):
-        grid.add_column(column, no_wrap=True, overflow="ellipsis", max_width=22 if column == "source" else None)
-    grid.add_column("last error (next try)", no_wrap=True, overflow="ellipsis")
-    for row in rows:
-        grid.add_row(*row)
+        grid.add_row(safe(conf.name), short_time(s.get("last_success_at")) or "never",
+                     f"[red]{failures}[/]" if failures else "0", f"[red]{open_count}[/]" if open_count else "0",
+                     conf.kind)
     return grid
+
+
+def status_error_lines(sources: Sequence[SourceConf], states: dict[str, dict[str, Any]], width: int = 80) -> list[str]:
+    """Two lines per failing source: since when and its next try, then its last error with the middle
+    of a long URL cut, so each fits the terminal's width."""
+    lines = []
+    for conf in sources:
+        s = states.get(conf.name, {})
+        if not (s.get("consecutive_failures") and s.get("last_error")):
+            continue
+        due = next_try_of(conf, s)
+        lines.append(f"[red]{safe(conf.name)}[/]: failing since {short_time(s.get('failing_since')) or '?'}, "
+                     f"next try {short_time(due.isoformat()) if due else 'at the next run'}")
+        lines.append("    " + safe(shorten(s["last_error"], max(20, width - 4))))
+    return lines
+
+
+def next_try_of(conf: SourceConf, state: dict[str, Any]) -> datetime | None:
+    """When a source is tried again (None: at the next run), from its `every:` and its failures (bot.schedule)."""
+    return schedule.next_try(parse_interval(conf.every) if conf.every else None, state)
 
 
 def silences_table(rows: Sequence[Silence], now: datetime) -> Table:

@@ -1,6 +1,7 @@
 """Read commands as a user types them: no silent empty databases, aliases, refusals, ordering."""
 
 import json
+import re
 
 from click.testing import CliRunner
 
@@ -75,19 +76,32 @@ def test_note_and_silence_refuse_nonsense(history):
 
 
 def test_status_fits_80_columns_and_counts_open_incidents(history, tmp_path):
+    """Long source names stay whole at 80 columns; a failing source's error and next try follow the table."""
     cfg, db = history
-    cfg.write_text("sources:\n  - {name: mirror, kind: kernel_releases, url: https://www.kernel.org/releases.json}\n")
+    names = ["moby-releases", "docker-engine-notes", "debian-security-tracker", "mirror"]
+    cfg.write_text("sources:\n" + "".join(
+        f"  - {{name: {n}, kind: debian_security_tracker, url: https://example.org/{n}, every: 1h}}\n"
+        for n in names))
     store = Store.open(db)
-    store.mark_failure("mirror", "kernel_releases", NOW,
+    store.mark_failure("mirror", "debian_security_tracker", NOW,
                        "https://example.org/" + "very/long/" * 20 + "Release: HTTP 503 Service Unavailable", 1.0)
     store.db.close()
     out = CliRunner().invoke(main, ["--config", str(cfg), "--db", str(db), "status"], env={"COLUMNS": "80"})
     assert out.exit_code == 0, out.output
     lines = out.output.splitlines()
     assert max(len(line) for line in lines) <= 80
-    rows = [line for line in lines if "mirror" in line]
-    assert len(rows) == 1 and "https://" in rows[0] and "…" in rows[0]
-    assert "│ 1 " in rows[0].replace("│ 1    │", "│ 1 ")  # the open incident column
+    for name in names:  # never cut: a name is what `poll --source` takes
+        assert any(f"│ {name} " in line for line in lines), name
+    [row] = [line for line in lines if "│ mirror " in line]
+    assert [cell.strip() for cell in row.split("│")[2:5]] == ["never", "1", "1"]  # fails, open incidents
+    at = lines.index(next(line for line in lines if line.startswith("mirror: failing since")))
+    assert re.fullmatch(r"mirror: failing since \S+ \S+Z, next try \d{4}-\d\d-\d\d \d\d:\d\dZ", lines[at])
+    assert lines[at + 1].startswith("    https://example.org/very/long/") and "…" in lines[at + 1]
+    assert lines[at + 1].endswith("HTTP 503 Service Unavailable")
+    listed = json.loads(CliRunner().invoke(main, ["--config", str(cfg), "--db", str(db), "status", "--json"]).output)
+    assert [(s["name"], s["open_incidents"], bool(s["next_try"])) for s in listed] == [
+        ("moby-releases", 0, False), ("docker-engine-notes", 0, False), ("debian-security-tracker", 0, False),
+        ("mirror", 1, True)]
 
 
 def test_help_examples_stay_one_per_line():
@@ -145,15 +159,20 @@ def test_poll_table_shows_a_source_with_an_open_incident_as_such():
 
     from bot.deliver import DeliveryReport
     from bot.poll import RunReport, SourceResult
-    from bot.views import show_poll
+    from bot.views import PollIncidents, show_poll
 
-    report = RunReport([SourceResult("mirror", "apt_repo", "unchanged"), SourceResult("moby", "docker_changelog",
-                                                                                       "unchanged")])
+    report = RunReport([SourceResult("debian-security-mirror", "apt_repo", "unchanged"),
+                        SourceResult("docker-apt", "apt_repo", "unchanged"),
+                        SourceResult("moby", "docker_changelog", "unchanged")])
     out = io.StringIO()
-    show_poll(Console(file=out, width=120), report, DeliveryReport(), {"mirror": 1}, show_all=True)
-    lines = out.getvalue().splitlines()
-    assert "unchanged, 1 incident open" in next(line for line in lines if "mirror" in line)
-    assert "incident" not in next(line for line in lines if "moby" in line)
+    show_poll(Console(file=out, width=80), report, DeliveryReport(),
+              PollIncidents({"debian-security-mirror": 2, "docker-apt": 1}, {"debian-security-mirror": 1}),
+              show_all=True)
+    text = out.getvalue()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "│ 1 new incident " in next(line for line in text.splitlines() if "│ debian-security-mirror " in line)
+    assert "│ 1 incident open " in next(line for line in text.splitlines() if "│ docker-apt " in line)
+    assert "incident" not in next(line for line in text.splitlines() if "│ moby " in line)
 
 
 def test_search_also_finds_incidents(history):
