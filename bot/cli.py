@@ -619,7 +619,7 @@ def incidents(app: App, show_all: bool, limit: int | None, as_json: bool) -> Non
     if as_json:
         click.echo(json.dumps(items, indent=2))
         return
-    for line in incident_lines(items):
+    for line in incident_lines(items, console.width):
         console.print(line, highlight=False, soft_wrap=True)
 
 

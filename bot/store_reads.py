@@ -56,7 +56,7 @@ def _incident_row(store: Store, row: dict[str, Any]) -> IncidentRow:
         "incident_key = ? and kind = 'incident_open' and created_at <= ?",
         [row["key"], row["opened_at"] or ""], order_by="id desc", limit=1)), None)
     thread = ""
-    if opening and opening.get("channel"):
+    if opening and opening.get("channel") and opening["channel"] != "console":  # the console has no thread
         thread = f"{opening['channel']} {opening.get('ts') or ''}".strip()
     return IncidentRow(row["key"], row["source"], row["kind"], row["severity"], row["product"] or "",
                        row["summary"] or "", row["first_seen_at"] or "", row["last_seen_at"] or "",

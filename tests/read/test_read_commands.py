@@ -6,6 +6,7 @@ import re
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.model import Finding
 from bot.store import Store
 from tests.read.conftest import NOW
 
@@ -16,7 +17,8 @@ def run(cfg, db, *args):
 
 def test_read_commands_refuse_a_database_that_does_not_exist(tmp_path):
     missing = tmp_path / "missing.db"
-    for command in (["events"], ["status"], ["incidents"], ["search", "x"], ["silences"], ["why", "1.10"]):
+    for command in (["events"], ["status"], ["incidents"], ["search", "x"], ["silences"], ["why", "1.10"],
+                    ["digest"], ["changes", "1.10.0", "1.10.3", "--product", "docker"]):
         out = run(tmp_path / "sources.yaml", missing, *command)
         assert out.exit_code != 0, command
         assert str(missing) in out.output and "trackbot poll" in out.output
@@ -64,6 +66,22 @@ def test_incidents_open_and_all(history):
     assert every[-1]["state"] == "resolved" and every[-1]["duration"] == "4h"
     table = run(cfg, db, "incidents").output
     assert "apt_index_missing" in table and "mirror" in table
+
+
+def test_incidents_read_at_80_columns_with_their_summary_whole(history):
+    cfg, db = history
+    store = Store.open(db)
+    summary = ("http://deb.example.org/debian bookworm-updates: Hash Sum mismatch on main/binary-amd64/Packages: "
+               "expected 32757 bytes, received 32770; the by-hash copy answers 404")
+    row = store.incident_seen("deb-mirror", Finding("apt_hash_mismatch", "deb-mirror:hash", summary), NOW)
+    store.open_incident(row["rowid"], NOW)
+    store.db.close()
+    out = CliRunner().invoke(main, ["--config", str(cfg), "--db", str(db), "incidents"], env={"COLUMNS": "80"})
+    lines = out.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    at = lines.index("OPEN apt_hash_mismatch (critical) deb-mirror: open for 0m")
+    assert lines[at + 1].startswith("    since ") and ", last seen " in lines[at + 1]
+    assert " ".join(line.strip() for line in lines[at + 2:at + 5]) == summary  # wrapped, not cut
 
 
 def test_note_and_silence_refuse_nonsense(history):
