@@ -647,13 +647,14 @@ def changes(app: App, start: str, end: str, product: str | None, limit: int | No
     if len(products) != 1:
         raise click.UsageError(f"name the product with --product ({', '.join(products) or f'no release {end} known'})")
     try:
-        found = reads.limited(read_changes(store, start, end, products[0]), limit)
+        every = read_changes(store, start, end, products[0])
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="FROM TO") from None
+    found = reads.limited(every, limit)
     if as_json:
         click.echo(json.dumps([c.as_json() for c in found], indent=2))
         return
-    views.show_changes(console, found, f"{products[0]} {start} -> {end}")
+    views.show_changes(console, found, f"{products[0]} {start} -> {end}", total=len(every))
 
 
 @main.command(name="help")

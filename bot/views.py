@@ -216,9 +216,10 @@ _STORY_PARTS: tuple[tuple[str, str, Callable[[dict[str, Any]], str]], ...] = (
 )
 
 
-def show_changes(console: Console, found: Sequence[Any], title: str) -> None:
-    """`trackbot changes`: one heading per group, each line with its version and date."""
-    console.print(f"[bold]{safe(title)}[/]: {len(found)} lines", highlight=False)
+def show_changes(console: Console, found: Sequence[Any], title: str, *, total: int) -> None:
+    """`trackbot changes`: one heading per group, each line with its version and date ("3 of 38" under --limit)."""
+    shown = f"{len(found)} of {total}" if total > len(found) else str(total)
+    console.print(f"[bold]{safe(title)}[/]: {shown} line{'' if total == 1 else 's'}", highlight=False)
     group = ""
     for change in found:
         if change.group != group:
