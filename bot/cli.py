@@ -61,6 +61,9 @@ class Group(click.Group):
             sys.exit(1)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
+        except BrokenPipeError:  # `trackbot events --json | head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+            sys.exit(141)  # 128 + SIGPIPE, as a shell reports a command killed by a closed pipe
         except Exception as exc:  # one line, never a traceback (it goes to the log)
             message = internal_error(exc, f"trackbot {ctx.invoked_subcommand or ''}".strip())
             if ctx.meta.get(DEBUG):
@@ -315,11 +318,13 @@ def events(app: App, since: str, product: str | None, kind: str | None, no_basel
     rows = store.events(since=_since(since), kinds=[kind] if kind else None)
     rows = [e for e in rows if (not product or fleet.same_product(e.product, product))
             and not (no_baseline and e.baseline)]
+    matched = len(rows)
     rows = rows[-limit:] if limit else rows  # the newest N, still oldest first
     if as_json:
         _echo_json_list(e.as_json() for e in rows)
         return
-    console.print(views.events_table(list(rows), since))
+    for line in views.event_lines(rows, since, console.width, matched):
+        console.print(line, highlight=False, soft_wrap=True)
 
 
 def _echo_json_list(items: Iterable[dict[str, Any]]) -> None:

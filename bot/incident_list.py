@@ -5,13 +5,12 @@ Plain dicts first (the JSON output), the table from them, so both always agree.
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from bot.alerts import duration_text
-from bot.readcli import shorten
+from bot.readcli import wrapped
 from bot.render import safe
 from bot.store import Store
 from bot.store_reads import incident_rows
@@ -44,6 +43,5 @@ def incident_lines(items: Sequence[dict[str, Any]], width: int = 80) -> list[str
         thread = f", thread {safe(i['thread'])}" if i["thread"] else ""
         lines.append(f"{state} [bold]{i['kind']}[/] ({i['severity']}) {safe(i['source'])}: {took}")
         lines.append(f"    since {short_time(i['since'])}, last seen {short_time(i['last_seen'])}{thread}")
-        summary = textwrap.wrap(shorten(i["summary"], 3 * (width - 4)), max(40, width - 4), break_on_hyphens=False)
-        lines += [f"    {safe(part)}" for part in summary]  # prose: wrapped whole (up to 3 lines), not cut
+        lines += [f"    {safe(part)}" for part in wrapped(i["summary"], width - 4)]  # prose: wrapped, not squeezed
     return lines

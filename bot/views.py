@@ -18,7 +18,7 @@ from bot import schedule
 from bot.clock import parse_interval
 from bot.deliver import DeliveryReport
 from bot.poll import RunReport
-from bot.readcli import shorten
+from bot.readcli import shorten, wrapped
 from bot.render import safe
 from bot.silence import Silence
 from bot.sources.api import SourceConf
@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # not at run time: `status` and `events` need not import the 
     from bot.poll import RunReport
 
 STATUS_STYLES = {"failed": "red", "changed": "green", "unchanged": "", "skipped": "dim"}
+SEVERITY_STYLES = {"critical": "bold red", "warning": "yellow"}
 
 
 def short_time(stamp: str | None) -> str:
@@ -119,16 +120,21 @@ def _count_statuses(report: RunReport, shown: Sequence[object]) -> dict[str, int
     return counts
 
 
-def events_table(rows: Sequence[StoredEvent], since: str) -> Table:
-    return table(
-        f"events since {since}",
-        ("detected", "severity", "kind", "product", "version", "summary"),
-        (
-            (short_time(e.detected_at), e.severity, e.kind + (" (baseline)" if e.baseline else ""),
-             safe(e.product), safe(e.version), safe(e.summary))
-            for e in rows
-        ),
-    )
+def event_lines(rows: Sequence[StoredEvent], since: str, width: int = 80, total: int = 0) -> list[str]:
+    """`trackbot events` on a terminal: a heading line per event (when, severity, kind, product version),
+    then its summary wrapped under it, so a long summary reads at 80 columns instead of a squeezed column.
+    `total`: how many matched before --limit kept the newest."""
+    count = f"the newest {len(rows)} of {total}" if total > len(rows) else str(len(rows))
+    noun = "event" if max(total, len(rows)) == 1 else "events"
+    lines = [f"[bold]{count} {noun} since {safe(since)}[/], oldest first"]
+    for e in rows:
+        severity = f"[{SEVERITY_STYLES.get(e.severity, '')}]{e.severity}[/]" if SEVERITY_STYLES.get(e.severity) \
+            else e.severity
+        what = " ".join(safe(part) for part in (e.product, e.version) if part)
+        lines.append(f"{short_time(e.detected_at)} {severity} {e.kind}{' (baseline)' if e.baseline else ''}"
+                     f"{'  ' + what if what else ''}")
+        lines += [f"    {safe(part)}" for part in wrapped(e.summary, width - 4)]
+    return lines
 
 
 def status_table(sources: Sequence[SourceConf], states: dict[str, dict[str, Any]],

@@ -2,11 +2,14 @@
 
 import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.model import Finding
+from bot.model import Event, Finding
 from bot.store import Store
 from tests.read.conftest import NOW
 
@@ -47,6 +50,32 @@ def test_no_baseline_and_limit(history):
     rows = json.loads(run(cfg, db, "events", "--no-baseline", "--json").output)
     assert rows and not any(r["baseline"] for r in rows)
     assert len(json.loads(run(cfg, db, "events", "--limit", "2", "--json").output)) == 2
+
+
+def test_events_read_at_80_columns_a_line_per_event_and_its_summary_under_it(history):
+    cfg, db = history
+    out = CliRunner().invoke(main, ["--config", str(cfg), "--db", str(db), "events", "--limit", "2"],
+                             env={"COLUMNS": "80"})
+    lines = out.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert lines[0] == "the newest 2 of 4 events since 7d, oldest first"
+    assert lines[1].endswith(" warning fix_available  docker 1.10.0")
+    assert lines[2] == "    docker 1.10.0: CVE-2016-3697 fixed in 1.10.3"
+    assert lines[3].endswith(" critical branch_eol  linux 3.16") and lines[4] == "    linux 3.16 reached EOL"
+    every = run(cfg, db, "events").output
+    assert "new_release (baseline)  moby 1.10.1" in every
+
+
+def test_a_reader_closing_the_pipe_ends_the_command_quietly(history):
+    cfg, db = history
+    cmd = f"{sys.executable} -m bot.cli --config {cfg} --db {db} events --json | head -c 10"
+    store = Store.open(db)  # 600 KB of JSON: printing outlasts `head`
+    store.add_events([Event("new_release", "info", "docker", f"9.{i}.0", f"k{i}", "y" * 2000) for i in range(300)],
+                     1, NOW)
+    store.db.close()
+    done = subprocess.run(["bash", "-c", f"{cmd}; echo rc=${{PIPESTATUS[0]}}"], capture_output=True, text=True,
+                          timeout=60, cwd=Path(__file__).resolve().parents[2])
+    assert done.stdout.endswith("rc=141\n") and done.stderr == ""
 
 
 def test_search_orders_versions_by_scheme_and_shows_date_and_source(history):
