@@ -11,12 +11,25 @@ PIN_COLUMNS = ("pin", "newest in branch", "newest", "behind", "branch end", "inc
 
 
 def pin_cells(row: dict[str, Any]) -> list[str]:
-    """One pin's cells, shared by Markdown and HTML so both tables say the same."""
-    days = f", {row['days_behind']} days" if row["days_behind"] is not None and row["releases_behind"] else ""
+    """One pin's cells, shared by Markdown, HTML and Slack so all say the same."""
     waiting = ", ".join(f"{n} {sev}" for sev, n in sorted(row["waiting"].items())) or "none"
-    return [f"{row['product']} {row['pinned']}", row["newest_in_branch"] or "(is newest)", row["newest_overall"] or "?",
-            f"{row['releases_behind']} release{'' if row['releases_behind'] == 1 else 's'}{days}", row["branch_end"] or "?", str(row["open_incidents"]),
-            waiting, row["smallest_upgrade"] or "-"]
+    newest_in_branch = row["newest_in_branch"] or "(is newest)"
+    return [f"{row['product']} {row['pinned']}", newest_in_branch, row["newest_overall"] or "?", behind_text(row),
+            row["branch_end"] or "?", str(row["open_incidents"]), waiting, row["smallest_upgrade"] or "-"]
+
+
+def behind_text(row: dict[str, Any]) -> str:
+    """'3 releases, 1200 days'; '0 in branch, 64 newer, 900 days' (an abandoned branch, a Debian upload);
+    '-' for a branch pin, which runs whatever the branch has."""
+    if row["releases_behind"] is None:
+        return "- (branch pin)" if row["is_branch"] else "? (no release known)"
+    count = row["releases_behind"]
+    parts = [f"{count} release{'' if count == 1 else 's'}"]
+    if row["newer_overall"] > count:
+        parts = [f"{count} in branch", f"{row['newer_overall']} newer"]
+    if row["days_behind"] is not None and (count or row["newer_overall"]):
+        parts.append(f"{row['days_behind']} days")
+    return ", ".join(parts)
 
 
 def markdown(digest: dict[str, Any], chart_note: str = "") -> str:

@@ -18,6 +18,7 @@ from bot.model import Event, Finding, Record
 from bot.report import chart
 from bot.sources.docker_changelog import Conf, parse
 from bot.store import Store
+from tests.conftest import Route
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -84,7 +85,7 @@ def test_markdown_and_html_files(weeks_of_history, tmp_path):
     for heading in ("## Pins that need action", "## Pins", "## Open incidents", "## Events (2)", "## Silenced",
                     "## Source health"):
         assert heading in md
-    assert "| docker 1.10.0 | 1.10.3 | 17.05.0-ce | 3 releases" in md
+    assert re.search(r"\| docker 1.10.0 \| 1.10.3 \| 17.05.0-ce \| 3 in branch, \d+ newer, \d{4} days \|", md), md
     assert "silenced: kernel upgrade window" in md
     digest(cfg, db, "--out", str(tmp_path / "d.html"))
     page = (tmp_path / "d.html").read_text()
@@ -171,3 +172,43 @@ def test_an_apt_incident_without_product_counts_for_the_pin_its_repository_serve
         "mismatch)"]
     md = digest(cfg, db)
     assert "| debian:docker.io 1.6.2~dfsg1-1~bpo8+1 | 1.6.2~dfsg1-1~bpo8+2 | 1.6.2~dfsg1-1~bpo8+2 | 1 release |" in md
+
+
+def test_the_pin_table_from_a_first_poll_of_real_changelogs_and_dsas(tmp_path, web):
+    """A first poll is a baseline, yet its fixes wait as much as later ones; a branch pin is not 'behind';
+    a DSA's end of security support is the branch's end; a Debian pin counts its newer uploads."""
+    for path, fixture in (("/CHANGELOG.md", "docker/moby-CHANGELOG.md"),
+                          ("/docker.io.gz", "debian/docker.io.changelog.Debian.gz"),
+                          ("/dsa.txt", "debian-security/DSA-list-excerpt.txt")):
+        web.routes[path] = Route((FIXTURES / fixture).read_bytes())
+    cfg = tmp_path / "sources.yaml"
+    cfg.write_text(f"""fleet:
+  - {{product: docker, version: "1.10.3"}}
+  - {{product: docker, version: "1.12"}}
+  - {{product: debian, version: "8"}}
+  - {{product: "debian:docker.io", version: "1.6.2~dfsg1-1~bpo8+1", distro: jessie}}
+sources:
+  - {{name: moby, kind: docker_changelog, url: "{web.url}/CHANGELOG.md"}}
+  - {{name: debian-docker.io, kind: debian_changelog, url: "{web.url}/docker.io.gz"}}
+  - {{name: dsa, kind: debian_dsa, url: "{web.url}/dsa.txt"}}
+settings: {{retries: 0}}
+""")
+    db = tmp_path / "t.db"
+    polled = CliRunner().invoke(main, ["--config", str(cfg), "--db", str(db), "poll"])
+    assert polled.exit_code == 0, polled.output
+    report = json.loads(digest(cfg, db, "--json"))
+    pins = {f"{p['product']} {p['pinned']}": p for p in report["pins"]}
+    exact = pins["docker 1.10.3"]
+    assert exact["waiting"].get("critical") and exact["smallest_upgrade"] == "1.12.6"  # baseline fixes count
+    assert exact["branch_end"] == "abandoned" and exact["releases_behind"] == 0 and exact["newer_overall"] >= 17
+    branch = pins["docker 1.12"]
+    assert branch["releases_behind"] is None and branch["newest_in_branch"] == "1.12.6"
+    debian = pins["debian 8"]
+    assert debian["branch_end"] == "2018-04-18" and debian["releases_behind"] is None
+    package = pins["debian:docker.io 1.6.2~dfsg1-1~bpo8+1"]
+    assert package["newer_overall"] > 50 and package["days_behind"] > 2000
+    md = digest(cfg, db)
+    assert "| docker 1.12 | 1.12.6 |" in md and "| - (branch pin) |" in md
+    assert "| ? (no release known) | 2018-04-18 |" in md
+    assert "- debian 8: its branch ended on 2018-04-18" in md
+    assert re.search(r"\| debian:docker.io 1.6.2~dfsg1-1~bpo8\+1 \| \? \| [^|]+ \| 0 in branch, \d+ newer, \d+ days \|", md)
