@@ -212,3 +212,6 @@ settings: {{retries: 0}}
     assert "| ? (no release known) | 2018-04-18 |" in md
     assert "- debian 8: its branch ended on 2018-04-18" in md
     assert re.search(r"\| debian:docker.io 1.6.2~dfsg1-1~bpo8\+1 \| \? \| [^|]+ \| 0 in branch, \d+ newer, \d+ days \|", md)
+    story = CliRunner().invoke(main, ["--config", str(cfg), "--db", str(db), "why", "1.10.3", "--product", "docker"])
+    assert "run `trackbot changes 1.10.3 1.12.6 --product docker` to see what the upgrade brings" in \
+        " ".join(story.output.split())  # the abandoned branch: the smallest upgrade with every critical fix
