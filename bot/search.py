@@ -1,7 +1,9 @@
-"""`trackbot search`: changelog lines and advisories, ordered the way a reader expects.
+"""`trackbot search`: incidents, changelog lines, advisories and CVE texts, best match first.
 
-The store finds the lines; this orders them by product and then by the product's own
-version scheme (`0.7.0` before `0.10.0`, dpkg order for Debian packages), newest last.
+The store finds whole words with FTS5 and ranks them (bm25); this keeps that order, shows
+open problems (incidents) first, and lists hits that match about equally well (the same
+rank to one decimal) by product and then by the product's own version scheme (`0.7.0`
+before `0.10.0`, dpkg order for Debian packages), so a run of similar lines reads in order.
 """
 
 from __future__ import annotations
@@ -13,5 +15,5 @@ from bot.store_reads import SearchHit, search_hits
 
 def ordered_hits(store: Store, words: list[str], product: str | None = None) -> list[SearchHit]:
     hits = [h for h in search_hits(store, words) if not product or fleet.same_product(h.product, product)]
-    return sorted(hits, key=lambda h: (h.product, versions.sort_key(h.version, versions.scheme_for(h.product)),
-                                       h.date, h.text))
+    return sorted(hits, key=lambda h: (not h.kind.startswith("incident:"), round(h.rank, 1), h.product,
+                                       versions.sort_key(h.version, versions.scheme_for(h.product)), h.date, h.text))

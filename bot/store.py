@@ -48,6 +48,9 @@ def searchable_text(record: Record) -> str | None:
         return str(data.get("summary") or data.get("title") or "") or None
     if record.kind == "cve":
         return f"{data.get('cve', '')}: {data.get('description', '')}"
+    if record.kind == "announcement":  # a DSA/DLA: its summary and CVEs (migration m008's SQL)
+        return " ".join([str(data.get("summary") or data.get("title") or ""), *map(str, data.get("cves") or [])]
+                        ).strip() or None
     return None
 
 

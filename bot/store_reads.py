@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bot.store import Store
+from bot.store import SEARCH_WINDOW, Store
 
 
 def known_products(store: Store) -> set[str]:
@@ -81,27 +81,26 @@ class SearchHit:
     source: str
     kind: str
     text: str
+    rank: float = 0.0  # FTS5's bm25: lower is a better match (incidents have none: they come first)
 
 
 def search_hits(store: Store, words: list[str]) -> list[SearchHit]:
-    """Changelog lines, advisories and incidents holding every word, with the date of their release."""
-    clauses = " and ".join("lower(data) like ?" for _ in words) or "1"
+    """Incidents, then changelog lines, advisories and CVE texts holding every word (FTS5, whole words,
+    best match first: `search section` does not match a line's `section` key), with their release's date."""
     params = [f"%{w.lower()}%" for w in words]
-    rows = store.db.table("records").rows_where(
-        f"kind in ('changelog_line', 'advisory') and {clauses}", params, limit=5000)
-    hits = []
-    dates = _release_dates(store)
-    for row in rows:
-        data = json.loads(row["data"] or "{}")
-        text = data.get("text") or data.get("title") or data.get("summary") or ""
+    incident_clauses = " and ".join("(lower(summary) like ? or lower(key) like ?)" for _ in words) or "1"
+    hits = [SearchHit(row["product"] or "", row["version"] or "", (row["first_seen_at"] or "")[:10], row["source"],
+                      f"incident:{row['kind']}", row["summary"] or "")
+            for row in store.db.table("incidents").rows_where(incident_clauses, [p for p in params for _ in (0, 1)],
+                                                               order_by="first_seen_at")]
+    found = store.search(words, limit=SEARCH_WINDOW)
+    dates = _release_dates(store) if found else {}
+    for row in found:
+        data = row["data"]
         date = (data.get("date") or data.get("published") or dates.get((row["product"], row["version"] or ""))
                 or (row["first_seen_at"] or "")[:10])
         hits.append(SearchHit(row["product"], row["version"] or "", str(date)[:10], row["source"], row["kind"],
-                              str(text)))
-    incident_clauses = " and ".join("(lower(summary) like ? or lower(key) like ?)" for _ in words) or "1"
-    for row in store.db.table("incidents").rows_where(incident_clauses, [p for p in params for _ in (0, 1)]):
-        hits.append(SearchHit(row["product"] or "", row["version"] or "", (row["first_seen_at"] or "")[:10],
-                              row["source"], f"incident:{row['kind']}", row["summary"] or ""))
+                              str(row["text"] or ""), float(row["rank"])))
     return hits
 
 

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from bot.cli import main
 from bot.model import Event, Finding
 from bot.store import Store
+from tests.conftest import FIXTURES, Route
 from tests.read.conftest import NOW
 
 
@@ -226,3 +227,29 @@ def test_search_also_finds_incidents(history):
     cfg, db = history
     hits = json.loads(run(cfg, db, "search", "packages.xz", "--json").output)
     assert [(h["kind"], h["source"]) for h in hits] == [("incident:apt_index_missing", "mirror")]
+    assert run(cfg, db, "search", "packages.xz").output.startswith("[incident:apt_index_missing] (")
+
+
+def test_search_matches_words_ranked_and_finds_dsa_announcements(tmp_path, web):
+    """Real polls of the moby CHANGELOG and the DSA list: `section` is a key of every stored line, not a
+    word of them; a DSA is found by its text and its CVEs; the best match comes first."""
+    web.routes["/CHANGELOG.md"] = Route((FIXTURES / "docker/moby-CHANGELOG.md").read_bytes())
+    web.routes["/dsa.txt"] = Route((FIXTURES / "debian-security/DSA-list-excerpt.txt").read_bytes())
+    cfg = tmp_path / "sources.yaml"
+    cfg.write_text(f"""sources:
+  - {{name: moby, kind: docker_changelog, url: "{web.url}/CHANGELOG.md"}}
+  - {{name: dsa, kind: debian_dsa, url: "{web.url}/dsa.txt"}}
+""")
+    db = tmp_path / "t.db"
+    assert run(cfg, db, "poll").exit_code == 0
+    section = json.loads(run(cfg, db, "search", "section", "--json").output)
+    assert section and all("section" in h["text"].lower() for h in section)
+    dsa = json.loads(run(cfg, db, "search", "CVE-2002-0660", "--json").output)
+    assert [(h["kind"], h["product"], h["source"], h["date"]) for h in dsa] == [
+        ("announcement", "debian:libpng", "dsa", "2002-08-05")]
+    assert "debian [announcement] (2018-04-18, dsa): DSA-4205-1 jessie end-of-life" in \
+        run(cfg, db, "search", "jessie", "end-of-life").output
+    ranked = json.loads(run(cfg, db, "search", "overlay", "--json").output)
+    tiers = [round(h["rank"], 1) for h in ranked]  # bm25: best (lowest) first; near-equal ones by version
+    assert len(ranked) > 10 and tiers == sorted(tiers)
+    assert len(json.loads(run(cfg, db, "search", "overlay", "--limit", "3", "--json").output)) == 3

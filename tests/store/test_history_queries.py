@@ -102,3 +102,17 @@ def test_a_database_from_before_search_indexing_finds_its_old_lines_after_migrat
     assert [row["text"] for row in store.search(["aufs"])] == ["Fix aufs mount leak"]
     assert store.search(["Storage"]) == []
     assert [a.id for a in store.alerts(event_keys=["fix_available:docker:1.10.3"])] == [7]
+
+
+def test_dsa_announcements_stored_before_m008_become_searchable(tmp_path):
+    db = sqlite_utils.Database(tmp_path / "old.db")
+    MIGRATIONS.apply(db, stop_before=["m008_announcements_searchable"])
+    db["records"].insert({"source": "dsa", "key": "DSA-140", "kind": "announcement", "product": "debian:libpng",
+                          "version": "", "digest": "d", "data": json.dumps({
+                              "id": "DSA-140", "summary": "DSA-140 libpng - buffer overflow",
+                              "cves": ["CVE-2002-0660", "CVE-2002-0728"]})})
+    db.close()
+    store = Store.open(tmp_path / "old.db")
+    expected = ["DSA-140 libpng - buffer overflow CVE-2002-0660 CVE-2002-0728"]
+    assert [row["text"] for row in store.search(["CVE-2002-0728"])] == expected
+    assert [row["text"] for row in store.search(["libpng", "overflow"])] == expected
