@@ -471,6 +471,8 @@ def silence(app: App, pattern: str, product: str | None, duration: str, reason: 
         raise click.BadParameter(str(exc), param_hint="--for") from None
     if length.total_seconds() <= 0:
         raise click.BadParameter("a silence must last longer than 0", param_hint="--for")
+    if not reason.strip():
+        raise click.BadParameter("say why (the digest shows it beside what was held back)", param_hint="--reason")
     store = app.store()
     reads.checked_product(store, product, app.pins())
     now = utcnow()

@@ -187,10 +187,11 @@ def silences_table(rows: Sequence[Silence], now: datetime) -> Table:
         "silences",
         ("id", "product", "keys", "until", "reason", "ended"),
         (
-            (str(r.id), safe(r.product), safe(r.pattern), r.until, safe(r.reason),
-             r.removed_at or ("expired" if r.until <= now.isoformat() else ""))
+            (str(r.id), safe(r.product), safe(r.pattern), short_time(r.until), safe(r.reason),
+             f"removed {short_time(r.removed_at)}" if r.removed_at else ("expired" if r.until <= now.isoformat() else ""))
             for r in rows
         ),
+        no_wrap=("id", "until"),
     )
 
 

@@ -121,6 +121,9 @@ def test_note_and_silence_refuse_nonsense(history):
     assert out.exit_code == 2 and "longer than 0" in out.output
     out = run(cfg, db, "silence", "--product", "dockr", "--for", "1d", "--reason", "x")
     assert out.exit_code == 2 and "did you mean docker" in out.output
+    out = run(cfg, db, "silence", "--product", "docker", "--for", "1d", "--reason", "  ")
+    assert out.exit_code == 2 and "say why" in out.output
+    assert json.loads(run(cfg, db, "silences", "--json").output) == []  # nothing was saved
 
 
 def test_status_fits_80_columns_and_counts_open_incidents(history, tmp_path):
