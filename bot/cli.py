@@ -576,7 +576,9 @@ def metrics(app: App, textfile: str, max_queue_age: str | None) -> None:
     """Write trackbot's own figures: per source last success, failures and duration; open
     incidents; queued alerts; last run.
 
-    Example: trackbot metrics --textfile /var/lib/node_exporter/textfile/trackbot.prom --max-queue-age 2h
+    \b
+    Example:
+      trackbot metrics --textfile /var/lib/node_exporter/textfile/trackbot.prom --max-queue-age 2h
     """
     from bot.metrics import backlog, write_textfile
 
@@ -599,7 +601,9 @@ def metrics(app: App, textfile: str, max_queue_age: str | None) -> None:
 def backup(app: App, target: str) -> None:
     """A consistent copy of the database, safe while trackbot runs (SQLite's online backup).
 
-    Example: trackbot backup /var/backups/trackbot-$(date +%F).db
+    \b
+    Example:
+      trackbot backup /var/backups/trackbot-$(date +%F).db
     """
     from bot.backup import backup as copy_database
 

@@ -165,6 +165,18 @@ def test_help_examples_stay_one_per_line():
     assert lines[first + 2].strip().startswith("trackbot silence 'source_failing:*'")
 
 
+def test_every_command_shows_its_examples_one_per_line_at_80_columns():
+    from bot.cli import main as group
+
+    for name in group.commands:
+        out = CliRunner().invoke(group, [name, "-h"], env={"COLUMNS": "80"}).output
+        lines = out.splitlines()
+        heading = next((i for i, line in enumerate(lines) if line.strip() in ("Example:", "Examples:")), None)
+        assert heading is not None, f"{name}: no example"
+        example = lines[heading + 1]
+        assert example.startswith("    ") and example.split()[0] in ("trackbot", "datasette"), (name, example)
+
+
 def test_help_events_lists_every_kind_with_its_severity():
     from bot.event_kinds import EVENT_KINDS
 
