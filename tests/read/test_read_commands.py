@@ -186,6 +186,20 @@ def test_help_events_lists_every_kind_with_its_severity():
     assert "apt_hash_mismatch" in out and "critical" in out
 
 
+def test_the_readme_lists_the_same_event_kinds_and_severities_as_help_events():
+    from bot.event_kinds import EVENT_KINDS
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for kind in EVENT_KINDS:
+        assert f"| `{kind.name}` | {kind.severity} | {kind.meaning} |" in readme, kind.name
+
+
+def test_events_kind_accepts_a_resolved_incident_kind(history):
+    cfg, db = history
+    assert run(cfg, db, "events", "--kind", "apt_hash_mismatch_resolved", "--json").output == "[]\n"
+    assert run(cfg, db, "events", "--kind", "storage_failing_resolved", "--json").exit_code == 0
+
+
 def test_db_prints_the_path(tmp_path):
     out = CliRunner().invoke(main, ["--db", str(tmp_path / "x.db"), "db"])
     assert out.output.strip() == str(tmp_path / "x.db")
