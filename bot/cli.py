@@ -532,7 +532,10 @@ def digest(app: App, since: str, out: str | None, post: bool, as_json: bool) -> 
         console.print(f"digest posted to {slack.post(app.config().slack, report)}")
     if out:
         period = [e for e in store.events(since=min(start, now - chart.WINDOW)) if not e.baseline]
-        Path(out).write_text(write.render(report, write.format_of(out), period), encoding="utf-8")
+        try:
+            Path(out).write_text(write.render(report, write.format_of(out), period), encoding="utf-8")
+        except OSError as exc:
+            raise TrackbotError(f"cannot write the digest to {out}: {exc.strerror or exc}") from None
         console.print(f"digest written to {out}")
     if not out and not post:
         click.echo(write.render(report, "json" if as_json else "md", []), nl=False)

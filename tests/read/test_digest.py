@@ -215,3 +215,12 @@ settings: {{retries: 0}}
     story = CliRunner().invoke(main, ["--config", str(cfg), "--db", str(db), "why", "1.10.3", "--product", "docker"])
     assert "run `trackbot changes 1.10.3 1.12.6 --product docker` to see what the upgrade brings" in \
         " ".join(story.output.split())  # the abandoned branch: the smallest upgrade with every critical fix
+
+
+def test_a_digest_file_that_cannot_be_written_is_one_line(weeks_of_history, tmp_path):
+    cfg, db = weeks_of_history
+    out = CliRunner().invoke(main, ["--config", str(cfg), "--db", str(db), "digest", "--out",
+                                    str(tmp_path / "no" / "such" / "d.html")])
+    assert out.exit_code == 1
+    assert out.output == f"trackbot: cannot write the digest to {tmp_path / 'no' / 'such' / 'd.html'}: " \
+                         "No such file or directory\n"
