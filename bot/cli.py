@@ -412,6 +412,10 @@ def check(app: App) -> None:
 
     slack_ok, slack_line = check_line(cfg.slack, os.environ)
     console.print(safe(slack_line), highlight=False, soft_wrap=True)
+    if cfg.digest:  # what `trackbot run` will do with it
+        where = cfg.digest.channel or cfg.slack.digest_channel or cfg.slack.channel
+        console.print(safe(f"weekly digest: {cfg.digest.day} {cfg.digest.hour:02d}:00 {cfg.digest.timezone}, posted by "
+                           f"`trackbot run` to {where} (the console without Slack)"), highlight=False, soft_wrap=True)
     if not slack_ok:
         problems.append("Slack delivery will not work (see above)")
     if Path(app.db_path).exists():

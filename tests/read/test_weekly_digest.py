@@ -130,3 +130,10 @@ def test_a_bad_digest_setting_is_a_config_error_for_check_and_run(tmp_path, dige
     for command in (["check"], ["run", "--runs", "1"]):
         done = CliRunner().invoke(main, ["--config", str(cfg), "--db", str(tmp_path / "t.db"), *command])
         assert done.exit_code == 2 and message in done.output, done.output
+
+
+def test_check_says_when_and_where_the_weekly_digest_goes(tmp_path):
+    cfg = write_config(tmp_path, {"day": "friday", "hour": 17, "timezone": "Europe/Paris"},
+                       {"digest_channel": "#fleet-digest"})
+    out = CliRunner().invoke(main, ["--config", str(cfg), "--db", str(tmp_path / "t.db"), "check"])
+    assert "weekly digest: friday 17:00 Europe/Paris, posted by `trackbot run` to #fleet-digest" in out.output
