@@ -566,7 +566,7 @@ def search(app: App, words: tuple[str, ...], product: str | None, limit: int | N
     if as_json:
         click.echo(json.dumps([dataclasses.asdict(h) for h in hits], indent=2))
         return
-    for hit in hits:  # what it is unless a changelog line: [advisory], [announcement], [incident:apt_hash_mismatch]
+    for hit in hits:  # what it is unless a changelog line: [advisory], [announcement], [incident:...]
         what = " ".join(filter(None, (hit.product, hit.version, "" if hit.kind == "changelog_line" else f"[{hit.kind}]")))
         console.print(safe(f"{what} ({hit.date or '?'}, {hit.source}): {hit.text}"), highlight=False, soft_wrap=True)
     if not hits:

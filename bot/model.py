@@ -89,6 +89,7 @@ class EventData(TypedDict, total=False):
     incident: str  # the incident key (bot.incidents)
     first_seen_at: str
     duration: str  # a resolved incident's duration, as the resolution says it ("1h 30m")
+    fixed_in: str  # fix_available: the release that brings the fix (`why` and the digest's smallest upgrade)
 
 
 PAYLOADS: dict[str, type] = {
