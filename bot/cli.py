@@ -529,11 +529,12 @@ def digest(app: App, since: str, out: str | None, post: bool, as_json: bool) -> 
     """
     from bot.report import build, chart, slack, write
 
-    store = app.reader()
+    store, cfg = app.reader(), app.config()
     start, now = _since(since), utcnow()
-    report = build.build(store, app.config().fleet, start, now, f"last {since}")
+    report = build.build(store, cfg.fleet, start, now, f"last {since}")
     if post:
-        console.print(f"digest posted to {slack.post(app.config().slack, report)}")
+        channel = cfg.digest.channel if cfg.digest else ""  # the weekly digest's channel, when sources.yaml names one
+        console.print(f"digest posted to {slack.post(cfg.slack, report, channel)}")
     if out:
         period = [e for e in store.events(since=min(start, now - chart.WINDOW)) if not e.baseline]
         try:

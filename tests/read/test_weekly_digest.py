@@ -137,3 +137,12 @@ def test_check_says_when_and_where_the_weekly_digest_goes(tmp_path):
                        {"digest_channel": "#fleet-digest"})
     out = CliRunner().invoke(main, ["--config", str(cfg), "--db", str(tmp_path / "t.db"), "check"])
     assert "weekly digest: friday 17:00 Europe/Paris, posted by `trackbot run` to #fleet-digest" in out.output
+
+
+def test_digest_post_by_hand_goes_to_the_weekly_digest_channel(tmp_path, fake_slack, monkeypatch):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", fake_slack.token)
+    cfg = write_config(tmp_path, {"channel": "#weekly"}, {"digest_channel": "#digest", "base_url": fake_slack.api_url})
+    Store.open(tmp_path / "t.db").db.close()
+    out = CliRunner().invoke(main, ["--config", str(cfg), "--db", str(tmp_path / "t.db"), "digest", "--post"])
+    assert out.exit_code == 0 and "digest posted to #weekly" in out.output
+    assert len(fake_slack.posts("#weekly")) == 1 and not fake_slack.posts("#digest")
