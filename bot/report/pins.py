@@ -29,34 +29,43 @@ def _row(pin: Pin, history: tuple[Sequence[StoredRecord], Sequence[StoredEvent],
          today: date) -> dict[str, Any]:
     records, events, incidents = history
     scheme = versions.scheme_for(pin.product)
-    is_branch = bool(pin.spec and pin.spec.is_branch)
     mine = [r for r in records if fleet.same_product(r.record.product, pin.product)]
+    every_latest = [str(r.record.data["latest"]) for r in mine if r.record.kind == "branch" and r.record.data.get("latest")]
     dates = {r.record.version: str(r.record.data.get("date") or "") for r in mine if r.record.kind == "release"}
     released = [v for v in dates if not _prerelease(v, scheme)]
-    known = released + _branch_latest(pin, mine, scheme)  # endoflife.date knows a branch's latest release too
-    newer = _newer(pin, known)
-    overall = [] if is_branch else sorted((v for v in released if _newer_than(v, pin.version, scheme)),
-                                         key=lambda v: versions.sort_key(v, scheme))
-    every_latest = [str(r.record.data["latest"]) for r in mine if r.record.kind == "branch" and r.record.data.get("latest")]
-    newest = max(released + every_latest, key=lambda v: versions.sort_key(v, scheme), default="")
     waiting = [e for e in events if e.kind in WAITING and fleet.same_product(e.product, pin.product)
                and e.version == pin.version]  # the first poll's (baseline) findings wait as much as later ones
     critical_fixes = [str(e.data.get("fixed_in") or "") for e in waiting if e.severity == "critical"]
-    upgrade = max(filter(None, critical_fixes), key=lambda v: versions.sort_key(v, scheme), default="")
     branch_end, abandoned = _branch_end(pin, mine, events)
     touching = incidents_of(pin, mine, incidents)
-    first_newer = next((v for v in (newer if not is_branch else []) + overall if dates.get(v)), "")
     return {
-        "product": pin.product, "pinned": pin.version, "distro": pin.distro, "is_branch": is_branch,
-        "newest_in_branch": newer[-1] if newer else ("" if _any_in_branch(pin, known) else "?"),
-        "newest_overall": newest,
-        "releases_behind": None if is_branch or not (newer or overall or _any_in_branch(pin, known)) else len(newer),
-        "newer_overall": len(overall),
-        "days_behind": _days(dates.get(first_newer, ""), today) if first_newer else None,
+        "product": pin.product, "pinned": pin.version, "distro": pin.distro,
+        **_behind(pin, released + _branch_latest(pin, mine, scheme), released, dates, today),
+        "newest_overall": max(released + every_latest, key=lambda v: versions.sort_key(v, scheme), default=""),
         "branch_end": "abandoned" if abandoned else branch_end,
         "open_incidents": len(touching), "incident_keys": [i.key for i in touching],
         "waiting": dict(Counter(e.severity for e in waiting)),
-        "smallest_upgrade": upgrade,
+        "smallest_upgrade": max(filter(None, critical_fixes), key=lambda v: versions.sort_key(v, scheme), default=""),
+    }
+
+
+def _behind(pin: Pin, known: list[str], released: list[str], dates: dict[str, str], today: date) -> dict[str, Any]:
+    """How far behind: newer releases in the pin's branch (None for a branch pin, which runs whatever
+    the branch has, or when no release of its branch is known), newer releases at all, and days since
+    the first newer one came out. `known` adds endoflife.date's latest release of the branch."""
+    scheme = versions.scheme_for(pin.product)
+    is_branch = bool(pin.spec and pin.spec.is_branch)
+    newer = _newer(pin, known)
+    overall = [] if is_branch else sorted((v for v in released if _newer_than(v, pin.version, scheme)),
+                                         key=lambda v: versions.sort_key(v, scheme))
+    any_known = _any_in_branch(pin, known)
+    first_newer = next((v for v in ([] if is_branch else newer) + overall if dates.get(v)), "")
+    return {
+        "is_branch": is_branch,
+        "newest_in_branch": newer[-1] if newer else ("" if any_known else "?"),
+        "releases_behind": None if is_branch or not (newer or overall or any_known) else len(newer),
+        "newer_overall": len(overall),
+        "days_behind": _days(dates.get(first_newer, ""), today) if first_newer else None,
     }
 
 
