@@ -39,6 +39,7 @@ from bot.model import Pin
 from bot.poll import run_poll
 from bot.progress import PollProgress
 from bot.render import safe
+from bot.sources.api import SourceConf
 from bot.store import Store
 from bot.store_reads import open_incident_counts
 
@@ -388,7 +389,7 @@ def status(app: App, as_json: bool) -> None:
         console.print(f"[red]{safe(undelivered)}[/]", highlight=False, soft_wrap=True)
 
 
-def _status_item(conf: Any, state: dict[str, Any], open_count: int) -> dict[str, Any]:
+def _status_item(conf: SourceConf, state: dict[str, Any], open_count: int) -> dict[str, Any]:
     """A source's state as `status --json` gives it, with its open incidents and when a failing one is tried next."""
     failing = bool(state.get("consecutive_failures"))
     due = views.next_try_of(conf, state) if failing else None
