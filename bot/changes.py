@@ -3,7 +3,8 @@
 Every line the history holds for a version after FROM up to TO, from every source that
 has one (upstream changelog, Debian changelog, kernel ChangeLog, advisories), each with its
 version and release date, ordered by what a team must read first: security and
-regressions, then fixes, then the rest. The same line published by two sources is listed
+regressions (CVE fixes, then regressions and reverts, then other security lines), then
+fixes, then the rest. The same line published by two sources is listed
 once, naming both.
 """
 
@@ -72,7 +73,15 @@ def changes(store: Store, start: str, end: str, product: str) -> list[Change]:
         kept = found.setdefault((change.version, change.text), change)
         if row.source not in kept.sources:
             kept.sources.append(row.source)
-    return sorted(found.values(), key=lambda c: (GROUPS.index(c.group), versions.sort_key(c.version, scheme)))
+    return sorted(found.values(), key=lambda c: (GROUPS.index(c.group), _weight(c), versions.sort_key(c.version, scheme)))
+
+
+def _weight(change: Change) -> int:
+    """Within a group: CVE fixes first, then regressions and reverts, then the rest (a deprecated
+    `--security-opt` separator is "security" too, but no one must read it before a CVE)."""
+    if change.cves:
+        return 0
+    return 1 if {"regression", "revert"} & set(change.classes) else 2
 
 
 def _version_of(row: StoredRecord) -> str:

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     )
     from bot import why as why_module
     from bot.early_delivery import EarlyDelivery
+    from bot.sources.api import SourceConf
     from bot.store import Store
 else:  # imported at first use: `--help` and `status` do not pay for httpx, the kinds or slack-sdk (issue 11)
     configuration, configcheck, daemon, dbopen, delivery_health, fleet, model, render, store_reads, views = map(
@@ -80,6 +81,9 @@ class Group(click.Group):
             sys.exit(1)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
+        except BrokenPipeError:  # `trackbot events --json | head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+            sys.exit(141)  # 128 + SIGPIPE, as a shell reports a command killed by a closed pipe
         except Exception as exc:  # one line, never a traceback (it goes to the log)
             message = internal_error(exc, f"trackbot {ctx.invoked_subcommand or ''}".strip())
             if ctx.meta.get(DEBUG):
@@ -186,7 +190,7 @@ def _poll_once(cfg: configuration.Config, store: Store, only: tuple[str, ...] = 
     from bot.poll import run_poll
     from bot.progress import PollProgress
 
-    started = time.monotonic()
+    started, began = time.monotonic(), utcnow()
     sink, targets = _deliverer(cfg), _destinations(cfg)
     if targets:
         from bot.notify import join
@@ -200,7 +204,8 @@ def _poll_once(cfg: configuration.Config, store: Store, only: tuple[str, ...] = 
     delivery = early.merged(sink.name, deliver_pending(store, sink, utcnow))
     notified = _notify(store, targets, early)  # ...and each `notify:` destination's own queue
     if show_table:  # not with --log-format json: there every line is a JSON object
-        views.show_poll(console, report, delivery, store_reads.open_incident_counts(store), show_all=show_all)
+        incidents = views.PollIncidents(store_reads.open_incident_counts(store), store_reads.open_incident_counts(store, began.isoformat()))
+        views.show_poll(console, report, delivery, incidents, show_all=show_all)
     log_run(report, delivery, time.monotonic() - started)
     for line, failing in notified:
         (log.warning if failing else log.info)(line)
@@ -301,9 +306,25 @@ def run(app: App, every: str, runs: int | None, log_format: str) -> None:
         elif not line.startswith(daemon.BUG_PREFIX):
             log.warning(line)
 
+    def cycle(cfg: configuration.Config, store: Store) -> int:
+        code = _poll_once(cfg, store, show_table=show_table)
+        _weekly_digest(cfg, store)
+        return code
+
     with configure_logging(fmt):
-        daemon.run_loop(watch, app.db_path, lambda cfg, store: _poll_once(cfg, store, show_table=show_table),
-                        daemon.RunPlan(interval, runs), log=say)
+        daemon.run_loop(watch, app.db_path, cycle, daemon.RunPlan(interval, runs), log=say)
+
+
+def _weekly_digest(cfg: configuration.Config, store: Store) -> None:
+    """`digest:` in sources.yaml: post the week's digest once its slot has passed (bot/report/weekly.py)."""
+    if cfg.digest is None:
+        return
+    from bot.report.weekly import post_if_due
+
+    line = post_if_due(cfg, store, utcnow(), lambda text: console.print(text, markup=False, highlight=False,
+                                                                        soft_wrap=True))
+    if line:
+        log.info(line)  # a timestamped line on stderr (text or JSON, as --log-format says)
 
 
 @main.command()
@@ -327,12 +348,18 @@ def events(app: App, since: str, product: str | None, kind: str | None, no_basel
     product = reads.checked_product(store, product, app.pins())
     kind = reads.checked_kind(store, kind)
     # in SQL: the newest `limit` (still oldest first), streamed from the cursor for --json
-    rows = store.iter_events(since=_since(since), kinds=[kind] if kind else None, limit=limit, news_only=no_baseline,
-                             products=store_reads.product_names(product) if product else None)
+    from bot.store import EventFilter
+
+    chosen = EventFilter(_since(since), store_reads.product_names(product) if product else None,
+                         [kind] if kind else None, no_baseline)
+    rows = store.iter_events(chosen, limit)
     if as_json:
         _echo_json_list(e.as_json() for e in rows)
         return
-    console.print(views.events_table(list(rows), since))
+    listed = list(rows)
+    matched = store.count_events(chosen) if limit and len(listed) == limit else len(listed)
+    for line in views.event_lines(listed, since, console.width, matched):
+        console.print(line, highlight=False, soft_wrap=True)
 
 
 def _echo_json_list(items: Iterable[dict[str, Any]]) -> None:
@@ -385,13 +412,23 @@ def status(app: App, as_json: bool) -> None:
     states = {s["name"]: s for s in store.all_source_states()}
     counts = store_reads.open_incident_counts(store)
     if as_json:
-        click.echo(json.dumps([{**states.get(c.name, {}), "name": c.name, "kind": c.kind,
-                                 "open_incidents": counts.get(c.name, 0)} for c in cfg.sources], indent=2, default=str))
+        click.echo(json.dumps([_status_item(c, states.get(c.name, {}), counts.get(c.name, 0)) for c in cfg.sources],
+                              indent=2, default=str))
         return
     views.print_streamed(console, views.status_table(cfg.sources, states, counts, width=console.width))
+    for line in views.status_error_lines(cfg.sources, states, console.width):
+        console.print(line, highlight=False, soft_wrap=True)
     undelivered = _delivery_problem(cfg, store)
     if undelivered:
         console.print(f"[red]{safe(undelivered)}[/]", highlight=False, soft_wrap=True)
+
+
+def _status_item(conf: SourceConf, state: dict[str, Any], open_count: int) -> dict[str, Any]:
+    """A source's state as `status --json` gives it, with its open incidents and when a failing one is tried next."""
+    failing = bool(state.get("consecutive_failures"))
+    due = views.next_try_of(conf, state) if failing else None
+    return {**state, "name": conf.name, "kind": conf.kind, "open_incidents": open_count,
+            "next_try": due.isoformat() if due else ("next run" if failing else None)}
 
 
 @main.command()
@@ -410,6 +447,10 @@ def check(app: App) -> None:
 
     slack_ok, slack_line = check_line(cfg.slack, os.environ)
     console.print(safe(slack_line), highlight=False, soft_wrap=True)
+    if cfg.digest:  # what `trackbot run` will do with it
+        where = cfg.digest.channel or cfg.slack.digest_channel or cfg.slack.channel
+        console.print(safe(f"weekly digest: {cfg.digest.day} {cfg.digest.hour:02d}:00 {cfg.digest.timezone}, posted by "
+                           f"`trackbot run` to {where} (the console without Slack)"), highlight=False, soft_wrap=True)
     if not slack_ok:
         problems.append("Slack delivery will not work (see above)")
     if Path(app.db_path).exists():
@@ -469,6 +510,8 @@ def silence(app: App, pattern: str, product: str | None, duration: str, reason: 
         raise click.BadParameter(str(exc), param_hint="--for") from None
     if length.total_seconds() <= 0:
         raise click.BadParameter("a silence must last longer than 0", param_hint="--for")
+    if not reason.strip():
+        raise click.BadParameter("say why (the digest shows it beside what was held back)", param_hint="--reason")
     store = app.store()
     reads.checked_product(store, product, app.pins())
     now = utcnow()
@@ -519,16 +562,20 @@ def digest(app: App, since: str, out: str | None, post: bool, as_json: bool) -> 
       trackbot digest --since 7d --out digest.html
       trackbot digest --since 7d --post
     """
-    from bot.report import build, slack, write
+    from bot.report import build, chart, slack, write
 
-    store = app.reader()
+    store, cfg = app.reader(), app.config()
     start, now = _since(since), utcnow()
-    report = build.build(store, app.config().fleet, start, now, f"last {since}")
+    report = build.build(store, cfg.fleet, start, now, f"last {since}")
     if post:
-        console.print(f"digest posted to {slack.post(app.config().slack, report)}")
+        channel = cfg.digest.channel if cfg.digest else ""  # the weekly digest's channel, when sources.yaml names one
+        console.print(f"digest posted to {slack.post(cfg.slack, report, channel)}")
     if out:
-        period = [e for e in store.events(since=start) if not e.baseline]
-        Path(out).write_text(write.render(report, write.format_of(out), period), encoding="utf-8")
+        period = [e for e in store.events(since=min(start, now - chart.WINDOW)) if not e.baseline]
+        try:
+            Path(out).write_text(write.render(report, write.format_of(out), period), encoding="utf-8")
+        except OSError as exc:
+            raise TrackbotError(f"cannot write the digest to {out}: {exc.strerror or exc}") from None
         console.print(f"digest written to {out}")
     if not out and not post:
         click.echo(write.render(report, "json" if as_json else "md", []), nl=False)
@@ -555,9 +602,9 @@ def search(app: App, words: tuple[str, ...], product: str | None, limit: int | N
     if as_json:
         click.echo(json.dumps([dataclasses.asdict(h) for h in hits], indent=2))
         return
-    for hit in hits:
-        console.print(safe(f"{hit.product} {hit.version} ({hit.date or '?'}, {hit.source}): {hit.text}"),
-                      highlight=False, soft_wrap=True)
+    for hit in hits:  # what it is unless a changelog line: [advisory], [announcement], [incident:...]
+        what = " ".join(filter(None, (hit.product, hit.version, "" if hit.kind == "changelog_line" else f"[{hit.kind}]")))
+        console.print(safe(f"{what} ({hit.date or '?'}, {hit.source}): {hit.text}"), highlight=False, soft_wrap=True)
     if not hits:
         console.print("no match")
 
@@ -572,7 +619,9 @@ def metrics(app: App, textfile: str, max_queue_age: str | None) -> None:
     """Write trackbot's own figures: per source last success, failures and duration; open
     incidents; queued alerts; last run.
 
-    Example: trackbot metrics --textfile /var/lib/node_exporter/textfile/trackbot.prom --max-queue-age 2h
+    \b
+    Example:
+      trackbot metrics --textfile /var/lib/node_exporter/textfile/trackbot.prom --max-queue-age 2h
     """
     from bot.metrics import backlog, write_textfile
 
@@ -595,7 +644,9 @@ def metrics(app: App, textfile: str, max_queue_age: str | None) -> None:
 def backup(app: App, target: str) -> None:
     """A consistent copy of the database, safe while trackbot runs (SQLite's online backup).
 
-    Example: trackbot backup /var/backups/trackbot-$(date +%F).db
+    \b
+    Example:
+      trackbot backup /var/backups/trackbot-$(date +%F).db
     """
     from bot.backup import backup as copy_database
 
@@ -622,7 +673,7 @@ def incidents(app: App, show_all: bool, limit: int | None, as_json: bool) -> Non
     if as_json:
         click.echo(json.dumps(items, indent=2))
         return
-    for line in incident_lines(items):
+    for line in incident_lines(items, console.width):
         console.print(line, highlight=False, soft_wrap=True)
 
 
@@ -650,13 +701,14 @@ def changes(app: App, start: str, end: str, product: str | None, limit: int | No
     if len(products) != 1:
         raise click.UsageError(f"name the product with --product ({', '.join(products) or f'no release {end} known'})")
     try:
-        found = reads.limited(read_changes(store, start, end, products[0]), limit)
+        every = read_changes(store, start, end, products[0])
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="FROM TO") from None
+    found = reads.limited(every, limit)
     if as_json:
         click.echo(json.dumps([c.as_json() for c in found], indent=2))
         return
-    views.show_changes(console, found, f"{products[0]} {start} -> {end}")
+    views.show_changes(console, found, f"{products[0]} {start} -> {end}", total=len(every))
 
 
 @main.command(name="help")

@@ -24,6 +24,7 @@ from bot.clock import parse_interval
 from bot.errors import ConfigError
 from bot.kinds import KINDS
 from bot.model import Pin
+from bot.report.schedule import DigestConf
 from bot.retention import RetentionConf
 from bot.sources.api import SourceConf
 
@@ -35,7 +36,7 @@ SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 T = TypeVar("T", bound="DataclassInstance")  # a Conf, a Pin, SlackConf, Settings: built by _build
 TOP_KEYS = {"fleet", "inventories", "watch_words", "bug_numbers", "sources", "slack", "settings", "arch", "modules",
-            "metrics", "heartbeat_url", "notify",  # the last three: running it unattended (README "Deploy")
+            "metrics", "heartbeat_url", "notify", "digest",  # these four: running it unattended (README "Deploy")
             "retention"}  # how long run rows and delivered alerts' bodies are kept (bot/retention.py)
 
 
@@ -114,6 +115,7 @@ class Config:
     heartbeat_url: str = ""  # fetched (GET) after every successful run
     notify: tuple[NotifyConf, ...] = ()
     retention: RetentionConf = RetentionConf()
+    digest: DigestConf | None = None  # `run` posts the weekly digest only when this is set
 
     @property
     def config_dir(self) -> Path:
@@ -161,7 +163,9 @@ def parse(raw: Any, path: Path) -> Config:
     heartbeat = _coerce(raw.get("heartbeat_url") or "", str, f"{path}: 'heartbeat_url'")
     notify = tuple(_build(NotifyConf, item, f"{path}: notify[{i}]") for i, item in enumerate(_list(raw, "notify", path)))
     retention = _build(RetentionConf, raw.get("retention") or {}, f"{path}: retention")
-    return Config(path, fleet, words, sources, slack, settings, bugs, profile, metrics, heartbeat, notify, retention)
+    digest = _build(DigestConf, raw["digest"] or {}, f"{path}: digest") if "digest" in raw else None
+    return Config(path, fleet, words, sources, slack, settings, bugs, profile, metrics, heartbeat, notify, retention,
+                  digest)
 
 
 def _profile(raw: dict[str, Any], path: Path) -> relevance.FleetProfile:

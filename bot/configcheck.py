@@ -18,6 +18,7 @@ from bot import config as configuration
 from bot import retention
 from bot.clock import parse_interval
 from bot.errors import ConfigError
+from bot.report import schedule
 from bot.sources.api import SourceConf
 
 URL_SCHEMES = ("http", "https")
@@ -36,6 +37,11 @@ def problems(cfg: configuration.Config) -> list[str]:
     found += [f"{cfg.path}: {line}" for line in retention.problems(cfg.retention)]
     for index, conf in enumerate(cfg.sources):
         found += [f"{cfg.path}: sources[{index}] {conf.name}: {line}" for line in _url_problems(conf)]
+    if cfg.digest is not None:
+        try:
+            schedule.zone(cfg.digest)
+        except ValueError as exc:
+            found.append(f"{cfg.path}: digest: {exc}")
     # What each kind needs locally (its `check` hook): keyrings that exist and hold a key, gpgv...
     found += [f"{cfg.path}: {line}" for line in configuration.source_problems(cfg)]
     return found

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.alerts import duration_text
-from bot.readcli import shorten
+from bot.readcli import wrapped
 from bot.render import safe
 from bot.store import Store
 from bot.store_reads import incident_rows
@@ -32,8 +32,8 @@ def incident_items(store: Store, *, include_resolved: bool, now: datetime) -> li
     return sorted(items, key=lambda i: (i["state"] != "open", i["since"]))
 
 
-def incident_lines(items: Sequence[dict[str, Any]]) -> list[str]:
-    """Two lines per incident (what and when, then its summary): readable at 80 columns, no table squeeze."""
+def incident_lines(items: Sequence[dict[str, Any]], width: int = 80) -> list[str]:
+    """Per incident: what and how long, when, then its summary wrapped; each line within `width`."""
     if not items:
         return ["no open incident"]
     lines = []
@@ -41,7 +41,7 @@ def incident_lines(items: Sequence[dict[str, Any]]) -> list[str]:
         state = "[red]OPEN[/]" if i["state"] == "open" else "resolved"
         took = f"open for {i['age']}" if i["state"] == "open" else f"lasted {i['duration']}"
         thread = f", thread {safe(i['thread'])}" if i["thread"] else ""
-        lines.append(f"{state} [bold]{i['kind']}[/] ({i['severity']}) {safe(i['source'])}: since "
-                     f"{short_time(i['since'])}, {took}, last seen {short_time(i['last_seen'])}{thread}")
-        lines.append(f"    {safe(shorten(i['summary'], 150))}")
+        lines.append(f"{state} [bold]{i['kind']}[/] ({i['severity']}) {safe(i['source'])}: {took}")
+        lines.append(f"    since {short_time(i['since'])}, last seen {short_time(i['last_seen'])}{thread}")
+        lines += [f"    {safe(part)}" for part in wrapped(i["summary"], width - 4)]  # prose: wrapped, not squeezed
     return lines

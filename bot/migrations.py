@@ -235,3 +235,20 @@ def m007_product_indexes_and_retention(db: Database) -> None:
         "create table if not exists maintenance (name text primary key, done_at text not null)",
     ):
         db.execute(sql)
+
+
+@MIGRATIONS()
+def m008_digest_posts(db: Database) -> None:
+    """The weeks whose digest `trackbot run` posted (bot/store_digest_posts.py): never twice, even across restarts."""
+    db.table("digest_posts").create({"week": str, "channel": str, "posted_at": str}, pk="week", if_not_exists=True)
+
+
+@MIGRATIONS()
+def m009_announcements_searchable(db: Database) -> None:
+    """`trackbot search` finds DSA/DLA announcements by their summary and CVEs (bot.store.searchable_text);
+    the FTS index follows through m006's update trigger."""
+    db.execute(
+        "update records set text = nullif(trim(coalesce(json_extract(data, '$.summary'), json_extract(data, '$.title'), '')"
+        " || coalesce(' ' || (select group_concat(value, ' ') from json_each(records.data, '$.cves')), '')), '') "
+        "where kind = 'announcement'"
+    )

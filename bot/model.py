@@ -91,6 +91,7 @@ class EventData(TypedDict, total=False):
     duration: str  # a resolved incident's duration, as the resolution says it ("1h 30m")
     lines_read: int  # new_release: lines of its notes its source read (0: it cannot tell what it brings)
     brought_by: list[str]  # fix_available, regression: the releases bringing it ("docker 18.09.2")
+    fixed_in: str  # fix_available: the release that brings the fix (`why` and the digest's smallest upgrade)
 
 
 PAYLOADS: dict[str, type] = {

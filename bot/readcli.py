@@ -9,6 +9,7 @@ empty list: an empty answer has to mean "nothing happened", not "you mistyped".
 from __future__ import annotations
 
 import difflib
+import textwrap
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -84,5 +85,14 @@ def shorten(text: str, width: int) -> str:
     text = " ".join(text.split())
     if len(text) <= width:
         return text
-    head = (width - 1) * 2 // 3
+    head = (width - 1) // 2  # an error's reason is at one end and its URL's file name at the other
     return text[:head] + "…" + text[len(text) - (width - 1 - head):]
+
+
+def wrapped(text: str, width: int, most: int = 3) -> list[str]:
+    """Prose (a summary) wrapped to `width`, at most `most` lines, the last ending in "…" when cut."""
+    lines = textwrap.wrap(" ".join(text.split()), max(20, width), break_on_hyphens=False) or [""]
+    if len(lines) > most:
+        lines = lines[:most]
+        lines[-1] = lines[-1][:max(20, width) - 1].rstrip() + "…"
+    return lines

@@ -1,7 +1,9 @@
-"""`trackbot search`: changelog lines and advisories, ordered the way a reader expects.
+"""`trackbot search`: incidents, changelog lines, advisories and CVE texts, best match first.
 
-The store finds the lines (the newest 2,000 matches at most); this orders them by product and then by the product's own
-version scheme (`0.7.0` before `0.10.0`, dpkg order for Debian packages), newest last.
+The store finds whole words with FTS5 and ranks them (bm25); this keeps that order, shows
+open problems (incidents) first, and lists hits that match about equally well (the same
+rank to one decimal) by product and then by the product's own version scheme (`0.7.0`
+before `0.10.0`, dpkg order for Debian packages), so a run of similar lines reads in order.
 """
 
 from __future__ import annotations
@@ -19,4 +21,5 @@ def ordered_hits(store: Store, words: list[str], product: str | None = None) -> 
         if (hit.product, hit.version) not in keys:
             keys[hit.product, hit.version] = versions.sort_key(hit.version, versions.scheme_for(hit.product))
         return keys[hit.product, hit.version]
-    return sorted(hits, key=lambda h: (h.product, version_key(h), h.date, h.text))
+    return sorted(hits, key=lambda h: (not h.kind.startswith("incident:"), round(h.rank, 1), h.product,
+                                       version_key(h), h.date, h.text))

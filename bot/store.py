@@ -13,6 +13,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from bot.migrations import MIGRATIONS
 from bot.model import Event, Finding, Record
 from bot.silence import Silence
 from bot.store_deliveries import Deliveries
+from bot.store_digest_posts import DigestPosts
 from bot.store_outbox import Outbox, SilenceRules, inserted_id, iso, write_transaction
 from bot.store_rows import (
     Incident,
@@ -47,6 +49,9 @@ def searchable_text(record: Record) -> str | None:
         return str(data.get("summary") or data.get("title") or "") or None
     if record.kind == "cve":
         return f"{data.get('cve', '')}: {data.get('description', '')}"
+    if record.kind == "announcement":  # a DSA/DLA: its summary and CVEs (migration m009's SQL)
+        return " ".join([str(data.get("summary") or data.get("title") or ""), *map(str, data.get("cves") or [])]
+                        ).strip() or None
     return None
 
 
@@ -96,13 +101,40 @@ BUSY_TIMEOUT_MS = 30_000  # how long a writer waits for another trackbot's trans
 # and the history must not depend on what else happens to be installed.
 
 
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events `trackbot events` lists: one SQL WHERE for the rows and for their count."""
+
+    since: datetime | None = None
+    products: Sequence[str] | None = None  # lower-case names (aliases included: store_reads.product_names)
+    kinds: Sequence[str] | None = None
+    news_only: bool = False  # leave out baseline facts
+
+    def where(self) -> tuple[str, list[str | int]]:
+        clauses: list[str] = []
+        params: list[str | int] = []
+        if self.since:
+            clauses.append("detected_at >= ?")
+            params.append(iso(self.since))
+        if self.products:
+            clauses.append(f"lower(product) in ({','.join('?' * len(self.products))})")
+            params += [p.lower() for p in self.products]
+        if self.kinds:
+            clauses.append(f"kind in ({','.join('?' * len(self.kinds))})")
+            params += list(self.kinds)
+        if self.news_only:
+            clauses.append("baseline = 0")
+        return (" where " + " and ".join(clauses) if clauses else ""), params
+
 class Store:
     """The database of one trackbot installation.
 
     Runs, sources, records, events, incidents and notes are written here; the outbox, the
-    silences (store_outbox.py) and each extra destination's deliveries (store_deliveries.py)
-    are parts over the same database (`self.outbox`, `self.silence_rules`, `self.deliveries`),
-    kept apart so each file stays small.
+    silences (store_outbox.py), each extra destination's deliveries (store_deliveries.py) and
+    the weekly digest's posts (store_digest_posts.py) are parts over the same database
+    (`self.outbox`, `self.silence_rules`, `self.deliveries`, `self.digest_posts`), kept apart
+    so each file stays small.
     """
 
     def __init__(self, db: sqlite_utils.Database, *, migrate: bool = True) -> None:
@@ -113,6 +145,7 @@ class Store:
         self.outbox = Outbox(db)
         self.silence_rules = SilenceRules(db)
         self.deliveries = Deliveries(db)
+        self.digest_posts = DigestPosts(db)
 
     @classmethod
     def open(cls, path: str | Path) -> Store:
@@ -435,32 +468,11 @@ class Store:
         news_only: bool = False,
     ) -> list[StoredEvent]:
         """Events oldest first; `limit`: only the newest `limit` of them; `news_only`: no baseline facts."""
-        return list(self.iter_events(since=since, products=products, kinds=kinds, limit=limit, news_only=news_only))
+        return list(self.iter_events(EventFilter(since, products, kinds, news_only), limit))
 
-    def iter_events(
-        self,
-        *,
-        since: datetime | None = None,
-        products: Sequence[str] | None = None,
-        kinds: Sequence[str] | None = None,
-        limit: int | None = None,
-        news_only: bool = False,
-    ) -> Iterator[StoredEvent]:
+    def iter_events(self, filters: EventFilter, limit: int | None = None) -> Iterator[StoredEvent]:
         """`events`, one row at a time from the cursor, so `events --json` memory stays flat."""
-        clauses: list[str] = []
-        params: list[str | int] = []
-        if since:
-            clauses.append("detected_at >= ?")
-            params.append(iso(since))
-        if products:
-            clauses.append(f"lower(product) in ({','.join('?' * len(products))})")
-            params += [p.lower() for p in products]
-        if kinds:
-            clauses.append(f"kind in ({','.join('?' * len(kinds))})")
-            params += list(kinds)
-        if news_only:
-            clauses.append("baseline = 0")
-        where = " where " + " and ".join(clauses) if clauses else ""
+        where, params = filters.where()
         if limit is None:
             sql = f"select rowid, * from events{where} order by detected_at, rowid"
         else:
@@ -471,6 +483,11 @@ class Store:
         columns = [c[0] for c in cursor.description]
         for row in cursor:
             yield stored_event({k: v for k, v in zip(columns, row, strict=True) if k not in ("rowid", "rid")})
+
+    def count_events(self, filters: EventFilter) -> int:
+        """How many events `filters` selects (`events` says "the newest 20 of 145" under --limit)."""
+        where, params = filters.where()
+        return int(self.db.execute(f"select count(*) from events{where}", params).fetchone()[0])
 
     def events_with_versions(self, exact: Sequence[str], prefixes: Sequence[str]) -> list[StoredEvent]:
         """Events whose version is one of `exact` or starts with a prefix, oldest first (for `why`)."""

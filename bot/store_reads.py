@@ -66,17 +66,19 @@ def _incident_row(store: Store, row: dict[str, Any]) -> IncidentRow:
         "incident_key = ? and kind = 'incident_open' and created_at <= ?",
         [row["key"], row["opened_at"] or ""], order_by="id desc", limit=1)), None)
     thread = ""
-    if opening and opening.get("channel"):
+    if opening and opening.get("channel") and opening["channel"] != "console":  # the console has no thread
         thread = f"{opening['channel']} {opening.get('ts') or ''}".strip()
     return IncidentRow(row["key"], row["source"], row["kind"], row["severity"], row["product"] or "",
                        row["summary"] or "", row["first_seen_at"] or "", row["last_seen_at"] or "",
                        row["opened_at"] or "", row["resolved_at"] or "", thread)
 
 
-def open_incident_counts(store: Store) -> dict[str, int]:
-    """Open incidents per source, for the status table."""
+def open_incident_counts(store: Store, opened_since: str = "") -> dict[str, int]:
+    """Open incidents per source, for the status table; with `opened_since`, only those opened since then
+    (the poll table says "incident opened" on the run that opened one)."""
     rows = store.db.execute(
-        "select source, count(*) from incidents where opened_at is not null and resolved_at is null group by source"
+        "select source, count(*) from incidents where opened_at is not null and resolved_at is null "
+        "and opened_at >= ? group by source", [opened_since]
     ).fetchall()
     return {str(r[0]): int(r[1]) for r in rows}
 
@@ -89,6 +91,7 @@ class SearchHit:
     source: str
     kind: str
     text: str
+    rank: float = 0.0  # FTS5's bm25: lower is a better match (incidents have none: they come first)
 
 
 def product_names(product: str) -> list[str]:
@@ -105,7 +108,7 @@ def _json(field: str) -> str:
 # A hit's text and date, extracted in SQL (cheaper than decoding each row's JSON in Python): the
 # line's own date, else its advisory's, else its release's (one m007 index lookup), else first seen.
 _HIT_COLUMNS = (
-    "records.product, records.version, records.source, records.kind, "
+    "records.product, records.version, records.source, records.kind, records_fts.rank, "
     f"coalesce({_json('text')}, {_json('title')}, {_json('summary')}), "
     f"coalesce({_json('date')}, {_json('published')}, (select nullif(json_extract(release.data, '$.date'), '') "
     "from records as release indexed by records_lower_product_kind_version where lower(release.product) = lower(records.product) and release.kind = 'release' "
@@ -115,7 +118,8 @@ _HIT_COLUMNS = (
 
 
 def search_hits(store: Store, words: list[str], product: str | None = None) -> list[SearchHit]:
-    """Changelog lines and advisories holding every word (FTS5: words, not JSON keys), and incidents.
+    """Changelog lines, advisories, announcements and CVE texts holding every word (FTS5: words, not
+    JSON keys, ranked by bm25), and incidents.
 
     The newest SEARCH_WINDOW matching lines are read (a common word costs the same at any
     history size), each with the date of its release, looked up for those lines only (_HIT_COLUMNS).
@@ -123,15 +127,15 @@ def search_hits(store: Store, words: list[str], product: str | None = None) -> l
     query = " ".join('"' + w.replace('"', '""') + '"' for w in words if w.strip())
     if not query:
         return []
-    where, params = "records_fts match ? and +records.kind in ('changelog_line', 'advisory')", [query]
+    where, params = "records_fts match ? and +records.kind in ('changelog_line', 'advisory', 'cve', 'announcement')", [query]
     if product:
         names = product_names(product)
         where += f" and lower(+records.product) in ({','.join('?' * len(names))})"  # FTS drives, not an index
         params += names
     rows = store.db.execute(f"select {_HIT_COLUMNS} from records_fts join records on records.rowid = records_fts.rowid "
                             f"where {where} order by records_fts.rowid desc limit ?", [*params, SEARCH_WINDOW])
-    hits = [SearchHit(row_product, version or "", str(date or "")[:10], source, kind, str(text or ""))
-            for row_product, version, source, kind, text, date in rows]
+    hits = [SearchHit(row_product, version or "", str(date or "")[:10], source, kind, str(text or ""), float(rank))
+            for row_product, version, source, kind, rank, text, date in rows]
     lowered = [w.lower() for w in words]
     incident_clauses = " and ".join("(lower(summary) like ? or lower(key) like ?)" for _ in lowered) or "1"
     for row in store.db.table("incidents").rows_where(incident_clauses, [f"%{w}%" for w in lowered for _ in (0, 1)]):

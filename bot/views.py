@@ -7,17 +7,17 @@ a few lines, and every upstream string passes through `escape` before rich sees 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, RenderableType
 from rich.segment import Segment, Segments
 from rich.table import Table
-from rich.text import Text
 
 from bot import schedule
 from bot.clock import parse_interval
-from bot.readcli import shorten
+from bot.readcli import shorten, wrapped
 from bot.render import safe
 
 if TYPE_CHECKING:  # names for annotations only: `status` and `events` need not import the poll (httpx) or the kinds
@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # names for annotations only: `status` and `events` need not 
     from bot.store import StoredEvent
 
 STATUS_STYLES = {"failed": "red", "changed": "green", "unchanged": "", "skipped": "dim"}
+SEVERITY_STYLES = {"critical": "bold red", "warning": "yellow"}
 
 
 def short_time(stamp: str | None) -> str:
@@ -47,8 +48,16 @@ def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]], *, 
 SKIPPED_LINES = 10  # up to this many skipped sources get a line saying when they are due
 
 
+@dataclass(frozen=True)
+class PollIncidents:
+    """Open incidents per source after a poll, and how many of them this poll opened."""
+
+    open: dict[str, int] = field(default_factory=dict)
+    opened: dict[str, int] = field(default_factory=dict)
+
+
 def show_poll(console: Console, report: RunReport, delivery: DeliveryReport,
-              open_incidents: dict[str, int] | None = None, *, show_all: bool = False) -> None:
+              incidents: PollIncidents | None = None, *, show_all: bool = False) -> None:
     """The poll table, each failure's reason on one line, then what happened to the alerts.
 
     Unless `show_all`, the table lists only sources that changed, failed, raised events or have an
@@ -56,17 +65,24 @@ def show_poll(console: Console, report: RunReport, delivery: DeliveryReport,
     a few lines. A source with an open incident is shown as such, not as `unchanged`: an apt
     mirror whose Release did not change can still be serving a broken index.
     """
-    incidents = open_incidents or {}
+    known = incidents or PollIncidents()
     shown = [r for r in report.results
-             if show_all or r.status in ("changed", "failed") or r.events or incidents.get(r.name)]
+             if show_all or r.status in ("changed", "failed") or r.events or known.open.get(r.name)]
     rows = [
-        (r.name, r.kind, _poll_status(r.status, incidents.get(r.name, 0)),
+        (safe(r.name), r.kind, _poll_status(r.status, known.open.get(r.name, 0), known.opened.get(r.name, 0)),
          str(r.new_records), str(r.events), f"{r.seconds:.1f}s")
         for r in shown
     ]
-    columns = ("source", "kind", "status", "new", "events", "time")
-    if rows:
-        console.print(table("trackbot poll", columns, rows, no_wrap=columns[1:]))
+    if rows:  # names whole (what `--source` takes); a long status wraps instead
+        grid = Table(title="trackbot poll")
+        grid.add_column("source", no_wrap=True, min_width=min(28, max(len(r.name) for r in shown)))
+        grid.add_column("kind", no_wrap=True, overflow="ellipsis")
+        grid.add_column("status", min_width=15)  # "1 incident open" on one line
+        for column in ("new", "events", "time"):
+            grid.add_column(column, no_wrap=True, justify="right")
+        for row in rows:
+            grid.add_row(*row)
+        console.print(grid)
     quiet = len(report.results) - len(shown)
     if quiet:
         counts = ", ".join(f"{n} {status}" for status, n in sorted(_count_statuses(report, shown).items()))
@@ -86,9 +102,14 @@ def show_poll(console: Console, report: RunReport, delivery: DeliveryReport,
     console.print(safe(line), highlight=False)
 
 
-def _poll_status(status: str, open_count: int) -> str:
+def _poll_status(status: str, open_count: int, opened: int) -> str:
+    """A source with an incident never reads as a plain "unchanged": its Release may not change while
+    it serves a broken index. "1 new incident" on the run that opened it."""
+    prefix = "changed, " if status == "changed" else ""
+    if opened and status != "failed":
+        return f"[red]{prefix}{opened} new incident{'s' if opened > 1 else ''}[/]"
     if open_count and status != "failed":
-        return f"[red]{status}, {open_count} incident{'s' if open_count > 1 else ''} open[/]"
+        return f"[red]{prefix}{open_count} incident{'s' if open_count > 1 else ''} open[/]"
     return f"[{STATUS_STYLES[status]}]{status}[/]" if STATUS_STYLES[status] else status
 def _count_statuses(report: RunReport, shown: Sequence[object]) -> dict[str, int]:
     listed = {id(r) for r in shown}
@@ -99,58 +120,46 @@ def _count_statuses(report: RunReport, shown: Sequence[object]) -> dict[str, int
     return counts
 
 
-def events_table(rows: Sequence[StoredEvent], since: str) -> Table:
-    return table(
-        f"events since {since}",
-        ("detected", "severity", "kind", "product", "version", "summary"),
-        (
-            (short_time(e.detected_at), e.severity, e.kind + (" (baseline)" if e.baseline else ""),
-             safe(e.product), safe(e.version), safe(e.summary))
-            for e in rows
-        ),
-    )
+def event_lines(rows: Sequence[StoredEvent], since: str, width: int = 80, total: int = 0) -> list[str]:
+    """`trackbot events` on a terminal: a heading line per event (when, severity, kind, product version),
+    then its summary wrapped under it, so a long summary reads at 80 columns instead of a squeezed column.
+    `total`: how many matched before --limit kept the newest."""
+    count = f"the newest {len(rows)} of {total}" if total > len(rows) else str(len(rows))
+    noun = "event" if max(total, len(rows)) == 1 else "events"
+    lines = [f"[bold]{count} {noun} since {safe(since)}[/], oldest first"]
+    for e in rows:
+        severity = f"[{SEVERITY_STYLES.get(e.severity, '')}]{e.severity}[/]" if SEVERITY_STYLES.get(e.severity) \
+            else e.severity
+        what = " ".join(safe(part) for part in (e.product, e.version) if part)
+        lines.append(f"{short_time(e.detected_at)} {severity} {e.kind}{' (baseline)' if e.baseline else ''}"
+                     f"{'  ' + what if what else ''}")
+        lines += [f"    {safe(part)}" for part in wrapped(e.summary, width - 4)]
+    return lines
 
 
 def status_table(sources: Sequence[SourceConf], states: dict[str, dict[str, Any]],
                  open_incidents: dict[str, int] | None = None, *, width: int = 80) -> Table:
-    """One line per source at any terminal width: long errors and URLs lose their middle, never wrap."""
+    """One row per source, the name always whole, in 80 columns: the kind takes what is left.
+
+    Each failing source's error and next try follow the table on a line of their own
+    (`status_error_lines`), since an error squeezed into a column says nothing.
+    """
     counts = open_incidents or {}
-    error_width = max(20, width - 62)
-    rows = []
+    grid = Table(title="sources", width=min(width, 120) if width < 120 else None)
+    longest = max((len(conf.name) for conf in sources), default=6)
+    grid.add_column("source", no_wrap=True, min_width=min(longest, 28), overflow="ellipsis")
+    grid.add_column("last success", no_wrap=True, min_width=17)
+    grid.add_column("fails", no_wrap=True, justify="right", min_width=5)
+    grid.add_column("open", no_wrap=True, justify="right", min_width=4)
+    grid.add_column("kind", no_wrap=True, overflow="ellipsis")
     for conf in sources:
         s = states.get(conf.name, {})
+        failures = int(s.get("consecutive_failures") or 0)
         open_count = counts.get(conf.name, 0)
-        error = s.get("last_error") or ""
-        if error and s.get("consecutive_failures"):  # a failing source: when it is tried again (bot.schedule)
-            due = schedule.next_try(parse_interval(conf.every) if conf.every else None, s)
-            error = f"{error} (next try {short_time(due.isoformat()) if due else 'next run'})"
-        rows.append((conf.name, conf.kind, short_time(s.get("last_success_at")) or "never",
-                     str(s.get("consecutive_failures") or 0),
-                     f"[red]{open_count}[/]" if open_count else "0",
-                     safe(shorten(error, error_width))))
-    grid = Table(title="sources")
-    for index, column in enumerate(("source", "kind", "last success", "fails", "open", "last error (next try)")):
-        width = _cell_width(column, (row[index] for row in rows))
-        grid.add_column(column, no_wrap=True, overflow="ellipsis", width=min(width, 22) if column == "source" else width)
-    for row in rows:
-        grid.add_row(*row)
+        grid.add_row(safe(conf.name), short_time(s.get("last_success_at")) or "never",
+                     f"[red]{failures}[/]" if failures else "0", f"[red]{open_count}[/]" if open_count else "0",
+                     conf.kind)
     return grid
-
-
-def _cell_width(header: str, cells: Iterable[str]) -> int:
-    """The width rich would measure for a column that never wraps: its widest cell, as rendered.
-
-    Given to the table up front, so rich does not measure every cell of every column before it
-    prints the first line (a 1,000-source status table: 40% of its printing time); the layout is
-    the same, since rich sizes such a column by its widest cell.
-    """
-    return max([_rendered_width(header), *map(_rendered_width, cells)])
-
-
-def _rendered_width(cell: str) -> int:
-    if cell.isascii() and cell.isprintable() and "[" not in cell and cell.count(":") < 2:
-        return len(cell)  # no markup, no :emoji: code, one column per character: most cells
-    return Text.from_markup(cell).cell_len
 
 
 def print_streamed(console: Console, renderable: RenderableType, *, first: int = 5, lines: int = 50) -> None:
@@ -168,15 +177,36 @@ def print_streamed(console: Console, renderable: RenderableType, *, first: int =
     console.print(Segments(block), end="")
 
 
+def status_error_lines(sources: Sequence[SourceConf], states: dict[str, dict[str, Any]], width: int = 80) -> list[str]:
+    """Two lines per failing source: since when and its next try, then its last error with the middle
+    of a long URL cut, so each fits the terminal's width."""
+    lines = []
+    for conf in sources:
+        s = states.get(conf.name, {})
+        if not (s.get("consecutive_failures") and s.get("last_error")):
+            continue
+        due = next_try_of(conf, s)
+        lines.append(f"[red]{safe(conf.name)}[/]: failing since {short_time(s.get('failing_since')) or '?'}, "
+                     f"next try {short_time(due.isoformat()) if due else 'at the next run'}")
+        lines.append("    " + safe(shorten(s["last_error"], max(20, width - 4))))
+    return lines
+
+
+def next_try_of(conf: SourceConf, state: dict[str, Any]) -> datetime | None:
+    """When a source is tried again (None: at the next run), from its `every:` and its failures (bot.schedule)."""
+    return schedule.next_try(parse_interval(conf.every) if conf.every else None, state)
+
+
 def silences_table(rows: Sequence[Silence], now: datetime) -> Table:
     return table(
         "silences",
         ("id", "product", "keys", "until", "reason", "ended"),
         (
-            (str(r.id), safe(r.product), safe(r.pattern), r.until, safe(r.reason),
-             r.removed_at or ("expired" if r.until <= now.isoformat() else ""))
+            (str(r.id), safe(r.product), safe(r.pattern), short_time(r.until), safe(r.reason),
+             f"removed {short_time(r.removed_at)}" if r.removed_at else ("expired" if r.until <= now.isoformat() else ""))
             for r in rows
         ),
+        no_wrap=("id", "until"),
     )
 
 
@@ -208,9 +238,10 @@ _STORY_PARTS: tuple[tuple[str, str, Callable[[dict[str, Any]], str]], ...] = (
 )
 
 
-def show_changes(console: Console, found: Sequence[Any], title: str) -> None:
-    """`trackbot changes`: one heading per group, each line with its version and date."""
-    console.print(f"[bold]{safe(title)}[/]: {len(found)} lines", highlight=False)
+def show_changes(console: Console, found: Sequence[Any], title: str, *, total: int) -> None:
+    """`trackbot changes`: one heading per group, each line with its version and date ("3 of 38" under --limit)."""
+    shown = f"{len(found)} of {total}" if total > len(found) else str(total)
+    console.print(f"[bold]{safe(title)}[/]: {shown} line{'' if total == 1 else 's'}", highlight=False)
     group = ""
     for change in found:
         if change.group != group:

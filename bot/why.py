@@ -83,7 +83,9 @@ def story(store: Store, pins: Sequence[Pin], query: str, product: str | None = N
 
 
 def upgrades(store: Store, pins: Sequence[Pin]) -> list[dict[str, str]]:
-    """For each exact pin with newer releases in its branch: the `trackbot changes` command to read."""
+    """For each exact pin, the `trackbot changes` command to read before upgrading: to the newest
+    release of its branch, or, when the branch has nothing newer (abandoned, ended), to the smallest
+    release that brings every critical fix waiting for the pin (docker 1.10.3 -> 1.12.6)."""
     out = []
     for pin in pins:
         try:
@@ -96,12 +98,22 @@ def upgrades(store: Store, pins: Sequence[Pin]) -> list[dict[str, str]]:
         releases = [v for v in product_versions(store, pin.product, "release")
                     if maybe_in_branch(v, branch, spec.scheme)]
         newer = fleet.newer_in_branch(pin, releases)
-        if not newer:
+        newest = newer[-1] if newer else _smallest_fixing(store, pin)
+        if not newest:
             continue
-        newest = newer[-1]
         out.append({"product": pin.product, "from": pin.version, "to": newest,
                     "command": f"trackbot changes {pin.version} {newest} --product {pin.product}"})
     return out
+
+
+def _smallest_fixing(store: Store, pin: Pin) -> str:
+    """The highest `fixed_in` of the critical fixes waiting for an exact pin: the smallest upgrade bringing them all."""
+    if pin.spec is None or pin.spec.is_branch:
+        return ""
+    scheme = pin.spec.scheme
+    fixes = [str(e.data.get("fixed_in") or "") for e in store.events_with_versions([pin.version], [])
+             if e.kind == "fix_available" and e.severity == "critical" and fleet.same_product(e.product, pin.product)]
+    return max(filter(None, fixes), key=lambda v: versions.sort_key(v, scheme), default="")
 
 
 def _about_its_branch(event: StoredEvent, query: str) -> bool:

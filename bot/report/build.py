@@ -78,15 +78,22 @@ def _needs_action(table: Sequence[dict[str, Any]], incidents: Sequence[Incident]
         label = f"{row['product']} {row['pinned']}"
         if row["branch_end"] == "abandoned":
             lines.append(f"{label}: its branch is abandoned (no release for a long time)")
-        elif row["branch_end"] and (row["branch_end"] == "ended" or row["branch_end"] <= today):
-            lines.append(f"{label}: its branch ended ({row['branch_end']})")
+        elif row["branch_end"] == "ended":
+            lines.append(f"{label}: its branch ended")
+        elif row["branch_end"] and row["branch_end"] <= today:
+            lines.append(f"{label}: its branch ended on {row['branch_end']}")
         waiting = row["waiting"]
         if waiting.get("critical") or waiting.get("warning"):
             upgrade = f"; smallest upgrade with every critical fix: {row['smallest_upgrade']}" \
                 if row["smallest_upgrade"] else ""
-            lines.append(f"{label}: {waiting.get('critical', 0)} critical and {waiting.get('warning', 0)} "
-                         f"warning fixes or advisories waiting{upgrade}")
-    lines += [f"open critical incident: {i.source} {i.kind} ({i.summary})" for i in incidents if i.severity == "critical"]
+            counts = " and ".join(f"{waiting[sev]} {sev}" for sev in ("critical", "warning") if waiting.get(sev))
+            many = waiting.get("critical", 0) + waiting.get("warning", 0) > 1
+            lines.append(f"{label}: {counts} {'fixes or advisories' if many else 'fix or advisory'} waiting{upgrade}")
+    for incident in incidents:
+        if incident.severity == "critical":
+            pins = [f"{row['product']} {row['pinned']}" for row in table if incident.key in row["incident_keys"]]
+            touches = f"; touches {', '.join(pins)}" if pins else ""
+            lines.append(f"open critical incident: {incident.source} {incident.kind} ({incident.summary}){touches}")
     return lines
 
 

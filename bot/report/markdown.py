@@ -11,12 +11,45 @@ PIN_COLUMNS = ("pin", "newest in branch", "newest", "behind", "branch end", "inc
 
 
 def pin_cells(row: dict[str, Any]) -> list[str]:
-    """One pin's cells, shared by Markdown and HTML so both tables say the same."""
-    days = f", {row['days_behind']} days" if row["days_behind"] is not None and row["releases_behind"] else ""
+    """One pin's cells, shared by Markdown, HTML and Slack so all say the same."""
     waiting = ", ".join(f"{n} {sev}" for sev, n in sorted(row["waiting"].items())) or "none"
-    return [f"{row['product']} {row['pinned']}", row["newest_in_branch"] or "(is newest)", row["newest_overall"] or "?",
-            f"{row['releases_behind']} releases{days}", row["branch_end"] or "?", str(row["open_incidents"]),
-            waiting, row["smallest_upgrade"] or "-"]
+    newest_in_branch = row["newest_in_branch"] or "(is newest)"
+    return [f"{row['product']} {row['pinned']}", newest_in_branch, row["newest_overall"] or "?", behind_text(row),
+            row["branch_end"] or "?", str(row["open_incidents"]), waiting, row["smallest_upgrade"] or "-"]
+
+
+def pin_sentence(row: dict[str, Any]) -> str:
+    """A pin's row as one labelled line, for Slack (no table there): the cells that say something."""
+    parts = [] if row["is_branch"] else [f"behind: {behind_text(row)}"]
+    if row["newest_in_branch"] not in ("", "?"):
+        parts.append(f"newest in branch {row['newest_in_branch']}")
+    if row["newest_overall"]:
+        parts.append(f"newest {row['newest_overall']}")
+    if row["branch_end"]:
+        end = row["branch_end"]
+        parts.append(f"branch {end}" if end in ("abandoned", "ended") else f"branch end {end}")
+    if row["open_incidents"]:
+        parts.append(f"{row['open_incidents']} open incident{'s' if row['open_incidents'] > 1 else ''}")
+    waiting = ", ".join(f"{n} {sev}" for sev, n in sorted(row["waiting"].items()))
+    if waiting:
+        parts.append(f"waiting: {waiting}")
+    if row["smallest_upgrade"]:
+        parts.append(f"smallest upgrade with every critical fix: {row['smallest_upgrade']}")
+    return f"{row['product']} {row['pinned']}: " + ("; ".join(parts) or "nothing known yet")
+
+
+def behind_text(row: dict[str, Any]) -> str:
+    """'3 releases, 1200 days'; '0 in branch, 64 newer, 900 days' (an abandoned branch, a Debian upload);
+    '-' for a branch pin, which runs whatever the branch has."""
+    if row["releases_behind"] is None:
+        return "- (branch pin)" if row["is_branch"] else "? (no release known)"
+    count = row["releases_behind"]
+    parts = [f"{count} release{'' if count == 1 else 's'}"]
+    if row["newer_overall"] > count:
+        parts = [f"{count} in branch", f"{row['newer_overall']} newer"]
+    if row["days_behind"] is not None and (count or row["newer_overall"]):
+        parts.append(f"{row['days_behind']} days")
+    return ", ".join(parts)
 
 
 def markdown(digest: dict[str, Any], chart_note: str = "") -> str:

@@ -11,7 +11,7 @@ from typing import Any
 from bot.config import SlackConf
 from bot.deliver import Delivered
 from bot.errors import TrackbotError
-from bot.report.markdown import pin_cells
+from bot.report.markdown import pin_sentence
 from bot.slack.blocks import Message
 from bot.slack.client import from_env
 from bot.slack.escape import text as mrkdwn_text
@@ -22,7 +22,7 @@ SECTION_LIMIT = 2900
 def blocks(digest: dict[str, Any]) -> list[dict[str, Any]]:
     parts: list[tuple[str, list[str]]] = [
         ("Pins that need action", digest["needs_action"] or ["Nothing."]),
-        ("Pins", [" · ".join(pin_cells(r)) for r in digest["pins"]] or ["No pins."]),
+        ("Pins", [pin_sentence(r) for r in digest["pins"]] or ["No pins."]),
         ("Open incidents", [f"{i['kind']} {i['source']}: open for {i['age']}" for i in digest["incidents"]] or ["None."]),
         (f"Events ({digest['event_count']})",
          [f"{g['product']} ({g['count']}): " + "; ".join(f"[{e['severity']}] {e['summary']}" for e in g["events"][:5])
@@ -41,12 +41,13 @@ def blocks(digest: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def post(conf: SlackConf, digest: dict[str, Any]) -> str:
-    """Post the digest's blocks to the digest channel; returns the channel, raises TrackbotError if not posted."""
+def post(conf: SlackConf, digest: dict[str, Any], channel: str = "") -> str:
+    """Post the digest's blocks to `channel`, else the digest channel; returns the channel, raises
+    TrackbotError if not posted."""
     client = from_env(conf)
     if client is None:
         raise TrackbotError(f"--post needs Slack: set ${conf.token_env} or ${conf.webhook_env}")
-    channel = conf.digest_channel or conf.channel
+    channel = channel or conf.digest_channel or conf.channel
     outcome = client.post(channel, Message(digest["title"], tuple(blocks(digest))))
     if not isinstance(outcome, Delivered):
         raise TrackbotError(f"digest not posted to {channel}: {outcome.reason}")

@@ -42,9 +42,25 @@ def test_changes_lists_1_10_1_to_1_10_3_security_and_regressions_first(tmp_path)
     assert any("Fix potential cache corruption and delegation conflict" in t for t in first)  # ### Security
     assert next(c for c in found if c["version"] == "1.10.3")["date"] == "2016-03-10"
     assert not any("New `docker update` command" in c["text"] for c in found)  # 1.10.0 itself is not new
+    assert len(found) == 38  # every line of 1.10.1, 1.10.2 and 1.10.3 in the CHANGELOG
+    assert first[0].startswith("Fix regression preventing uppercase characters")  # the regression before "security"
     text = CliRunner().invoke(main, ["--config", str(cfg), "--db", str(db), "changes", "1.10.0", "1.10.3",
                                      "--product", "docker"]).output
     assert text.index("Security and regressions") < text.index("Fixes") and "1.10.3 (2016-03-10)" in text
+    assert text.startswith("docker 1.10.0 -> 1.10.3: 38 lines")
+    limited = CliRunner().invoke(main, ["--config", str(cfg), "--db", str(db), "changes", "1.10.0", "1.10.3",
+                                        "--product", "docker", "--limit", "3"]).output
+    assert limited.startswith("docker 1.10.0 -> 1.10.3: 3 of 38 lines")
+
+
+def test_cve_fixes_come_first_in_an_upgrade_across_branches(tmp_path):
+    cfg, db = moby_history(tmp_path)
+    out = CliRunner().invoke(main, ["--config", str(cfg), "--db", str(db), "changes", "1.10.3", "1.12.6",
+                                    "--product", "docker", "--json"])
+    found = json.loads(out.output)
+    leading = [c for c in found if c["cves"]]
+    assert found[:len(leading)] == leading and len(leading) >= 2
+    assert {"CVE-2016-9962", "CVE-2016-8867"} <= {cve for c in leading for cve in c["cves"]}
 
 
 def test_changes_refuses_a_backwards_range_and_why_points_to_it(tmp_path):

@@ -4,6 +4,8 @@ import base64
 import html
 import json
 import re
+import shutil
+import struct
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,14 +14,15 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.model import Event, Finding
+from bot.model import Event, Finding, Record
 from bot.report import chart
 from bot.sources.docker_changelog import Conf, parse
 from bot.store import Store
+from tests.conftest import Route
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 NOW = datetime.now(UTC).replace(microsecond=0)
-CHROMIUM = "/usr/bin/chromium"
+ARTEFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"  # screenshots kept after the run
 
 
 @pytest.fixture
@@ -82,25 +85,142 @@ def test_markdown_and_html_files(weeks_of_history, tmp_path):
     for heading in ("## Pins that need action", "## Pins", "## Open incidents", "## Events (2)", "## Silenced",
                     "## Source health"):
         assert heading in md
-    assert "| docker 1.10.0 | 1.10.3 | 17.05.0-ce | 3 releases" in md
+    assert re.search(r"\| docker 1.10.0 \| 1.10.3 \| 17.05.0-ce \| 3 in branch, \d+ newer, \d{4} days \|", md), md
     assert "silenced: kernel upgrade window" in md
     digest(cfg, db, "--out", str(tmp_path / "d.html"))
     page = (tmp_path / "d.html").read_text()
     assert page.startswith("<!DOCTYPE html>") and "<style>" in page and "<table>" in page
     assert not re.search(r"(src|href)=\"?https?://", page)  # self-contained: no external asset
-    if chart.available():
-        png = base64.b64decode(re.search(r"data:image/png;base64,([A-Za-z0-9+/=]+)", page).group(1))
-        assert png.startswith(b"\x89PNG\r\n\x1a\n")
-    else:
-        assert html.escape(chart.CHART_HINT) in page
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed (Debian package chromium)")
+def png_size(png: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk (a real PNG, not just its signature)."""
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and png[12:16] == b"IHDR"
+    return struct.unpack(">II", png[16:24])
+
+
+def test_the_html_digest_embeds_the_weekly_chart_as_a_real_png(weeks_of_history, tmp_path):
+    pytest.importorskip("matplotlib", reason="the charts extra (matplotlib) is part of the test extra")
+    cfg, db = weeks_of_history
+    digest(cfg, db, "--out", str(tmp_path / "d.html"))
+    page = (tmp_path / "d.html").read_text()
+    png = base64.b64decode(re.search(r"data:image/png;base64,([A-Za-z0-9+/=]+)", page).group(1))
+    assert png_size(png) == (800, 320)
+    assert chart.CHART_HINT not in page
+    ARTEFACTS.mkdir(exist_ok=True)
+    (ARTEFACTS / "digest-chart.png").write_bytes(png)
+
+
+def test_without_the_charts_extra_the_digest_says_how_to_get_the_chart(weeks_of_history, tmp_path, monkeypatch):
+    monkeypatch.setattr(chart, "pyplot", None)  # as if matplotlib were not installed
+    cfg, db = weeks_of_history
+    digest(cfg, db, "--out", str(tmp_path / "d.html"))
+    page = (tmp_path / "d.html").read_text()
+    assert "data:image/png" not in page and html.escape(chart.CHART_HINT) in page
+    assert chart.CHART_HINT in digest(cfg, db)  # the Markdown says it too
+
+
+def browser() -> str | None:
+    return next(filter(None, (shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome"))), None)
+
+
+@pytest.mark.skipif(browser() is None, reason="no headless browser: install Debian's chromium package (.ci/run does)")
 def test_html_digest_renders_in_headless_chromium(weeks_of_history, tmp_path):
     cfg, db = weeks_of_history
     page = tmp_path / "digest.html"
     digest(cfg, db, "--out", str(page))
-    shot = tmp_path / "digest.png"  # kept as the test's artefact under pytest's tmp dir
-    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
-                    "--window-size=1200,1600", page.as_uri()], check=True, timeout=60, capture_output=True)
-    assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 10_000
+    ARTEFACTS.mkdir(exist_ok=True)
+    shot = ARTEFACTS / "digest-chromium.png"  # kept after the run (CI uploads test-artifacts/)
+    shot.unlink(missing_ok=True)
+    subprocess.run([browser(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
+                    "--disable-background-networking", "--disable-component-update", "--disable-quic",
+                    f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=1200,1600",
+                    page.as_uri()], check=True, timeout=90, capture_output=True)
+    assert png_size(shot.read_bytes()) == (1200, 1600) and shot.stat().st_size > 10_000
+
+
+def test_an_apt_incident_without_product_counts_for_the_pin_its_repository_serves(tmp_path):
+    """apt incidents carry the repository, not a package: the pin fed by that repository sees it; another
+    repository's incident touches no pin yet stays in the open incidents and the action list."""
+    db = tmp_path / "t.db"
+    store = Store.open(db)
+    run = store.start_run(NOW - timedelta(days=3))
+    served = [Record("release", f"release:docker.io:{v}", "debian:docker.io", v, {"package": "docker.io", "date": ""})
+              for v in ("1.6.2~dfsg1-1~bpo8+1", "1.6.2~dfsg1-1~bpo8+2")]
+    with store.transaction():
+        store.save_records("docker-apt", run, NOW - timedelta(days=3), seen=served, new_or_changed=served, gone=())
+    for source, product, key in (("docker-apt", "apt:docker-apt", "docker-apt:jessie:Packages.xz"),
+                                 ("security-mirror", "", "security-mirror:jessie:Packages.xz")):
+        row = store.incident_seen(source, Finding("apt_hash_mismatch", key, f"{key}: Hash Sum mismatch",
+                                                  product=product), NOW - timedelta(days=1))
+        store.open_incident(row["rowid"], NOW - timedelta(days=1))
+    store.db.close()
+    cfg = tmp_path / "sources.yaml"
+    cfg.write_text("sources: []\nfleet:\n  - {product: docker, version: 1.10.0}\n"
+                   "  - {product: 'debian:docker.io', version: '1.6.2~dfsg1-1~bpo8+1', distro: jessie}\n")
+    report = json.loads(digest(cfg, db, "--json"))
+    docker, docker_io = report["pins"]
+    assert (docker["open_incidents"], docker_io["open_incidents"]) == (0, 1)
+    assert docker_io["incident_keys"] == ["docker-apt:jessie:Packages.xz"]
+    assert docker_io["newest_in_branch"] == "1.6.2~dfsg1-1~bpo8+2"
+    assert [i["source"] for i in report["incidents"]] == ["docker-apt", "security-mirror"]
+    actions = [line for line in report["needs_action"] if line.startswith("open critical incident")]
+    assert actions == [
+        "open critical incident: docker-apt apt_hash_mismatch (docker-apt:jessie:Packages.xz: Hash Sum mismatch); "
+        "touches debian:docker.io 1.6.2~dfsg1-1~bpo8+1",
+        "open critical incident: security-mirror apt_hash_mismatch (security-mirror:jessie:Packages.xz: Hash Sum "
+        "mismatch)"]
+    md = digest(cfg, db)
+    assert "| debian:docker.io 1.6.2~dfsg1-1~bpo8+1 | 1.6.2~dfsg1-1~bpo8+2 | 1.6.2~dfsg1-1~bpo8+2 | 1 release |" in md
+
+
+def test_the_pin_table_from_a_first_poll_of_real_changelogs_and_dsas(tmp_path, web):
+    """A first poll is a baseline, yet its fixes wait as much as later ones; a branch pin is not 'behind';
+    a DSA's end of security support is the branch's end; a Debian pin counts its newer uploads."""
+    for path, fixture in (("/CHANGELOG.md", "docker/moby-CHANGELOG.md"),
+                          ("/docker.io.gz", "debian/docker.io.changelog.Debian.gz"),
+                          ("/dsa.txt", "debian-security/DSA-list-excerpt.txt")):
+        web.routes[path] = Route((FIXTURES / fixture).read_bytes())
+    cfg = tmp_path / "sources.yaml"
+    cfg.write_text(f"""fleet:
+  - {{product: docker, version: "1.10.3"}}
+  - {{product: docker, version: "1.12"}}
+  - {{product: debian, version: "8"}}
+  - {{product: "debian:docker.io", version: "1.6.2~dfsg1-1~bpo8+1", distro: jessie}}
+sources:
+  - {{name: moby, kind: docker_changelog, url: "{web.url}/CHANGELOG.md"}}
+  - {{name: debian-docker.io, kind: debian_changelog, url: "{web.url}/docker.io.gz"}}
+  - {{name: dsa, kind: debian_dsa, url: "{web.url}/dsa.txt"}}
+settings: {{retries: 0}}
+""")
+    db = tmp_path / "t.db"
+    polled = CliRunner().invoke(main, ["--config", str(cfg), "--db", str(db), "poll"])
+    assert polled.exit_code == 0, polled.output
+    report = json.loads(digest(cfg, db, "--json"))
+    pins = {f"{p['product']} {p['pinned']}": p for p in report["pins"]}
+    exact = pins["docker 1.10.3"]
+    assert exact["waiting"].get("critical") and exact["smallest_upgrade"] == "1.12.6"  # baseline fixes count
+    assert exact["branch_end"] == "abandoned" and exact["releases_behind"] == 0 and exact["newer_overall"] >= 17
+    branch = pins["docker 1.12"]
+    assert branch["releases_behind"] is None and branch["newest_in_branch"] == "1.12.6"
+    debian = pins["debian 8"]
+    assert debian["branch_end"] == "2018-04-18" and debian["releases_behind"] is None
+    package = pins["debian:docker.io 1.6.2~dfsg1-1~bpo8+1"]
+    assert package["newer_overall"] > 50 and package["days_behind"] > 2000
+    md = digest(cfg, db)
+    assert "| docker 1.12 | 1.12.6 |" in md and "| - (branch pin) |" in md
+    assert "| ? (no release known) | 2018-04-18 |" in md
+    assert "- debian 8: its branch ended on 2018-04-18" in md
+    assert re.search(r"\| debian:docker.io 1.6.2~dfsg1-1~bpo8\+1 \| \? \| [^|]+ \| 0 in branch, \d+ newer, \d+ days \|", md)
+    story = CliRunner().invoke(main, ["--config", str(cfg), "--db", str(db), "why", "1.10.3", "--product", "docker"])
+    assert "run `trackbot changes 1.10.3 1.12.6 --product docker` to see what the upgrade brings" in \
+        " ".join(story.output.split())  # the abandoned branch: the smallest upgrade with every critical fix
+
+
+def test_a_digest_file_that_cannot_be_written_is_one_line(weeks_of_history, tmp_path):
+    cfg, db = weeks_of_history
+    out = CliRunner().invoke(main, ["--config", str(cfg), "--db", str(db), "digest", "--out",
+                                    str(tmp_path / "no" / "such" / "d.html")])
+    assert out.exit_code == 1
+    assert out.output == f"trackbot: cannot write the digest to {tmp_path / 'no' / 'such' / 'd.html'}: " \
+                         "No such file or directory\n"

@@ -154,3 +154,17 @@ def test_the_numeric_prefilter_never_rules_out_a_version_in_range_or_branch():
     assert [maybe(v) for v in ("5.5.9", "5.60.2", "6.0")] == [False, False, False]
     assert between_test("1:1.0-1", "1:2.0-1", "deb")("0.1")  # package versions: the exact test decides
     assert maybe_in_branch("3.16.85", "3.16", "kernel") and not maybe_in_branch("3.160.1", "3.16", "kernel")
+
+
+def test_dsa_announcements_stored_before_m009_become_searchable(tmp_path):
+    db = sqlite_utils.Database(tmp_path / "old.db")
+    MIGRATIONS.apply(db, stop_before=["m009_announcements_searchable"])
+    db["records"].insert({"source": "dsa", "key": "DSA-140", "kind": "announcement", "product": "debian:libpng",
+                          "version": "", "digest": "d", "data": json.dumps({
+                              "id": "DSA-140", "summary": "DSA-140 libpng - buffer overflow",
+                              "cves": ["CVE-2002-0660", "CVE-2002-0728"]})})
+    db.close()
+    store = Store.open(tmp_path / "old.db")
+    expected = ["DSA-140 libpng - buffer overflow CVE-2002-0660 CVE-2002-0728"]
+    assert [row["text"] for row in store.search(["CVE-2002-0728"])] == expected
+    assert [row["text"] for row in store.search(["libpng", "overflow"])] == expected
