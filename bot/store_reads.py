@@ -109,7 +109,7 @@ def _json(field: str) -> str:
 # line's own date, else its advisory's, else its release's (one m007 index lookup), else first seen.
 _HIT_COLUMNS = (
     "records.product, records.version, records.source, records.kind, records_fts.rank, "
-    f"coalesce({_json('text')}, {_json('title')}, {_json('summary')}), "
+    "records.text, "
     f"coalesce({_json('date')}, {_json('published')}, (select nullif(json_extract(release.data, '$.date'), '') "
     "from records as release indexed by records_lower_product_kind_version where lower(release.product) = lower(records.product) and release.kind = 'release' "
     "and release.version = records.version and nullif(json_extract(release.data, '$.date'), '') is not null "

@@ -2,7 +2,8 @@
 
 `report.pins.pin_rows` decides from records and events; this selects only those it can use:
 the pin's product's branch records, its releases that may lie in the pin's branch or be the
-newest overall, the events about the pin's own version and its branch's abandonment. The
+newest overall, the events about the pin's own version (baseline findings too: they wait as much) and its
+branch's abandonment or end. The
 digest costs the same on a long history as on a short one.
 """
 
@@ -33,8 +34,8 @@ def pin_history(store: Store, pin: Pin) -> tuple[list[StoredRecord], list[Stored
     versions_asked = [pin.version, *branches]  # the version index drives; lower(+product) only filters
     cursor = store.db.execute(
         f"select * from events where version in ({','.join('?' * len(versions_asked))}) "
-        f"and lower(+product) in ({marks}) and ((version = ? and baseline = 0 and kind in "
-        f"({','.join('?' * len(WAITING))})) or (kind = 'branch_abandoned' and version in "
+        f"and lower(+product) in ({marks}) and ((version = ? and kind in "
+        f"({','.join('?' * len(WAITING))})) or (kind in ('branch_abandoned', 'branch_eol') and version in "
         f"({','.join('?' * len(branches))})))", [*versions_asked, *names, pin.version, *WAITING, *branches])
     columns = [c[0] for c in cursor.description]
     events = [stored_event(dict(zip(columns, row, strict=True))) for row in cursor]
