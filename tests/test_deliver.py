@@ -47,13 +47,21 @@ def test_a_sink_gets_only_what_no_silence_covers_and_how_many_were_held():
     assert [a.state for a in store.alerts()] == [AlertState.SENT, AlertState.SILENCED]
 
 
-def test_a_follow_up_is_handed_its_thread_and_follows_a_silenced_opening_into_silence():
+OPENING = Event("apt_hash_mismatch", "critical", "docker", "", "apt:k", "bad index")
+
+
+def incident_opened_and_resolved() -> Store:
+    """A store whose outbox holds an incident's opening and its resolution (a follow-up in its thread)."""
     store = Store.memory()
-    opening = Event("apt_hash_mismatch", "critical", "docker", "", "apt:k", "bad index")
-    store.queue_alert(Alert(AlertKind.INCIDENT_OPEN, "critical", "bad index", "apt", (opening,), incident_key="k"),
+    store.queue_alert(Alert(AlertKind.INCIDENT_OPEN, "critical", "bad index", "apt", (OPENING,), incident_key="k"),
                       NOW)
-    store.queue_alert(Alert(AlertKind.INCIDENT_RESOLVED, "info", "resolved", "apt", (opening,), incident_key="k"),
+    store.queue_alert(Alert(AlertKind.INCIDENT_RESOLVED, "info", "resolved", "apt", (OPENING,), incident_key="k"),
                       NOW)
+    return store
+
+
+def test_a_follow_up_is_handed_its_thread_and_follows_a_silenced_opening_into_silence():
+    store = incident_opened_and_resolved()
     sink = Keep()
     deliver_pending(store, sink, lambda: NOW)
     assert [(o.alert.kind, o.parent.title if o.parent else None) for o in sink.sent] == [
@@ -61,7 +69,7 @@ def test_a_follow_up_is_handed_its_thread_and_follows_a_silenced_opening_into_si
 
     silenced = Store.memory()
     silenced.add_silence(NOW, NOW + timedelta(days=1), product="", pattern="apt:*", reason="mirror work")
-    silenced.queue_alert(Alert(AlertKind.INCIDENT_OPEN, "critical", "bad index", "apt", (opening,),
+    silenced.queue_alert(Alert(AlertKind.INCIDENT_OPEN, "critical", "bad index", "apt", (OPENING,),
                                incident_key="k"), NOW)  # fmt: skip
     silenced.queue_alert(Alert(AlertKind.INCIDENT_UPDATE, "critical", "still bad", "apt",
                                (Event("x", "critical", "linux", "", "other", "still bad"),), incident_key="k"), NOW)
@@ -98,12 +106,7 @@ def test_alerts_shown_before_a_console_failure_are_not_shown_again():
 
 
 def test_a_follow_up_finds_the_thread_of_an_opening_sent_in_the_same_bulk():
-    store = Store.memory()
-    opening = Event("apt_hash_mismatch", "critical", "docker", "", "apt:k", "bad index")
-    store.queue_alert(Alert(AlertKind.INCIDENT_OPEN, "critical", "bad index", "apt", (opening,), incident_key="k"),
-                      NOW)
-    store.queue_alert(Alert(AlertKind.INCIDENT_RESOLVED, "info", "resolved", "apt", (opening,), incident_key="k"),
-                      NOW)
+    store = incident_opened_and_resolved()
     sink = InBulk()
     deliver_pending(store, sink, lambda: NOW)
     resolved = sink.sent[1]
