@@ -22,7 +22,7 @@ def json_body(body: bytes, what: str, url: str) -> Any:
     try:
         return json.loads(body)
     except json.JSONDecodeError as exc:
-        raise SourceError(f"{what} is not JSON ({exc.msg} at char {exc.pos})", url) from None
+        raise SourceError(f"{what} is not JSON (truncated or corrupt: {exc.msg} at char {exc.pos})", url) from None
     except UnicodeDecodeError as exc:
         raise SourceError(f"{what} is not valid UTF-8 (byte {exc.start})", url) from None
     except RecursionError:  # JSON nested 100k deep: an attack or a broken generator, never data

@@ -37,7 +37,7 @@ from bot.store_rows import (
     stored_record,
 )
 
-SEARCH_WINDOW = 2000  # `search` ranks the newest this many matches of the words
+SEARCH_WINDOW = 2000  # `search` ranks the newest this many matches of the words (store_reads.search_hits)
 
 
 def searchable_text(record: Record) -> str | None:
@@ -408,26 +408,6 @@ class Store:
         where, params = _version_clause("records", exact, prefixes)
         rows = self.db.table("records").rows_where(where, params, order_by="rowid")
         return [stored_record(row) for row in rows]
-
-    def search(self, words: Sequence[str], limit: int = 200) -> list[dict[str, Any]]:
-        """Changelog lines, advisories and CVE descriptions holding every word, best match first.
-
-        An FTS5 query over `records.text` (see migration m006): words, not substrings of the
-        stored JSON, so `search section` does not match a line's `section` key. Ranked (bm25)
-        among the newest SEARCH_WINDOW matches, so a common word costs the same at any history size.
-        """
-        query = " ".join('"' + w.replace('"', '""') + '"' for w in words if w.strip())
-        if not query:
-            return []
-        newest = "select rowid, rank from records_fts where records_fts match ? order by rowid desc limit ?"
-        rows = self.db.execute(
-            f"select records.*, hits.rank as rank from ({newest}) as hits join records on records.rowid = hits.rowid "
-            "order by hits.rank, records.product, records.version limit ?",
-            [query, SEARCH_WINDOW, limit],
-        )
-        columns = [c[0] for c in rows.description]
-        found = [dict(zip(columns, row, strict=True)) for row in rows.fetchall()]
-        return [{**row, "data": json.loads(row["data"] or "{}")} for row in found]
 
     # events -----------------------------------------------------------------------------
 

@@ -15,7 +15,6 @@ exploited any more".
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from bot.sources.api import (
     SourceConf,
     SourceError,
     cve_record,
+    json_body,
     looks_like_html,
 )
 
@@ -48,10 +48,7 @@ def parse(body: bytes, conf: Conf) -> list[Record]:
     """One `cve` record per catalog entry, with the date CISA added it as `kev_date`."""
     if looks_like_html(body):
         raise SourceError("HTML page instead of the KEV catalog JSON", conf.url)
-    try:
-        catalog = json.loads(body)
-    except ValueError as exc:
-        raise SourceError(f"KEV catalog is not JSON (truncated or corrupt: {exc})", conf.url) from None
+    catalog = json_body(body, "KEV catalog", conf.url)
     entries = catalog.get("vulnerabilities") if isinstance(catalog, dict) else None
     if not isinstance(entries, list):
         raise SourceError("KEV catalog has no 'vulnerabilities' list (the format moved?)", conf.url)

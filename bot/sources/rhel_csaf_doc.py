@@ -19,13 +19,12 @@ Packages are binary (and source) rpm names, the names ``rpm -qa`` prints; -debug
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from bot.sources.api import Record, SourceError, compare_versions, cve_record, looks_like_html
+from bot.sources.api import Record, SourceError, compare_versions, cve_record, json_body, looks_like_html
 
 ERRATA = "https://access.redhat.com/errata/{id}"
 IMPACT = {"critical": "critical", "important": "critical", "moderate": "warning", "low": "info"}
@@ -70,10 +69,7 @@ def parse_advisory(body: bytes, url: str) -> list[Record]:
     """
     if looks_like_html(body):
         raise SourceError("HTML page instead of a CSAF advisory", url)
-    try:
-        doc = json.loads(body)
-    except ValueError as exc:
-        raise SourceError(f"CSAF advisory is not JSON (truncated or corrupt: {exc})", url) from None
+    doc = json_body(body, "CSAF advisory", url)
     document = doc.get("document") if isinstance(doc, dict) else None
     if not isinstance(document, dict) or not isinstance(doc.get("vulnerabilities"), list):
         raise SourceError("not a CSAF advisory (no 'document' or 'vulnerabilities')", url)

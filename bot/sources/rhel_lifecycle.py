@@ -18,7 +18,6 @@ pins ``rhel:<package>`` by their ``distro`` ("7", "9.2 eus" -> 9).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -35,6 +34,7 @@ from bot.sources.api import (
     SourceConf,
     SourceError,
     compare_versions,
+    json_body,
     looks_like_html,
 )
 
@@ -54,10 +54,7 @@ def parse(body: bytes, conf: Conf) -> list[Record]:
     """One `branch` record per major release, with the day each support phase ends."""
     if looks_like_html(body):
         raise SourceError("HTML page instead of the RHEL lifecycle JSON", conf.url)
-    try:
-        cycles = json.loads(body)
-    except ValueError as exc:
-        raise SourceError(f"RHEL lifecycle is not JSON (truncated or corrupt: {exc})", conf.url) from None
+    cycles = json_body(body, "RHEL lifecycle", conf.url)
     if not isinstance(cycles, list) or not cycles:
         raise SourceError("RHEL lifecycle is not a list of release cycles", conf.url)
     records = [_record(item, conf.url) for item in cycles]

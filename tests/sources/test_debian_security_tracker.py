@@ -17,6 +17,7 @@ from bot import config as configuration
 from bot.alerts import Alert, AlertKind
 from bot.deliver import Delivered, Outgoing
 from bot.model import Pin, Record, Snapshot
+from bot.search import ordered_hits
 from bot.sources import debian_security_tracker as tracker
 from bot.sources.api import SourceError
 from bot.store import Store
@@ -168,8 +169,8 @@ def test_poll_end_to_end_inventory_baseline_then_a_new_advisory_and_a_cut_body(t
     [baseline] = sink.alerts
     assert baseline.kind == AlertKind.BASELINE
     assert any("CVE-2025-53603" in line.summary for line in baseline.items)
-    [found] = store.search(["sope", "bookworm", "resolved"])  # `trackbot search` finds the advisory
-    assert found["data"]["summary"] == "CVE-2025-53603 sope (bookworm): resolved in 5.8.0-1+deb12u1, " \
+    [found] = ordered_hits(store, ["sope", "bookworm", "resolved"])  # `trackbot search` finds the advisory
+    assert found.text == "CVE-2025-53603 sope (bookworm): resolved in 5.8.0-1+deb12u1, " \
         "urgency not yet assigned"
     doc = json.loads(EXCERPT)
     doc["bash"] = {"CVE-2026-0001": {"description": "bash flaw", "releases": {

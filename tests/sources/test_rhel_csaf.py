@@ -19,6 +19,7 @@ import respx
 from bot import config as configuration
 from bot.cves import CveInfo
 from bot.model import Pin, Snapshot
+from bot.search import ordered_hits
 from bot.sources import rhel_csaf
 from bot.sources.api import SourceError
 from bot.sources.rhel_csaf_doc import parse_advisory, stream_of
@@ -172,8 +173,8 @@ def test_unpinned_packages_give_nothing_and_a_republished_advisory_is_not_news(t
     poll(cfg, store, clock, sink)
     assert "/advisories/2024/rhsa-2024_0010.json" in [path for path, _ in web.requests[-2:]]  # read again
     assert len(advisory_events(store)) == 1 and sink.alerts == []
-    found = store.search(["tigervnc-server", "rhsa-2024:0010"])  # `trackbot search` finds the advisory
-    assert [row["data"]["summary"] for row in found] == [
+    found = ordered_hits(store, ["tigervnc-server", "rhsa-2024:0010"])  # `trackbot search` finds the advisory
+    assert [hit.text for hit in found] == [
         f"RHSA-2024:0010 tigervnc-server (RHEL 9) fixed in tigervnc-server-{FIXED} (Important): tigervnc security update",
         f"RHSA-2024:0010 tigervnc-server-minimal (RHEL 9) fixed in tigervnc-server-minimal-{FIXED} (Important): "
         "tigervnc security update",

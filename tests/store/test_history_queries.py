@@ -13,11 +13,17 @@ from click.testing import CliRunner
 from bot.cli import main
 from bot.migrations import MIGRATIONS
 from bot.model import Event, Record
+from bot.search import ordered_hits
 from bot.store import Store
 from bot.why import story
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
+
+
+def texts(store: Store, words: list[str]) -> list[str]:
+    """What `trackbot search WORDS` lists, as text."""
+    return [hit.text for hit in ordered_hits(store, words)]
 
 def line(version: str, text: str, section: str) -> Record:
     return Record("changelog_line", f"line:{version}:{text}", "docker", version,
@@ -43,10 +49,10 @@ def history(store: Store) -> None:
 def test_search_section_finds_only_lines_with_the_word_not_the_section_key():
     store = Store.memory()
     history(store)
-    found = [row["text"] for row in store.search(["section"])]
+    found = texts(store, ["section"])
     assert found == ["Fix a crash when a section of the config is empty"]
-    assert [row["text"] for row in store.search(["AUFS", "mount"])] == ["Fix aufs mount leak"]
-    assert store.search(["Storage"]) == []  # a section heading is a field, not the line's words
+    assert texts(store, ["AUFS", "mount"]) == ["Fix aufs mount leak"]
+    assert texts(store, ["Storage"]) == []  # a section heading is a field, not the line's words
 
 
 def test_a_changed_line_is_found_by_its_new_words_only():
@@ -55,8 +61,8 @@ def test_a_changed_line_is_found_by_its_new_words_only():
     changed = Record("changelog_line", "line:1.10.3:Fix aufs mount leak", "docker", "1.10.3",
                      {"text": "Fix overlay mount leak", "classes": ["fix"]})
     store.save_records("moby", 2, NOW, seen=[changed], new_or_changed=[changed], gone=[])
-    assert store.search(["aufs"]) == []
-    assert [row["text"] for row in store.search(["overlay"])] == ["Fix overlay mount leak"]
+    assert texts(store, ["aufs"]) == []
+    assert texts(store, ["overlay"]) == ["Fix overlay mount leak"]
 
 
 def test_why_a_branch_reads_its_versions_and_its_branch_news_but_not_a_longer_number():
@@ -99,8 +105,8 @@ def test_a_database_from_before_search_indexing_finds_its_old_lines_after_migrat
                          "event_keys": json.dumps(["fix_available:docker:1.10.3"]), "attempts": 0})
     db.close()
     store = Store.open(tmp_path / "old.db")
-    assert [row["text"] for row in store.search(["aufs"])] == ["Fix aufs mount leak"]
-    assert store.search(["Storage"]) == []
+    assert texts(store, ["aufs"]) == ["Fix aufs mount leak"]
+    assert texts(store, ["Storage"]) == []
     assert [a.id for a in store.alerts(event_keys=["fix_available:docker:1.10.3"])] == [7]
 
 
@@ -166,5 +172,5 @@ def test_dsa_announcements_stored_before_m009_become_searchable(tmp_path):
     db.close()
     store = Store.open(tmp_path / "old.db")
     expected = ["DSA-140 libpng - buffer overflow CVE-2002-0660 CVE-2002-0728"]
-    assert [row["text"] for row in store.search(["CVE-2002-0728"])] == expected
-    assert [row["text"] for row in store.search(["libpng", "overflow"])] == expected
+    assert texts(store, ["CVE-2002-0728"]) == expected
+    assert texts(store, ["libpng", "overflow"]) == expected
