@@ -61,6 +61,8 @@ class EarlyDelivery:
         self.database = database_file(store)  # None: nothing to share, delivery waits for the end
         self.targets = [Target(s) for s in sinks] + [Target(d, destination=True) for d in destinations]
         self.clock = clock
+        self.outbox = store.outbox
+        self._queued_seen = store.outbox.queued
         self._wake = threading.Event()
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -80,7 +82,10 @@ class EarlyDelivery:
             self._thread.join()
 
     def __call__(self, result: SourceResult) -> None:
-        if result.status != "skipped":  # a skipped source wrote nothing that could be sent
+        """Wake the worker only when the poll has queued alerts since it last woke: a source that
+        answered 304 (or changed nothing worth a message) leaves nothing to deliver."""
+        if self.outbox.queued != self._queued_seen:
+            self._queued_seen = self.outbox.queued
             self._wake.set()
 
     def after(self, first: Callable[[SourceResult], object]) -> Callable[[SourceResult], None]:

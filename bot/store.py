@@ -26,7 +26,7 @@ from bot.model import Event, Finding, Record
 from bot.silence import Silence
 from bot.store_deliveries import Deliveries
 from bot.store_digest_posts import DigestPosts
-from bot.store_outbox import Outbox, SilenceRules, inserted_id, iso, write_transaction
+from bot.store_outbox import Outbox, SilenceRules, inserted_id, iso, select_rows, write_transaction
 from bot.store_rows import (
     Incident,
     RunTimes,
@@ -234,7 +234,7 @@ class Store:
         return RunTimes(latest["started_at"], latest["finished_at"]) if latest else RunTimes()
 
     def source_state(self, name: str) -> dict[str, Any] | None:
-        rows = list(self.db.table("sources").rows_where("name = ?", [name]))
+        rows = select_rows(self.db, "select * from sources where name = ?", [name])
         return rows[0] if rows else None
 
     def all_source_states(self) -> list[dict[str, Any]]:
@@ -319,7 +319,7 @@ class Store:
     # conditional GET state ----------------------------------------------------------
 
     def http_state(self, source: str) -> dict[str, dict[str, str]]:
-        rows = self.db.table("http_state").rows_where("source = ?", [source])
+        rows = select_rows(self.db, "select * from http_state where source = ?", [source])
         return {r["url"]: {"etag": r["etag"] or "", "last_modified": r["last_modified"] or ""} for r in rows}
 
     def save_http_state(self, source: str, states: dict[str, dict[str, str]]) -> None:
@@ -334,7 +334,8 @@ class Store:
 
     def records(self, source: str, *, include_gone: bool = False) -> list[StoredRecord]:
         where = "source = ?" if include_gone else "source = ? and gone_at is null"
-        return [stored_record(row) for row in self.db.table("records").rows_where(where, [source], order_by="rowid")]
+        return [stored_record(row) for row in select_rows(self.db, f"select * from records where {where} order by rowid",
+                                                          [source])]
 
     def cve_records(self) -> list[tuple[str, Record]]:
         """Every source's current `cve` records (see bot.cves), for the CVE ratings table."""
@@ -479,9 +480,7 @@ class Store:
 
     def live_incidents(self, source: str) -> dict[str, dict[str, Any]]:
         """Incidents of a source not resolved yet, opened or still pending, by key."""
-        rows = self.db.table("incidents").rows_where(
-            "source = ? and resolved_at is null", [source], select="rowid, *"
-        )
+        rows = select_rows(self.db, "select rowid, * from incidents where source = ? and resolved_at is null", [source])
         return {row["key"]: row for row in rows}
 
     def unresolved_incidents(self) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from bot.alerts import Alert, AlertKind, AlertState, event_from_dict
 from bot.clock import iso
 from bot.silence import Silence
 
-__all__ = ["Outbox", "SilenceRules", "inserted_id", "iso", "write_transaction"]
+__all__ = ["Outbox", "SilenceRules", "inserted_id", "iso", "select_rows", "write_transaction"]
 
 
 @contextmanager
@@ -44,6 +44,14 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
     conn.execute("COMMIT")
 
 
+def select_rows(db: sqlite_utils.Database, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """Rows as dicts from plain SQL. The poll's per-source reads use it: sqlite-utils' `rows_where`
+    first asks sqlite_master whether the table exists, a query per call (4% of a cold poll)."""
+    cursor = db.execute(sql, list(params))
+    columns = [c[0] for c in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor]
+
+
 def inserted_id(table: sqlite_utils.db.Table) -> int:
     """The integer key of the row `table` has just inserted."""
     if table.last_rowid is None:
@@ -56,6 +64,7 @@ class Outbox:
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
+        self.queued = 0  # alerts this connection has queued: a delivery worker wakes only when it grows
 
     def queue(self, alert: Alert, now: datetime) -> int:
         row = {
@@ -81,10 +90,11 @@ class Outbox:
             alert_id = cursor.lastrowid
             self.db.conn.executemany("insert into alert_event_keys (alert_id, event_key) values (?, ?)",
                                      [(alert_id, key) for key in dict.fromkeys(alert.event_keys)])
-            return alert_id
+        self.queued += 1
+        return alert_id
 
     def pending(self) -> list[Alert]:
-        rows = self.db.table("alerts").rows_where("state = ?", [AlertState.QUEUED.value], order_by="id")
+        rows = select_rows(self.db, "select * from alerts where state = ? order by id", [AlertState.QUEUED.value])
         return [alert_row(row) for row in rows]
 
     def mark_sent(self, alert_id: int, now: datetime, *, channel: str, ts: str = "", thread_ts: str = "") -> None:
@@ -180,9 +190,10 @@ class SilenceRules:
 
     def active(self, now: datetime, *, include_ended: bool = False) -> list[Silence]:
         if include_ended:
-            rows = self.db.table("silences").rows_where(order_by="id")
+            rows = select_rows(self.db, "select * from silences order by id")
         else:
-            rows = self.db.table("silences").rows_where("removed_at is null and until > ?", [iso(now)], order_by="id")
+            rows = select_rows(self.db, "select * from silences where removed_at is null and until > ? order by id",
+                               [iso(now)])
         return [Silence(row["id"], row["product"] or "", row["pattern"] or "", row["reason"] or "",
                         row["created_at"], row["until"], row["removed_at"]) for row in rows]
 

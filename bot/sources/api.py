@@ -62,6 +62,7 @@ from bot.versions import compare as compare_versions  # version order of a schem
 if TYPE_CHECKING:
     import asyncio
 
+    import defusedxml.ElementTree as safe_xml
     import feedparser
     import ijson  # type: ignore[import-untyped,unused-ignore]  # no stubs published
     import markdown_it
@@ -69,8 +70,9 @@ if TYPE_CHECKING:
     from debian import deb822
 else:  # The libraries kinds fetch and parse with, imported when a poll first uses them: loading the
     # config imports every kind for its Conf, and `trackbot status` or `check` must not pay for these (issue 11).
-    asyncio, feedparser, ijson, markdown_it, debian_changelog, deb822 = map(
-        lazy_module, ("asyncio", "feedparser", "ijson", "markdown_it", "debian.changelog", "debian.deb822"))
+    asyncio, feedparser, ijson, markdown_it, debian_changelog, deb822, safe_xml = map(
+        lazy_module, ("asyncio", "feedparser", "ijson", "markdown_it", "debian.changelog", "debian.deb822",
+                      "defusedxml.ElementTree"))
 
 __all__ = [
     # libraries, imported at first use (a kind writes `from bot.sources.api import feedparser`)
@@ -80,6 +82,7 @@ __all__ = [
     "markdown_it",
     "debian_changelog",
     "deb822",
+    "safe_xml",  # ElementTree that refuses entity declarations and external references (defusedxml)
     "advisory_events",
     "advisory_news",
     "fix_events",

@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from html import escape
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import unquote, urlparse
-from xml.sax import SAXException
+from xml.etree.ElementTree import Element, ParseError, tostring
 
 from bot.sources.api import (
     Context,
@@ -23,11 +25,11 @@ from bot.sources.api import (
     SourceConf,
     SourceError,
     check_xml_utf8,
-    feedparser,
     is_prerelease,
     line_records,
     looks_like_html,
     normalize,
+    safe_xml,
     scheme_for,
 )
 
@@ -69,7 +71,7 @@ def parse(body: bytes, conf: Conf, watch_words: Iterable[str] = ()) -> list[Reco
     scheme = scheme_for(conf.product)
     records: list[Record] = []
     seen: set[str] = set()
-    for entry in feed.entries:
+    for entry in feed:
         tag = _tag(entry)
         if not tag:
             raise SourceError("a feed entry has neither a tag id nor a release link", conf.url)
@@ -81,45 +83,101 @@ def parse(body: bytes, conf: Conf, watch_words: Iterable[str] = ()) -> list[Reco
     return records
 
 
-def _feed(body: bytes, url: str) -> Any:
+_ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What a release needs of one Atom <entry>."""
+
+    id: str
+    link: str
+    title: str
+    updated: str  # <published> or <updated>, as written
+    notes_html: str  # <content>, else <summary>, as HTML
+
+
+def _feed(body: bytes, url: str) -> list[Entry]:
+    """The entries of a releases.atom body, read with ElementTree (C expat) rather than feedparser:
+    one pass, no sanitizing or relative-URI work whose result html_lines would redo (issue 11).
+    Entity declarations are refused (defusedxml), so an entity bomb is a failed source, not memory."""
     if not body.strip():
         raise SourceError("empty feed body", url)
     if looks_like_html(body):
         raise SourceError("got an HTML page instead of the releases Atom feed", url)
-    check_xml_utf8(body, "the releases Atom feed", url)  # feedparser would store garbled notes
-    feed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)  # notes are parsed by html_lines
-    # Not well-formed XML is a cut or mangled download: even with some entries parsed,
-    # the last one's notes may be half there and would read as edited notes.
-    if feed.get("bozo") and isinstance(feed.get("bozo_exception"), SAXException):
-        raise SourceError(f"malformed or truncated feed: {feed.bozo_exception}", url)
-    if not feed.entries:
+    check_xml_utf8(body, "the releases Atom feed", url)  # else garbled notes would be stored
+    try:
+        root = safe_xml.fromstring(body)
+    except ParseError as exc:  # a cut or mangled download: the last entry's notes may be half there
+        raise SourceError(f"malformed or truncated feed: {exc}", url) from None
+    except ValueError:  # defusedxml's refusals (EntitiesForbidden, ExternalReferenceForbidden) are ValueErrors
+        raise SourceError("the feed declares XML entities or external references (refused: no Atom feed "
+                          "needs them, and an entity bomb would exhaust memory)", url) from None
+    if root.tag != _ATOM + "feed":
+        raise SourceError(f"not an Atom feed (its root element is <{_local(root.tag)}>)", url)
+    entries = [_entry(e) for e in root.iterfind(_ATOM + "entry")]
+    if not entries:
         raise SourceError("the feed has no release entries", url)
-    return feed
+    return entries
 
 
-def _tag(entry: Any) -> str:
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _entry(element: Element) -> Entry:
+    def text(name: str) -> str:
+        found = element.find(_ATOM + name)
+        return (found.text or "").strip() if found is not None else ""
+
+    links = [link for link in element.iterfind(_ATOM + "link") if link.get("rel", "alternate") == "alternate"]
+    return Entry(id=text("id"), link=links[0].get("href", "") if links else "", title=text("title"),
+                 updated=text("published") or text("updated"),
+                 notes_html=_as_html(element.find(_ATOM + "content")) or _as_html(element.find(_ATOM + "summary")))
+
+
+def _as_html(element: Element | None) -> str:
+    """An Atom text construct as HTML: type="html" is escaped HTML, "xhtml" a <div> of markup, "text" text."""
+    if element is None:
+        return ""
+    kind = element.get("type", "text")
+    if kind == "xhtml":  # markup in the XHTML namespace: serialized with plain tag names for html_lines
+        for node in element.iter():
+            node.tag = _local(node.tag)
+        return "".join(tostring(child, encoding="unicode") for child in element)
+    return element.text or "" if kind == "html" else escape(element.text or "")
+
+
+def _day(stamp: str) -> str:
+    """The UTC day of an RFC 3339 timestamp (``2023-08-04T01:21:41+03:00`` is 2023-08-03); "" if unreadable."""
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return ""
+    return (moment.astimezone(UTC) if moment.tzinfo else moment).strftime("%Y-%m-%d")
+
+
+def _tag(entry: Entry) -> str:
     """The tag from the entry id (``tag:github.com,2008:Repository/7691631/v29.0.3``), or its link."""
-    match = _TAG_FROM_ID.match(entry.get("id", ""))
+    match = _TAG_FROM_ID.match(entry.id)
     if match:
         return match.group(1)
-    path = urlparse(entry.get("link", "")).path
+    path = urlparse(entry.link).path
     if "/releases/tag/" in path:
         return unquote(path.split("/releases/tag/", 1)[1])
     return unquote(path.rstrip("/").rsplit("/", 1)[-1])
 
 
 def _release(
-    entry: Any, tag: str, version: str, conf: Conf, scheme: str, words: tuple[str, ...]
+    entry: Entry, tag: str, version: str, conf: Conf, scheme: str, words: tuple[str, ...]
 ) -> list[Record]:
-    title = entry.get("title", "")
-    stamp = entry.get("published_parsed") or entry.get("updated_parsed")
-    date = f"{stamp.tm_year:04d}-{stamp.tm_mon:02d}-{stamp.tm_mday:02d}" if stamp else ""  # UTC
-    content = entry.get("content") or [{}]
-    notes = html_lines(content[0].get("value", "") or entry.get("summary", ""))
+    title = entry.title
+    date = _day(entry.updated)
+    notes = html_lines(entry.notes_html)
     data = {
         "date": date,
         "title": title,
-        "url": entry.get("link", ""),
+        "url": entry.link,
         "tag": tag,
         "prerelease": _is_prerelease(version, scheme, tag, title),
         "notes": [text for text, _ in notes],

@@ -101,12 +101,31 @@ EMPTY_FEED = SAMPLE[: SAMPLE.index(b"  <entry>")] + b"</feed>\n"
         ("truncated with entries", SAMPLE[: len(SAMPLE) // 2], "malformed or truncated"),
         ("truncated in the header", SAMPLE[:300], "malformed or truncated"),
         ("json", b'{"message": "API rate limit exceeded"}', "malformed or truncated|no release entries"),
+        ("entity declarations", b'<?xml version="1.0"?><!DOCTYPE f [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
+         b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>x</id><title>&b;</title></entry></feed>',
+         "declares XML entities"),
+        ("external entity", b'<?xml version="1.0"?><!DOCTYPE f [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+         b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>x</id><title>&e;</title></entry></feed>',
+         "declares XML entities or external references"),
+        ("rss", b'<?xml version="1.0"?><rss version="2.0"><channel><item><title>v1.0</title></item></channel></rss>',
+         r"not an Atom feed \(its root element is <rss>\)"),
     ],
 )
 def test_bad_feeds_raise_never_return_empty(name, body, reason):
     with pytest.raises(SourceError, match=reason) as caught:
         parse(body, CONF)
     assert "\n" not in str(caught.value)
+
+
+def test_notes_in_xhtml_or_text_content_read_as_their_lines():
+    xhtml = SAMPLE.replace(SAMPLE[SAMPLE.index(b'<content type="html">'):SAMPLE.index(b"</content>") + 10],
+                           b'<content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><h2>Fixes</h2>'
+                           b"<ul><li>fix CVE-2023-1234 in the proxy</li></ul></div></content>", 1)
+    lines = [r.data for r in parse(xhtml, CONF) if r.kind == "changelog_line" and r.version == "2.1.1"]
+    assert [(line["section"], line["text"]) for line in lines] == [("Fixes", "fix CVE-2023-1234 in the proxy")]
+    text = xhtml.replace(xhtml[xhtml.index(b'<content type="xhtml">'):xhtml.index(b"</content>") + 10],
+                         b'<content type="text">use a &lt;tag&gt; literally</content>', 1)
+    assert releases(parse(text, CONF))["2.1.1"].data["notes"] == ["use a <tag> literally"]
 
 
 def test_html_lines_break_on_blocks_and_keep_code_lines():
