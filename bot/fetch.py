@@ -35,6 +35,7 @@ import httpx
 from bot import __version__
 from bot.cves import CveInfo
 from bot.errors import SourceError, Unchanged, redact_url
+from bot.http_pool import make_transport
 from bot.model import Pin, Record
 from bot.sources.api import Response
 
@@ -59,6 +60,7 @@ def make_client(policy: FetchPolicy) -> httpx.AsyncClient:
         timeout=httpx.Timeout(policy.timeout),
         follow_redirects=True,
         headers={"User-Agent": USER_AGENT},
+        transport=make_transport(),  # None: httpx's own (a proxy in the environment)
     )
 
 

@@ -360,23 +360,24 @@ class Store:
         """
         with self._writing():
             stamp = iso(now)
+            # New rows are stamped first and last seen by their insert; a changed row keeps its first sighting.
             self._set_many(
-                "insert into records (source, key, kind, product, version, data, digest, gone_at, text) "
-                "values (?, ?, ?, ?, ?, ?, ?, null, ?) on conflict (source, key) do update set kind = excluded.kind, "
-                "product = excluded.product, version = excluded.version, data = excluded.data, "
-                "digest = excluded.digest, gone_at = null, text = excluded.text",
+                "insert into records (source, key, kind, product, version, data, digest, gone_at, text, first_seen_at, "
+                "first_seen_run, last_seen_at, last_seen_run) values (?, ?, ?, ?, ?, ?, ?, null, ?, ?, ?, ?, ?) "
+                "on conflict (source, key) do update set kind = excluded.kind, product = excluded.product, "
+                "version = excluded.version, data = excluded.data, digest = excluded.digest, gone_at = null, "
+                "missing_at = null, text = excluded.text, last_seen_at = excluded.last_seen_at, "
+                "last_seen_run = excluded.last_seen_run, "
+                "first_seen_at = coalesce(records.first_seen_at, excluded.first_seen_at), "
+                "first_seen_run = coalesce(records.first_seen_run, excluded.first_seen_run)",
                 [(source, r.key, r.kind, r.product, r.version, json.dumps(r.data, sort_keys=True, default=str),
-                  r.digest(), searchable_text(r)) for r in new_or_changed],
+                  r.digest(), searchable_text(r), stamp, run_id, stamp, run_id) for r in new_or_changed],
             )
-            self.db.execute(
-                "update records set first_seen_at = ?, first_seen_run = ? "
-                "where source = ? and first_seen_at is null",
-                [stamp, run_id, source],
-            )
+            written = {r.key for r in new_or_changed}
             self._set_many(
                 "update records set last_seen_at = ?, last_seen_run = ?, gone_at = null, missing_at = null "
                 "where source = ? and key = ?",
-                [(stamp, run_id, source, r.key) for r in seen],
+                [(stamp, run_id, source, r.key) for r in seen if r.key not in written],
             )
             self._set_many(
                 "update records set missing_at = coalesce(missing_at, ?) where source = ? and key = ?",
