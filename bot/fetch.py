@@ -21,9 +21,11 @@ undone here, a step at a time: a gzip stream cut short or a body wrongly marked 
 from __future__ import annotations
 
 import asyncio
+import copy
 import email.utils
 import tempfile
 import zlib
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence, Set
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -43,6 +45,8 @@ USER_AGENT = f"trackbot/{__version__} (+release and advisory tracker)"
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 MAX_RETRY_AFTER = 60.0  # seconds we are willing to wait inside one run
 SPOOL_BYTES = 4 * 1024 * 1024  # past this, a body being received goes to a temporary file
+FINISHED_ENTRIES = 64  # finished answers a run keeps for sources asking the same URL later...
+FINISHED_BYTES = 16 * 1024 * 1024  # ...and the bytes of their bodies (the newest kept first)
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -65,23 +69,48 @@ def make_client(policy: FetchPolicy) -> httpx.AsyncClient:
 
 
 class Fetcher:
-    """Shared by all sources of one run; de-duplicates identical in-flight requests."""
+    """Shared by all sources of one run: one request for every source that wants the same URL with
+    the same headers while it is in flight, and the latest finished answers kept for a source that
+    asks after it finished, within FINISHED_ENTRIES and FINISHED_BYTES. Keeping every answer for the
+    whole run held every body in memory at once: a poll's memory grew with the number of sources."""
 
     def __init__(self, client: httpx.AsyncClient, policy: FetchPolicy, sleep: Sleep = asyncio.sleep) -> None:
         self.client = client
         self.policy = policy
         self.sleep = sleep
         self._inflight: dict[tuple[str, ...], asyncio.Task[Response]] = {}
+        self._finished: OrderedDict[tuple[str, ...], Response | SourceError] = OrderedDict()
         self.requests = 0
 
     async def get(self, url: str, headers: dict[str, str], max_bytes: int | None = None) -> Response:
         cap = max_bytes or self.policy.max_bytes
         key = (url, *sorted(f"{k}={v}" for k, v in headers.items()), str(cap))
+        if key in self._finished:
+            self._finished.move_to_end(key)
+            answer = self._finished[key]
+            if isinstance(answer, SourceError):
+                raise copy.copy(answer)  # a copy: each raise would lengthen the kept one's traceback
+            return answer
         task = self._inflight.get(key)
         if task is None:
             task = asyncio.ensure_future(self._get_with_retries(url, headers, cap))
             self._inflight[key] = task
+            task.add_done_callback(lambda done: self._finish(key, done))
         return await asyncio.shield(task)
+
+    def _finish(self, key: tuple[str, ...], task: asyncio.Task[Response]) -> None:
+        """Move a finished request's answer (or its one-line failure) to the bounded keep."""
+        self._inflight.pop(key, None)
+        if task.cancelled():
+            return
+        failure = task.exception()
+        if failure is not None and not isinstance(failure, SourceError):
+            return  # not an answer about the URL (a bug, a cancelled run): asked again if wanted
+        self._finished[key] = failure if isinstance(failure, SourceError) else task.result()
+        kept = sum(len(a.body) for a in self._finished.values() if isinstance(a, Response))
+        while self._finished and (len(self._finished) > FINISHED_ENTRIES or kept > FINISHED_BYTES):
+            _, oldest = self._finished.popitem(last=False)
+            kept -= len(oldest.body) if isinstance(oldest, Response) else 0
 
     async def _get_with_retries(self, url: str, headers: dict[str, str], cap: int) -> Response:
         attempt = 0

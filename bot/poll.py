@@ -71,7 +71,6 @@ class Run:
     config: Config
     store: Store
     fetcher: Fetcher
-    gate: asyncio.Semaphore
     clock: Clock
     run_id: int
     force: bool
@@ -102,10 +101,10 @@ async def run_poll(
     owned = transport.client is None
     http = transport.client or make_client(policy)
     try:
-        run = Run(config, store, Fetcher(http, policy, transport.sleep), asyncio.Semaphore(config.settings.concurrency),
-                  clock, run_id, force, cves.ratings(store.cve_records()))  # CVE ratings as the run starts
+        run = Run(config, store, Fetcher(http, policy, transport.sleep), clock, run_id, force,
+                  cves.ratings(store.cve_records()))  # CVE ratings as the run starts
         chosen = [s for s in config.sources if not only or s.name in only]
-        results = await asyncio.gather(*(_reported(_poll_one(conf, run), on_result) for conf in chosen))
+        results = await _poll_all(chosen, run, on_result)
         _write_quiet(run)
     finally:
         if owned:
@@ -113,6 +112,22 @@ async def run_poll(
     _close_removed(config, store, clock(), run_id)
     store.finish_run(run_id, clock(), {r.name: r.status for r in results})
     return RunReport(list(results))
+
+
+async def _poll_all(chosen: Sequence[SourceConf], run: Run, on_result: Callable[[SourceResult], object] | None
+                    ) -> list[SourceResult]:
+    """Every chosen source's result, in config order, polled by `concurrency` workers that take the
+    next source as they finish one: a task per source would hold every source's coroutine from the
+    start, so a poll's memory would grow with the config (issue 11)."""
+    results: list[SourceResult | None] = [None] * len(chosen)
+    pending = iter(enumerate(chosen))  # shared: each worker's `for` takes the next one
+
+    async def worker() -> None:
+        for index, conf in pending:
+            results[index] = await _reported(_poll_one(conf, run), on_result)
+
+    await asyncio.gather(*(worker() for _ in range(max(1, min(run.config.settings.concurrency, len(chosen))))))
+    return [r for r in results if r is not None]
 
 
 async def _reported(polling: Awaitable[SourceResult], on_result: Callable[[SourceResult], object] | None
@@ -150,23 +165,23 @@ async def _poll_one(conf: SourceConf, run: Run) -> SourceResult:
     settings = settings_digest(conf, config)
     started = time.monotonic()
     try:
-        async with run.gate:  # read the store only in its turn: memory stays flat in the number of sources
-            state = store.source_state(conf.name) or {}
-            # The stored records are read only if the kind or the evaluation asks (not for a 304).
-            history = StoredHistory(store, conf.name, began, parse_interval(config.settings.confirm_after))
-            ctx = SourceContext(
-                fetcher=run.fetcher,
-                fleet=config.fleet,
-                watch_words=config.watch_words,
-                config_dir=config.config_dir,
-                previous=PreviousRecords(history),
-                # Records made with other settings (watch words, product, url) must be made again: no 304.
-                validators=store.http_state(conf.name) if state.get("settings_digest") == settings else {},
-                clock=clock,
-                missing=MissingKeys(history),
-                cves=run.cves,
-            )
-            snapshot = await asyncio.wait_for(kind.collect(conf, ctx), config.settings.source_timeout)
+        # A worker polls one source at a time (_poll_all): the store is read only in its turn.
+        state = store.source_state(conf.name) or {}
+        # The stored records are read only if the kind or the evaluation asks (not for a 304).
+        history = StoredHistory(store, conf.name, began, parse_interval(config.settings.confirm_after))
+        ctx = SourceContext(
+            fetcher=run.fetcher,
+            fleet=config.fleet,
+            watch_words=config.watch_words,
+            config_dir=config.config_dir,
+            previous=PreviousRecords(history),
+            # Records made with other settings (watch words, product, url) must be made again: no 304.
+            validators=store.http_state(conf.name) if state.get("settings_digest") == settings else {},
+            clock=clock,
+            missing=MissingKeys(history),
+            cves=run.cves,
+        )
+        snapshot = await asyncio.wait_for(kind.collect(conf, ctx), config.settings.source_timeout)
         now = clock()
         situation = Situation(kind, config, ctx, now, run.run_id, state, settings, history.gone,
                               store.live_incidents(conf.name))

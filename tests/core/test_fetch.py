@@ -4,6 +4,7 @@ import httpx
 import pytest
 import respx
 
+from bot import fetch
 from bot.errors import SourceError, Unchanged
 from bot.fetch import Fetcher, FetchPolicy, SourceContext
 
@@ -101,6 +102,32 @@ async def test_two_sources_wanting_the_same_url_fetch_it_once():
     b = SourceContext(a.fetcher, (), (), None, ())
     first, second = await a.get(URL), await b.get(URL)
     assert first.body == second.body == b"same"
+    assert route.call_count == 1
+
+
+@respx.mock
+async def test_a_run_keeps_few_finished_answers_so_memory_does_not_grow_with_the_sources(monkeypatch):
+    """A later source asking a recent URL gets the kept answer; one asked long ago is fetched again
+    (a run no longer holds every body it fetched until it ends)."""
+    monkeypatch.setattr(fetch, "FINISHED_ENTRIES", 3)
+    monkeypatch.setattr(fetch, "FINISHED_BYTES", 10)
+    routes = [respx.get(f"{URL}/{i}").mock(return_value=httpx.Response(200, content=b"abcd")) for i in range(5)]
+    ctx, _ = context()
+    for i in range(5):
+        await ctx.get(f"{URL}/{i}")
+    await ctx.get(f"{URL}/4")  # kept: the newest
+    await ctx.get(f"{URL}/0")  # dropped: 5 answers and 20 bytes are over both limits
+    assert [r.call_count for r in routes] == [2, 1, 1, 1, 1]
+
+
+@respx.mock
+async def test_a_failed_url_fails_a_later_source_alike_without_asking_again():
+    route = respx.get(URL).mock(return_value=httpx.Response(404))
+    a, _ = context()
+    b = SourceContext(a.fetcher, (), (), None, ())
+    for ctx in (a, b):
+        with pytest.raises(SourceError, match="HTTP 404"):
+            await ctx.get(URL)
     assert route.call_count == 1
 
 
