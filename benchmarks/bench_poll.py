@@ -14,12 +14,16 @@ shared machine this is most of the gap between wall and CPU) and peak RSS.
 Runs alternate between the trees and nvchecker, so a burst of load on the machine hits each
 of them alike. After the warm runs it prints how much one unchanged trackbot poll adds to the
 database (after a WAL checkpoint), and the warm peak RSS across feed counts (the goal: the
-same within 20%). `--tree before=/path/to/old/checkout` runs an older trackbot source tree
-beside this one (through PYTHONPATH, with this venv's libraries). nvchecker is installed in
-the benchmark's own virtual environment, never in trackbot's:
+same within 20%). Every trackbot runs its own source tree through PYTHONPATH (this checkout,
+and `--tree before=/path/to/old/checkout` beside it) with the libraries of `--python`'s venv:
+by default this interpreter's, but a venv with only trackbot's runtime dependencies is what a
+user deploys (the test extras bring numpy, which sqlite-utils imports when it is there: ~0.1 s
+and 12 MiB a poll). nvchecker is installed in the benchmark's own virtual environment, never in trackbot's:
 
     python3 -m venv /tmp/nvc-venv && /tmp/nvc-venv/bin/pip install nvchecker
-    python benchmarks/bench_poll.py --feeds 100 1000 3000:3 --runs 5 --tree before=/tmp/trackbot-before
+    python3 -m venv /tmp/tb-venv && /tmp/tb-venv/bin/pip install . && /tmp/tb-venv/bin/pip uninstall -y trackbot
+    python benchmarks/bench_poll.py --feeds 100 1000 3000:3 --runs 5 --python /tmp/tb-venv/bin/python \
+        --tree before=/tmp/trackbot-before
 """
 
 from __future__ import annotations
@@ -38,7 +42,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-FIXTURE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "github" / "releases.atom.sample.xml"
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "fixtures" / "github" / "releases.atom.sample.xml"
 CONCURRENCY = 20
 
 
@@ -165,7 +170,7 @@ def _checkpoint(db: Path) -> None:
                     ".execute('pragma wal_checkpoint(TRUNCATE)')", str(db)], check=True)
 
 
-def run_size(feeds: int, runs: int, tools: list[Tool]) -> dict[str, dict[str, list[Sample]]]:
+def run_size(feeds: int, runs: int, tools: list[Tool], python: str) -> dict[str, dict[str, list[Sample]]]:
     """cold and warm samples per tool; prints each unchanged poll's database growth."""
     server, base = serve(feeds)
     work = Path(tempfile.mkdtemp(prefix="trackbot-bench-poll-"))
@@ -182,7 +187,7 @@ def run_size(feeds: int, runs: int, tools: list[Tool]) -> dict[str, dict[str, li
                     results[tool.label]["warm"].append(measure([tool.nvchecker, "-c", str(nvconfig)], work))
                     continue
                 db = work / f"{tool.label}-{n}.db"
-                cli = [sys.executable, "-m", "bot.cli", "--config", str(config), "--db", str(db), "poll", "--force"]
+                cli = [python, "-m", "bot.cli", "--config", str(config), "--db", str(db), "poll", "--force"]
                 results[tool.label]["cold"].append(measure(cli, work, tool.env()))
                 _checkpoint(db)
                 before = _db_bytes(db)
@@ -227,11 +232,13 @@ def main() -> None:
                         help="feed counts; N:R runs N feeds R times instead of --runs")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--nvchecker", default="/tmp/nvc-venv/bin/nvchecker")
+    parser.add_argument("--python", default=sys.executable,
+                        help="the interpreter that runs trackbot (its venv's libraries; the code is each tree's)")
     parser.add_argument("--tree", action="append", default=[], metavar="LABEL=PATH",
                         help="also run the trackbot source tree at PATH, labelled LABEL")
     args = parser.parse_args()
     tools = [Tool(label, Path(path).resolve()) for label, _, path in (t.partition("=") for t in args.tree)]
-    tools.append(Tool("trackbot"))
+    tools.append(Tool("trackbot", ROOT))
     if shutil.which(args.nvchecker) or Path(args.nvchecker).exists():
         tools.append(Tool("nvchecker", nvchecker=args.nvchecker))
     else:
@@ -240,7 +247,7 @@ def main() -> None:
     for spec in args.feeds:
         feeds, _, runs_text = spec.partition(":")
         runs = int(runs_text or args.runs)
-        results = run_size(int(feeds), runs, tools)
+        results = run_size(int(feeds), runs, tools, args.python)
         report(int(feeds), runs, results)
         for tool, cases in results.items():
             warm_rss.setdefault(tool, {})[int(feeds)] = statistics.median(r.rss for r in cases["warm"])

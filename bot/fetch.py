@@ -80,6 +80,7 @@ class Fetcher:
         self.sleep = sleep
         self._inflight: dict[tuple[str, ...], asyncio.Task[Response]] = {}
         self._finished: OrderedDict[tuple[str, ...], Response | SourceError] = OrderedDict()
+        self._kept_bytes = 0  # the bodies' bytes in _finished
         self.requests = 0
 
     async def get(self, url: str, headers: dict[str, str], max_bytes: int | None = None) -> Response:
@@ -106,11 +107,12 @@ class Fetcher:
         failure = task.exception()
         if failure is not None and not isinstance(failure, SourceError):
             return  # not an answer about the URL (a bug, a cancelled run): asked again if wanted
-        self._finished[key] = failure if isinstance(failure, SourceError) else task.result()
-        kept = sum(len(a.body) for a in self._finished.values() if isinstance(a, Response))
-        while self._finished and (len(self._finished) > FINISHED_ENTRIES or kept > FINISHED_BYTES):
+        answer = failure if isinstance(failure, SourceError) else task.result()
+        self._finished[key] = answer
+        self._kept_bytes += len(answer.body) if isinstance(answer, Response) else 0
+        while self._finished and (len(self._finished) > FINISHED_ENTRIES or self._kept_bytes > FINISHED_BYTES):
             _, oldest = self._finished.popitem(last=False)
-            kept -= len(oldest.body) if isinstance(oldest, Response) else 0
+            self._kept_bytes -= len(oldest.body) if isinstance(oldest, Response) else 0
 
     async def _get_with_retries(self, url: str, headers: dict[str, str], cap: int) -> Response:
         attempt = 0
