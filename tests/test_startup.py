@@ -5,6 +5,7 @@ The timings themselves are in benchmarks/bench_startup.py, not here."""
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import subprocess
@@ -14,12 +15,15 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from rich.console import Console
+from rich.table import Table
 
 from bot import views
 from bot.store import Store
 
 POLLING = ("httpx", "slack_sdk", "asyncio", "bot.poll", "bot.fetch", "feedparser", "markdown_it", "ijson",
            "debian.changelog", "debian.deb822")
+# sqlite-utils imports these when installed (numpy comes with the charts extra): 90 ms of every command
+NUMERIC = ("numpy", "pandas")
 HELP_ALSO = ("bot.kinds", "bot.sources.github_releases", "bot.config", "sqlite_utils")  # --help reads nothing
 
 PROBE = """
@@ -62,7 +66,8 @@ sources:
     store = Store.open(tmp_path / "t.db")
     store.mark_failure("debian-linux", "debian_changelog", datetime.now(UTC), "HTTP 503 from example.org", 0.1)
     store.db.close()
-    loaded, printed = run_probe(POLLING + ("bot.config", "sqlite_utils"), "--config", str(config), "--db",
+    assert importlib.util.find_spec("numpy"), "numpy (the test extra's matplotlib brings it) is what is checked"
+    loaded, printed = run_probe(POLLING + NUMERIC + ("bot.config", "sqlite_utils"), "--config", str(config), "--db",
                                 str(tmp_path / "t.db"), "status")
     assert loaded == ["bot.config", "sqlite_utils"]  # it read the config and the history, and nothing else
     assert "moby-releases" in printed and "HTTP 503 from example.org" in printed and "host-apt" in printed
@@ -73,20 +78,25 @@ def test_a_command_still_loads_what_it_uses(tmp_path: Path):
     assert loaded == ["sqlite_utils"]
 
 
-def test_the_status_table_streams_with_the_layout_rich_would_measure():
-    """print_streamed writes the status table in blocks as rich renders it: the text must be what
-    rich prints in one go, at any width, on a terminal or not."""
+def test_the_status_table_streams_with_the_layout_rich_would_measure(monkeypatch):
+    """The status table's columns are measured from a few of their cells (bot.measured) and print_streamed
+    writes it in blocks as rich renders it: the text must be what a plain rich Table, measuring every cell,
+    prints in one go, at any width (names that do not fit included), on a terminal or not."""
     sources = [SimpleNamespace(name=name, kind=kind, every="") for name, kind in (
         ("moby-releases", "github_releases"), ("日本語-mirror-with-a-long-name", "apt_repo"),
-        ("a:smile:b", "kev"), ("x" * 40, "debian_security_tracker"))]
+        ("a:smile:b", "kev"), ("x" * 40, "debian_security_tracker"), ("[bold]x[/bold] y  z", "kernel_feed"),
+        ("", "endoflife"), ("tab\there", "kev"), (" ".join("abcdefghijklmnopqrstuvwxyz0123456789"), "kev"),
+        (":thumbs_up:" * 9, "kev"))]  # the longest line of words that are short; a long text rendered short
     states = {"a:smile:b": {"last_error": "https://例え.jp/[bold]x[/bold] HTTP 503 " + "y" * 200,
                             "consecutive_failures": 2, "last_run_at": "2026-11-30T10:00:00+00:00"},
               "moby-releases": {"last_success_at": "2026-11-30T10:00:00+00:00"}}
-    for width in (60, 80, 200):
+    for width in (30, 60, 80, 119, 120, 200):
         for terminal in (False, True):
             measured, streamed = (Console(file=io.StringIO(), width=width, force_terminal=terminal) for _ in "ab")
-            table = views.status_table(sources * 30, states, {"kev": 1}, width=width)
-            views.print_streamed(streamed, table, first=3, lines=7)
-            measured.print(table)
-            assert streamed.file.getvalue() == measured.file.getvalue()  # type: ignore[attr-defined]
+            views.print_streamed(streamed, views.status_table(sources * 30, states, {"kev": 1}, width=width),
+                                 first=3, lines=7)
+            with monkeypatch.context() as plain:
+                plain.setattr(views, "MeasuredTable", Table)  # rich measures every cell
+                measured.print(views.status_table(sources * 30, states, {"kev": 1}, width=width))
+            assert streamed.file.getvalue() == measured.file.getvalue(), width  # type: ignore[attr-defined]
             assert streamed.file.getvalue().count("moby-releases") == 30  # type: ignore[attr-defined]
