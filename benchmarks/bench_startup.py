@@ -14,7 +14,7 @@ Each `--tree LABEL=PATH` is a checkout of trackbot, measured with the same inter
 `bot` package first on PYTHONPATH), so a before/after comparison is one invocation:
 
     git archive 8ece835 | (mkdir -p /tmp/trackbot-before && tar -x -C /tmp/trackbot-before)
-    python benchmarks/bench_startup.py --tree before=/tmp/trackbot-before --tree after=. --runs 9 \
+    python benchmarks/bench_startup.py --tree before=/tmp/trackbot-before --tree after=. --runs 11 \
         --nvchecker /tmp/nvc-venv/bin/nvchecker
 """
 
