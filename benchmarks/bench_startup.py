@@ -13,8 +13,8 @@ PYTHONDONTWRITEBYTECODE unset).
 Each `--tree LABEL=PATH` is a checkout of trackbot, measured with the same interpreter (its
 `bot` package first on PYTHONPATH), so a before/after comparison is one invocation:
 
-    git archive b7a507e | (mkdir -p /tmp/trackbot-before && tar -x -C /tmp/trackbot-before)
-    python benchmarks/bench_startup.py --tree before=/tmp/trackbot-before --tree after=. --runs 5 \
+    git archive 8ece835 | (mkdir -p /tmp/trackbot-before && tar -x -C /tmp/trackbot-before)
+    python benchmarks/bench_startup.py --tree before=/tmp/trackbot-before --tree after=. --runs 11 \
         --nvchecker /tmp/nvc-venv/bin/nvchecker
 """
 
@@ -111,30 +111,26 @@ marks = [("interpreter start", time.process_time())]
 def mark(label): marks.append((label, time.process_time()))
 import bot.cli
 mark("import bot.cli (click, rich.console)")
-import bot.model, bot.inventory, bot.relevance, yaml
-mark("import yaml, model, versions, inventory")
-import bot.sources.api
-mark("import the kinds' facade")
-import bot.kinds
-mark("import the 15 kinds (for their Conf)")
-import bot.config, bot.views, bot.store_reads, bot.dbopen
+import bot.config, yaml
+mark("import yaml, the config (model, versions, kinds' names)")
+import bot.views, bot.store_reads, bot.dbopen
 mark("import store, sqlite-utils, rich.table")
 from rich.console import Console
-config = bot.config.load(sys.argv[1])
-mark("load + validate sources.yaml")
+config = bot.config.load(sys.argv[1], outline=True)
+mark("load sources.yaml, check names, kinds, every")
 store = bot.cli.reads.existing_store(sys.argv[2])
 states = {s["name"]: s for s in store.all_source_states()}
 counts = bot.store_reads.open_incident_counts(store)
 mark("read the database")
 console = Console(file=io.StringIO(), width=120)
 table = bot.views.status_table(config.sources, states, counts, width=120)
-mark("build the table (widths)")
+mark("build the table")
 lines = 0
 for segment in console.render(table):
     lines += segment.text == "\\n"
     if lines == 5:
         break
-mark("render its first 5 lines")
+mark("measure it, render its first 5 lines")
 print(json.dumps([(label, round(b - a, 4)) for (_, a), (label, b) in zip([(None, 0.0)] + marks, marks)]))
 """
 

@@ -97,9 +97,12 @@ class App:
         self.config_path = config_path
         self.db_path = db_path
 
-    def config(self, *, checked: bool = False) -> configuration.Config:
-        """The config; `checked` adds the checks `trackbot check` makes (URLs, each kind's local needs), as poll and run need."""
-        return configcheck.load_checked(self.config_path) if checked else configuration.load(self.config_path)
+    def config(self, *, checked: bool = False, outline: bool = False) -> configuration.Config:
+        """The config; `checked` adds the checks `trackbot check` makes (URLs, each kind's local needs), as poll and run
+        need; `outline` reads each source's common settings only, importing no kind (bot.config.load)."""
+        if checked:
+            return configcheck.load_checked(self.config_path)
+        return configuration.load(self.config_path, outline=outline)
 
     def store(self, *, write: bool = True) -> Store:
         """The database; read commands pass write=False and still work on a read-only file system."""
@@ -408,7 +411,7 @@ def status(app: App, as_json: bool) -> None:
       trackbot status --json
     """
     store = app.reader()
-    cfg = app.config()
+    cfg = app.config(outline=True)  # names, kinds and `every` are all it shows: no kind module is imported
     states = {s["name"]: s for s in store.all_source_states()}
     counts = store_reads.open_incident_counts(store)
     if as_json:

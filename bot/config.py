@@ -23,10 +23,9 @@ from bot import inventory, relevance, watchwords
 from bot.clock import parse_interval
 from bot.errors import ConfigError
 from bot.kinds import KINDS
-from bot.model import Pin
+from bot.model import Pin, SourceConf
 from bot.report.schedule import DigestConf
 from bot.retention import RetentionConf
-from bot.sources.api import SourceConf
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
 # libyaml's safe loader when PyYAML was built with it: a 1,000-source file loads ~10x faster
 SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+OUTLINE_KEYS = {f.name for f in dataclasses.fields(SourceConf)}  # what every kind's Conf has
 T = TypeVar("T", bound="DataclassInstance")  # a Conf, a Pin, SlackConf, Settings: built by _build
 TOP_KEYS = {"fleet", "inventories", "watch_words", "bug_numbers", "sources", "slack", "settings", "arch", "modules",
             "metrics", "heartbeat_url", "notify", "digest",  # these four: running it unattended (README "Deploy")
@@ -122,8 +122,14 @@ class Config:
         return self.path.parent
 
 
-def load(path: str | Path) -> Config:
-    """Read and validate a config file; raises ConfigError with one line."""
+def load(path: str | Path, *, outline: bool = False) -> Config:
+    """Read and validate a config file; raises ConfigError with one line.
+
+    `outline`: each source as its common settings only (a plain SourceConf: name, kind, `every`,
+    `product` as written), for a command that lists sources and polls none (`status`): no kind
+    module is imported, and a kind's own settings are left to `check`, `poll` and `run`.
+    Everything else is checked as always, with the same messages.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -136,10 +142,10 @@ def load(path: str | Path) -> Config:
         where = f" line {mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise ConfigError(f"{path}:{where}: invalid YAML: {problem}") from None
-    return parse(raw, path)
+    return parse(raw, path, outline=outline)
 
 
-def parse(raw: Any, path: Path) -> Config:
+def parse(raw: Any, path: Path, *, outline: bool = False) -> Config:
     """Validate an already-loaded YAML document."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping with 'fleet' and 'sources'")
@@ -150,7 +156,7 @@ def parse(raw: Any, path: Path) -> Config:
     # Package lists the hosts print (bot/inventory.py), read now: a bad line fails the config.
     fleet += inventory.pins([_build(inventory.Inventory, item, f"{path}: inventories[{i}]")
                              for i, item in enumerate(_list(raw, "inventories", path))], path.parent)
-    sources = tuple(_source(item, i, path) for i, item in enumerate(_list(raw, "sources", path)))
+    sources = tuple(_source(item, i, path, outline) for i, item in enumerate(_list(raw, "sources", path)))
     seen: set[str] = set()
     for i, source in enumerate(sources):
         if source.name in seen:
@@ -199,16 +205,19 @@ def _pin(item: Any, index: int, path: Path) -> Pin:
     return pin
 
 
-def _source(item: Any, index: int, path: Path) -> SourceConf:
+def _source(item: Any, index: int, path: Path, outline: bool = False) -> SourceConf:
     if not isinstance(item, dict):
         raise ConfigError(f"{path}: sources[{index}]: expected a mapping")
     name = item.get("name") or f"#{index}"
     where = f"{path}: sources[{index}] {name}"
     kind = item.get("kind")
-    if kind not in KINDS:
+    if kind not in KINDS:  # the names alone: no kind is imported for this
         valid = ", ".join(sorted(KINDS))
         raise ConfigError(f"{where}: unknown kind {kind!r} (valid: {valid})")
-    conf = _build(KINDS[kind].conf, item, where)
+    if outline:  # the common settings, checked as the kind's Conf would check them
+        conf = _build(SourceConf, {key: value for key, value in item.items() if key in OUTLINE_KEYS}, where)
+    else:
+        conf = _build(KINDS[str(kind)].conf, item, where)  # imports the kind's module the first time
     if conf.every:
         try:
             parse_interval(conf.every)

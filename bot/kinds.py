@@ -1,45 +1,55 @@
-"""The registry of source kinds: a plain dict, filled by explicit imports.
+"""The registry of source kinds: each kind's name and the module that defines it.
 
-Adding a kind: write its module in bot/sources/ (ending in `KIND = Kind(...)`) and add it below."""
+Adding a kind: write its module in bot/sources/ (ending in `KIND = Kind(...)`) and add a line
+to MODULES below. A kind's module is imported when the kind is first looked up (`KINDS[name]`),
+so a command pays only for the kinds its config uses, and `trackbot status` and `--help`, which
+look none up, for none of them (issue 11). The names alone (`name in KINDS`, `sorted(KINDS)`)
+import nothing.
+"""
 
 from __future__ import annotations
 
-from bot.sources import (
-    debian_changelog,
-    debian_dsa,
-    debian_releases,
-    debian_security_tracker,
-    docker_changelog,
-    endoflife,
-    github_releases,
-    kernel_changelog,
-    kernel_feed,
-    kernel_releases,
-    kev,
-    rhel_csaf,
-    rhel_lifecycle,
-)
-from bot.sources.api import Kind
-from bot.sources.apt import host as apt_sources
-from bot.sources.apt import repo as apt_repo
+import importlib
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
 
-KINDS: dict[str, Kind] = {
-    kind.name: kind
-    for kind in (
-        github_releases.KIND,
-        docker_changelog.KIND,
-        apt_repo.KIND,
-        apt_sources.KIND,
-        kernel_releases.KIND,
-        kernel_feed.KIND,
-        kernel_changelog.KIND,
-        debian_changelog.KIND,
-        endoflife.KIND,
-        debian_security_tracker.KIND,
-        debian_dsa.KIND,
-        debian_releases.KIND,
-        kev.KIND,
-        rhel_csaf.KIND,
-        rhel_lifecycle.KIND,
-    )
+if TYPE_CHECKING:
+    from bot.sources.api import Kind
+
+MODULES: dict[str, str] = {
+    "github_releases": "bot.sources.github_releases",
+    "docker_changelog": "bot.sources.docker_changelog",
+    "apt_repo": "bot.sources.apt.repo",
+    "apt_sources": "bot.sources.apt.host",
+    "kernel_releases": "bot.sources.kernel_releases",
+    "kernel_feed": "bot.sources.kernel_feed",
+    "kernel_changelog": "bot.sources.kernel_changelog",
+    "debian_changelog": "bot.sources.debian_changelog",
+    "endoflife": "bot.sources.endoflife",
+    "debian_security_tracker": "bot.sources.debian_security_tracker",
+    "debian_dsa": "bot.sources.debian_dsa",
+    "debian_releases": "bot.sources.debian_releases",
+    "kev": "bot.sources.kev",
+    "rhel_csaf": "bot.sources.rhel_csaf",
+    "rhel_lifecycle": "bot.sources.rhel_lifecycle",
 }
+
+
+class Registry(Mapping[str, "Kind"]):
+    """The kinds by name, each imported from its module at its first lookup (then from sys.modules)."""
+
+    def __getitem__(self, name: str) -> Kind:
+        kind: Kind = importlib.import_module(MODULES[name]).KIND  # KeyError: no such kind
+        return kind
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(MODULES)
+
+    def __len__(self) -> int:
+        return len(MODULES)
+
+    def __contains__(self, name: object) -> bool:
+        return name in MODULES
+
+
+KINDS = Registry()

@@ -201,6 +201,17 @@ class Event:
 _EVENT_FIELDS = {"kind", "severity", "product", "version", "key", "summary", "source", "baseline"}
 
 
+@dataclass(frozen=True, kw_only=True)
+class SourceConf:
+    """Settings every source has. Kinds subclass this (kw_only) with their own fields, in their
+    modules; this base lives here so reading a config's list of sources needs no kind (bot.config)."""
+
+    name: str
+    kind: str
+    product: str = ""
+    every: str = ""  # own poll interval, e.g. "1h"; empty: every run
+
+
 @dataclass(frozen=True)
 class Pin:
     """A fleet pin: an exact version or a branch (``1.10`` means any 1.10.x).

@@ -18,8 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
+from bot._lean_sqlite import sqlite_utils
 from bot.alerts import Alert
 from bot.migrations import MIGRATIONS
 from bot.model import Event, Finding, Record

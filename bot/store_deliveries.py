@@ -14,8 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-import sqlite_utils
-
+from bot._lean_sqlite import sqlite_utils
 from bot.alerts import Alert, AlertState
 from bot.store_outbox import alert_row, iso, write_transaction
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import sqlite_utils
-
+from bot._lean_sqlite import sqlite_utils
 from bot.clock import iso
 from bot.store_outbox import write_transaction
 

@@ -15,8 +15,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
+from bot._lean_sqlite import sqlite_utils
 from bot.alerts import Alert, AlertKind, AlertState, event_from_dict
 from bot.clock import iso
 from bot.silence import Silence

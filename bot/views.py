@@ -17,6 +17,7 @@ from rich.table import Table
 
 from bot import schedule
 from bot.clock import parse_interval
+from bot.measured import MeasuredTable
 from bot.readcli import shorten, wrapped
 from bot.render import safe
 
@@ -145,7 +146,8 @@ def status_table(sources: Sequence[SourceConf], states: dict[str, dict[str, Any]
     (`status_error_lines`), since an error squeezed into a column says nothing.
     """
     counts = open_incidents or {}
-    grid = Table(title="sources", width=min(width, 120) if width < 120 else None)
+    # measured from a few cells per column, not all 5,000: the first rows print at once (issue 11)
+    grid = MeasuredTable(title="sources", width=min(width, 120) if width < 120 else None)
     longest = max((len(conf.name) for conf in sources), default=6)
     grid.add_column("source", no_wrap=True, min_width=min(longest, 28), overflow="ellipsis")
     grid.add_column("last success", no_wrap=True, min_width=17)

@@ -30,7 +30,7 @@ def my_feed(monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
     module = types.ModuleType("bot.sources.my_feed")
     monkeypatch.setitem(sys.modules, module.__name__, module)
     exec(compile(code.group(1), "README.md", "exec"), module.__dict__)  # noqa: S102 - our own README
-    monkeypatch.setitem(kinds.KINDS, module.NAME, module.KIND)  # the one registry line
+    monkeypatch.setitem(kinds.MODULES, module.NAME, module.__name__)  # the one registry line
     return module
 
 

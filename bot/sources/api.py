@@ -54,7 +54,7 @@ from bot.fleet import canonical_product, same_product
 from bot.kernel_org import RELEASES_URL, entry_records, releases_json_records
 from bot.kernel_org import Entry as KernelEntry
 from bot.lazy import lazy_module
-from bot.model import Event, Finding, Pin, Record, Snapshot
+from bot.model import Event, Finding, Pin, Record, Snapshot, SourceConf
 from bot.rules import REGRESSION_UPDATE_RE, REVERT_RE
 from bot.versions import branch_of, in_branch, is_prerelease, normalize, scheme_for, sort_key
 from bot.versions import compare as compare_versions  # version order of a scheme (deb, rpm...)
@@ -136,16 +136,6 @@ __all__ = [
     "entry_records",
     "releases_json_records",
 ]
-
-
-@dataclass(frozen=True, kw_only=True)
-class SourceConf:
-    """Settings every source has. Kinds subclass this (kw_only) with their own fields."""
-
-    name: str
-    kind: str
-    product: str = ""
-    every: str = ""  # own poll interval, e.g. "1h"; empty: every run
 
 
 @dataclass(frozen=True)
