@@ -16,9 +16,9 @@ of them alike. After the warm runs it prints how much one unchanged trackbot pol
 database (after a WAL checkpoint), and the warm peak RSS across feed counts (the goal: the
 same within 20%). Every trackbot runs its own source tree through PYTHONPATH (this checkout,
 and `--tree before=/path/to/old/checkout` beside it) with the libraries of `--python`'s venv:
-by default this interpreter's, but a venv with only trackbot's runtime dependencies is what a
-user deploys (the test extras bring numpy, which sqlite-utils imports when it is there: ~0.1 s
-and 12 MiB a poll). nvchecker is installed in the benchmark's own virtual environment, never in trackbot's:
+by default this interpreter's (with the test extras), but a venv with only trackbot's runtime
+dependencies is what a user deploys. nvchecker is installed in the benchmark's own virtual
+environment, never in trackbot's:
 
     python3 -m venv /tmp/nvc-venv && /tmp/nvc-venv/bin/pip install nvchecker
     python3 -m venv /tmp/tb-venv && /tmp/tb-venv/bin/pip install . && /tmp/tb-venv/bin/pip uninstall -y trackbot
