@@ -36,6 +36,7 @@ from bot.store_rows import (
     stored_event,
     stored_record,
 )
+from bot.version_keys import version_key
 
 SEARCH_WINDOW = 2000  # `search` ranks the newest this many matches of the words (store_reads.search_hits)
 
@@ -360,12 +361,13 @@ class Store:
         with self._writing():
             stamp = iso(now)
             self._set_many(
-                "insert into records (source, key, kind, product, version, data, digest, gone_at, text) "
-                "values (?, ?, ?, ?, ?, ?, ?, null, ?) on conflict (source, key) do update set kind = excluded.kind, "
+                "insert into records (source, key, kind, product, version, data, digest, gone_at, text, version_key) "
+                "values (?, ?, ?, ?, ?, ?, ?, null, ?, ?) on conflict (source, key) do update set kind = excluded.kind, "
                 "product = excluded.product, version = excluded.version, data = excluded.data, "
-                "digest = excluded.digest, gone_at = null, text = excluded.text",
+                "digest = excluded.digest, gone_at = null, text = excluded.text, version_key = excluded.version_key",
                 [(source, r.key, r.kind, r.product, r.version, json.dumps(r.data, sort_keys=True, default=str),
-                  r.digest(), searchable_text(r)) for r in new_or_changed],
+                  r.digest(), searchable_text(r), version_key(r.product, r.version) if r.version else None)
+                 for r in new_or_changed],
             )
             self.db.execute(
                 "update records set first_seen_at = ?, first_seen_run = ? "
