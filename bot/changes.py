@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot import versions
-from bot.release_numbers import between_test
 from bot.store import Store, StoredRecord
-from bot.store_reads import product_records, product_versions
+from bot.store_reads import product_records, product_records_between
+from bot.version_keys import version_key
 
 GROUPS = ("security and regressions", "fixes", "other changes")
 
@@ -47,20 +47,20 @@ def products_with(store: Store, version: str) -> list[str]:
 def changes(store: Store, start: str, end: str, product: str) -> list[Change]:
     """Lines of versions in (start, end] of `product` (aliases included), most important first.
 
-    Only the versions in the range are read: the product's line versions come from an index,
-    a numeric prefilter and then the scheme's own order pick those in (start, end], and only
-    their lines, releases and the product's advisories are decoded.
+    Only the versions in the range are read: their lines and releases are one range of the
+    version-key index (bot/version_keys.py, migration m010), the product's advisories are read
+    whole, and the scheme's own order then decides each version exactly.
     Raises ValueError when START or END is not a version of the product's scheme, or START >= END.
     """
     scheme = versions.scheme_for(product)
     low, high = versions.normalize(start, scheme), versions.normalize(end, scheme)
     if versions.compare(low, high, scheme) >= 0:
         raise ValueError(f"{start} is not older than {end}")
-    advisories = product_records(store, product, ["advisory"])
-    candidates = set(product_versions(store, product, "changelog_line")) | {_version_of(r) for r in advisories}
-    maybe = between_test(low, high, scheme)
-    wanted = [v for v in candidates if v and maybe(v) and _between(v, low, high, scheme)]
-    rows = product_records(store, product, ["changelog_line", "release"], wanted) + advisories
+    low_key, high_key = version_key(product, low), version_key(product, high)
+    if low_key is None or high_key is None:
+        raise ValueError(f"{start} or {end} has a number of 100 digits or more")
+    rows = product_records_between(store, product, ["changelog_line", "release"], low_key, high_key)
+    rows += product_records(store, product, ["advisory"])
     dates = {r.record.version: str(r.record.data.get("date") or "") for r in rows if r.record.kind == "release"}
     found: dict[tuple[str, str], Change] = {}
     for row in rows:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from bot.version_keys import version_key
+
 MIGRATIONS = Migrations("trackbot")
 
 
@@ -252,3 +254,29 @@ def m009_announcements_searchable(db: Database) -> None:
         " || coalesce(' ' || (select group_concat(value, ' ') from json_each(records.data, '$.cves')), '')), '') "
         "where kind = 'announcement'"
     )
+
+
+@MIGRATIONS()
+def m010_version_keys(db: Database) -> None:
+    """`records.version_key` (bot/version_keys.py): each record's version as text that sorts in
+    the product's version order, indexed with the product and kind, so `trackbot changes A B`
+    reads (A, B] as one index range instead of every version the product ever had (issue 11).
+
+    Filled here once per distinct (product, version), then by `Store.save_records`.
+    """
+    if "version_key" not in db.table("records").columns_dict:
+        db.table("records").add_column("version_key", str)
+    pairs = db.execute("select distinct product, version from records where version != ''").fetchall()
+    db.conn.executemany(
+        "update records set version_key = ? where product = ? and version = ?",
+        [(key, product, version) for product, version in pairs if (key := version_key(product, version))],
+    )
+    db.execute("create index if not exists records_lower_product_kind_version_key "
+               "on records(lower(product), kind, version_key)")
+
+
+@MIGRATIONS()
+def m011_missing_records_index(db: Database) -> None:
+    """Records marked missing, by source: a source that answers 304 clears its marks
+    (`Store.mark_unchanged`) by reading only those, not every record it ever had (issue 11)."""
+    db.execute("create index if not exists records_missing on records(source) where missing_at is not null")

@@ -35,6 +35,7 @@ from bot.store_rows import (
     stored_event,
     stored_record,
 )
+from bot.version_keys import version_key
 
 SEARCH_WINDOW = 2000  # `search` ranks the newest this many matches of the words (store_reads.search_hits)
 
@@ -361,16 +362,18 @@ class Store:
             stamp = iso(now)
             # New rows are stamped first and last seen by their insert; a changed row keeps its first sighting.
             self._set_many(
-                "insert into records (source, key, kind, product, version, data, digest, gone_at, text, first_seen_at, "
-                "first_seen_run, last_seen_at, last_seen_run) values (?, ?, ?, ?, ?, ?, ?, null, ?, ?, ?, ?, ?) "
+                "insert into records (source, key, kind, product, version, data, digest, gone_at, text, version_key, "
+                "first_seen_at, first_seen_run, last_seen_at, last_seen_run) "
+                "values (?, ?, ?, ?, ?, ?, ?, null, ?, ?, ?, ?, ?, ?) "
                 "on conflict (source, key) do update set kind = excluded.kind, product = excluded.product, "
                 "version = excluded.version, data = excluded.data, digest = excluded.digest, gone_at = null, "
-                "missing_at = null, text = excluded.text, last_seen_at = excluded.last_seen_at, "
-                "last_seen_run = excluded.last_seen_run, "
+                "missing_at = null, text = excluded.text, version_key = excluded.version_key, "
+                "last_seen_at = excluded.last_seen_at, last_seen_run = excluded.last_seen_run, "
                 "first_seen_at = coalesce(records.first_seen_at, excluded.first_seen_at), "
                 "first_seen_run = coalesce(records.first_seen_run, excluded.first_seen_run)",
                 [(source, r.key, r.kind, r.product, r.version, json.dumps(r.data, sort_keys=True, default=str),
-                  r.digest(), searchable_text(r), stamp, run_id, stamp, run_id) for r in new_or_changed],
+                  r.digest(), searchable_text(r), version_key(r.product, r.version) if r.version else None,
+                  stamp, run_id, stamp, run_id) for r in new_or_changed],
             )
             written = {r.key for r in new_or_changed}
             self._set_many(

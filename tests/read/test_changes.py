@@ -4,9 +4,13 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import sqlite_utils
 from click.testing import CliRunner
 
+from bot.changes import changes
 from bot.cli import main
+from bot.migrations import MIGRATIONS
+from bot.model import Record
 from bot.sources.docker_changelog import Conf, parse
 from bot.store import Store
 
@@ -90,3 +94,49 @@ def test_changes_reads_a_debian_changelog_in_dpkg_order(tmp_path):
     found = json.loads(out.output)
     assert {c["version"] for c in found} == {"20.10.24+dfsg1-1", "20.10.24+dfsg1-1+deb12u1"}
     assert found[0]["group"] == "security and regressions" and found[0]["cves"]
+
+
+def saved(store: Store, product: str, versions: list[str]) -> None:
+    """A release and one changelog line per version, as a poll writes them."""
+    records = []
+    for version in versions:
+        records += [Record("release", f"release:{version}", product, version, {"date": "2026-01-01"}),
+                    Record("changelog_line", f"line:{version}", product, version,
+                           {"text": f"Change in {version}", "classes": ["fix"]})]
+    run = store.start_run(datetime(2026, 11, 1, tzinfo=UTC))
+    with store.transaction():
+        store.save_records("src", run, datetime(2026, 11, 1, tzinfo=UTC), seen=records, new_or_changed=records, gone=())
+
+
+def versions_between(store: Store, start: str, end: str, product: str) -> list[str]:
+    return sorted({c.version for c in changes(store, start, end, product)})
+
+
+def test_changes_reads_the_range_in_version_order_not_text_order():
+    """1.10 is after 1.9 and 1.100 after 1.99; a release candidate comes before its release;
+    a Debian epoch outranks every version without one, and ~ sorts before the release."""
+    store = Store.memory()
+    saved(store, "docker", ["1.1.0", "1.9.0", "1.9.1", "1.10.0-rc1", "1.10.0", "1.10.1", "1.99.0", "1.100.0", "2.0.0"])
+    saved(store, "debian:docker.io", ["0.9-1", "1.0~rc1-1", "1.0-1", "1.0-1+deb8u1", "2.0-1", "1:0.1-1", "1:0.2-1"])
+    saved(store, "rhel:podman", ["4.0~rc1-1.el9", "4.0-1.el9", "4.0-2.el9", "4.10-1.el9", "1:0.1-1.el9"])
+    assert versions_between(store, "1.9.0", "1.10.0", "moby") == ["1.10.0", "1.10.0-rc1", "1.9.1"]
+    assert versions_between(store, "1.10.1", "1.100.0", "docker") == ["1.100.0", "1.99.0"]
+    assert versions_between(store, "1.0~rc1-1", "1:0.1-1", "debian:docker.io") == [
+        "1.0-1", "1.0-1+deb8u1", "1:0.1-1", "2.0-1"]
+    assert versions_between(store, "0.9-1", "1.0-1", "debian:docker.io") == ["1.0-1", "1.0~rc1-1"]
+    assert versions_between(store, "4.0~rc1-1.el9", "4.0-2.el9", "rhel:podman") == ["4.0-1.el9", "4.0-2.el9"]
+    assert versions_between(store, "4.0-2.el9", "1:0.1-1.el9", "rhel:podman") == ["1:0.1-1.el9", "4.10-1.el9"]
+
+
+def test_a_history_from_before_version_keys_gets_them_and_changes_reads_it(tmp_path):
+    db = sqlite_utils.Database(tmp_path / "old.db")
+    MIGRATIONS.apply(db, stop_before=["m010_version_keys"])
+    for version in ("1.9.0", "1.9.1", "1.10.0", "1.10.1"):
+        db["records"].insert({"source": "moby", "key": f"line:{version}", "kind": "changelog_line", "product": "docker",
+                              "version": version, "digest": "d", "data": json.dumps({"text": f"Fix in {version}"})})
+    db["records"].insert({"source": "moby", "key": "line:next", "kind": "changelog_line", "product": "docker",
+                          "version": "next", "digest": "d", "data": json.dumps({"text": "Unreleased"})})
+    db.close()
+    store = Store.open(tmp_path / "old.db")
+    assert versions_between(store, "1.9.0", "1.10.0", "docker") == ["1.10.0", "1.9.1"]
+    assert [c.text for c in changes(store, "1.9.1", "1.10.1", "docker")] == ["Fix in 1.10.0", "Fix in 1.10.1"]

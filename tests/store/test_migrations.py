@@ -11,6 +11,8 @@ import sqlite_utils
 from bot.migrations import MIGRATIONS
 from bot.model import Event, Finding, Record
 from bot.store import Store
+from bot.store_reads import product_records_between
+from bot.version_keys import version_key
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -68,3 +70,7 @@ def test_every_write_works_on_a_migrated_first_release_database(tmp_path):
     assert [s.missing_at for s in store.records("moby") if s.record.version == "1.10.3"] == [NOW.isoformat()]
     assert [i.key for i in store.incidents(open_only=True)] == ["source_failing:moby"]
     assert [(a.state, a.ts) for a in store.alerts()] == [("sent", "1.1")]
+    store.mark_unchanged([("moby", "docker_changelog", NOW, NOW, 0.1)])  # a 304: what went missing is back
+    assert [s.missing_at for s in store.records("moby")] == [None, None]
+    keys = version_key("docker", "1.10.0") or "", version_key("docker", "1.11.0") or ""  # m010's and the write's
+    assert [r.record.version for r in product_records_between(store, "moby", ["release"], *keys)] == ["1.10.3", "1.11.0"]
