@@ -30,13 +30,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import multiprocessing
 import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -47,7 +47,23 @@ FIXTURE = ROOT / "tests" / "fixtures" / "github" / "releases.atom.sample.xml"
 CONCURRENCY = 20
 
 
-def serve(feeds: int) -> tuple[ThreadingHTTPServer, str]:
+def serve(feeds: int) -> tuple[multiprocessing.Process, str]:
+    """The feeds' server in a process of its own. Its memory (every body) must not be this
+    process's: a child's ru_maxrss starts at its parent's RSS (Linux keeps the high-water mark of
+    the forked copy across exec), so a big parent would read as every tool's peak."""
+    ready: multiprocessing.SimpleQueue[str] = multiprocessing.SimpleQueue()
+    process = multiprocessing.get_context("fork").Process(target=_serve_forever, args=(feeds, ready), daemon=True)
+    process.start()
+    return process, ready.get()
+
+
+def _serve_forever(feeds: int, ready: multiprocessing.SimpleQueue[str]) -> None:
+    server, base = _server(feeds)
+    ready.put(base)
+    server.serve_forever()
+
+
+def _server(feeds: int) -> tuple[ThreadingHTTPServer, str]:
     template = FIXTURE.read_bytes()
     bodies = {f"/org{i}/proj{i}/releases.atom": template.replace(b"hashicorp/consul", f"org{i}/proj{i}".encode())
               for i in range(feeds)}
@@ -87,7 +103,6 @@ def serve(feeds: int) -> tuple[ThreadingHTTPServer, str]:
 
     server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
@@ -195,7 +210,8 @@ def run_size(feeds: int, runs: int, tools: list[Tool], python: str) -> dict[str,
                 _checkpoint(db)
                 growth[tool.label].append(_db_bytes(db) - before)
     finally:
-        server.shutdown()
+        server.terminate()
+        server.join()
         shutil.rmtree(work, ignore_errors=True)
     for label, grown in growth.items():
         print(f"{feeds} feeds, {label}: database growth per unchanged poll (after a WAL checkpoint): {grown} bytes")

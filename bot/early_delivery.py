@@ -33,6 +33,9 @@ if TYPE_CHECKING:  # the poll's module loads httpx: not needed to run this
     from bot.poll import SourceResult
 
 log = logging.getLogger("trackbot")
+# How long the worker waits after a wake for more sources to finish, so a burst of them is one
+# delivery (one outbox query, one transaction of marks), not one each: a page waits at most this.
+GATHER_SECONDS = 0.2
 
 
 @dataclass
@@ -64,6 +67,7 @@ class EarlyDelivery:
         self.outbox = store.outbox
         self._queued_seen = store.outbox.queued
         self._wake = threading.Event()
+        self._stop = threading.Event()
         self._stopping = False
         self._thread: threading.Thread | None = None
 
@@ -77,6 +81,7 @@ class EarlyDelivery:
                  tb: TracebackType | None) -> None:
         """Let a delivery in progress finish (its marks must be written), then stop."""
         self._stopping = True
+        self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join()
@@ -108,6 +113,7 @@ class EarlyDelivery:
         try:
             while True:
                 self._wake.wait()
+                self._stop.wait(GATHER_SECONDS)  # sources finishing meanwhile: one delivery for all
                 self._wake.clear()
                 if self._stopping or all(t.halted for t in self.targets):
                     return
