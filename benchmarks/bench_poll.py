@@ -164,13 +164,38 @@ def nvchecker_config(work: Path, base: str, feeds: int) -> Path:
     return path
 
 
+# The floor: a process that only makes the requests, with httpx (which trackbot must use) at
+# the same concurrency, reading each body; warm, with the ETags the cold run got. No parsing,
+# no history: what any httpx-based poller pays before doing anything with the answers.
+FLOOR_SCRIPT = """
+import asyncio, json, sys
+import httpx
+urls = open(sys.argv[1]).read().split()
+try:
+    tags = json.load(open(sys.argv[2]))
+except OSError:
+    tags = {}
+async def main():
+    gate, seen = asyncio.Semaphore(int(sys.argv[3])), {}
+    async with httpx.AsyncClient(timeout=60) as client:
+        async def one(url):
+            async with gate:
+                answer = await client.get(url, headers={"If-None-Match": tags[url]} if url in tags else {})
+                seen[url] = answer.headers.get("etag", "")
+        await asyncio.gather(*(one(url) for url in urls))
+    json.dump(seen, open(sys.argv[2], "w"))
+asyncio.run(main())
+"""
+
+
 @dataclass(frozen=True)
 class Tool:
-    """How to start one contender: a trackbot source tree, or nvchecker."""
+    """How to start one contender: a trackbot source tree, nvchecker, or httpx alone (the floor)."""
 
     label: str
     tree: Path | None = None  # None: the trackbot this interpreter imports
     nvchecker: str = ""
+    floor: bool = False
 
     def env(self) -> dict[str, str] | None:
         return {**os.environ, "PYTHONPATH": str(self.tree)} if self.tree else None
@@ -193,6 +218,7 @@ def run_size(feeds: int, runs: int, tools: list[Tool], python: str) -> dict[str,
     growth: dict[str, list[int]] = {t.label: [] for t in tools if not t.nvchecker}
     try:
         config, nvconfig = trackbot_config(work, base, feeds), nvchecker_config(work, base, feeds)
+        (work / "urls.txt").write_text("".join(f"{base}/org{i}/proj{i}/releases.atom\n" for i in range(feeds)))
         for n in range(runs):
             for tool in tools:
                 if tool.nvchecker:
@@ -200,6 +226,12 @@ def run_size(feeds: int, runs: int, tools: list[Tool], python: str) -> dict[str,
                         (work / name).unlink(missing_ok=True)
                     results[tool.label]["cold"].append(measure([tool.nvchecker, "-c", str(nvconfig)], work))
                     results[tool.label]["warm"].append(measure([tool.nvchecker, "-c", str(nvconfig)], work))
+                    continue
+                if tool.floor:
+                    (work / "etags.json").unlink(missing_ok=True)
+                    floor = [python, "-c", FLOOR_SCRIPT, str(work / "urls.txt"), str(work / "etags.json"), str(CONCURRENCY)]
+                    results[tool.label]["cold"].append(measure(floor, work))
+                    results[tool.label]["warm"].append(measure(floor, work))
                     continue
                 db = work / f"{tool.label}-{n}.db"
                 cli = [python, "-m", "bot.cli", "--config", str(config), "--db", str(db), "poll", "--force"]
@@ -255,6 +287,7 @@ def main() -> None:
     args = parser.parse_args()
     tools = [Tool(label, Path(path).resolve()) for label, _, path in (t.partition("=") for t in args.tree)]
     tools.append(Tool("trackbot", ROOT))
+    tools.append(Tool("httpx alone", floor=True))
     if shutil.which(args.nvchecker) or Path(args.nvchecker).exists():
         tools.append(Tool("nvchecker", nvchecker=args.nvchecker))
     else:
