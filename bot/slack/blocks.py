@@ -101,7 +101,7 @@ def render(
 def _line(event: Event) -> str:
     """One event as a mrkdwn bullet: kind, product and version, summary, and a safe link."""
     what = " ".join(escape.text(v) for v in (event.product, event.version) if v)
-    summary = escape.text(event.summary)
+    summary = escape.text(escape.labels(event.summary))
     kind = escape.text(event.kind)
     if kind in ("", AlertKind.BASELINE):
         line = f"• {summary}"
@@ -126,7 +126,7 @@ def _pack(lines: Iterable[str], limit: int) -> list[str]:
 
 def _fallback(severity: str, title: str, events: Sequence[Event], status: str) -> str:
     head = f"[{status or severity}] {escape.text(title)}"
-    lines = [head] + [f"- {escape.text(e.summary or e.key)}" for e in events[:5]]
+    lines = [head] + [f"- {escape.text(escape.labels(e.summary or e.key))}" for e in events[:5]]
     if len(events) > 5:
         lines.append(f"…and {len(events) - 5} more")
     return escape.clip("\n".join(lines), FALLBACK_LIMIT)

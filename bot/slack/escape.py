@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from bot.render import printable
 
 _ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
+_MARKDOWN_LINK = re.compile(r"\[([^\[\]\n]{1,200})\]\((?:https?|mailto):[^\s()]*\)")
 _LEGACY_MENTION = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.IGNORECASE)
 WORD_JOINER = "\u2060"
 
@@ -29,6 +30,14 @@ def text(value: object) -> str:
     for char, entity in _ENTITIES:
         out = out.replace(char, entity)
     return _LEGACY_MENTION.sub("@" + WORD_JOINER, out)
+
+
+def labels(value: str) -> str:
+    """Markdown links in upstream text (``[#33273](https://github.com/...)``, in 850 of the 2,300
+    lines of moby's CHANGELOG.md) as their label alone: Slack shows Markdown link syntax raw, and
+    turning it into a Slack link would let upstream text disguise a link's target. The event's own
+    `details` link (ours) goes to the changelog."""
+    return _MARKDOWN_LINK.sub(r"\1", value)
 
 
 def clip(escaped: str, limit: int, suffix: str = "…") -> str:

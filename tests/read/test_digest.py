@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from bot.cli import main
 from bot.model import Event, Finding, Record
 from bot.report import chart
+from bot.report.html import html_page
 from bot.sources.docker_changelog import Conf, parse
 from bot.store import Store
 from tests.conftest import Route
@@ -90,7 +91,20 @@ def test_markdown_and_html_files(weeks_of_history, tmp_path):
     digest(cfg, db, "--out", str(tmp_path / "d.html"))
     page = (tmp_path / "d.html").read_text()
     assert page.startswith("<!DOCTYPE html>") and "<style>" in page and "<table>" in page
-    assert not re.search(r"(src|href)=\"?https?://", page)  # self-contained: no external asset
+    assert not re.search(r"<(img|link|script)[^>]*(src|href)=\"?https?://", page)  # self-contained: no external asset
+
+
+def test_html_digest_renders_upstream_markdown_links_and_escapes_upstream_html(weeks_of_history):
+    cfg, db = weeks_of_history
+    report = json.loads(digest(cfg, db, "--json"))
+    event = report["events"][0]["events"][0]
+    event["summary"] = ("fix [#41234](https://github.com/moby/moby/pull/41234) in `overlay2` "
+                        "<img src=x onerror=alert(1)> [bad](javascript:alert(1))")
+    page = html_page(report, None)
+    assert '<a href="https://github.com/moby/moby/pull/41234">#41234</a> <span class=muted>(github.com)</span>' in page
+    assert "<code>overlay2</code>" in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page and "<img src=x" not in page
+    assert "javascript:" not in page.replace("[bad](javascript:alert(1))", "")  # left as text, never a link
 
 
 def png_size(png: bytes) -> tuple[int, int]:

@@ -81,3 +81,11 @@ def test_terminal_control_characters_never_reach_slack_text():
 
     assert slack_escape.text("fix \x1b[31mred\x1b[0m\x07 bell\x9b") == "fix [31mred[0m bell"
     assert slack_escape.text("tab\tand\nnewline") == "tab\tand\nnewline"
+
+
+def test_markdown_links_in_upstream_text_show_their_label_and_link_nowhere():
+    line = ("Fix a concurrency issue [#33273](https://github.com/moby/moby/pull/33273) "
+            "(ref [see advisory](https://evil.example/login)) [x](javascript:alert(1))")
+    shown = escape.text(escape.labels(line))
+    assert shown == "Fix a concurrency issue #33273 (ref see advisory) [x](javascript:alert(1))"
+    assert "http" not in shown and "<" not in shown
