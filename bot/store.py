@@ -541,15 +541,17 @@ class Store:
 
         Records, events, incidents, notes and every alert's row (its title, state, when and where
         it was sent, the event keys `why` shows) are kept; only the payload of an alert that was
-        sent, skipped or silenced and whose incident is resolved (or that has none) is emptied.
+        sent, skipped or silenced before `bodies_before`, and whose incident is resolved (or that
+        has none), is emptied.
         """
         with self.transaction():
             runs = self.db.execute("delete from runs where started_at < ?", [iso(runs_before)]).rowcount
             bodies = self.db.execute(
                 "update alerts set payload = '[]' where created_at < ? and payload != '[]' "
+                "and coalesce(sent_at, created_at) < ? "  # one sent late keeps its body as long as any
                 "and state in ('sent', 'skipped', 'silenced') and (incident_key is null or not exists "
                 "(select 1 from incidents where incidents.key = alerts.incident_key and resolved_at is null))",
-                [iso(bodies_before)],
+                [iso(bodies_before), iso(bodies_before)],
             ).rowcount
         return {"runs": runs, "alert_bodies": bodies}
 

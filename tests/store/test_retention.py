@@ -89,3 +89,17 @@ def test_a_bad_retention_value_is_a_config_error_naming_it(tmp_path):
         assert "retention: 'runs' '90days' is not an interval" in out.output, command
     unknown = CliRunner().invoke(main, ["--config", config(tmp_path, "retention: {alerts: 30d}\n"), "--db", db, "poll"])
     assert unknown.exit_code == 2 and "unknown key 'alerts'" in unknown.output
+
+
+def test_an_alert_sent_late_keeps_its_body_until_it_is_old_as_a_delivery(tmp_path):
+    """Slack down for weeks: an alert queued 40 days ago but sent yesterday is a recent delivery."""
+    db = tmp_path / "t.db"
+    key = old_history(db, days_ago=40)
+    store = Store.open(db)
+    late = next(a for a in store.alerts(event_keys=[key]) if a.title == "moby: still queued")
+    store.outbox.mark_sent(late.id, NOW - timedelta(days=1), channel="#ops")
+    store.db.close()
+    cfg = config(tmp_path, "retention: {runs: 30d, delivered_alerts: 30d}\n")
+    assert CliRunner().invoke(main, ["--config", cfg, "--db", str(db), "poll"]).exit_code == 0
+    bodies = {a.title: len(a.items) for a in Store.open(db).alerts(event_keys=[key])}
+    assert bodies == {"moby: 1 warning": 0, "moby: still queued": 1}
