@@ -30,9 +30,10 @@ from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot import versions
 from bot.alerts import Alert, AlertKind
 from bot.changes import changes, products_with
-from bot.model import Event, Record
+from bot.model import Event, Pin, Record
 from bot.readcli import checked_product
 from bot.report.build import build as build_report
 from bot.search import ordered_hits
@@ -144,6 +145,7 @@ def queries(store: Store, shape: tuple[int, int, int]) -> dict[str, Callable[[],
     upgrade_from, upgrade_to = mine[len(mine) // 2], mine[len(mine) // 2 + 10]
     branch = version.rsplit(".", 1)[0]
     print(f"  VERSION {version}, BRANCH {branch}, changes {upgrade_from} {upgrade_to}")
+    pins = [Pin("prod0005", version), Pin("prod0003", branch)]
 
     def changes_cli() -> object:  # `trackbot changes A B`: the product is found from B
         [product] = products_with(store, upgrade_to)
@@ -159,6 +161,11 @@ def queries(store: Store, shape: tuple[int, int, int]) -> dict[str, Callable[[],
         "search section (a JSON key)": lambda: ordered_hits(store, ["section"]),
         "events --since 7d --limit 100": lambda: store.events(since=since, limit=100),
         "digest --since 7d": lambda: build_report(store, [], since, since + timedelta(days=7), "last 7d"),
+        # with pins, as a fleet has them: VERSION exact and prod0003's BRANCH; the version cache is
+        # emptied first, as in a fresh `trackbot digest` or `why` process
+        "digest --since 7d (2 pins)": lambda: (versions.parse.cache_clear(),
+                                                build_report(store, pins, since, since + timedelta(days=7), "7d")),
+        "why VERSION (2 pins: upgrade hint)": lambda: (versions.parse.cache_clear(), story(store, pins, version)),
         "changes A B (10 releases)": changes_cli,
     }
 

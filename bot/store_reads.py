@@ -6,7 +6,7 @@ Kept apart from bot/store.py so the write path stays small and the read side (`e
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,19 +160,33 @@ def product_versions(store: Store, product: str, kind: str) -> list[str]:
 
 
 def product_records(store: Store, product: str, kinds: Sequence[str],
-                    versions: Sequence[str] | None = None) -> list[StoredRecord]:
-    """`product`'s records (gone or not) of these kinds, of these versions only when given."""
+                    versions: Sequence[str] | None = None, *, dates_only: bool = False) -> list[StoredRecord]:
+    """`product`'s records (gone or not) of these kinds, of these versions only when given.
+    `dates_only`: each record's data is just its `date` (the digest's pin rows read thousands of
+    releases for their dates; decoding their notes was most of the cost)."""
     names = product_names(product)
     where = (f"lower(product) in ({','.join('?' * len(names))}) "
              f"and kind in ({','.join('?' * len(kinds))})")
+    data = "json_object('date', json_extract(data, '$.date'))" if dates_only else "data"
     if versions is None:
-        return [row for _, row in _records(store, where, [*names, *kinds])]
+        return [row for _, row in _records(store, where, [*names, *kinds], data=data)]
     found: list[tuple[int, StoredRecord]] = []
     wanted = list(dict.fromkeys(versions))
     for start in range(0, len(wanted), 500):  # SQLite's parameter limit
         chunk = wanted[start:start + 500]
-        found += _records(store, f"{where} and version in ({','.join('?' * len(chunk))})", [*names, *kinds, *chunk])
+        found += _records(store, f"{where} and version in ({','.join('?' * len(chunk))})", [*names, *kinds, *chunk],
+                          data=data)
     return [row for _, row in sorted(found, key=lambda pair: pair[0])]  # history order, as one query gives
+
+
+def product_versions_above(store: Store, product: str, kind: str, low_key: str) -> Iterator[str]:
+    """The versions of `product`'s records of one kind whose version key is above `low_key`, newest
+    first, read as the caller goes (it stops at the first it wants): one range of the m010 index."""
+    names = product_names(product)
+    rows = store.db.execute(f"select version from {BY_VERSION_KEY} where lower(product) in "
+                            f"({','.join('?' * len(names))}) and kind = ? and version_key > ? "
+                            f"order by version_key desc", [*names, kind, low_key])
+    return (str(row[0]) for row in rows if row[0])
 
 
 def product_records_between(store: Store, product: str, kinds: Sequence[str], low_key: str,
@@ -191,9 +205,11 @@ def product_records_between(store: Store, product: str, kinds: Sequence[str], lo
     return [row for _, row in sorted(found, key=lambda pair: pair[0])]  # history order
 
 
-def _records(store: Store, where: str, params: list[str],
-             table: str = BY_PRODUCT) -> list[tuple[int, StoredRecord]]:
-    cursor = store.db.execute(f"select rowid as rid, * from {table} where {where} order by rowid", params)
+def _records(store: Store, where: str, params: list[str], table: str = BY_PRODUCT,
+             data: str = "data") -> list[tuple[int, StoredRecord]]:
+    fields = "source, key, kind, product, version, digest, first_seen_at, gone_at, missing_at"
+    cursor = store.db.execute(f"select rowid as rid, {fields}, {data} as data from {table} where {where} "
+                              "order by rowid", params)
     columns = [c[0] for c in cursor.description]
     rows = (dict(zip(columns, values, strict=True)) for values in cursor)
     return [(int(row["rid"]), stored_record(row)) for row in rows]

@@ -103,8 +103,10 @@ def normalize(text: str, scheme: str) -> str:
     return value
 
 
+@functools.lru_cache(maxsize=65536)  # pure; `why` and the digest's pin rows compare the same thousands again
 def parse(text: str, scheme: str) -> Any:
-    """A comparable object for `text` in `scheme`; ValueError with a reason if it is not a version."""
+    """A comparable object for `text` in `scheme` (shared: never change it); ValueError with a
+    reason if it is not a version."""
     value = normalize(text, scheme)
     if not value:
         raise ValueError("empty version")

@@ -15,7 +15,8 @@ from bot.alerts import Alert
 from bot.model import Pin
 from bot.release_numbers import maybe_in_branch
 from bot.store import Store, StoredEvent, StoredRecord
-from bot.store_reads import product_versions
+from bot.store_reads import product_versions, product_versions_above
+from bot.version_keys import version_key
 
 MATTERS = ("fix", "revert", "regression", "security", "deprecation")
 
@@ -95,15 +96,31 @@ def upgrades(store: Store, pins: Sequence[Pin]) -> list[dict[str, str]]:
             branch = versions.branch_of(spec.version, spec.scheme)
         except ValueError:
             continue
-        releases = [v for v in product_versions(store, pin.product, "release")
-                    if maybe_in_branch(v, branch, spec.scheme)]
-        newer = fleet.newer_in_branch(pin, releases)
-        newest = newer[-1] if newer else _smallest_fixing(store, pin)
+        newest = _newest_in_branch(store, pin, branch) or _smallest_fixing(store, pin)
         if not newest:
             continue
         out.append({"product": pin.product, "from": pin.version, "to": newest,
                     "command": f"trackbot changes {pin.version} {newest} --product {pin.product}"})
     return out
+
+
+def _newest_in_branch(store: Store, pin: Pin, branch: str) -> str:
+    """The newest release of the pin's branch newer than the pin, "" if none. Read down from the
+    newest of the versions above the pin (the version-key index), so the first one in the
+    branch is the answer: a long history costs the releases newer than the pin that are not in
+    its branch, tested by their numbers first. Without a key (not a version of the scheme),
+    every release of the product is tested exactly."""
+    scheme = versions.scheme_for(pin.product)
+    low = version_key(pin.product, pin.version)
+    if low is None:
+        newer = fleet.newer_in_branch(pin, [v for v in product_versions(store, pin.product, "release")
+                                            if maybe_in_branch(v, branch, scheme)])
+        return newer[-1] if newer else ""
+    for candidate in product_versions_above(store, pin.product, "release", low):
+        found = fleet.newer_in_branch(pin, [candidate]) if maybe_in_branch(candidate, branch, scheme) else []
+        if found:
+            return found[0]  # as newer_in_branch spells it (normalized), like the path above
+    return ""
 
 
 def _smallest_fixing(store: Store, pin: Pin) -> str:

@@ -26,7 +26,8 @@ def pin_history(store: Store, pin: Pin) -> tuple[list[StoredRecord], list[Stored
     scheme = versions.scheme_for(pin.product)
     releases = product_versions(store, pin.product, "release")
     wanted = releases if scheme in ("deb", "rpm") else _useful(releases, pin, scheme)
-    records = product_records(store, pin.product, ["release"], wanted) + product_records(store, pin.product, ["branch"])
+    records = (product_records(store, pin.product, ["release"], wanted, dates_only=True)  # a release: its date
+               + product_records(store, pin.product, ["branch"]))
     exact, prefixes = candidate_versions(pin.version)
     names = product_names(pin.product)
     marks = ",".join("?" * len(names))

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.migrations import MIGRATIONS
-from bot.model import Event, Record
+from bot.model import Event, Pin, Record
 from bot.search import ordered_hits
 from bot.store import Store
 from bot.why import story
@@ -167,3 +167,17 @@ def test_dsa_announcements_stored_before_m009_become_searchable(tmp_path):
     expected = ["DSA-140 libpng - buffer overflow CVE-2002-0660 CVE-2002-0728"]
     assert texts(store, ["CVE-2002-0728"]) == expected
     assert texts(store, ["libpng", "overflow"]) == expected
+
+
+def test_why_upgrade_hint_is_the_newest_final_release_of_the_branch_read_down_from_the_top():
+    """Read newest first through the version-key index: a release candidate on top of the branch,
+    other branches above it and a product alias do not change the answer."""
+    store = Store.memory()
+    long_history(store)
+    run = store.start_run(NOW)
+    rc = Record("release", "release:1.1.10-rc1", "docker", "1.1.10-rc1", {"date": "2030-01-01"})
+    with store.transaction():
+        store.save_records("moby", run, NOW, seen=[rc], new_or_changed=[rc], gone=[])
+    hint = story(store, [Pin("moby", "1.1.3")], "1.1.3")["upgrades"]
+    assert [(u["to"], u["command"]) for u in hint] == [("1.1.9", "trackbot changes 1.1.3 1.1.9 --product moby")]
+    assert story(store, [Pin("docker", "1.19.9")], "1.19.9")["upgrades"] == []  # the newest: nothing to upgrade to
