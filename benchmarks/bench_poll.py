@@ -1,8 +1,10 @@
 """A poll of N GitHub releases feeds on 127.0.0.1: `trackbot poll` against nvchecker, side by side.
 
 Each feed is tests/fixtures/github/releases.atom.sample.xml (10 entries, ~14.5 KB) with its own
-repository name, served with an ETag by a threaded HTTP server in this process (a matching
-If-None-Match gets 304). Both tools run as child processes at concurrency 20; for each run
+repository name, served with an ETag by a threaded HTTP server in a process of its own (a
+matching If-None-Match gets 304). A third contender, "httpx alone", only makes the same
+requests with httpx (FLOOR_SCRIPT): the floor of any poller built on it. All run as child
+processes at concurrency 20; for each run
 the figures are wall time, CPU time (user+sys of the child, from wait4), the time the child
 sat runnable waiting for a CPU (from /proc/PID/task/*/schedstat, sampled every 20 ms: on a
 shared machine this is most of the gap between wall and CPU) and peak RSS.
