@@ -76,7 +76,7 @@ def _markdown() -> MarkdownIt:
     return md
 
 
-def _link_close(renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+def _link_close(_renderer: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
     opening = next(t for t in reversed(tokens[:idx]) if t.type == "link_open")
     host = urlsplit(str(opening.attrGet("href") or "")).hostname
     return "</a>" + (f" <span class=muted>({escape(host)})</span>" if host else "")
