@@ -25,13 +25,14 @@ from bot.model import Event, Finding, Record
 from bot.silence import Silence
 from bot.store_deliveries import Deliveries
 from bot.store_digest_posts import DigestPosts
-from bot.store_outbox import Outbox, SilenceRules, inserted_id, iso, select_rows, write_transaction
+from bot.store_outbox import Outbox, SilenceRules, inserted_id, iso, write_transaction
 from bot.store_rows import (
     Incident,
     RunTimes,
     StoredEvent,
     StoredRecord,
     incident,
+    select_rows,
     stored_event,
     stored_record,
 )

@@ -17,6 +17,7 @@ from datetime import datetime
 from bot._lean_sqlite import sqlite_utils
 from bot.alerts import Alert, AlertState
 from bot.store_outbox import alert_row, iso, write_transaction
+from bot.store_rows import select_rows
 
 
 class Deliveries:
@@ -72,16 +73,15 @@ class DestinationQueue:
 
     def pending(self) -> list[Alert]:
         """The alerts still waiting for this destination, oldest first, with its own attempts."""
-        cursor = self.db.execute(
+        rows = select_rows(
+            self.db,
             "select alerts.*, deliveries.attempts as d_attempts, deliveries.last_error as d_error, "
             "deliveries.retry_at as d_retry from deliveries join alerts on alerts.id = deliveries.alert_id "
             "where deliveries.destination = ? and deliveries.state = ? order by alerts.id",
             [self.name, AlertState.QUEUED.value],
         )
-        columns = [c[0] for c in cursor.description]
         out = []
-        for values in cursor.fetchall():
-            row = dict(zip(columns, values, strict=True))
+        for row in rows:
             attempts, error, retry_at = row.pop("d_attempts"), row.pop("d_error"), row.pop("d_retry")
             out.append(replace(alert_row(row), state=AlertState.QUEUED, attempts=attempts or 0,
                                last_error=error or "", retry_at=retry_at or ""))

@@ -19,8 +19,9 @@ from bot._lean_sqlite import sqlite_utils
 from bot.alerts import Alert, AlertKind, AlertState, event_from_dict
 from bot.clock import iso
 from bot.silence import Silence
+from bot.store_rows import select_rows
 
-__all__ = ["Outbox", "SilenceRules", "inserted_id", "iso", "select_rows", "write_transaction"]
+__all__ = ["Outbox", "SilenceRules", "inserted_id", "iso", "write_transaction"]
 
 
 @contextmanager
@@ -41,14 +42,6 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
             conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
-
-
-def select_rows(db: sqlite_utils.Database, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-    """Rows as dicts from plain SQL. The poll's per-source reads use it: sqlite-utils' `rows_where`
-    first asks sqlite_master whether the table exists, a query per call (4% of a cold poll)."""
-    cursor = db.execute(sql, list(params))
-    columns = [c[0] for c in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor]
 
 
 def inserted_id(table: sqlite_utils.db.Table) -> int:

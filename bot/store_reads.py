@@ -12,7 +12,7 @@ from typing import Any
 
 from bot import fleet
 from bot.store import SEARCH_WINDOW, Store, StoredRecord
-from bot.store_rows import stored_record
+from bot.store_rows import select_rows, stored_record
 
 
 def known_products(store: Store) -> set[str]:
@@ -208,8 +208,6 @@ def product_records_between(store: Store, product: str, kinds: Sequence[str], lo
 def _records(store: Store, where: str, params: list[str], table: str = BY_PRODUCT,
              data: str = "data") -> list[tuple[int, StoredRecord]]:
     fields = "source, key, kind, product, version, digest, first_seen_at, gone_at, missing_at"
-    cursor = store.db.execute(f"select rowid as rid, {fields}, {data} as data from {table} where {where} "
-                              "order by rowid", params)
-    columns = [c[0] for c in cursor.description]
-    rows = (dict(zip(columns, values, strict=True)) for values in cursor)
+    rows = select_rows(store.db, f"select rowid as rid, {fields}, {data} as data from {table} where {where} "
+                       "order by rowid", params)
     return [(int(row["rid"]), stored_record(row)) for row in rows]

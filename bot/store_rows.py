@@ -8,10 +8,12 @@ column name that might not be there.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot._lean_sqlite import sqlite_utils
 from bot.alerts import event_from_dict
 from bot.model import Event, Record
 
@@ -69,6 +71,14 @@ class RunTimes:
         if not self.last_started or not self.last_finished:
             return None
         return (datetime.fromisoformat(self.last_finished) - datetime.fromisoformat(self.last_started)).total_seconds()
+
+
+def select_rows(db: sqlite_utils.Database, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """Rows as dicts from plain SQL. The poll's per-source reads use it: sqlite-utils' `rows_where`
+    first asks sqlite_master whether the table exists, a query per call (4% of a cold poll)."""
+    cursor = db.execute(sql, list(params))
+    columns = [c[0] for c in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor]
 
 
 def stored_record(row: dict[str, Any]) -> StoredRecord:

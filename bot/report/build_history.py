@@ -15,7 +15,7 @@ from bot.release_numbers import numbers, pad
 from bot.report.pins import WAITING
 from bot.store import Store, StoredEvent, StoredRecord
 from bot.store_reads import product_names, product_records, product_versions
-from bot.store_rows import stored_event
+from bot.store_rows import select_rows, stored_event
 from bot.why import candidate_versions
 
 NEWEST_CANDIDATES = 50  # releases with the highest numbers, among which the newest non-prerelease is sought
@@ -33,14 +33,13 @@ def pin_history(store: Store, pin: Pin) -> tuple[list[StoredRecord], list[Stored
     marks = ",".join("?" * len(names))
     branches = [*exact, *prefixes]
     versions_asked = [pin.version, *branches]  # the version index drives; lower(+product) only filters
-    cursor = store.db.execute(
+    rows = select_rows(
+        store.db,
         f"select * from events where version in ({','.join('?' * len(versions_asked))}) "
         f"and lower(+product) in ({marks}) and ((version = ? and kind in "
         f"({','.join('?' * len(WAITING))})) or (kind in ('branch_abandoned', 'branch_eol') and version in "
         f"({','.join('?' * len(branches))})))", [*versions_asked, *names, pin.version, *WAITING, *branches])
-    columns = [c[0] for c in cursor.description]
-    events = [stored_event(dict(zip(columns, row, strict=True))) for row in cursor]
-    return records, events
+    return records, [stored_event(row) for row in rows]
 
 
 def _useful(releases: list[str], pin: Pin, scheme: str) -> list[str]:
