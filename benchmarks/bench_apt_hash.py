@@ -36,8 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.fetch import Fetcher, FetchPolicy, SourceContext, make_client  # noqa: E402
-from bot.sources.apt import index as apt_index  # noqa: E402
+from bot.poll.fetch import Fetcher, FetchPolicy, SourceContext, make_client  # noqa: E402
+from bot.sources.apt import packages_index as apt_index  # noqa: E402
 from bot.sources.apt import repo as apt_repo  # noqa: E402
 
 FIXTURE = ROOT / "tests/fixtures/debian/mirror/dists/bookworm-updates/main/binary-amd64/Packages"
@@ -95,8 +95,8 @@ def serve(root: Path) -> tuple[subprocess.Popen, str]:
 
 async def stream_index(url: str, index: Path) -> None:
     """Only the index: ctx.stream + the streaming hasher, as check_repo runs it."""
-    from bot.sources.apt.indexes import fetch_index
     from bot.sources.apt.release import IndexFile
+    from bot.sources.apt.release_indexes import fetch_index
 
     size, digest = apt_index.hash_file(index)
     policy = FetchPolicy(retries=0)

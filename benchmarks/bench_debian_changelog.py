@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 from debian.changelog import Changelog  # noqa: E402
 
-from bot.model import Pin  # noqa: E402
-from bot.rules import rule_events  # noqa: E402
+from bot.core.model import Pin  # noqa: E402
+from bot.judge.rules import rule_events  # noqa: E402
 from bot.sources.debian_changelog import Conf, parse  # noqa: E402
 
 FIXTURE = ROOT / "tests/fixtures/debian/linux-6.1.changelog.Debian.head3000.gz"

@@ -20,10 +20,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.diff import diff  # noqa: E402
-from bot.model import Snapshot  # noqa: E402
+from bot.core.model import Snapshot  # noqa: E402
+from bot.judge.diff import diff  # noqa: E402
 from bot.sources.docker_changelog import Conf, parse  # noqa: E402
-from bot.store import Store  # noqa: E402
+from bot.store.history import Store  # noqa: E402
 
 FIXTURE = ROOT / "tests/fixtures/docker/moby-CHANGELOG.md"
 CONF = Conf(name="bench", kind="docker_changelog", url="https://example.org/CHANGELOG.md")

@@ -30,15 +30,15 @@ from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot import versions
-from bot.alerts import Alert, AlertKind
-from bot.changes import changes, products_with
-from bot.model import Event, Pin, Record
-from bot.readcli import checked_product
-from bot.report.build import build as build_report
-from bot.search import ordered_hits
-from bot.store import Store
-from bot.why import story
+from bot.core import versions
+from bot.core.model import Event, Pin, Record
+from bot.judge.alerts import Alert, AlertKind
+from bot.read.changes import changes, products_with
+from bot.read.digest.build import build as build_report
+from bot.read.preflight import checked_product
+from bot.read.search import ordered_hits
+from bot.read.why import story
+from bot.store.history import Store
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 LINES_PER_RELEASE = 15
@@ -198,7 +198,7 @@ def json_peak(path: Path) -> tuple[float, float, int, int]:
     The peak is the child's VmHWM: its ru_maxrss starts at this process's RSS (Linux keeps the
     high-water mark of the forked copy across exec), which after a build is ~350 MiB.
     """
-    script = ("import resource, sys; from datetime import UTC, datetime; import bot.cli as cli\n"
+    script = ("import resource, sys; from datetime import UTC, datetime; import bot.cli.main as cli\n"
               "cli._since = lambda text: datetime(1, 1, 1, tzinfo=UTC)\n"
               "try:\n cli.main(['--db', sys.argv[1], 'events', '--since', '36500d', '--json'])\n"
               "except SystemExit as exit:\n assert not exit.code, exit.code\n"

@@ -19,12 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.alerts import Alert, AlertKind  # noqa: E402
-from bot.deliver import Outgoing  # noqa: E402
-from bot.metrics import registry, write_textfile  # noqa: E402
-from bot.model import Event  # noqa: E402
-from bot.notify import message, sign  # noqa: E402
-from bot.store import Store  # noqa: E402
+from bot.core.model import Event  # noqa: E402
+from bot.deliver.loop import Outgoing  # noqa: E402
+from bot.deliver.notify import message, sign  # noqa: E402
+from bot.judge.alerts import Alert, AlertKind  # noqa: E402
+from bot.ops.metrics import registry, write_textfile  # noqa: E402
+from bot.store.history import Store  # noqa: E402
 
 RUNS, FAILING, SOURCES, QUEUED = 35_040, 2_880, 40, 2_000
 

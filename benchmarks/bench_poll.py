@@ -236,7 +236,7 @@ def run_size(feeds: int, runs: int, tools: list[Tool], python: str) -> dict[str,
                     results[tool.label]["warm"].append(measure(floor, work))
                     continue
                 db = work / f"{tool.label}-{n}.db"
-                cli = [python, "-m", "bot.cli", "--config", str(config), "--db", str(db), "poll", "--force"]
+                cli = [python, "-m", "bot.cli.main", "--config", str(config), "--db", str(db), "poll", "--force"]
                 results[tool.label]["cold"].append(measure(cli, work, tool.env()))
                 _checkpoint(db)
                 before = _db_bytes(db)

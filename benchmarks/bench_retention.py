@@ -17,10 +17,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot import retention
-from bot.alerts import Alert, AlertKind
-from bot.model import Event
-from bot.store import Store
+from bot.core.model import Event
+from bot.judge.alerts import Alert, AlertKind
+from bot.store import retention
+from bot.store.history import Store
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 POLLS_PER_DAY = 96  # every 15 minutes

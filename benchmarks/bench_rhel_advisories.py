@@ -9,7 +9,7 @@ Prints medians of N runs of:
   a copy with 50x the products (a kernel-sized advisory), per advisory;
 - kev.parse on a 1,500-entry catalog (the real one had 1,404 entries in Aug 2025) built
   from the fixture's real entries;
-- rhel_csaf.events (stream pins + bot.advisories) for 2,000 rhel package pins against
+- rhel_csaf.events (stream pins + bot.judge.advisories) for 2,000 rhel package pins against
   50,000 advisory records (a few years of RHEL advisories), all new (a first poll);
 - with_exposure over the same 50,000 records: what a poll does once when the fleet changes
   (a poll with the same fleet only exposes the advisories it just read), and the events hook
@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.model import Pin, Record, Snapshot
+from bot.core.model import Pin, Record, Snapshot
 from bot.sources import kev, rhel_csaf
 from bot.sources.api import with_exposure
 from bot.sources.rhel_csaf_doc import parse_advisory

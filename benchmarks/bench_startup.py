@@ -34,11 +34,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.model import Finding  # noqa: E402
-from bot.store import Store  # noqa: E402
+from bot.core.model import Finding  # noqa: E402
+from bot.store.history import Store  # noqa: E402
 
 SOURCES, FAILING, WITH_INCIDENT = 1000, 50, 10
-ENTRY = "import sys; from bot.cli import entry; sys.argv[0] = 'trackbot'; entry()"  # what the `trackbot` script does
+ENTRY = "import sys; from bot.cli.main import entry; sys.argv[0] = 'trackbot'; entry()"  # what the `trackbot` script does
 OTHER_KINDS = [  # one of every kind but github_releases, as in the example sources.yaml
     "{name: docker-changelog, kind: docker_changelog, url: 'https://example.org/CHANGELOG.md', every: 1d}",
     "{name: kernel-releases, kind: kernel_releases, url: 'https://www.kernel.org/releases.json', every: 1h}",
@@ -109,21 +109,21 @@ PHASES = """
 import io, json, sys, time
 marks = [("interpreter start", time.process_time())]
 def mark(label): marks.append((label, time.process_time()))
-import bot.cli
-mark("import bot.cli (click, rich.console)")
-import bot.config, yaml
+import bot.cli.main
+mark("import bot.cli.main (click, rich.console)")
+import bot.config.load, yaml
 mark("import yaml, the config (model, versions, kinds' names)")
-import bot.views, bot.store_reads, bot.dbopen
+import bot.read.views, bot.store.reads, bot.store.connect
 mark("import store, sqlite-utils, rich.table")
 from rich.console import Console
-config = bot.config.load(sys.argv[1], outline=True)
+config = bot.config.load.load(sys.argv[1], outline=True)
 mark("load sources.yaml, check names, kinds, every")
-store = bot.cli.reads.existing_store(sys.argv[2])
+store = bot.cli.main.reads.existing_store(sys.argv[2])
 states = {s["name"]: s for s in store.all_source_states()}
-counts = bot.store_reads.open_incident_counts(store)
+counts = bot.store.reads.open_incident_counts(store)
 mark("read the database")
 console = Console(file=io.StringIO(), width=120)
-table = bot.views.status_table(config.sources, states, counts, width=120)
+table = bot.read.views.status_table(config.sources, states, counts, width=120)
 mark("build the table")
 lines = 0
 for segment in console.render(table):

@@ -38,10 +38,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import inventory  # noqa: E402
-from bot.advisories import with_exposure  # noqa: E402
-from bot.match import apply_pins  # noqa: E402
-from bot.model import Pin, Snapshot  # noqa: E402
+from bot.config import inventory  # noqa: E402
+from bot.core.model import Pin, Snapshot  # noqa: E402
+from bot.judge.advisories import with_exposure  # noqa: E402
+from bot.judge.match import apply_pins  # noqa: E402
 from bot.sources import debian_security_tracker as tracker  # noqa: E402
 
 RELEASES = ("bookworm", "bullseye", "trixie", "forky", "sid")

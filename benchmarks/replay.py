@@ -4,7 +4,7 @@ Run: python benchmarks/replay.py [scenario ...]      (scenarios: see SCENARIOS; 
 
 Each scenario serves a sequence of real files on 127.0.0.1 (one file per step: the upstream as
 it stood after each release or upload), sets a simulated clock to that step's date, and polls
-through the real code path (`bot.poll.run_poll`: fetch, parse, diff, rules, policy, match,
+through the real code path (`bot.poll.cycle.run_poll`: fetch, parse, diff, rules, policy, match,
 outbox, delivery to a collecting deliverer). The first step is the baseline. It prints, per
 month: pages (critical events), messages (the grouping rule: one per source and run for its
 warnings, one per critical, one per incident) and warnings; then every page with its summary,
@@ -37,11 +37,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import config as configuration  # noqa: E402
-from bot.alerts import Alert, AlertKind  # noqa: E402
-from bot.deliver import Delivered, Outcome, Outgoing, deliver_pending  # noqa: E402
-from bot.poll import run_poll  # noqa: E402
-from bot.store import Store  # noqa: E402
+from bot.config import load as configuration  # noqa: E402
+from bot.deliver.loop import Delivered, Outcome, Outgoing, deliver_pending  # noqa: E402
+from bot.judge.alerts import Alert, AlertKind  # noqa: E402
+from bot.poll.cycle import run_poll  # noqa: E402
+from bot.store.history import Store  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "data"
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from bot.clock import utcnow
-from bot.deliver import ConsoleSink, deliver_pending
-from bot.poll import run_poll
+from bot.core.clock import utcnow
+from bot.deliver.loop import ConsoleSink, deliver_pending
+from bot.poll.cycle import run_poll
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -1,16 +1,16 @@
-"""bot.abandoned: a pinned branch upstream stopped releasing (Docker 1.10), and EOL-source coverage."""
+"""bot.judge.abandoned: a pinned branch upstream stopped releasing (Docker 1.10), and EOL-source coverage."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import date
 
-from bot import config as configuration
-from bot.abandoned import abandoned_events, coverage_events
-from bot.model import Pin
-from bot.rules import rule_events
+from bot.config import load as configuration
+from bot.core.model import Pin
+from bot.judge.abandoned import abandoned_events, coverage_events
+from bot.judge.rules import rule_events
 from bot.sources import docker_changelog, endoflife
-from bot.store import Store
+from bot.store.history import Store
 from tests.conftest import FIXTURES, Route, poll_and_deliver
 from tests.core.test_poll import Clock, Collect
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.advisories import advisory_events, advisory_news, fix_events, news, with_exposure
-from bot.cves import CveInfo
-from bot.model import Pin, Record
+from bot.core.model import Pin, Record
+from bot.judge.advisories import advisory_events, advisory_news, fix_events, news, with_exposure
+from bot.judge.cves import CveInfo
 
 
 def advisory(package: str, distro: str, fixed: str, *, family: str = "debian", adv_id: str = "CVE-2024-0001",

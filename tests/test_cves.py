@@ -1,6 +1,6 @@
 """The CVE ratings table: the loudest rating of all advisory sources wins; KEV makes it critical."""
 
-from bot.cves import cve_record, ratings
+from bot.judge.cves import cve_record, ratings
 
 
 def test_loudest_rating_wins_and_sources_are_listed():

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
+from bot.cli.main import main
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
@@ -20,7 +20,7 @@ def test_command_has_help_with_an_example_and_is_in_the_readme(name):
 
 def test_the_readme_event_table_is_what_trackbot_help_events_prints():
     """The manual's "Event kinds" table and `trackbot help events` say the same severities and meanings."""
-    from bot.event_kinds import EVENT_KINDS
+    from bot.core.event_kinds import EVENT_KINDS
 
     section = README.split("## Event kinds", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| `")]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import fleet
-from bot.model import Pin
+from bot.core.model import Pin
+from bot.judge import fleet
 
 DOCKER = Pin("docker", "1.10.3")
 LINUX_BRANCH = Pin("linux", "3.16")

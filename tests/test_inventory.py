@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import config
-from bot.errors import ConfigError
-from bot.model import Pin
+from bot.config import load as config
+from bot.core.errors import ConfigError
+from bot.core.model import Pin
 
 FIXTURES = Path(__file__).parent / "fixtures" / "inventories"
 

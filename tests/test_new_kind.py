@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot import config as configuration
-from bot import kinds
-from bot.cli import main
+from bot.cli.main import main
+from bot.config import load as configuration
+from bot.sources import registry as kinds
 from bot.sources.api import Kind, SourceError
-from bot.store import Store
+from bot.store.history import Store
 from tests.conftest import Route, poll_and_deliver
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()

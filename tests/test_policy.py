@@ -1,4 +1,4 @@
-"""bot.policy: the severity policy, table by table, and the real cases it must hold on.
+"""bot.judge.policy: the severity policy, table by table, and the real cases it must hold on.
 
 Real files: docker-ce-18.09-CHANGELOG.md (docker/docker-ce branch 18.09 @ f1059f19) carries the
 runc breakout (CVE-2019-5736) in 18.09.2; docker-ce-17.06-CHANGELOG.md (branch 17.06 @ cec0b72a)
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot import policy
-from bot.cves import CveInfo
-from bot.model import Event, Pin, Record
-from bot.policy import LineFacts, Severity
-from bot.rules import rule_events
+from bot.core.model import Event, Pin, Record
+from bot.judge import policy
+from bot.judge.cves import CveInfo
+from bot.judge.policy import LineFacts, Severity
+from bot.judge.rules import rule_events
 from bot.sources import docker_changelog
 from tests.sources.kernel_support import FIXTURES
 
@@ -132,7 +132,7 @@ def test_the_pins_own_version_is_never_newer_nor_a_fix_available_in_it():
 
 
 def test_a_new_release_equal_to_the_pin_in_another_spelling_is_not_news():
-    from bot.match import apply_pins
+    from bot.judge.match import apply_pins
 
     event = Event("new_release", "info", "docker", "17.06.2-ce", "release:17.06.2-ce", "docker 17.06.2-ce")
     [matched] = apply_pins([event], [Pin("docker", "17.06.2")])
@@ -196,7 +196,7 @@ DOCKER_PIN, KERNEL_PIN = Pin("docker", "18.09.1"), Pin("linux", "4.19")
     (_release("18.09.3", key="new_release:docker:18.09.3:returned:2019-03-01"), [], WARN, "released"),
 ])
 def test_a_new_release_of_a_pinned_branch_warns_only_when_it_brings_the_pin_a_fix(release, found, expected, said):
-    from bot.match import apply_pins
+    from bot.judge.match import apply_pins
 
     [matched, *_] = apply_pins([release, *found], [DOCKER_PIN, KERNEL_PIN])
     assert matched.severity == expected
@@ -205,7 +205,7 @@ def test_a_new_release_of_a_pinned_branch_warns_only_when_it_brings_the_pin_a_fi
 
 def test_the_real_docker_ce_18_09_releases_warn_for_the_pin_only_where_they_carry_a_fix():
     """docker-ce 18.09 with the pin 18.09.1: 18.09.2 (runc), .7 and .8 (CVEs) warn; .3 to .6 and .9 are digest only."""
-    from bot.match import apply_pins
+    from bot.judge.match import apply_pins
 
     body = (FIXTURES / "docker" / "docker-ce-18.09-CHANGELOG.md").read_bytes()
     records = docker_changelog.parse(body, docker_changelog.Conf(name="ce", kind="docker_changelog", url="http://x/"))
@@ -233,13 +233,14 @@ def test_the_real_docker_ce_18_09_releases_warn_for_the_pin_only_where_they_carr
     ("debian", "12", "12.0"),
 ])
 def test_the_pins_own_version_in_another_spelling_is_not_newer(product, pin, same):
-    from bot import fleet, versions
+    from bot.core import versions
+    from bot.judge import fleet
 
     scheme = versions.scheme_for(product)
     assert versions.compare(same, pin, scheme) == 0
     assert fleet.newer_in_branch(Pin(product, pin), [same]) == []
     event = Event("new_release", "info", product, same, f"release:{same}", f"{product} {same}")
-    from bot.match import apply_pins
+    from bot.judge.match import apply_pins
 
     [matched] = apply_pins([event], [Pin(product, pin)])
     assert matched.severity == "info"

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
 
-from bot.alerts import Alert, AlertKind
-from bot.cli import main
-from bot.model import Event
-from bot.store import Store
+from bot.cli.main import main
+from bot.core.model import Event
+from bot.judge.alerts import Alert, AlertKind
+from bot.store.history import Store
 from tests.conftest import Route
 from tests.core.test_poll import MOBY, write_config
 

@@ -1,4 +1,4 @@
-"""Watch words (bot.watchwords) and fleet relevance (bot.relevance), on real changelog lines.
+"""Watch words (bot.judge.watchwords) and fleet relevance (bot.judge.relevance), on real changelog lines.
 
 The lines are copied from the Debian linux changelog (bookworm 6.1.x uploads) and Docker's.
 """
@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import config as configuration
-from bot import relevance, watchwords
-from bot.errors import ConfigError
-from bot.model import Pin, Record
-from bot.relevance import FleetProfile
-from bot.rules import rule_events
+from bot.config import load as configuration
+from bot.core.errors import ConfigError
+from bot.core.model import Pin, Record
+from bot.judge import relevance, watchwords
+from bot.judge.relevance import FleetProfile
+from bot.judge.rules import rule_events
 
 OVERLAY = watchwords.make("overlay")
 

@@ -19,23 +19,24 @@ from click.testing import CliRunner
 from rich.console import Console
 from rich.table import Table
 
-from bot import config as configuration
-from bot import kinds, views
-from bot.cli import main
-from bot.errors import ConfigError
-from bot.store import Store
+from bot.cli.main import main
+from bot.config import load as configuration
+from bot.core.errors import ConfigError
+from bot.read import views
+from bot.sources import registry as kinds
+from bot.store.history import Store
 
-POLLING = ("httpx", "slack_sdk", "asyncio", "bot.poll", "bot.fetch", "feedparser", "markdown_it", "ijson",
+POLLING = ("httpx", "slack_sdk", "asyncio", "bot.poll.cycle", "bot.poll.fetch", "feedparser", "markdown_it", "ijson",
            "debian.changelog", "debian.deb822")
 # sqlite-utils imports these when installed (numpy comes with the charts extra): 90 ms of every command
 NUMERIC = ("numpy", "pandas")
 KIND_MODULES = ("bot.sources.api", *kinds.MODULES.values())  # the kinds and their facade
-HELP_ALSO = ("bot.kinds", "bot.sources.github_releases", "bot.config", "sqlite_utils")  # --help reads nothing
+HELP_ALSO = ("bot.sources.registry", "bot.sources.github_releases", "bot.config.load", "sqlite_utils")  # --help reads nothing
 
 PROBE = """
 import json, sys
-from bot.cli import main
-from bot.errors import ConfigError
+from bot.cli.main import main
+from bot.core.errors import ConfigError
 try:
     main(sys.argv[2:])
 except SystemExit:
@@ -75,9 +76,9 @@ sources:
     store.mark_failure("debian-linux", "debian_changelog", datetime.now(UTC), "HTTP 503 from example.org", 0.1)
     store.db.close()
     assert importlib.util.find_spec("numpy"), "numpy (the test extra's matplotlib brings it) is what is checked"
-    loaded, printed = run_probe(POLLING + NUMERIC + KIND_MODULES + ("bot.config", "sqlite_utils"), "--config",
+    loaded, printed = run_probe(POLLING + NUMERIC + KIND_MODULES + ("bot.config.load", "sqlite_utils"), "--config",
                                 str(config), "--db", str(tmp_path / "t.db"), "status")
-    assert loaded == ["bot.config", "sqlite_utils"]  # it read the config and the history, and no kind
+    assert loaded == ["bot.config.load", "sqlite_utils"]  # it read the config and the history, and no kind
     assert "moby-releases" in printed and "HTTP 503 from example.org" in printed and "host-apt" in printed
     assert "rhel_csaf" in printed
 
@@ -126,7 +127,7 @@ def test_a_command_still_loads_what_it_uses(tmp_path: Path):
 
 
 def test_the_status_table_streams_with_the_layout_rich_would_measure(monkeypatch):
-    """The status table's columns are measured from a few of their cells (bot.measured) and print_streamed
+    """The status table's columns are measured from a few of their cells (bot.read.fast_table) and print_streamed
     writes it in blocks as rich renders it: the text must be what a plain rich Table, measuring every cell,
     prints in one go, at any width (names that do not fit included), on a terminal or not."""
     sources = [SimpleNamespace(name=name, kind=kind, every="") for name, kind in (

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from debian.changelog import Changelog
 
-from bot import versions
-from bot.version_keys import version_key
+from bot.core import versions
+from bot.core.version_keys import version_key
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PRODUCT = {"docker": "docker", "kernel": "linux", "deb": "debian:docker.io", "rpm": "rhel:docker", "plain": "nginx"}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from debian.changelog import Changelog
 
-from bot import versions
+from bot.core import versions
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

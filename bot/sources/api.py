@@ -15,7 +15,7 @@ A kind module looks like::
         response = await ctx.get(conf.url)                         # raises Unchanged on 304
         return Snapshot(tuple(parse(response.body, conf)))
 
-    KIND = Kind(name=NAME, conf=Conf, collect=collect)   # one line in bot/kinds.py registers it
+    KIND = Kind(name=NAME, conf=Conf, collect=collect)   # one line in bot/sources/registry.py registers it
 
 The core calls only what `Kind` names: `collect` and the optional `events` and `check`
 hooks. A pure `parse` is the kinds' own habit (it makes table tests easy), not part of
@@ -24,7 +24,7 @@ the contract: its signature is whatever the kind needs, and the core never calls
 A kind imports only this module: the helpers it may need (versions, products, changelog
 lines, branch events, kernel.org's list...) are re-exported here, listed in `__all__`, and
 so are the libraries that are slow to import (feedparser, python-debian's parsers...), as
-stand-ins imported at their first use (bot/lazy.py): the config loader imports every kind.
+stand-ins imported at their first use (bot/core/lazy.py): the config loader imports every kind.
 
 A Conf checks its own values in `__post_init__` by raising ValueError: the config
 loader turns that into a one-line error naming the file, the source and the key.
@@ -42,22 +42,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.advisories import advisory_events, advisory_news, fix_events, is_affected, news, with_exposure
-from bot.body import check_xml_utf8, json_body, looks_like_html, utf8_text
-from bot.branches import branch_events
-from bot.changelog_lines import line_key, line_records
-from bot.classify import classify
-from bot.classify import cves as cve_ids
-from bot.cves import CveInfo, cve_record
-from bot.errors import SourceError, Unchanged, redact_url
-from bot.fleet import canonical_product, same_product
-from bot.kernel_org import RELEASES_URL, entry_records, releases_json_records
-from bot.kernel_org import Entry as KernelEntry
-from bot.lazy import lazy_module
-from bot.model import Event, Finding, Pin, Record, Snapshot, SourceConf
-from bot.rules import REGRESSION_UPDATE_RE, REVERT_RE
-from bot.versions import branch_of, in_branch, is_prerelease, normalize, scheme_for, sort_key
-from bot.versions import compare as compare_versions  # version order of a scheme (deb, rpm...)
+from bot.core.body import check_xml_utf8, json_body, looks_like_html, utf8_text
+from bot.core.errors import SourceError, Unchanged, redact_url
+from bot.core.lazy import lazy_module
+from bot.core.model import Event, Finding, Pin, Record, Snapshot, SourceConf
+from bot.core.versions import branch_of, in_branch, is_prerelease, normalize, scheme_for, sort_key
+from bot.core.versions import compare as compare_versions  # version order of a scheme (deb, rpm...)
+from bot.judge.advisories import advisory_events, advisory_news, fix_events, is_affected, news, with_exposure
+from bot.judge.branches import branch_events
+from bot.judge.classify import classify
+from bot.judge.classify import cves as cve_ids
+from bot.judge.cves import CveInfo, cve_record
+from bot.judge.fleet import canonical_product, same_product
+from bot.judge.rules import REGRESSION_UPDATE_RE, REVERT_RE
 
 if TYPE_CHECKING:
     import asyncio
@@ -104,22 +101,20 @@ __all__ = [
     "Unchanged",
     "check_xml_utf8",
     "redact_url",
-    # bodies (bot.body)
+    # bodies (bot.core.body)
     "json_body",
     "utf8_text",
     "check_xml_utf8",
     "looks_like_html",
-    # release notes' lines (bot.changelog_lines, bot.classify)
-    "line_key",
-    "line_records",
+    # release notes' lines (bot.sources.changelog_lines, bot.judge.classify)
     "classify",
     "cve_ids",
     "REGRESSION_UPDATE_RE",
     "REVERT_RE",
-    # advisories' CVE ratings (bot.cves)
+    # advisories' CVE ratings (bot.judge.cves)
     "CveInfo",
     "cve_record",
-    # versions and products (bot.versions, bot.fleet)
+    # versions and products (bot.core.versions, bot.judge.fleet)
     "branch_of",
     "in_branch",
     "is_prerelease",
@@ -128,13 +123,9 @@ __all__ = [
     "sort_key",
     "canonical_product",
     "same_product",
-    # branches and their end of life (bot.rules)
+    # branches and their end of life (bot.judge.rules)
     "branch_events",
-    # kernel.org's release list, shared by the kernel kinds (bot.kernel_org)
-    "RELEASES_URL",
-    "KernelEntry",
-    "entry_records",
-    "releases_json_records",
+    # kernel.org's release list, shared by the kernel kinds (bot.sources.kernel_org)
 ]
 
 
@@ -160,7 +151,7 @@ class Context(Protocol):
     config_dir: Path  # relative paths in the config (keyrings) are relative to this
     previous: Sequence[Record]  # the records of the last good run of this source
     missing: Set[str]  # keys of `previous` the last poll already missed (absent twice: gone)
-    cves: Mapping[str, CveInfo]  # what every source's advisory data says of each CVE (bot.cves)
+    cves: Mapping[str, CveInfo]  # what every source's advisory data says of each CVE (bot.judge.cves)
 
     def now(self) -> datetime:
         """The clock (timezone-aware UTC); injectable in tests."""

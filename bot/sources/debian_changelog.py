@@ -33,11 +33,11 @@ from bot.sources.api import (
     SourceConf,
     SourceError,
     debian_changelog,
-    line_records,
     looks_like_html,
     redact_url,
     utf8_text,
 )
+from bot.sources.changelog_lines import line_records
 
 NAME = "debian_changelog"
 CLOSES_RE = re.compile(r"closes:\s*((?:bug)?#?\s?\d+(?:,\s*(?:bug)?#?\s?\d+)*)", re.IGNORECASE)

@@ -12,7 +12,7 @@ Debian's RSS feeds (``format: rss``, https://www.debian.org/security/dsa) give i
 date only, read through feedparser: enough for regression and end-of-life notices.
 
 Records: an ``announcement`` per id, and (list format) an ``advisory`` per fixed package and
-release that the fleet pins, matched by bot/advisories.py. Its severity is the loudest rating
+release that the fleet pins, matched by bot/judge/advisories.py. Its severity is the loudest rating
 the advisory sources give its CVEs (ctx.cves), warning when none rates them.
 
 Events, beyond ``advisory``: an id with a revision (``DSA-2808-2``) titled "regression update" is

@@ -12,7 +12,7 @@ entry in memory at a time), keeping only the source packages and releases the fl
 A body cut mid-way fails the source before anything is written.
 
 Records: one ``advisory`` record per (CVE, pinned package, pinned release), in the shape
-bot/advisories.py matches (``fixed_version`` empty while open), one ``cve`` record per CVE of
+bot/judge/advisories.py matches (``fixed_version`` empty while open), one ``cve`` record per CVE of
 a pinned package (urgency and description, so other sources' CVE mentions are rated), and
 one ``tracker`` record counting packages (a sanity anchor: a parse is never empty).
 
@@ -182,7 +182,7 @@ async def collect(conf: Conf, ctx: Context) -> Snapshot:
 def events(previous: Sequence[Record], snapshot: Snapshot, conf: Conf, ctx: Context) -> list[Event]:
     """advisory for pins a CVE affects; fix_available when an open CVE gets a fixed version.
 
-    Only records new or changed since the last run are matched (bot.advisories.advisory_news):
+    Only records new or changed since the last run are matched (bot.judge.advisories.advisory_news):
     the others' events were raised when they were; a fleet change gives standing facts.
     """
     return advisory_news(conf.name, previous, snapshot.records, ctx.fleet, ctx.cves)

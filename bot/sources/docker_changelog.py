@@ -32,7 +32,6 @@ from bot.sources.api import (
     SourceConf,
     SourceError,
     is_prerelease,
-    line_records,
     looks_like_html,
     markdown_it,
     normalize,
@@ -40,6 +39,7 @@ from bot.sources.api import (
     scheme_for,
     sort_key,
 )
+from bot.sources.changelog_lines import line_records
 
 if TYPE_CHECKING:
     from markdown_it.token import Token

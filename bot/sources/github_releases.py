@@ -26,12 +26,12 @@ from bot.sources.api import (
     SourceError,
     check_xml_utf8,
     is_prerelease,
-    line_records,
     looks_like_html,
     normalize,
     safe_xml,
     scheme_for,
 )
+from bot.sources.changelog_lines import line_records
 
 NAME = "github_releases"
 

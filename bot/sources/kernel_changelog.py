@@ -21,7 +21,6 @@ from datetime import datetime
 from typing import Any
 
 from bot.sources.api import (
-    RELEASES_URL,
     Context,
     Finding,
     Kind,
@@ -35,10 +34,10 @@ from bot.sources.api import (
     cve_ids,
     in_branch,
     looks_like_html,
-    releases_json_records,
     same_product,
     sort_key,
 )
+from bot.sources.kernel_org import RELEASES_URL, releases_json_records
 
 NAME = "kernel_changelog"
 DEFAULT_TEMPLATE = "https://cdn.kernel.org/pub/linux/kernel/v{major}.x/ChangeLog-{version}"

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from bot.sources.api import (
     Context,
     Event,
-    KernelEntry,
     Kind,
     Record,
     Snapshot,
@@ -22,10 +21,11 @@ from bot.sources.api import (
     SourceError,
     branch_events,
     check_xml_utf8,
-    entry_records,
     feedparser,
     looks_like_html,
 )
+from bot.sources.kernel_org import Entry as KernelEntry
+from bot.sources.kernel_org import entry_records
 
 NAME = "kernel_feed"
 DEFAULT_URL = "https://www.kernel.org/feeds/kdist.xml"

@@ -7,7 +7,7 @@ Only the latest release of each branch is listed, so the snapshot is partial for
 releases (an older 3.16.y missing is not withdrawn) and the branch records carry
 the story; `events` turns them into branch_eol / branch_dropped.
 
-kernel_feed (kdist.xml) yields the same records: both read entries with bot.kernel_org.
+kernel_feed (kdist.xml) yields the same records: both read entries with bot.sources.kernel_org.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.sources.api import (
-    RELEASES_URL,
     Context,
     Event,
     Kind,
@@ -24,8 +23,8 @@ from bot.sources.api import (
     Snapshot,
     SourceConf,
     branch_events,
-    releases_json_records,
 )
+from bot.sources.kernel_org import RELEASES_URL, releases_json_records
 
 NAME = "kernel_releases"
 DEFAULT_URL = RELEASES_URL

@@ -3,7 +3,7 @@
 The catalog is one JSON document (``{"catalogVersion", "count", "vulnerabilities": [{"cveID",
 "vendorProject", "product", "vulnerabilityName", "dateAdded", "shortDescription",
 "knownRansomwareCampaignUse", ...}]}``). Each entry becomes a ``cve`` record carrying its
-``kev_date`` (bot.cves): the core gathers those into the CVE table every source sees, so an
+``kev_date`` (bot.judge.cves): the core gathers those into the CVE table every source sees, so an
 advisory or a fix for a pinned package whose CVE is listed here is critical and names the
 day CISA listed it. The catalog itself says nothing of our packages, so its own news (a CVE
 newly listed) is info, for the digest; the page comes from the advisory that matches a pin.

@@ -15,7 +15,7 @@ watermarks. If any index row or advisory is unreadable the whole poll fails (not
 the watermark does not move), so no advisory is ever raised or withdrawn because a download
 was partial.
 
-Matching is bot.advisories' (through the facade), after `stream_pins` has said which RHEL
+Matching is bot.judge.advisories' (through the facade), after `stream_pins` has said which RHEL
 streams each pin's ``distro`` means (see the README, "RHEL stream matching").
 """
 
@@ -188,7 +188,7 @@ def stream_pins(pins: Sequence[Pin]) -> list[Pin]:
 
 def events(previous: Sequence[Record], snapshot: Snapshot, conf: Conf, ctx: Context) -> list[Event]:
     """`advisory` for each pin an advisory new or changed since the last poll affects, or whose CVE
-    CISA newly lists (bot.advisories.advisory_news: an advisory that concerns the fleet only because
+    CISA newly lists (bot.judge.advisories.advisory_news: an advisory that concerns the fleet only because
     the fleet changed goes into the core's one fleet-change summary); `advisory_deleted` and
     `advisory_unavailable` (info)."""
     found = advisory_news(conf.name, previous, snapshot.records, stream_pins(ctx.fleet), ctx.cves)

@@ -27,7 +27,7 @@ settings: {{retries: 0, timeout: 60}}
     )
     db = tmp_path / "trackbot.db"
     env = {**os.environ, "TRACKBOT_CONFIG": str(config), "TRACKBOT_DB": str(db)}
-    command = [sys.executable, "-m", "bot.cli", "poll"]
+    command = [sys.executable, "-m", "bot.cli.main", "poll"]
     root = Path(__file__).resolve().parents[2]
     child = subprocess.Popen(command, env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 20

@@ -2,9 +2,9 @@
 
 import pytest
 
-from bot.diff import diff
-from bot.errors import SourceError
-from bot.model import Record, Snapshot
+from bot.core.errors import SourceError
+from bot.core.model import Record, Snapshot
+from bot.judge.diff import diff
 
 
 def release(version: str, **data) -> Record:

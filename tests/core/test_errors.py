@@ -9,13 +9,13 @@ import pytest
 import respx
 from click.testing import CliRunner
 
-from bot import config as configuration
-from bot import views
-from bot.cli import main
-from bot.errors import SourceError, TrackbotError, Unchanged
-from bot.fetch import Fetcher, FetchPolicy, SourceContext
+from bot.cli.main import main
+from bot.config import load as configuration
+from bot.core.errors import SourceError, TrackbotError, Unchanged
+from bot.poll.fetch import Fetcher, FetchPolicy, SourceContext
+from bot.read import views
 from bot.sources import docker_changelog
-from bot.store import Store
+from bot.store.history import Store
 from tests.conftest import Route, poll_and_deliver
 from tests.core.test_poll import MOBY, write_config
 

@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot import config as configuration
-from bot.evaluate import Situation, evaluate
-from bot.model import Finding, Record, Snapshot
+from bot.config import load as configuration
+from bot.core.model import Finding, Record, Snapshot
+from bot.judge.evaluate import Situation, evaluate
 from bot.sources.api import Kind, SourceConf
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)

@@ -4,9 +4,9 @@ import httpx
 import pytest
 import respx
 
-from bot import fetch
-from bot.errors import SourceError, Unchanged
-from bot.fetch import Fetcher, FetchPolicy, SourceContext
+from bot.core.errors import SourceError, Unchanged
+from bot.poll import fetch
+from bot.poll.fetch import Fetcher, FetchPolicy, SourceContext
 
 URL = "https://example.org/feed"
 

@@ -1,4 +1,4 @@
-"""The poll's HTTP transport (bot/http_pool.py): cheaper idle checks, same behaviour as httpx's own."""
+"""The poll's HTTP transport (bot/poll/http_pool.py): cheaper idle checks, same behaviour as httpx's own."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from bot.fetch import FetchPolicy, make_client
-from bot.http_pool import CheckedBackend, make_transport
+from bot.poll.fetch import FetchPolicy, make_client
+from bot.poll.http_pool import CheckedBackend, make_transport
 
 
 def test_the_poll_uses_the_checked_backend_unless_a_proxy_is_set(monkeypatch):

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot import incidents
-from bot.model import Finding, Pin
+from bot.core.model import Finding, Pin
+from bot.judge import incidents
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 AT = incidents.Moment("docker-apt", NOW, 7, (Pin("docker", "1.10.3"),))

@@ -11,8 +11,8 @@ import gzip
 import re
 from pathlib import Path
 
-from bot import config as configuration
-from bot.store import Store
+from bot.config import load as configuration
+from bot.store.history import Store
 from tests.conftest import FIXTURES, Route, poll_and_deliver
 from tests.core.test_poll import Clock, Collect
 from tests.sources.kernel_support import CHANGELOG_3_16_84, CHANGELOG_3_16_85, entry, releases_json
@@ -130,7 +130,7 @@ def test_a_pinned_branch_gone_from_kernel_org_warns_once_and_never_fails_the_pol
 
 
 def test_why_a_kernel_version_tells_when_its_branch_ended(tmp_path, web):
-    from bot.why import story
+    from bot.read.why import story
 
     cfg, store, clock, sink = setup(
         tmp_path, '  - {product: linux, version: "3.16.85"}',
@@ -154,7 +154,7 @@ def test_a_kernel_org_release_of_a_pinned_branch_is_digest_only_and_why_says_so(
     """
     from click.testing import CliRunner
 
-    from bot.cli import main
+    from bot.cli.main import main
 
     cfg, store, clock, sink = setup(
         tmp_path, '  - {product: linux, version: "3.16"}',

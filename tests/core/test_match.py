@@ -2,8 +2,8 @@
 
 import pytest
 
-from bot.match import apply_pins
-from bot.model import Event, Pin
+from bot.core.model import Event, Pin
+from bot.judge.match import apply_pins
 
 PINS = (
     Pin("docker", "1.10.3"),
@@ -40,8 +40,8 @@ def test_severity_and_pins(given, severity, pins):
 
 
 def test_an_index_dropping_an_old_build_is_routine_but_the_pinned_build_going_is_critical():
-    from bot.diff import diff
-    from bot.model import Record, Snapshot
+    from bot.core.model import Record, Snapshot
+    from bot.judge.diff import diff
 
     def build(version):
         return Record("release", f"release:docker.io:{version}", "debian:docker.io", version,

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot import config as configuration
-from bot.alerts import Alert
-from bot.cli import main
-from bot.deliver import Delivered
-from bot.store import Store
-from bot.why import story
+from bot.cli.main import main
+from bot.config import load as configuration
+from bot.deliver.loop import Delivered
+from bot.judge.alerts import Alert
+from bot.read.why import story
+from bot.store.history import Store
 from tests.conftest import FIXTURES, Route, poll_and_deliver
 
 MOBY = (FIXTURES / "docker" / "moby-CHANGELOG.md").read_bytes()
@@ -244,7 +244,7 @@ def test_cli_search_and_digest(tmp_path, web):
 
 
 def test_a_second_run_while_one_holds_the_lock_exits_at_once(tmp_path, web):
-    from bot.cli import run_lock
+    from bot.cli.main import run_lock
 
     web.routes["/CHANGELOG.md"] = Route(MOBY)
     path = write_config(tmp_path, web.url)
@@ -271,7 +271,7 @@ def test_console_alerts_respect_silences_and_keep_the_events(setup, web):
 
     from rich.console import Console
 
-    from bot.deliver import ConsoleSink
+    from bot.deliver.loop import ConsoleSink
 
     cfg, store, clock, _ = setup
     out = io.StringIO()
@@ -293,7 +293,7 @@ def test_upstream_text_cannot_drive_the_operators_terminal(setup, web, tmp_path)
 
     from rich.console import Console
 
-    from bot.deliver import ConsoleSink
+    from bot.deliver.loop import ConsoleSink
 
     cfg, store, clock, _ = setup
     poll(cfg, store, clock, Collect())
@@ -344,7 +344,7 @@ def test_every_1h_polls_again_an_hour_later_not_a_run_later(tmp_path, web, late_
 def test_an_incident_of_a_source_removed_from_the_config_is_closed_not_recalled_forever(tmp_path, web):
     """A failing source the team deletes from sources.yaml must not leave an incident open for ever
     (its Slack thread would be recalled every 24h with no way to resolve it)."""
-    from bot.slack.followups import queue_reminders
+    from bot.deliver.slack.followups import queue_reminders
 
     extra = f'  - {{name: old, kind: docker_changelog, url: "{web.url}/gone.md"}}'
     web.routes["/CHANGELOG.md"] = Route(MOBY)
@@ -368,7 +368,7 @@ def test_run_keeps_polling_after_an_unexpected_error_in_one_run(tmp_path, web, m
     reported in one line and the next run still happens; the checks never silently stop."""
     import sqlite3
 
-    from bot import cli
+    from bot.cli import main as cli
 
     web.routes["/CHANGELOG.md"] = Route(MOBY)
     path = write_config(tmp_path, web.url)
@@ -381,7 +381,7 @@ def test_run_keeps_polling_after_an_unexpected_error_in_one_run(tmp_path, web, m
         return 0
 
     monkeypatch.setattr(cli, "_poll_once", flaky_poll)
-    monkeypatch.setattr("bot.daemon.time.sleep", lambda seconds: None)
+    monkeypatch.setattr("bot.poll.daemon.time.sleep", lambda seconds: None)
     result = CliRunner().invoke(main, ["--config", str(path), "--db", str(tmp_path / "t.db"), "run", "--every", "1m",
                                        "--runs", "2"])
     assert len(calls) == 2
@@ -469,7 +469,7 @@ def test_check_finds_keyrings_where_the_poll_will_look_for_them(tmp_path, monkey
 def test_why_says_withdrawn_the_same_way_whatever_order_the_sources_were_stored_in(order):
     """Two sources list docker 1.10.3; one of them drops it. The story must not depend on row order:
     a version still listed by a source is not shown as withdrawn (the event tells who dropped it)."""
-    from bot.model import Record
+    from bot.core.model import Record
 
     store, now = Store.memory(), datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
     release = Record("release", "release:1.10.3", "docker", "1.10.3", {"date": "2016-03-10"})
@@ -528,9 +528,9 @@ def test_a_pin_added_later_gets_one_summary_of_where_it_stands(setup, web):
 
 
 def test_an_open_incident_that_gets_worse_is_said_at_once_in_its_thread(tmp_path):
-    from bot import incidents
-    from bot.model import Finding
-    from bot.poll import apply_plan
+    from bot.core.model import Finding
+    from bot.judge import incidents
+    from bot.poll.cycle import apply_plan
 
     store = Store.open(tmp_path / "t.db")
     clock = Clock()

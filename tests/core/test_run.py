@@ -9,8 +9,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from bot.cli import main
-from bot.store import Store
+from bot.cli.main import main
+from bot.store.history import Store
 from tests.conftest import FIXTURES, Route
 
 MOBY = (FIXTURES / "docker" / "moby-CHANGELOG.md").read_bytes()
@@ -30,7 +30,7 @@ def test_run_on_a_bad_config_exits_2_at_once_printing_the_error_once(tmp_path, w
     path = tmp_path / "sources.yaml"
     path.write_text(sources_yaml(web.url, broken=True))
     began = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "bot.cli", "--config", str(path), "--db", str(tmp_path / "t.db"),
+    done = subprocess.run([sys.executable, "-m", "bot.cli.main", "--config", str(path), "--db", str(tmp_path / "t.db"),
                            "run", "--every", "1s"], capture_output=True, text=True, timeout=20)
     elapsed = time.monotonic() - began
     assert done.returncode == 2
@@ -69,7 +69,7 @@ def test_a_bad_edit_while_running_keeps_the_last_good_config_with_one_incident(t
         if text is not None:
             path.write_text(text)
 
-    monkeypatch.setattr("bot.daemon.time.sleep", sleep)
+    monkeypatch.setattr("bot.poll.daemon.time.sleep", sleep)
     db = tmp_path / "t.db"
     result = CliRunner().invoke(main, ["--config", str(path), "--db", str(db), "run", "--every", "1m", "--runs", "4"])
     polled.append([p for p, _ in web.requests])
@@ -99,13 +99,13 @@ def test_run_holds_the_lock_only_while_polling(tmp_path, web, monkeypatch):
     def sleep(seconds: float) -> None:
         manual.append(CliRunner().invoke(main, [*args, "poll"]).exit_code)
 
-    monkeypatch.setattr("bot.daemon.time.sleep", sleep)
+    monkeypatch.setattr("bot.poll.daemon.time.sleep", sleep)
     result = CliRunner().invoke(main, [*args, "run", "--runs", "2"])
     assert result.exit_code == 0 and manual == [0]
 
 
 def test_the_lock_follows_the_real_path_of_a_symlinked_database(tmp_path, web):
-    from bot.lock import run_lock
+    from bot.store.lock import run_lock
 
     web.routes["/CHANGELOG.md"] = Route(MOBY)
     path = tmp_path / "sources.yaml"

@@ -1,4 +1,4 @@
-"""When a source is polled again: `every`, and a backoff ladder after failures (bot.schedule)."""
+"""When a source is polled again: `every`, and a backoff ladder after failures (bot.poll.schedule)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
-from bot import config as configuration
-from bot.cli import main
-from bot.schedule import is_due, retry_delay
-from bot.store import Store
+from bot.cli.main import main
+from bot.config import load as configuration
+from bot.poll.schedule import is_due, retry_delay
+from bot.store.history import Store
 from tests.conftest import Route, poll_and_deliver
 from tests.core.test_poll import MOBY, Clock, Collect, write_config
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot import cli
-from bot import config as configuration
-from bot.cli import main
-from bot.dbopen import StorageError
-from bot.store import Store
+from bot.cli import main as cli
+from bot.cli.main import main
+from bot.config import load as configuration
+from bot.store.connect import StorageError
+from bot.store.history import Store
 from tests.conftest import Route, poll_and_deliver
 from tests.core.test_poll import MOBY, Clock, Collect, write_config
 
@@ -91,7 +91,7 @@ def test_notes_and_silences_racing_a_poll_never_die_of_a_locked_database(tmp_pat
     """Separate processes, as on a real host: every command waits its turn."""
     web.routes["/CHANGELOG.md"] = Route(MOBY)
     db = tmp_path / "t.db"
-    base = [sys.executable, "-m", "bot.cli", *args(tmp_path, db, web.url)]
+    base = [sys.executable, "-m", "bot.cli.main", *args(tmp_path, db, web.url)]
     polls = [subprocess.Popen([*base, "poll", "--force"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(2)]
     writers = [subprocess.Popen([*base, "note", "1.10.3", f"note {i}", "-p", "docker"] if i % 2 else

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
-from bot.store import Store
+from bot.cli.main import main
+from bot.store.history import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from bot import cli, poll
-from bot.logs import log
+from bot.cli import main as cli
+from bot.ops.logs import log
+from bot.poll import cycle as poll
 from tests.conftest import FIXTURES, Route
 
 MOBY = (FIXTURES / "docker/moby-CHANGELOG.md").read_bytes()
@@ -80,7 +81,7 @@ def test_a_bug_leaves_its_traceback_in_the_log_and_one_line_on_the_console(tmp_p
     result = run_cycles(tmp_path, web.url, monkeypatch, "--log-format", fmt, cycles=2)
     if fmt == "json":
         entries = [json.loads(line) for line in logged(result)]
-        assert [e["message"] for e in entries] == ["internal error in trackbot run"] * 2  # bot.errors.internal_error
+        assert [e["message"] for e in entries] == ["internal error in trackbot run"] * 2  # bot.core.errors.internal_error
         assert "Traceback (most recent call last)" in entries[0]["traceback"]
         assert entries[0]["traceback"].endswith("RuntimeError: boom")
     else:

@@ -8,10 +8,10 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.alerts import Alert, AlertKind
-from bot.cli import main
-from bot.model import Finding
-from bot.store import Store
+from bot.cli.main import main
+from bot.core.model import Finding
+from bot.judge.alerts import Alert, AlertKind
+from bot.store.history import Store
 from tests.conftest import FIXTURES, Route
 
 MOBY = (FIXTURES / "docker/moby-CHANGELOG.md").read_bytes()

@@ -16,15 +16,15 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
-from bot.alerts import Alert, AlertKind, AlertState
-from bot.cli import main
-from bot.config import NotifyConf
-from bot.deliver import ConsoleSink, Outcome, Outgoing, Retry, deliver_pending
-from bot.metrics import backlog
-from bot.model import Event
-from bot.notify import deliver_destinations, destinations, join, report_line
-from bot.store import Store
-from bot.store_deliveries import DestinationQueue
+from bot.cli.main import main
+from bot.config.load import NotifyConf
+from bot.core.model import Event
+from bot.deliver.loop import ConsoleSink, Outcome, Outgoing, Retry, deliver_pending
+from bot.deliver.notify import deliver_destinations, destinations, join, report_line
+from bot.judge.alerts import Alert, AlertKind, AlertState
+from bot.ops.metrics import backlog
+from bot.store.deliveries import DestinationQueue
+from bot.store.history import Store
 from tests.conftest import FIXTURES, Route
 
 SECRET = "hook-secret-42"

@@ -39,7 +39,7 @@ def fake_slack():
 
 def trackbot(tmp_path: Path, fake: FakeSlack, *args: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")} | {"SLACK_BOT_TOKEN": fake.token}
-    cmd = [sys.executable, "-m", "bot.cli", "--config", str(tmp_path / "sources.yaml"), "--db",
+    cmd = [sys.executable, "-m", "bot.cli.main", "--config", str(tmp_path / "sources.yaml"), "--db",
            str(tmp_path / "t.db"), *args]
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

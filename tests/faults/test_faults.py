@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import config as configuration
-from bot.poll import RunReport, Transport
-from bot.store import Store
+from bot.config import load as configuration
+from bot.poll.cycle import RunReport, Transport
+from bot.store.history import Store
 from tests.conftest import poll_and_deliver
 from tests.core.test_poll import Clock, Collect
 from tests.faults.bodies import KINDS, MOBY
@@ -208,8 +208,8 @@ def test_poll_prints_a_line_per_finished_source_while_a_slow_one_still_runs(tmp_
     """Not a terminal (cron, CI): after the quiet seconds, each finished source is one line."""
     from click.testing import CliRunner
 
-    from bot import progress
-    from bot.cli import main
+    from bot.cli.main import main
+    from bot.poll import progress
 
     monkeypatch.setattr(progress, "QUIET_SECONDS", 0.0)
     faults.serve("/healthy/CHANGELOG.md", "ok", MOBY)

@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.model import Event, Finding, Record
-from bot.store import Store
+from bot.core.model import Event, Finding, Record
+from bot.store.history import Store
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

@@ -7,12 +7,12 @@ from pathlib import Path
 import sqlite_utils
 from click.testing import CliRunner
 
-from bot.changes import changes
-from bot.cli import main
-from bot.migrations import MIGRATIONS
-from bot.model import Record
+from bot.cli.main import main
+from bot.core.model import Record
+from bot.read.changes import changes
 from bot.sources.docker_changelog import Conf, parse
-from bot.store import Store
+from bot.store.history import Store
+from bot.store.migrations import MIGRATIONS
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

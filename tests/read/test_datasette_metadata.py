@@ -4,7 +4,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.store import Store
+from bot.store.history import Store
 from tests.read.conftest import NOW  # noqa: F401  (the history fixture comes from conftest)
 
 METADATA = Path(__file__).resolve().parents[2] / "db" / "metadata.yml"

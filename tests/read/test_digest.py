@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
-from bot.model import Event, Finding, Record
-from bot.report import chart
-from bot.report.html import html_page
+from bot.cli.main import main
+from bot.core.model import Event, Finding, Record
+from bot.read.digest import chart
+from bot.read.digest.html import html_page
 from bot.sources.docker_changelog import Conf, parse
-from bot.store import Store
+from bot.store.history import Store
 from tests.conftest import Route
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

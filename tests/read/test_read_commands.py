@@ -8,9 +8,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from bot.cli import main
-from bot.model import Event, Finding
-from bot.store import Store
+from bot.cli.main import main
+from bot.core.model import Event, Finding
+from bot.store.history import Store
 from tests.conftest import FIXTURES, Route
 from tests.read.conftest import NOW
 
@@ -69,7 +69,7 @@ def test_events_read_at_80_columns_a_line_per_event_and_its_summary_under_it(his
 
 def test_a_reader_closing_the_pipe_ends_the_command_quietly(history):
     cfg, db = history
-    cmd = f"{sys.executable} -m bot.cli --config {cfg} --db {db} events --json | head -c 10"
+    cmd = f"{sys.executable} -m bot.cli.main --config {cfg} --db {db} events --json | head -c 10"
     store = Store.open(db)  # 600 KB of JSON: printing outlasts `head`
     store.add_events([Event("new_release", "info", "docker", f"9.{i}.0", f"k{i}", "y" * 2000) for i in range(300)],
                      1, NOW)
@@ -157,7 +157,7 @@ def test_status_fits_80_columns_and_counts_open_incidents(history, tmp_path):
 
 
 def test_help_examples_stay_one_per_line():
-    from bot.cli import main as group
+    from bot.cli.main import main as group
 
     out = CliRunner().invoke(group, ["silence", "-h"]).output
     lines = out.splitlines()
@@ -167,7 +167,7 @@ def test_help_examples_stay_one_per_line():
 
 
 def test_every_command_shows_its_examples_one_per_line_at_80_columns():
-    from bot.cli import main as group
+    from bot.cli.main import main as group
 
     for name in group.commands:
         out = CliRunner().invoke(group, [name, "-h"], env={"COLUMNS": "80"}).output
@@ -179,7 +179,7 @@ def test_every_command_shows_its_examples_one_per_line_at_80_columns():
 
 
 def test_help_events_lists_every_kind_with_its_severity():
-    from bot.event_kinds import EVENT_KINDS
+    from bot.core.event_kinds import EVENT_KINDS
 
     out = CliRunner().invoke(main, ["help", "events"], env={"COLUMNS": "200"}).output
     for kind in EVENT_KINDS:
@@ -188,7 +188,7 @@ def test_help_events_lists_every_kind_with_its_severity():
 
 
 def test_the_readme_lists_the_same_event_kinds_and_severities_as_help_events():
-    from bot.event_kinds import EVENT_KINDS
+    from bot.core.event_kinds import EVENT_KINDS
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     for kind in EVENT_KINDS:
@@ -207,8 +207,8 @@ def test_db_prints_the_path(tmp_path):
 
 
 def test_a_silence_named_by_an_alias_holds_the_product():
-    from bot.model import Event
-    from bot.silence import Silence, covers
+    from bot.core.model import Event
+    from bot.judge.silence import Silence, covers
 
     held = Silence(1, "moby", "", "upgrade window", "2026-01-01", "2027-01-01")
     assert covers(held, Event("new_release", "info", "docker", "1.10.4", "k", "docker 1.10.4"))
@@ -219,7 +219,7 @@ def test_why_tells_a_run_oldest_first(history):
     cfg, db = history
     store = Store.open(db)
     run_id = store.start_run(NOW)
-    from bot.model import Event
+    from bot.core.model import Event
 
     store.add_events([Event("new_release", "info", "docker", v, f"new_release:docker:{v}", f"docker {v}")
                       for v in ("1.10.6", "1.10.5", "1.10.4")], run_id, NOW)
@@ -235,9 +235,9 @@ def test_poll_table_shows_a_source_with_an_open_incident_as_such():
 
     from rich.console import Console
 
-    from bot.deliver import DeliveryReport
-    from bot.poll import RunReport, SourceResult
-    from bot.views import PollIncidents, show_poll
+    from bot.deliver.loop import DeliveryReport
+    from bot.poll.cycle import RunReport, SourceResult
+    from bot.read.views import PollIncidents, show_poll
 
     report = RunReport([SourceResult("debian-security-mirror", "apt_repo", "unchanged"),
                         SourceResult("docker-apt", "apt_repo", "unchanged"),

@@ -6,14 +6,14 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from bot import config as configuration
-from bot.cli import main
-from bot.errors import TrackbotError
-from bot.model import Event
-from bot.report import schedule
-from bot.report.schedule import DigestConf
-from bot.report.weekly import post_if_due
-from bot.store import Store
+from bot.cli.main import main
+from bot.config import digest as schedule
+from bot.config import load as configuration
+from bot.config.digest import DigestConf
+from bot.core.errors import TrackbotError
+from bot.core.model import Event
+from bot.read.digest.weekly import post_if_due
+from bot.store.history import Store
 from tests.slack.fakeslack import Answer, FakeSlack
 
 MONDAY_9 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # Monday of ISO week 2026-W49

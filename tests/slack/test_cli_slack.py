@@ -12,10 +12,10 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
-from bot.alerts import Alert, AlertKind
-from bot.cli import main
-from bot.model import Event
-from bot.store import Store
+from bot.cli.main import main
+from bot.core.model import Event
+from bot.judge.alerts import Alert, AlertKind
+from bot.store.history import Store
 from tests.slack.fakeslack import Answer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +39,7 @@ def setup(tmp_path, fake, n=5, **slack):
 def trackbot(cfg, db, *args, env=None, wait=True):
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
     full_env.update(env or {})
-    cmd = [sys.executable, "-m", "bot.cli", "--config", str(cfg), "--db", str(db), *args]
+    cmd = [sys.executable, "-m", "bot.cli.main", "--config", str(cfg), "--db", str(db), *args]
     if not wait:
         return subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     return subprocess.run(cmd, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=60)
@@ -134,7 +134,7 @@ def test_digest_post_goes_to_the_digest_channel_escaped(fake_slack, tmp_path):
     cfg, db = setup(tmp_path, fake_slack, n=0, digest_channel="#digest")
     store = Store.open(db)
     now = datetime.now(UTC)
-    from bot.model import Event
+    from bot.core.model import Event
 
     store.add_events(
         [Event("new_release", "info", "docker", "29.1.0", "new_release:docker:29.1.0", "docker 29.1.0 <!channel>"),

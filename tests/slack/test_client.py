@@ -4,10 +4,10 @@ import time
 
 import pytest
 
-from bot.config import SlackConf
-from bot.model import Event
-from bot.slack import blocks
-from bot.slack.client import (
+from bot.config.load import SlackConf
+from bot.core.model import Event
+from bot.deliver.slack import blocks
+from bot.deliver.slack.client import (
     CheckResult,
     Delivered,
     Fatal,

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.slack import escape
+from bot.deliver.slack import escape
 
 HOSTILE = [
     "<!channel> see <https://evil.example|docs>",
@@ -77,7 +77,7 @@ def test_safe_url_is_linked_with_escaped_label():
 
 
 def test_terminal_control_characters_never_reach_slack_text():
-    from bot.slack import escape as slack_escape
+    from bot.deliver.slack import escape as slack_escape
 
     assert slack_escape.text("fix \x1b[31mred\x1b[0m\x07 bell\x9b") == "fix [31mred[0m bell"
     assert slack_escape.text("tab\tand\nnewline") == "tab\tand\nnewline"

@@ -14,11 +14,11 @@ import json
 from collections import Counter
 from datetime import timedelta
 
-from bot.alerts import AlertKind, events_alerts
-from bot.config import SlackConf
-from bot.model import Event
-from bot.slack.client import SlackWebApi
-from bot.slack.sink import SlackSink
+from bot.config.load import SlackConf
+from bot.core.model import Event
+from bot.deliver.slack.client import SlackWebApi
+from bot.deliver.slack.sink import SlackSink
+from bot.judge.alerts import AlertKind, events_alerts
 from tests.conftest import Route, poll_and_deliver
 from tests.core.test_kernel_poll import LINUX_DEB, setup
 from tests.sources.kernel_support import entry, releases_json

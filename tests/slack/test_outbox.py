@@ -5,13 +5,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.alerts import Alert, AlertKind, AlertState, event_from_dict
-from bot.config import SlackConf
-from bot.deliver import deliver_pending
-from bot.model import Finding
-from bot.slack.client import SlackWebApi, SlackWebhook
-from bot.slack.sink import SlackSink
-from bot.store import Store
+from bot.config.load import SlackConf
+from bot.core.model import Finding
+from bot.deliver.loop import deliver_pending
+from bot.deliver.slack.client import SlackWebApi, SlackWebhook
+from bot.deliver.slack.sink import SlackSink
+from bot.judge.alerts import Alert, AlertKind, AlertState, event_from_dict
+from bot.store.history import Store
 from tests.slack.fakeslack import Answer
 
 HOSTILE = "<!channel> see <https://evil.example|docs>"
@@ -286,9 +286,9 @@ def test_webhook_follow_ups_are_new_messages_naming_what_they_follow(fake_slack,
 
 def test_a_fix_replies_only_in_the_thread_of_the_regression_it_is_about(fake_slack, store, clock):
     """Real rule events: an unrelated CVE fix on the same pin must not answer a revert's thread."""
-    from bot.match import apply_pins
-    from bot.model import Pin, Record
-    from bot.rules import rule_events
+    from bot.core.model import Pin, Record
+    from bot.judge.match import apply_pins
+    from bot.judge.rules import rule_events
 
     pins = [Pin("docker", "1.10")]
 

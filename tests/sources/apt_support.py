@@ -3,7 +3,7 @@
 The mirror is a temporary copy of the real Debian fixture tree (real InRelease,
 real Packages, real archive keyring), served by http.server so tests can tamper
 with files between polls and see every request. Collects run through the core's
-real SourceContext (bot.fetch), so ctx.get and ctx.stream are the production ones.
+real SourceContext (bot.poll.fetch), so ctx.get and ctx.stream are the production ones.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def build_mirror(root: Path, *, by_hash: bool = True) -> Path:
 
 async def core_collect(module, conf, *, previous=(), clock: datetime | None = None, config_dir: Path = FIXTURES):
     """Run a kind's collect() through the core's real SourceContext (httpx, ctx.stream) with a fixed clock."""
-    from bot.fetch import Fetcher, FetchPolicy, SourceContext, make_client
+    from bot.poll.fetch import Fetcher, FetchPolicy, SourceContext, make_client
 
     moment = clock or datetime.now(UTC)
     policy = FetchPolicy(retries=0, timeout=5)

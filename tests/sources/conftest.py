@@ -88,7 +88,7 @@ async def _no_sleep(seconds: float) -> None:
 @pytest.fixture
 async def core_context():
     """The core's real SourceContext over respx: build(previous=..., validators=...)."""
-    from bot.fetch import Fetcher, FetchPolicy, SourceContext, make_client
+    from bot.poll.fetch import Fetcher, FetchPolicy, SourceContext, make_client
 
     policy = FetchPolicy(retries=1, backoff=0)
     async with make_client(policy) as client:

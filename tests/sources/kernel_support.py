@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.model import Pin
+from bot.core.model import Pin
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import config
-from bot.errors import ConfigError
-from bot.kinds import KINDS
+from bot.config import load as config
+from bot.core.errors import ConfigError
 from bot.sources.api import SourceError
 from bot.sources.apt import keyrings
 from bot.sources.apt import repo as apt_repo
+from bot.sources.registry import KINDS
 from tests.sources.apt_support import DEBIAN_KEYRING, SUITE, TestKey, core_collect
 
 HTML = b"<!DOCTYPE html><html><body>404 Not Found</body></html>"

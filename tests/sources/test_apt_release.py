@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.sources.api import SourceError
-from bot.sources.apt import index as apt_index
+from bot.sources.apt import packages_index as apt_index
 from bot.sources.apt import release as apt_release
 from tests.sources.apt_support import MIRROR, PACKAGES, PACKAGES_SHA256, release_text
 

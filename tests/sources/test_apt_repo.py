@@ -169,7 +169,7 @@ async def test_one_broken_index_is_one_incident_whichever_paths_show_it(mirror, 
      ("wrong", "404", "critical"), ("wrong", "not checked", "critical"), ("404", "wrong", "critical")],
 )
 def test_mismatch_severity_follows_apt(by_name, by_hash, severity):
-    from bot.sources.apt.indexes import mismatch_severity
+    from bot.sources.apt.release_indexes import mismatch_severity
 
     assert mismatch_severity(by_name, by_hash) == severity
 
@@ -347,8 +347,8 @@ async def test_missing_keyring_is_an_error_not_an_unsigned_default(mirror, tmp_p
     ],
 )
 def test_config_errors_are_one_line_and_name_the_key(tmp_path, yaml_source, message):
-    from bot import config
-    from bot.errors import ConfigError
+    from bot.config import load as config
+    from bot.core.errors import ConfigError
 
     path = tmp_path / "sources.yaml"
     path.write_text(f"sources:\n  - {yaml_source}\n")
@@ -436,7 +436,7 @@ async def test_truncated_index_is_a_mismatch_not_a_healthy_repository(core_conte
 
 
 def test_kinds_are_registered():
-    from bot.kinds import KINDS
     from bot.sources.apt import host as apt_sources
+    from bot.sources.registry import KINDS
 
     assert KINDS["apt_repo"] is apt_repo.KIND and KINDS["apt_sources"] is apt_sources.KIND

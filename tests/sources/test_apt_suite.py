@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot import config
+from bot.config import load as config
 from bot.sources.apt import release as apt_release
 from bot.sources.apt import repo as apt_repo
 from tests.sources.apt_support import (

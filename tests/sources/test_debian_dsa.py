@@ -8,8 +8,8 @@ import httpx
 import pytest
 import respx
 
-from bot.cves import CveInfo
-from bot.model import Event, Pin, Snapshot
+from bot.core.model import Event, Pin, Snapshot
+from bot.judge.cves import CveInfo
 from bot.sources import debian_dsa as dsa
 from bot.sources.api import SourceError
 from tests.conftest import FIXTURES

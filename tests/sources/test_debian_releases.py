@@ -8,7 +8,7 @@ import httpx
 import pytest
 import respx
 
-from bot.model import Event, Pin, Record, Snapshot
+from bot.core.model import Event, Pin, Record, Snapshot
 from bot.sources import debian_releases as releases
 from bot.sources.api import SourceError
 from tests.conftest import FIXTURES

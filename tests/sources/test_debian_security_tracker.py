@@ -13,14 +13,14 @@ import httpx
 import pytest
 import respx
 
-from bot import config as configuration
-from bot.alerts import Alert, AlertKind
-from bot.deliver import Delivered, Outgoing
-from bot.model import Pin, Record, Snapshot
-from bot.search import ordered_hits
+from bot.config import load as configuration
+from bot.core.model import Pin, Record, Snapshot
+from bot.deliver.loop import Delivered, Outgoing
+from bot.judge.alerts import Alert, AlertKind
+from bot.read.search import ordered_hits
 from bot.sources import debian_security_tracker as tracker
 from bot.sources.api import SourceError
-from bot.store import Store
+from bot.store.history import Store
 from tests.conftest import FIXTURES, Route, poll_and_deliver
 
 EXCERPT = (FIXTURES / "debian-security" / "tracker-data-json-excerpt.json").read_bytes()

@@ -222,7 +222,7 @@ async def test_collect_failure_table(answer, error, reason, core_context):
 
 
 def test_kind_is_registered():
-    from bot.kinds import KINDS
+    from bot.sources.registry import KINDS
 
     assert KINDS["docker_changelog"] is docker_changelog.KIND
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 import respx
 
-from bot.model import Pin, Snapshot
+from bot.core.model import Pin, Snapshot
 from bot.sources import endoflife
 from bot.sources.api import SourceError
 from bot.sources.endoflife import Conf, parse

@@ -6,8 +6,8 @@ import httpx
 import pytest
 import respx
 
-from bot import config as configuration
-from bot.errors import ConfigError
+from bot.config import load as configuration
+from bot.core.errors import ConfigError
 from bot.sources import github_releases
 from bot.sources.api import SourceError
 from bot.sources.github_releases import Conf, collect, default_product, html_lines, parse
@@ -162,7 +162,7 @@ async def test_collect_failure_table(answer, error, reason, core_context):
 
 
 def test_kind_is_registered():
-    from bot.kinds import KINDS
+    from bot.sources.registry import KINDS
 
     assert KINDS["github_releases"] is github_releases.KIND
 

@@ -6,7 +6,7 @@ import httpx
 import pytest
 import respx
 
-from bot.model import Pin
+from bot.core.model import Pin
 from bot.sources import kernel_changelog
 from bot.sources.api import SourceError
 from bot.sources.kernel_changelog import Conf, changelog_url, parse, wanted_versions

@@ -8,7 +8,7 @@ import httpx
 import pytest
 import respx
 
-from bot.model import Pin, Snapshot
+from bot.core.model import Pin, Snapshot
 from bot.sources import kernel_feed, kernel_releases
 from bot.sources.api import SourceError
 from tests.sources.conftest import assert_fails_naming_the_url, failure_rows, mock_answer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import config
+from bot.config import load as config
 from bot.sources import debian_changelog, endoflife, kernel_changelog, kernel_releases
 
 ENTRIES = """

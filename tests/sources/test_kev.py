@@ -9,12 +9,12 @@ import httpx
 import pytest
 import respx
 
-from bot import config as configuration
-from bot.cves import ratings
+from bot.config import load as configuration
+from bot.judge.cves import ratings
 from bot.sources import kev
 from bot.sources.api import Snapshot, SourceError
 from bot.sources.kev import Conf, parse
-from bot.store import Store
+from bot.store.history import Store
 from tests.conftest import Route, poll_and_deliver
 from tests.core.test_poll import Clock, Collect
 from tests.sources.conftest import FIXTURES, assert_fails_naming_the_url, failure_rows, mock_answer

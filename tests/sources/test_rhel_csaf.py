@@ -16,14 +16,14 @@ import httpx
 import pytest
 import respx
 
-from bot import config as configuration
-from bot.cves import CveInfo
-from bot.model import Pin, Snapshot
-from bot.search import ordered_hits
+from bot.config import load as configuration
+from bot.core.model import Pin, Snapshot
+from bot.judge.cves import CveInfo
+from bot.read.search import ordered_hits
 from bot.sources import rhel_csaf
 from bot.sources.api import SourceError
 from bot.sources.rhel_csaf_doc import parse_advisory, stream_of
-from bot.store import Store
+from bot.store.history import Store
 from tests.conftest import Route, poll_and_deliver
 from tests.core.test_poll import Clock, Collect
 from tests.sources.conftest import FIXTURES, assert_fails_naming_the_url, failure_rows, mock_answer

@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot import config as configuration
-from bot.model import Pin, Snapshot
+from bot.config import load as configuration
+from bot.core.model import Pin, Snapshot
 from bot.sources import rhel_lifecycle
 from bot.sources.api import SourceError
 from bot.sources.rhel_lifecycle import Conf, parse
-from bot.store import Store
+from bot.store.history import Store
 from tests.conftest import Route, poll_and_deliver
 from tests.core.test_poll import Clock, Collect
 from tests.sources.conftest import FIXTURES

@@ -10,12 +10,12 @@ from datetime import UTC, datetime, timedelta
 import sqlite_utils
 from click.testing import CliRunner
 
-from bot.cli import main
-from bot.migrations import MIGRATIONS
-from bot.model import Event, Pin, Record
-from bot.search import ordered_hits
-from bot.store import Store
-from bot.why import story
+from bot.cli.main import main
+from bot.core.model import Event, Pin, Record
+from bot.read.search import ordered_hits
+from bot.read.why import story
+from bot.store.history import Store
+from bot.store.migrations import MIGRATIONS
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -135,9 +135,9 @@ def long_history(store: Store) -> None:
 
 
 def test_digest_pin_row_and_changes_on_a_long_history_read_only_what_they_need():
-    from bot.changes import changes
-    from bot.model import Pin
-    from bot.report.build import build
+    from bot.core.model import Pin
+    from bot.read.changes import changes
+    from bot.read.digest.build import build
 
     store = Store.memory()
     long_history(store)
@@ -149,7 +149,7 @@ def test_digest_pin_row_and_changes_on_a_long_history_read_only_what_they_need()
 
 
 def test_the_numeric_prefilter_never_rules_out_a_version_in_the_branch():
-    from bot.release_numbers import maybe_in_branch
+    from bot.core.release_numbers import maybe_in_branch
 
     assert maybe_in_branch("3.16.85", "3.16", "kernel") and not maybe_in_branch("3.160.1", "3.16", "kernel")
     assert maybe_in_branch("v3.16.0-rc1", "3.16", "kernel") and maybe_in_branch("1:3.17-1", "3.16", "deb")

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 import sqlite_utils
 
-from bot.migrations import MIGRATIONS
-from bot.model import Event, Finding, Record
-from bot.store import Store
-from bot.store_reads import product_records_between
-from bot.version_keys import version_key
+from bot.core.model import Event, Finding, Record
+from bot.core.version_keys import version_key
+from bot.store.history import Store
+from bot.store.migrations import MIGRATIONS
+from bot.store.reads import product_records_between
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

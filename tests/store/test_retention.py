@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
 
-from bot.alerts import Alert, AlertKind
-from bot.cli import main
-from bot.model import Event, Record
-from bot.store import Store
+from bot.cli.main import main
+from bot.core.model import Event, Record
+from bot.judge.alerts import Alert, AlertKind
+from bot.store.history import Store
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

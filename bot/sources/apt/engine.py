@@ -22,11 +22,11 @@ from pathlib import Path
 from bot.sources.api import Context, Finding, Record, Snapshot, SourceError, asyncio, looks_like_html
 from bot.sources.apt import openpgp
 from bot.sources.apt import release as apt_release
-from bot.sources.apt.indexes import check_index, package_records
 from bot.sources.apt.keyrings import prepare_keyrings
 from bot.sources.apt.release import ReleaseInfo
-from bot.sources.apt.repository import RepoResult, RepoSpec, finding_key, is_missing, previous_state, unjudged
+from bot.sources.apt.release_indexes import check_index, package_records
 from bot.sources.apt.settings import Policy
+from bot.sources.apt.spec import RepoResult, RepoSpec, finding_key, is_missing, previous_state, unjudged
 
 
 async def check_repo(spec: RepoSpec, policy: Policy, ctx: Context) -> RepoResult:

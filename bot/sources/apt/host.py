@@ -27,9 +27,9 @@ from bot.sources.api import Context, Finding, Kind, Record, Snapshot, SourceErro
 from bot.sources.apt import openpgp
 from bot.sources.apt.engine import assemble, check_repo
 from bot.sources.apt.keyrings import keyring_problem
-from bot.sources.apt.repository import RepoResult, RepoSpec, previous_state, unjudged
 from bot.sources.apt.settings import AptChecks, Policy
 from bot.sources.apt.sources_list import DEFAULT_DIR, Entry, parse_sources, read_entries
+from bot.sources.apt.spec import RepoResult, RepoSpec, previous_state, unjudged
 
 NAME = "apt_sources"
 

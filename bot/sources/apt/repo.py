@@ -22,8 +22,8 @@ from bot.sources.apt import openpgp
 from bot.sources.apt import release as apt_release
 from bot.sources.apt.engine import assemble, check_repo
 from bot.sources.apt.keyrings import keyring_problem
-from bot.sources.apt.repository import RepoResult, RepoSpec
 from bot.sources.apt.settings import AptChecks
+from bot.sources.apt.spec import RepoResult, RepoSpec
 
 NAME = "apt_repo"
 

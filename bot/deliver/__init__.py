@@ -1,0 +1,3 @@
+"""The outbox loop and its sinks: console, Slack, `notify:` destinations; delivery health. Imports
+core/, judge/ (alert values) and store/.
+"""

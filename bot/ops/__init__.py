@@ -1,0 +1,2 @@
+"""trackbot watching itself: metrics, the heartbeat, logs. Imports core/ and store/.
+"""
