@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bot.cli import main as cli
+from bot.cli import poll as cli_poll
 from bot.ops.logs import log
 from bot.poll import cycle as poll
 from tests.conftest import FIXTURES, Route
@@ -38,7 +39,7 @@ def run_cycles(tmp_path: Path, web_url: str, monkeypatch: pytest.MonkeyPatch, *a
         if len(sleeps) >= cycles:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli.time, "sleep", sleep)
+    monkeypatch.setattr(cli_poll.time, "sleep", sleep)
     return CliRunner().invoke(cli.main, ["--config", str(tmp_path / "sources.yaml"), "--db", str(tmp_path / "t.db"),
                                          "run", "--every", "1m", *args])
 
