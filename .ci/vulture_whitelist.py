@@ -5,4 +5,4 @@ attrs  # bot/sources/github_releases.py: HTMLParser.handle_starttag's signature 
 datefmt  # bot/ops/logs.py: logging.Formatter.formatTime's signature names it
 max_length  # bot/sources/apt/packages_index.py: a Protocol mirroring zlib/lzma decompress(data, max_length)
 tb  # bot/poll/progress.py: the context manager protocol's __exit__ signature names it
-topic  # bot/cli/main.py: `trackbot help TOPIC`, a click argument with one choice today
+topic  # bot/cli/read.py: `trackbot help TOPIC`, a click argument with one choice today

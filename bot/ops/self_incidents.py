@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.core.alert import duration_text
-from bot.core.clock import utcnow
+from bot.core.clock import Clock
 from bot.core.model import Event, Finding
 from bot.judge import alerts
 from bot.store.connect import database_path, describe
@@ -64,7 +64,7 @@ STORAGE_FAILING = "storage_failing"
 
 
 @contextmanager
-def storage_guard(store: Store, settle: Callable[[], object]) -> Iterator[None]:
+def storage_guard(store: Store, settle: Callable[[], object], clock: Clock) -> Iterator[None]:
     """Run a poll; a database failure (disk full) is trackbot's own incident, not any source's.
 
     The failure becomes one StorageError line naming the database, and one `storage_failing`
@@ -76,10 +76,10 @@ def storage_guard(store: Store, settle: Callable[[], object]) -> Iterator[None]:
     except sqlite3.DatabaseError as exc:
         error = describe(exc, database_path(store))
         try:
-            if track(store, STORAGE_FAILING, str(error), utcnow(), severity="critical"):
+            if track(store, STORAGE_FAILING, str(error), clock(), severity="critical"):
                 settle()
         except sqlite3.Error:
             pass  # nothing can be written now: the line below is all there is
         raise error from None
-    if track(store, STORAGE_FAILING, None, utcnow()):
+    if track(store, STORAGE_FAILING, None, clock()):
         settle()

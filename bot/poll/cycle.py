@@ -84,7 +84,7 @@ async def run_poll(
     owned = transport.client is None
     http = transport.client or make_client(policy)
     try:
-        run = Run(config, store, Fetcher(http, policy, transport.sleep), clock, run_id, force,
+        run = Run(config, store, Fetcher(http, policy, transport.sleep, clock), clock, run_id, force,
                   cves.ratings(store.cve_records()))  # CVE ratings as the run starts
         chosen = [s for s in config.sources if not only or s.name in only]
         results = await _poll_all(chosen, run, on_result)

@@ -244,7 +244,7 @@ def test_cli_search_and_digest(tmp_path, web):
 
 
 def test_a_second_run_while_one_holds_the_lock_exits_at_once(tmp_path, web):
-    from bot.cli.main import run_lock
+    from bot.store.lock import run_lock
 
     web.routes["/CHANGELOG.md"] = Route(MOBY)
     path = write_config(tmp_path, web.url)
@@ -368,7 +368,7 @@ def test_run_keeps_polling_after_an_unexpected_error_in_one_run(tmp_path, web, m
     reported in one line and the next run still happens; the checks never silently stop."""
     import sqlite3
 
-    from bot.cli import main as cli
+    from bot.cli import poll as cli
 
     web.routes["/CHANGELOG.md"] = Route(MOBY)
     path = write_config(tmp_path, web.url)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main as cli
+from bot.cli import poll as cli
 from bot.cli.main import main
 from bot.config import load as configuration
 from bot.store.connect import StorageError

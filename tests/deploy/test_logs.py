@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from click.testing import CliRunner, Result
 
 from bot.cli import main as cli
 from bot.ops.logs import log
-from bot.poll import cycle as poll
+from bot.poll import job as poll  # the one cycle `poll` and `run` call
 from tests.conftest import FIXTURES, Route
 
 MOBY = (FIXTURES / "docker/moby-CHANGELOG.md").read_bytes()
@@ -38,7 +39,7 @@ def run_cycles(tmp_path: Path, web_url: str, monkeypatch: pytest.MonkeyPatch, *a
         if len(sleeps) >= cycles:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli.time, "sleep", sleep)
+    monkeypatch.setattr(time, "sleep", sleep)  # the daemon looks time.sleep up at each call
     return CliRunner().invoke(cli.main, ["--config", str(tmp_path / "sources.yaml"), "--db", str(tmp_path / "t.db"),
                                          "run", "--every", "1m", *args])
 

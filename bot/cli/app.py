@@ -1,0 +1,113 @@
+"""What every command group shares: the console, the App (config, store, reader), the options that mean the same
+on every command (`--json`, `--since`, `--product`) and the JSON list writer.
+
+Imports late (lazy modules) so that `--help` and `status` do not pay for httpx, the kinds or slack-sdk (issue 11).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import click
+from rich.console import Console
+
+from bot.core.clock import Clock, parse_interval, utcnow
+from bot.core.errors import TrackbotError
+from bot.core.lazy import lazy_module
+from bot.read import preflight as reads
+
+if TYPE_CHECKING:
+    from bot.config import check as configcheck
+    from bot.config import load as configuration
+    from bot.core import model
+    from bot.deliver import console as render
+    from bot.deliver import health as delivery_health
+    from bot.store import connect as dbopen
+    from bot.store.history import Store
+else:
+    configuration, configcheck, dbopen, delivery_health, model, render = map(
+        lazy_module, ("bot.config.load", "bot.config.check", "bot.store.connect", "bot.deliver.health", "bot.core.model",
+                      "bot.deliver.console"))
+
+console = Console()
+Command = Callable[..., Any]  # a click command function, before decoration
+DEBUG = "trackbot.debug"  # key in click's ctx.meta: --debug was given
+
+
+def safe(text: object) -> str:
+    """Upstream text made safe for rich (bot.deliver.console.safe), without importing bot.deliver.console for `--help`."""
+    return render.safe(text)
+
+
+class App:
+    """The global options as the commands use them: the config and the database, opened as each command needs."""
+
+    def __init__(self, config_path: str, db_path: str, clock: Clock = utcnow) -> None:
+        self.config_path = config_path
+        self.db_path = db_path
+        self.clock = clock  # the one clock every command reads; tests pass their own (`obj=` a Clock)
+
+    def config(self, *, checked: bool = False, outline: bool = False) -> configuration.Config:
+        """The config; `checked` adds the checks `trackbot check` makes (URLs, each kind's local needs), as poll and run
+        need; `outline` reads each source's common settings only, importing no kind (bot.config.load.load)."""
+        if checked:
+            return configcheck.load_checked(self.config_path)
+        return configuration.load(self.config_path, outline=outline)
+
+    def store(self, *, write: bool = True) -> Store:
+        """The database; read commands pass write=False and still work on a read-only file system."""
+        return dbopen.open_store(self.db_path, write=write)
+
+    def reader(self) -> Store:
+        """The history for a read command: refuses a database that does not exist."""
+        return reads.existing_store(self.db_path)
+
+    def pins(self) -> list[model.Pin]:
+        """The fleet's pins and sources' products (as pins) when sources.yaml loads; read commands work without it."""
+        try:
+            cfg = self.config()
+        except TrackbotError:
+            return []
+        named = [model.Pin(str(getattr(c, "product", "")), "") for c in cfg.sources if getattr(c, "product", "")]
+        return [*cfg.fleet, *named]
+
+
+def json_option(f: Command) -> Command:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(f)
+
+
+def product_option(f: Command) -> Command:
+    return click.option("--product", "-p", default=None, help="Only this product (docker, linux, debian:docker.io...).")(f)
+
+
+def since_option(f: Command) -> Command:
+    return click.option("--since", default="7d", show_default=True, help="How far back: 30m, 12h, 7d, 4w.")(f)
+
+
+def since_time(text: str, now: datetime) -> datetime:
+    """`--since` as a moment: a bad interval is a usage error naming the option."""
+    try:
+        return now - parse_interval(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from None
+
+
+def echo_json_list(items: Iterable[dict[str, Any]]) -> None:
+    """A JSON array written item by item (the same text as json.dumps(list, indent=2)), so memory stays flat."""
+    out = sys.stdout
+    first = True
+    for item in items:
+        body = json.dumps(item, indent=2, default=str).replace("\n", "\n  ")
+        out.write(("[\n  " if first else ",\n  ") + body)
+        first = False
+    out.write("[]\n" if first else "\n]\n")
+    out.flush()
+
+
+def delivery_problem(cfg: configuration.Config, store: Store, now: datetime) -> str | None:
+    """Why nobody hears the alerts (Slack or a destination failing for longer than the config allows), or None."""
+    return delivery_health.problem(store, now, parse_interval(cfg.settings.delivery_failing_for))
