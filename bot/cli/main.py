@@ -188,6 +188,7 @@ def _poll_once(cfg: configuration.Config, store: Store, only: tuple[str, ...] = 
 
     from bot.deliver.early import EarlyDelivery
     from bot.deliver.loop import deliver_pending
+    from bot.ops.self_incidents import storage_guard
     from bot.poll.cycle import run_poll
     from bot.poll.progress import PollProgress
 
@@ -199,7 +200,7 @@ def _poll_once(cfg: configuration.Config, store: Store, only: tuple[str, ...] = 
         join(store, targets, utcnow())
     progress = PollProgress(console, len(only) or len(cfg.sources))
     early = EarlyDelivery(store, [sink], targets, utcnow)  # a finished source's alerts go out at once
-    with dbopen.storage_guard(store, lambda: deliver_pending(store, sink, utcnow)), progress, early:
+    with storage_guard(store, lambda: deliver_pending(store, sink, utcnow)), progress, early:
         report = asyncio.run(run_poll(cfg, store, only=only, force=force, on_result=early.after(progress)))
     # Everything is written: what the worker left (a sink that was down) goes now, as before.
     delivery = early.merged(sink.name, deliver_pending(store, sink, utcnow))
@@ -317,10 +318,10 @@ def run(app: App, every: str, runs: int | None, log_format: str) -> None:
 
 
 def _weekly_digest(cfg: configuration.Config, store: Store) -> None:
-    """`digest:` in sources.yaml: post the week's digest once its slot has passed (bot/read/digest/weekly.py)."""
+    """`digest:` in sources.yaml: post the week's digest once its slot has passed (bot/deliver/digest_post.py)."""
     if cfg.digest is None:
         return
-    from bot.read.digest.weekly import post_if_due
+    from bot.deliver.digest_post import post_if_due
 
     line = post_if_due(cfg, store, utcnow(), lambda text: console.print(text, markup=False, highlight=False,
                                                                         soft_wrap=True))
@@ -563,8 +564,8 @@ def digest(app: App, since: str, out: str | None, post: bool, as_json: bool) -> 
       trackbot digest --since 7d --out digest.html
       trackbot digest --since 7d --post
     """
+    from bot.deliver.slack import digest as slack
     from bot.read.digest import build, chart, write
-    from bot.read.digest import slack_blocks as slack
 
     store, cfg = app.reader(), app.config()
     start, now = _since(since), utcnow()

@@ -36,9 +36,12 @@ from typing import Any, Protocol
 
 import httpx
 
-from bot.config.load import SEVERITIES, NotifyConf
-from bot.deliver.console import alert_lines, printable
-from bot.deliver.loop import Delivered, DeliveryReport, Fatal, Outcome, Outgoing, Retry, deliver_pending
+from bot.core.reports import DeliveryReport
+from bot.core.settings import NotifyConf
+from bot.core.severity import SEVERITIES
+from bot.core.text import printable
+from bot.deliver.console import alert_lines
+from bot.deliver.loop import Delivered, Fatal, Outcome, Outgoing, Retry, deliver_pending
 from bot.store.history import Store
 
 try:  # optional: `pip install 'trackbot[notify]'`

@@ -21,7 +21,7 @@ from bot.config import load as configuration
 from bot.config.check import load_checked
 from bot.core.clock import utcnow
 from bot.core.errors import ConfigError, TrackbotError, internal_error
-from bot.judge import self_incidents
+from bot.ops import self_incidents
 from bot.store.connect import open_store
 from bot.store.history import Store
 from bot.store.lock import run_lock

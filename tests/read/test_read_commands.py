@@ -208,7 +208,7 @@ def test_db_prints_the_path(tmp_path):
 
 def test_a_silence_named_by_an_alias_holds_the_product():
     from bot.core.model import Event
-    from bot.judge.silence import Silence, covers
+    from bot.core.silence import Silence, covers
 
     held = Silence(1, "moby", "", "upgrade window", "2026-01-01", "2027-01-01")
     assert covers(held, Event("new_release", "info", "docker", "1.10.4", "k", "docker 1.10.4"))
@@ -235,8 +235,7 @@ def test_poll_table_shows_a_source_with_an_open_incident_as_such():
 
     from rich.console import Console
 
-    from bot.deliver.loop import DeliveryReport
-    from bot.poll.cycle import RunReport, SourceResult
+    from bot.core.reports import DeliveryReport, RunReport, SourceResult
     from bot.read.views import PollIncidents, show_poll
 
     report = RunReport([SourceResult("debian-security-mirror", "apt_repo", "unchanged"),

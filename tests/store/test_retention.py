@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from click.testing import CliRunner
 
 from bot.cli.main import main
+from bot.core.alert import Alert, AlertKind
 from bot.core.model import Event, Record
-from bot.judge.alerts import Alert, AlertKind
 from bot.store.history import Store
 
 NOW = datetime.now(UTC).replace(microsecond=0)
