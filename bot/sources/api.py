@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.core.body import check_xml_utf8, json_body, looks_like_html, utf8_text
+from bot.core.clock import parse_interval
 from bot.core.errors import SourceError, Unchanged, redact_url
 from bot.core.lazy import lazy_module
 from bot.core.model import Event, Finding, Pin, Record, Snapshot, SourceConf
@@ -101,6 +102,7 @@ __all__ = [
     "Unchanged",
     "check_xml_utf8",
     "redact_url",
+    "parse_interval",  # "15m", "14d" -> timedelta (bot.core.clock)
     # bodies (bot.core.body)
     "json_body",
     "utf8_text",

@@ -3,6 +3,14 @@
 The feed holds only the latest ten releases, so the snapshot is incomplete: a
 release that scrolls off the feed is not withdrawn. Each release's notes become
 `changelog_line` records, so a "known issue" added after the release is news.
+
+Tag filters: a repository's feed also carries tags that are not its product's releases
+(moby/moby tags its Go modules `api/v1.52.0`, `client/v0.2.0` and `v2.0.0-beta.N` beside the
+engine's `docker-v29.1.0`). `tag_pattern` (a regular expression matched against the whole tag,
+whose first group is the version) takes only the tags it matches, `exclude` drops the tags any of
+its expressions finds, and pre-releases are skipped unless `prereleases: true`. moby/moby
+ships with DEFAULT_PATTERNS: `docker-vX.Y.Z`, and plain `vX.Y.Z` only for the majors Docker
+released under that spelling (1.x, then 17 and up; never 2 to 16, the Go module's v2 line).
 """
 
 from __future__ import annotations
@@ -38,6 +46,13 @@ NAME = "github_releases"
 _REPO = re.compile(r"^[\w.-]+/[\w.-]+$")
 _TAG_FROM_ID = re.compile(r"^tag:github\.com,\d+:Repository/\d+/(.+)$")
 _PRERELEASE = re.compile(r"-(rc|beta|alpha)|pre-?release", re.IGNORECASE)
+# Shipped tag patterns of repositories whose feeds mix other tags with the releases.
+DEFAULT_PATTERNS = {
+    "moby/moby": r"(?:docker-v|v(?=(?:1|1[7-9]|[2-9]\d)\.))(\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?)",
+    # containerd also tags its api/ module (api/v1.9.0); runc tags only releases, but alike
+    "containerd/containerd": r"v(\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?)",
+    "opencontainers/runc": r"v(\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?)",
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,10 +64,22 @@ class Conf(SourceConf):
 
     repo: str
     url: str = ""
+    tag_pattern: str = ""  # a regex over the whole tag; group 1 is the version (default: DEFAULT_PATTERNS)
+    exclude: tuple[str, ...] = ()  # regexes: a tag any of them finds is not a release
+    prereleases: bool = False  # -rc, -beta, "pre-release" titles: skipped unless true
 
     def __post_init__(self) -> None:
         if not _REPO.match(self.repo):
             raise ValueError(f"'repo' must be OWNER/NAME, got {self.repo!r}")
+        if not self.tag_pattern and self.repo.lower() in DEFAULT_PATTERNS:
+            object.__setattr__(self, "tag_pattern", DEFAULT_PATTERNS[self.repo.lower()])
+        for key, pattern in (("tag_pattern", self.tag_pattern), *(("exclude", p) for p in self.exclude)):
+            try:
+                compiled = re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"'{key}' is not a regular expression: {pattern!r} ({exc})") from None
+            if key == "tag_pattern" and pattern and compiled.groups < 1:
+                raise ValueError(f"'tag_pattern' needs a group for the version, e.g. 'docker-v(.+)': {pattern!r}")
         if not self.url:
             object.__setattr__(self, "url", f"https://github.com/{self.repo}/releases.atom")
         if not self.product:
@@ -71,16 +98,36 @@ def parse(body: bytes, conf: Conf, watch_words: Iterable[str] = ()) -> list[Reco
     scheme = scheme_for(conf.product)
     records: list[Record] = []
     seen: set[str] = set()
+    taken = 0
     for entry in feed:
         tag = _tag(entry)
         if not tag:
             raise SourceError("a feed entry has neither a tag id nor a release link", conf.url)
-        version = normalize(tag, scheme)
+        version = tag_version(tag, conf, scheme)
+        if version is None:
+            continue
+        taken += 1
         if version in seen:  # the same version under two tag spellings: keep the newest
+            continue
+        if not conf.prereleases and _is_prerelease(version, scheme, tag, entry.title):
             continue
         seen.add(version)
         records.extend(_release(entry, tag, version, conf, scheme, tuple(watch_words)))
+    if not taken:  # every tag filtered out: the pattern is wrong, or the feed is another repository's
+        raise SourceError(f"no tag of the feed matches tag_pattern {conf.tag_pattern!r} (and exclude)", conf.url)
     return records
+
+
+def tag_version(tag: str, conf: Conf, scheme: str) -> str | None:
+    """The version a tag names, or None when the filters leave it out (a module tag, an excluded one)."""
+    if any(re.search(pattern, tag) for pattern in conf.exclude):
+        return None
+    if conf.tag_pattern:
+        match = re.fullmatch(conf.tag_pattern, tag)
+        if match is None or not match.group(1):
+            return None
+        tag = match.group(1)
+    return normalize(tag, scheme)
 
 
 _ATOM = "{http://www.w3.org/2005/Atom}"

@@ -21,6 +21,7 @@ MODULES: dict[str, str] = {
     "docker_changelog": "bot.sources.docker_changelog",
     "apt_repo": "bot.sources.apt.repo",
     "apt_sources": "bot.sources.apt.host",
+    "rpm_repo": "bot.sources.rpm.repo",
     "kernel_releases": "bot.sources.kernel_releases",
     "kernel_feed": "bot.sources.kernel_feed",
     "kernel_changelog": "bot.sources.kernel_changelog",

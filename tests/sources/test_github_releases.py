@@ -75,7 +75,9 @@ def test_prerelease_from_tag_or_title_and_tag_from_link():
         b"<title>v2.0.0</title>", b"<title>v2.0.0 (pre-release)</title>"
     )
     body = body.replace(b"<id>tag:github.com,2008:Repository/621493965/v1.0.19</id>", b"<id>urn:x</id>")
-    found = releases(parse(body, CONF))
+    found = releases(parse(body, Conf(name="consul", kind="github_releases", repo="hashicorp/consul",
+                                      prereleases=True)))
+    assert "2.2.0-rc.1" not in releases(parse(body, CONF))  # skipped unless prereleases: true
     assert found["2.2.0-rc.1"].data["prerelease"] is True
     assert found["2.0.0"].data["prerelease"] is True
     assert found["2.1.0"].data["prerelease"] is False
@@ -174,3 +176,31 @@ async def test_collect_through_the_core_context_retries_a_500(core_context):
     snapshot = await collect(CONF, core_context())
     assert len(releases(snapshot.records)) == 8 and snapshot.complete is False
     assert route.call_count == 2
+
+
+MOBY = (FIXTURES / "github/moby-releases.atom.xml").read_bytes()
+
+
+def test_a_moby_shaped_feed_gives_only_engine_versions():
+    """moby/moby's shipped tag_pattern: docker-vX.Y.Z and plain vX.Y.Z, never its Go module tags."""
+    moby = Conf(name="moby", kind="github_releases", repo="moby/moby")
+    found = releases(parse(MOBY, moby))
+    assert list(found) == ["29.1.0", "29.0.4", "28.5.2", "29.0.0"]  # no api/, client/, v2.0.0-beta.N, no -rc
+    assert found["29.1.0"].data["tag"] == "docker-v29.1.0" and found["29.1.0"].product == "docker"
+    with_rc = releases(parse(MOBY, Conf(name="m", kind="github_releases", repo="moby/moby", prereleases=True)))
+    assert "29.1.0-rc.1" in with_rc and "2.0.0-beta.5" not in with_rc and "1.52.0" not in with_rc
+    # without the filter (a user's own pattern that takes everything), the module tags read as versions
+    loose = releases(parse(MOBY, Conf(name="m", kind="github_releases", repo="moby/moby", tag_pattern=r"(?:.*/)?v?(.+)",
+                                      prereleases=True)))
+    assert {"1.52.0", "0.2.0", "2.0.0-beta.5"} <= set(loose)
+
+
+def test_tag_pattern_and_exclude_and_their_config_errors():
+    conf = Conf(name="c", kind="github_releases", repo="moby/moby", exclude=(r"^v28\.",))
+    assert "28.5.2" not in releases(parse(MOBY, conf))
+    with pytest.raises(ValueError, match="needs a group"):
+        Conf(name="c", kind="github_releases", repo="o/r", tag_pattern=r"docker-v.+")
+    with pytest.raises(ValueError, match="not a regular expression"):
+        Conf(name="c", kind="github_releases", repo="o/r", exclude=("(",))
+    with pytest.raises(SourceError, match="no tag of the feed matches"):
+        parse(MOBY, Conf(name="c", kind="github_releases", repo="o/r", tag_pattern=r"release-(\d+)"))
