@@ -55,6 +55,9 @@ def status(app: App, as_json: bool) -> None:
     undelivered = delivery_problem(cfg, store)
     if undelivered:
         console.print(f"[red]{safe(undelivered)}[/]", highlight=False, soft_wrap=True)
+    where = str(Path(app.db_path).resolve())  # which history this is (the default follows sources.yaml)
+    line = f"database: {where}" if len(where) + 10 <= console.width else f"database:\n  {where}"
+    console.print(safe(line), highlight=False, soft_wrap=True)
 
 
 def _status_item(conf: SourceConf, state: dict[str, Any], open_count: int) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -27,11 +28,12 @@ if TYPE_CHECKING:
     from bot.deliver import console as render
     from bot.deliver import health as delivery_health
     from bot.store import connect as dbopen
+    from bot.store import meta
     from bot.store.history import Store
 else:
-    configuration, configcheck, dbopen, delivery_health, model, render = map(
-        lazy_module, ("bot.config.load", "bot.config.check", "bot.store.connect", "bot.deliver.health", "bot.core.model",
-                      "bot.deliver.console"))
+    configuration, configcheck, dbopen, delivery_health, meta, model, render = map(
+        lazy_module, ("bot.config.load", "bot.config.check", "bot.store.connect", "bot.deliver.health", "bot.store.meta",
+                      "bot.core.model", "bot.deliver.console"))
 
 console = Console()
 Command = Callable[..., Any]  # a click command function, before decoration
@@ -43,12 +45,21 @@ def safe(text: object) -> str:
     return render.safe(text)
 
 
+DEFAULT_DB = Path("db") / "trackbot.db"  # relative to sources.yaml's folder, like every path in it
+
+
+def default_db_path(config_path: str) -> str:
+    """The database when neither --db nor TRACKBOT_DB names one: beside sources.yaml, wherever trackbot is run
+    from, so a cron job started in / or $HOME keeps one history (issue 23)."""
+    return str(Path(config_path).parent / DEFAULT_DB)
+
+
 class App:
     """The global options as the commands use them: the config and the database, opened as each command needs."""
 
-    def __init__(self, config_path: str, db_path: str) -> None:
+    def __init__(self, config_path: str, db_path: str | None) -> None:
         self.config_path = config_path
-        self.db_path = db_path
+        self.db_path = db_path or default_db_path(config_path)
 
     def config(self, *, checked: bool = False, outline: bool = False) -> configuration.Config:
         """The config; `checked` adds the checks `trackbot check` makes (URLs, each kind's local needs), as poll and run
@@ -64,6 +75,13 @@ class App:
     def reader(self) -> Store:
         """The history for a read command: refuses a database that does not exist."""
         return reads.existing_store(self.db_path)
+
+    def say_if_config_moved(self, store: Store) -> None:
+        """Once, on the first poll under another sources.yaml: this history was filled under that one."""
+        here = str(Path(self.config_path).resolve())
+        before = meta.config_moved(store, here)
+        if before:
+            click.echo(f"trackbot: database {self.db_path} was last used with {before}, now with {here}", err=True)
 
     def pins(self) -> list[model.Pin]:
         """The fleet's pins and sources' products (as pins) when sources.yaml loads; read commands work without it."""

@@ -20,6 +20,10 @@ import click
 from bot.cli import admin, digest, poll, read
 from bot.cli.app import DEBUG, App
 from bot.core.errors import ConfigError, TrackbotError, internal_error, log
+from bot.store.lock import LockBusy
+
+EXIT_USAGE = 2  # usage or config error (click's own usage errors exit 2 too)
+EXIT_BUSY = 75  # EX_TEMPFAIL: another poll holds the lock, or another `run` the database; retry later
 
 
 class Group(click.Group):
@@ -30,7 +34,10 @@ class Group(click.Group):
             return super().invoke(ctx)
         except ConfigError as exc:
             click.echo(f"trackbot: {exc}", err=True)
-            sys.exit(2)
+            sys.exit(EXIT_USAGE)
+        except LockBusy as exc:  # before TrackbotError: "busy, try later" is not "a source failed"
+            click.echo(f"trackbot: {exc}", err=True)
+            sys.exit(EXIT_BUSY)
         except TrackbotError as exc:
             click.echo(f"trackbot: {exc}", err=True)
             sys.exit(1)
@@ -50,13 +57,13 @@ class Group(click.Group):
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", envvar="TRACKBOT_CONFIG", default="sources.yaml", show_default=True,
               help="sources.yaml to use (env TRACKBOT_CONFIG).")
-@click.option("--db", "db_path", envvar="TRACKBOT_DB", default="db/trackbot.db", show_default=True,
-              help="History database (env TRACKBOT_DB).")
+@click.option("--db", "db_path", envvar="TRACKBOT_DB", default=None,
+              help="History database (env TRACKBOT_DB)  [default: db/trackbot.db beside the config]")
 @click.option("--debug", is_flag=True, envvar="TRACKBOT_DEBUG",
               help="Print internal errors with their traceback, and re-raise a bug (env TRACKBOT_DEBUG=1).")
 @click.version_option(package_name="trackbot")
 @click.pass_context
-def main(ctx: click.Context, config_path: str, db_path: str, debug: bool) -> None:
+def main(ctx: click.Context, config_path: str, db_path: str | None, debug: bool) -> None:
     """trackbot: tells the team, at once, only what matters to the versions they run.
 
     \b

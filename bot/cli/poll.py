@@ -14,7 +14,7 @@ from bot.core.clock import parse_interval, utcnow
 from bot.core.errors import log
 from bot.core.lazy import lazy_module
 from bot.ops.logs import LogFormat, configure_logging, log_run
-from bot.store.lock import run_lock
+from bot.store.lock import daemon_lock, run_lock
 
 if TYPE_CHECKING:
     from bot.config import load as configuration
@@ -133,7 +133,9 @@ def poll(app: App, only: tuple[str, ...], force: bool, show_all: bool) -> None:
     """
     cfg = app.config(checked=True)
     with run_lock(app.db_path):
-        code = _poll_once(cfg, app.store(), only, force, show_all=show_all)
+        store = app.store()
+        app.say_if_config_moved(store)
+        code = _poll_once(cfg, store, only, force, show_all=show_all)
     sys.exit(code)
 
 
@@ -146,7 +148,8 @@ def poll(app: App, only: tuple[str, ...], force: bool, show_all: bool) -> None:
 def run(app: App, every: str, runs: int | None, log_format: str) -> None:
     """Poll for ever, re-reading sources.yaml when it changes (a bad edit keeps the last good config).
 
-    A bad config at start exits 2 before the first run. The lock is held only while polling.
+    A bad config at start exits 2 before the first run; a second `run` on the same database exits 75 at once,
+    naming the first one's pid. The poll lock is held only while polling: a manual `poll` gets through between runs.
 
     \b
     Examples:
@@ -170,11 +173,12 @@ def run(app: App, every: str, runs: int | None, log_format: str) -> None:
             log.warning(line)
 
     def cycle(cfg: configuration.Config, store: Store) -> int:
+        app.say_if_config_moved(store)
         code = _poll_once(cfg, store, show_table=show_table)
         _weekly_digest(cfg, store)
         return code
 
-    with configure_logging(fmt):
+    with daemon_lock(app.db_path), configure_logging(fmt):  # one daemon per database, for its whole life
         daemon.run_loop(watch, app.db_path, cycle, daemon.RunPlan(interval, runs), log=say)
 
 
