@@ -7,8 +7,10 @@ Imports late (lazy modules) so that `--help` and `status` do not pay for httpx, 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.console import Console
 
+from bot.read import pager
 from bot.core.clock import parse_interval, utcnow
 from bot.core.errors import TrackbotError
 from bot.core.lazy import lazy_module
@@ -35,7 +38,22 @@ else:
         lazy_module, ("bot.config.load", "bot.config.check", "bot.store.connect", "bot.deliver.health", "bot.store.meta",
                       "bot.core.model", "bot.deliver.console"))
 
-console = Console()
+class CliConsole(Console):
+    """rich's console, but a reader closing the pipe (`trackbot why 6.1 | head -1`) ends the command with exit 141,
+    as a shell reports a command killed by SIGPIPE, in every output mode (rich's own default exits 1)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+        raise SystemExit(EXIT_PIPE)
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, with what was saved before it: the CLI prints it and exits 130."""
+
+
+EXIT_PIPE = 141  # 128 + SIGPIPE
+console = CliConsole()
 Command = Callable[..., Any]  # a click command function, before decoration
 DEBUG = "trackbot.debug"  # key in click's ctx.meta: --debug was given
 
@@ -57,9 +75,14 @@ def default_db_path(config_path: str) -> str:
 class App:
     """The global options as the commands use them: the config and the database, opened as each command needs."""
 
-    def __init__(self, config_path: str, db_path: str | None) -> None:
+    def __init__(self, config_path: str, db_path: str | None, *, no_pager: bool = False) -> None:
         self.config_path = config_path
         self.db_path = db_path or default_db_path(config_path)
+        self.no_pager = no_pager
+
+    def paged(self) -> AbstractContextManager[None]:
+        """What the block prints goes through $PAGER on a terminal (bot/cli/pager.py), unless --no-pager."""
+        return pager.paged(console, self.no_pager)
 
     def config(self, *, checked: bool = False, outline: bool = False) -> configuration.Config:
         """The config; `checked` adds the checks `trackbot check` makes (URLs, each kind's local needs), as poll and run
@@ -128,3 +151,8 @@ def echo_json_list(items: Iterable[dict[str, Any]]) -> None:
 def delivery_problem(cfg: configuration.Config, store: Store) -> str | None:
     """Why nobody hears the alerts (Slack or a destination failing for longer than the config allows), or None."""
     return delivery_health.problem(store, utcnow(), parse_interval(cfg.settings.delivery_failing_for))
+
+
+def plural(count: int, noun: str, many: str = "") -> str:
+    """"1 event", "2 events": a count with its noun agreeing ("1 other source", not "1 other sources")."""
+    return f"{count} {noun if count == 1 else (many or noun + 's')}"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from bot.cli.app import App, console, delivery_problem, safe
+from bot.cli.app import App, Interrupted, console, delivery_problem, plural, safe
 from bot.core.clock import parse_interval, utcnow
 from bot.core.errors import log
 from bot.core.lazy import lazy_module
@@ -65,8 +65,14 @@ def _poll_once(cfg: configuration.Config, store: Store, only: tuple[str, ...] = 
         join(store, targets, utcnow())
     progress = PollProgress(console, len(only) or len(cfg.sources))
     early = EarlyDelivery(store, [sink], targets, utcnow)  # a finished source's alerts go out at once
-    with dbopen.storage_guard(store, lambda: deliver_pending(store, sink, utcnow)), progress, early:
-        report = asyncio.run(run_poll(cfg, store, only=only, force=force, on_result=early.after(progress)))
+    try:
+        with dbopen.storage_guard(store, lambda: deliver_pending(store, sink, utcnow)), progress, early:
+            report = asyncio.run(run_poll(cfg, store, only=only, force=force, on_result=early.after(progress)))
+    except KeyboardInterrupt:  # each source's findings were written as it finished: say how many
+        rest = progress.total - progress.done
+        raise Interrupted(f"interrupted: {plural(progress.done, 'source')} of {progress.total} finished this poll "
+                          f"and what they found is saved (their alerts went out); the other {rest} are polled "
+                          "next time; the database is consistent") from None
     # Everything is written: what the worker left (a sink that was down) goes now, as before.
     delivery = early.merged(sink.name, deliver_pending(store, sink, utcnow))
     notified = _notify(store, targets, early)  # ...and each `notify:` destination's own queue
@@ -179,7 +185,13 @@ def run(app: App, every: str, runs: int | None, log_format: str) -> None:
         return code
 
     with daemon_lock(app.db_path), configure_logging(fmt):  # one daemon per database, for its whole life
-        daemon.run_loop(watch, app.db_path, cycle, daemon.RunPlan(interval, runs), log=say)
+        try:
+            daemon.run_loop(watch, app.db_path, cycle, daemon.RunPlan(interval, runs), log=say)
+        except Interrupted:
+            raise
+        except KeyboardInterrupt:
+            raise Interrupted("interrupted between runs: every finished run is saved; the database is consistent") \
+                from None
 
 
 def _weekly_digest(cfg: configuration.Config, store: Store) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -230,7 +231,7 @@ def test_cli_search_and_digest(tmp_path, web):
     runner.invoke(main, [*args, "poll"])
     found = runner.invoke(main, [*args, "search", "aufs", "mount"])
     assert found.exit_code == 0
-    hits = found.output.strip().splitlines()
+    hits = re.split(r"\n(?! )", found.output.strip())  # a hit's text wraps under it, indented (80 columns)
     assert hits and all("aufs" in h.lower() and "mount" in h.lower() for h in hits)
     # the baseline is not news: the first digest says so
     assert "nothing new" in runner.invoke(main, [*args, "digest"]).output
