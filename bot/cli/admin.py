@@ -151,6 +151,7 @@ def silence(app: App, pattern: str, product: str | None, duration: str, reason: 
         raise click.BadParameter("say why (the digest shows it beside what was held back)", param_hint="--reason")
     store = app.store()
     reads.checked_product(store, product, app.pins())
+    reads.checked_pattern(store, pattern)  # a pattern no event kind can match: did you mean
     now = utcnow()
     silence_id = store.add_silence(now, now + length, product=product or "", pattern=pattern, reason=reason)
     what = " and ".join(x for x in (f"product {product}" if product else "", f"keys {pattern}" if pattern else "") if x)

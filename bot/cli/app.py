@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.console import Console
 
-from bot.read import pager
 from bot.core.clock import parse_interval, utcnow
 from bot.core.errors import TrackbotError
 from bot.core.lazy import lazy_module
+from bot.read import pager
 from bot.read import preflight as reads
 
 if TYPE_CHECKING:
