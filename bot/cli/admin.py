@@ -178,11 +178,15 @@ def silences(app: App, remove_ids: tuple[int, ...], show_all: bool, limit: int |
         console.print(f"silence {silence_id} removed")
     if remove_ids:
         return
-    rows = reads.limited(store.silences(now, include_ended=show_all), limit)
+    every = store.silences(now, include_ended=show_all)
+    rows = reads.limited(every, limit if limit or as_json else reads.DEFAULT_LIMIT)
     if as_json:
         click.echo(json.dumps([dataclasses.asdict(r) for r in rows], indent=2))
         return
     console.print(views.silences_table(rows, now))
+    more = reads.more_line(len(rows), len(every))
+    if more:
+        console.print(f"[dim]{more}[/]", highlight=False)
 
 
 @click.command()

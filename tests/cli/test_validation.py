@@ -26,3 +26,11 @@ def test_why_with_something_that_is_not_a_version_is_a_usage_error_with_a_hint(h
         assert out.exit_code == 2 and hint in out.output, out.output
     assert run(history, "why", "1.10", "--product", "docker").exit_code == 0
     assert run(history, "why", "9.9.9").exit_code == 0  # a version nobody released yet: "nothing recorded"
+
+
+def test_listings_show_50_and_say_how_many_more(history):
+    for index in range(60):
+        assert run(history, "silence", f"new_release:docker:9.{index}", "--for", "1d", "--reason", "x").exit_code == 0
+    text = run(history, "silences").output
+    assert "10 more: --limit 60 or --all" in text
+    assert len(__import__("json").loads(run(history, "silences", "--json").output)) == 60
