@@ -31,8 +31,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.core import versions
+from bot.core.alert import Alert, AlertKind
 from bot.core.model import Event, Pin, Record
-from bot.judge.alerts import Alert, AlertKind
 from bot.read.changes import changes, products_with
 from bot.read.digest.build import build as build_report
 from bot.read.preflight import checked_product

@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot.core.alert import Alert, AlertKind
 from bot.core.model import Event  # noqa: E402
 from bot.deliver.loop import Outgoing  # noqa: E402
 from bot.deliver.notify import message, sign  # noqa: E402
-from bot.judge.alerts import Alert, AlertKind  # noqa: E402
 from bot.ops.metrics import registry, write_textfile  # noqa: E402
 from bot.store.history import Store  # noqa: E402
 

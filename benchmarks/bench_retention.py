@@ -17,8 +17,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.core.alert import Alert, AlertKind
 from bot.core.model import Event
-from bot.judge.alerts import Alert, AlertKind
 from bot.store import retention
 from bot.store.history import Store
 

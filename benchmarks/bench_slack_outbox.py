@@ -13,13 +13,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.config.load import SlackConf  # noqa: E402
+from bot.core.alert import Alert, AlertKind
 from bot.core.model import Event  # noqa: E402
+from bot.core.settings import SlackConf
 from bot.deliver.loop import deliver_pending  # noqa: E402
 from bot.deliver.slack import blocks
 from bot.deliver.slack.client import SlackWebApi  # noqa: E402
 from bot.deliver.slack.sink import SlackSink  # noqa: E402
-from bot.judge.alerts import Alert, AlertKind  # noqa: E402
 from bot.store.history import Store  # noqa: E402
 from tests.slack.fakeslack import FakeSlack  # noqa: E402
 

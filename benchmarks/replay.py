@@ -38,8 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.config import load as configuration  # noqa: E402
+from bot.core.alert import Alert, AlertKind  # noqa: E402
 from bot.deliver.loop import Delivered, Outcome, Outgoing, deliver_pending  # noqa: E402
-from bot.judge.alerts import Alert, AlertKind  # noqa: E402
 from bot.poll.cycle import run_poll  # noqa: E402
 from bot.store.history import Store  # noqa: E402
 

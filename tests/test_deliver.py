@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.core.alert import Alert, AlertKind, AlertState
 from bot.core.model import Event
 from bot.deliver.loop import Delivered, Outcome, Outgoing, deliver_pending
-from bot.judge.alerts import Alert, AlertKind, AlertState
 from bot.store.history import Store
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

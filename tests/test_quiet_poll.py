@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 from click.testing import CliRunner
 
 from bot.cli.main import main
+from bot.core.alert import Alert, AlertKind
 from bot.core.model import Event
-from bot.judge.alerts import Alert, AlertKind
 from bot.store.history import Store
 from tests.conftest import Route
 from tests.core.test_poll import MOBY, write_config

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from bot.core.alert import Alert, AlertKind
 from bot.core.model import Event
 from bot.deliver.console import alert_lines, display_items
-from bot.judge.alerts import Alert, AlertKind
 
 
 def fix(n: int, fixed_in: str = "1.10.4", pin: str = "docker 1.10.3", **data: object) -> Event:

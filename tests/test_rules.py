@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.core.model import Pin, Record
-from bot.judge.rules import norm_title, rule_events
+from bot.core.text import norm_title
+from bot.judge.rules import rule_events
 from bot.sources import debian_changelog, kernel_changelog
 from tests.sources.kernel_support import CHANGELOG_3_16_84, CHANGELOG_3_16_85, FIXTURES
 
@@ -178,7 +179,7 @@ def test_titles_match_across_changelog_spellings():
 
 
 def _hash(title: str) -> str:
-    from bot.judge.rules import title_hash
+    from bot.core.text import title_hash
 
     return title_hash(title)
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from bot.cli.app import App, console, delivery_problem, json_option, product_option, safe
-from bot.core.clock import parse_interval, utcnow
+from bot.core.clock import parse_interval
 from bot.core.errors import ConfigError, TrackbotError
 from bot.core.lazy import lazy_module
 from bot.read import preflight as reads
@@ -52,7 +52,7 @@ def status(app: App, as_json: bool) -> None:
     views.print_streamed(console, views.status_table(cfg.sources, states, counts, width=console.width))
     for line in views.status_error_lines(cfg.sources, states, console.width):
         console.print(line, highlight=False, soft_wrap=True)
-    undelivered = delivery_problem(cfg, store)
+    undelivered = delivery_problem(cfg, store, app.clock())
     if undelivered:
         console.print(f"[red]{safe(undelivered)}[/]", highlight=False, soft_wrap=True)
     where = str(Path(app.db_path).resolve())  # which history this is (the default follows sources.yaml)
@@ -91,7 +91,7 @@ def check(app: App) -> None:
     if not slack_ok:
         problems.append("Slack delivery will not work (see above)")
     if Path(app.db_path).exists():
-        undelivered = delivery_problem(cfg, app.store(write=False))
+        undelivered = delivery_problem(cfg, app.store(write=False), app.clock())
         if undelivered:
             problems.append(undelivered)
     if cfg.notify:
@@ -119,7 +119,7 @@ def note(app: App, version: str, text: str, product: str | None) -> None:
         raise click.BadParameter("a note needs some text", param_hint="TEXT")
     store = app.store()
     reads.checked_product(store, product, app.pins())
-    store.add_note(product or "", version, text, utcnow())
+    store.add_note(product or "", version, text, app.clock())
     console.print("note saved")
 
 
@@ -152,7 +152,7 @@ def silence(app: App, pattern: str, product: str | None, duration: str, reason: 
     store = app.store()
     reads.checked_product(store, product, app.pins())
     reads.checked_pattern(store, pattern)  # a pattern no event kind can match: did you mean
-    now = utcnow()
+    now = app.clock()
     silence_id = store.add_silence(now, now + length, product=product or "", pattern=pattern, reason=reason)
     what = " and ".join(x for x in (f"product {product}" if product else "", f"keys {pattern}" if pattern else "") if x)
     console.print(f"silence {silence_id}: {safe(what)} until {(now + length).isoformat()}", highlight=False)
@@ -171,7 +171,7 @@ def silences(app: App, remove_ids: tuple[int, ...], show_all: bool, limit: int |
     Example:
       trackbot silences --remove 3
     """
-    store, now = app.reader(), utcnow()
+    store, now = app.reader(), app.clock()
     for silence_id in remove_ids:
         if not store.remove_silence(silence_id, now):
             raise click.ClickException(f"no active silence {silence_id}")
@@ -209,7 +209,7 @@ def metrics(app: App, textfile: str, max_queue_age: str | None) -> None:
         limit = parse_interval(max_queue_age).total_seconds() if max_queue_age else None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--max-queue-age") from None
-    cfg, store, now = app.config(), app.store(), utcnow()
+    cfg, store, now = app.config(), app.store(), app.clock()
     write_textfile(store, [s.name for s in cfg.sources], Path(textfile), now)
     waiting = backlog(store)
     if limit is not None and waiting.age(now) > limit:
@@ -269,7 +269,7 @@ def vacuum(app: App, older_than: str | None) -> None:
                                      param_hint="--older-than")
     with run_lock(app.db_path):
         store = app.store()
-        dropped = retention.apply(store, conf, utcnow())
+        dropped = retention.apply(store, conf, app.clock())
         store.compact()
     console.print(f"forgot {dropped['runs']} runs and {dropped['alert_bodies']} delivered alert bodies (runs older "
                   f"than {conf.runs}, bodies older than {conf.delivered_alerts})", highlight=False)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.console import Console
 
-from bot.core.clock import parse_interval, utcnow
+from bot.core.clock import Clock, parse_interval, utcnow
 from bot.core.errors import TrackbotError
 from bot.core.lazy import lazy_module
 from bot.read import pager
@@ -75,13 +75,14 @@ def default_db_path(config_path: str) -> str:
 class App:
     """The global options as the commands use them: the config and the database, opened as each command needs."""
 
-    def __init__(self, config_path: str, db_path: str | None, *, no_pager: bool = False) -> None:
+    def __init__(self, config_path: str, db_path: str | None, clock: Clock = utcnow, *, no_pager: bool = False) -> None:
         self.config_path = config_path
         self.db_path = db_path or default_db_path(config_path)
+        self.clock = clock  # the one clock every command reads; tests pass their own (`obj=` a Clock)
         self.no_pager = no_pager
 
     def paged(self) -> AbstractContextManager[None]:
-        """What the block prints goes through $PAGER on a terminal (bot/cli/pager.py), unless --no-pager."""
+        """What the block prints goes through $PAGER on a terminal (bot/read/pager.py), unless --no-pager."""
         return pager.paged(console, self.no_pager)
 
     def config(self, *, checked: bool = False, outline: bool = False) -> configuration.Config:
@@ -128,10 +129,10 @@ def since_option(f: Command) -> Command:
     return click.option("--since", default="7d", show_default=True, help="How far back: 30m, 12h, 7d, 4w.")(f)
 
 
-def since_time(text: str) -> datetime:
+def since_time(text: str, now: datetime) -> datetime:
     """`--since` as a moment: a bad interval is a usage error naming the option."""
     try:
-        return utcnow() - parse_interval(text)
+        return now - parse_interval(text)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from None
 
@@ -148,9 +149,9 @@ def echo_json_list(items: Iterable[dict[str, Any]]) -> None:
     out.flush()
 
 
-def delivery_problem(cfg: configuration.Config, store: Store) -> str | None:
+def delivery_problem(cfg: configuration.Config, store: Store, now: datetime) -> str | None:
     """Why nobody hears the alerts (Slack or a destination failing for longer than the config allows), or None."""
-    return delivery_health.problem(store, utcnow(), parse_interval(cfg.settings.delivery_failing_for))
+    return delivery_health.problem(store, now, parse_interval(cfg.settings.delivery_failing_for))
 
 
 def plural(count: int, noun: str, many: str = "") -> str:

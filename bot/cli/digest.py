@@ -1,5 +1,5 @@
 """`trackbot digest`: the summary of a period written to a file (HTML, JSON, Markdown), posted to Slack, or printed.
-The weekly digest `trackbot run` posts by itself is bot/read/digest/weekly.py, called from poll.py."""
+The weekly digest `trackbot run` posts by itself is bot/deliver/digest_post.py, called from poll.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from bot.cli.app import App, console, json_option, since_option, since_time
-from bot.core.clock import utcnow
 from bot.core.errors import TrackbotError
 
 
@@ -27,11 +26,11 @@ def digest(app: App, since: str, out: str | None, post: bool, as_json: bool) -> 
       trackbot digest --since 7d --out digest.html
       trackbot digest --since 7d --post
     """
+    from bot.deliver.slack import digest as slack
     from bot.read.digest import build, chart, write
-    from bot.read.digest import slack_blocks as slack
 
     store, cfg = app.reader(), app.config()
-    start, now = since_time(since), utcnow()
+    start, now = since_time(since, app.clock()), app.clock()
     report = build.build(store, cfg.fleet, start, now, f"last {since}")
     if post:
         channel = cfg.digest.channel if cfg.digest else ""  # the weekly digest's channel, when sources.yaml names one

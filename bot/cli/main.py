@@ -19,6 +19,7 @@ import click
 
 from bot.cli import admin, digest, poll, read
 from bot.cli.app import DEBUG, EXIT_PIPE, App, Interrupted
+from bot.core.clock import fixed_clock, utcnow
 from bot.core.errors import ConfigError, TrackbotError, internal_error, log
 from bot.store.lock import LockBusy
 
@@ -76,7 +77,12 @@ def main(ctx: click.Context, config_path: str, db_path: str | None, no_pager: bo
     Example:
       trackbot poll && trackbot why 1.10 --product docker
     """
-    ctx.obj = App(config_path, db_path, no_pager=no_pager)
+    try:  # one clock for the whole command: a test's (`obj=`), TRACKBOT_NOW's (replays), or the machine's
+        clock = ctx.obj if callable(ctx.obj) else fixed_clock(os.environ.get("TRACKBOT_NOW", "")) or utcnow
+    except ValueError:
+        raise click.UsageError(f"TRACKBOT_NOW={os.environ['TRACKBOT_NOW']!r} is not an ISO 8601 moment "
+                               "(e.g. 2024-05-30T12:00:00Z)") from None
+    ctx.obj = App(config_path, db_path, clock, no_pager=no_pager)
     if debug:
         ctx.meta[DEBUG] = True
         handler = logging.StreamHandler(sys.stderr)

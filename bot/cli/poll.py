@@ -4,13 +4,13 @@ heartbeat, retention), the daemon loop around it, and the weekly digest `run` po
 from __future__ import annotations
 
 import sys
-import time
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from bot.cli.app import App, Interrupted, console, delivery_problem, plural, safe
-from bot.core.clock import parse_interval, utcnow
+from bot.cli.app import App, Interrupted, console, plural, safe
+from bot.core.clock import Clock, parse_interval, utcnow
 from bot.core.errors import log
 from bot.core.lazy import lazy_module
 from bot.ops.logs import LogFormat, configure_logging, log_run
@@ -18,7 +18,6 @@ from bot.store.lock import daemon_lock, run_lock
 
 if TYPE_CHECKING:
     from bot.config import load as configuration
-    from bot.deliver.early import EarlyDelivery
     from bot.poll import daemon
     from bot.read import views
     from bot.store import connect as dbopen
@@ -47,82 +46,41 @@ def _destinations(cfg: configuration.Config) -> list[Any]:
 
 
 def _poll_once(cfg: configuration.Config, store: Store, only: tuple[str, ...] = (), force: bool = False, *,
-               show_table: bool = True, show_all: bool = False) -> int:
-    """One poll as `poll` and each `run` cycle do it: the writes, then every destination, then the
-    table, metrics and heartbeat. Exit code: 1 a source failed, 3 nobody hears the alerts."""
-    import asyncio  # the poll stack (asyncio, httpx, the kinds' parsers): loaded only by the commands that poll
-
-    from bot.deliver.early import EarlyDelivery
-    from bot.deliver.loop import deliver_pending
-    from bot.poll.cycle import run_poll
+               show_table: bool = True, show_all: bool = False, clock: Clock = utcnow) -> int:
+    """One cycle (bot.poll.job.cycle, what `poll` and each `run` cycle do), then what it showed:
+    the table and the notify lines. Exit code: 1 a source failed, 3 nobody hears the alerts."""
+    from bot.poll.job import (  # the poll stack: loaded only by the commands that poll
+        CycleOptions,
+        Sinks,
+        cycle,
+    )
     from bot.poll.progress import PollProgress
 
-    started, began = time.monotonic(), utcnow()
-    sink, targets = _deliverer(cfg), _destinations(cfg)
-    if targets:
-        from bot.deliver.notify import join
-
-        join(store, targets, utcnow())
     progress = PollProgress(console, len(only) or len(cfg.sources))
-    early = EarlyDelivery(store, [sink], targets, utcnow)  # a finished source's alerts go out at once
+    options = CycleOptions(only=only, force=force, on_result=progress, watching=progress)
     try:
-        with dbopen.storage_guard(store, lambda: deliver_pending(store, sink, utcnow)), progress, early:
-            report = asyncio.run(run_poll(cfg, store, only=only, force=force, on_result=early.after(progress)))
+        result = cycle(cfg, store, Sinks(_deliverer(cfg), _destinations(cfg)), clock, options)
     except KeyboardInterrupt:  # each source's findings were written as it finished: say how many
         rest = progress.total - progress.done
         raise Interrupted(f"interrupted: {plural(progress.done, 'source')} of {progress.total} finished this poll "
                           f"and what they found is saved (their alerts went out); the other {rest} are polled "
                           "next time; the database is consistent") from None
-    # Everything is written: what the worker left (a sink that was down) goes now, as before.
-    delivery = early.merged(sink.name, deliver_pending(store, sink, utcnow))
-    notified = _notify(store, targets, early)  # ...and each `notify:` destination's own queue
     if show_table:  # not with --log-format json: there every line is a JSON object
-        incidents = views.PollIncidents(store_reads.open_incident_counts(store), store_reads.open_incident_counts(store, began.isoformat()))
-        views.show_poll(console, report, delivery, incidents, show_all=show_all)
-    log_run(report, delivery, time.monotonic() - started)
-    for line, failing in notified:
+        incidents = views.PollIncidents(store_reads.open_incident_counts(store),
+                                        store_reads.open_incident_counts(store, result.began.isoformat()))
+        views.show_poll(console, result.report, result.delivery, incidents, show_all=show_all)
+    log_run(result.report, result.delivery, (clock() - result.began).total_seconds())
+    for line, failing in result.notified:
         (log.warning if failing else log.info)(line)
         if show_table:
             console.print(safe(line), highlight=False)
-    healthy = not report.failed and not delivery.errors and not any(failing for _, failing in notified)
-    _after_run(cfg, store, healthy=healthy, echo=show_table)
-    retention.apply_if_due(store, cfg.retention, utcnow())  # at most once a day: old runs, sent alerts' bodies
-    undelivered = delivery_problem(cfg, store)
-    if undelivered:  # exit 3: cron and systemd must see that nobody hears the alerts
-        click.echo(f"trackbot: {undelivered}", err=True)
-        return 3
-    return 1 if report.failed else 0
-
-
-def _notify(store: Store, targets: list[Any], early: EarlyDelivery) -> list[tuple[str, bool]]:
-    """Deliver each `notify:` destination's backlog; its report line, and whether it had an error."""
-    if not targets:
-        return []
-    from bot.deliver.notify import deliver_destinations, report_line
-
-    reports = {name: early.merged(name, report, destination=True)
-               for name, report in deliver_destinations(store, targets, utcnow).items()}
-    return [(report_line(name, report), bool(report.errors)) for name, report in reports.items()]
-
-
-def _after_run(cfg: configuration.Config, store: Store, *, healthy: bool, echo: bool) -> None:
-    """Metrics textfile and heartbeat after every poll and `run` cycle (README "Watching the watcher")."""
-    from bot.ops.heartbeat import ping
-    from bot.ops.metrics import write_textfile
-
-    problems = []
-    if cfg.metrics.textfile:
-        path = cfg.config_dir / cfg.metrics.textfile
-        try:
-            write_textfile(store, [s.name for s in cfg.sources], path, utcnow())
-        except OSError as exc:  # the poll itself went fine: say so, do not fail it
-            problems.append(f"metrics textfile {path}: {exc.strerror or exc}")
-    if cfg.heartbeat_url and healthy:
-        problems.append(ping(cfg.heartbeat_url) or "")
-    for problem in filter(None, problems):
+    for problem in result.problems:
         log.warning(problem)
-        if echo:
+        if show_table:
             click.echo(f"trackbot: {problem}", err=True)
+    if result.undelivered:  # exit 3: cron and systemd must see that nobody hears the alerts
+        click.echo(f"trackbot: {result.undelivered}", err=True)
+    return result.exit_code
 
 
 @click.command()
@@ -141,7 +99,7 @@ def poll(app: App, only: tuple[str, ...], force: bool, show_all: bool) -> None:
     with run_lock(app.db_path):
         store = app.store()
         app.say_if_config_moved(store)
-        code = _poll_once(cfg, store, only, force, show_all=show_all)
+        code = _poll_once(cfg, store, only, force, show_all=show_all, clock=app.clock)
     sys.exit(code)
 
 
@@ -180,13 +138,13 @@ def run(app: App, every: str, runs: int | None, log_format: str) -> None:
 
     def cycle(cfg: configuration.Config, store: Store) -> int:
         app.say_if_config_moved(store)
-        code = _poll_once(cfg, store, show_table=show_table)
-        _weekly_digest(cfg, store)
+        code = _poll_once(cfg, store, show_table=show_table, clock=app.clock)
+        _weekly_digest(cfg, store, app.clock())
         return code
 
     with daemon_lock(app.db_path), configure_logging(fmt):  # one daemon per database, for its whole life
         try:
-            daemon.run_loop(watch, app.db_path, cycle, daemon.RunPlan(interval, runs), log=say)
+            daemon.run_loop(watch, app.db_path, cycle, daemon.RunPlan(interval, runs, app.clock), log=say)
         except Interrupted:
             raise
         except KeyboardInterrupt:
@@ -194,13 +152,13 @@ def run(app: App, every: str, runs: int | None, log_format: str) -> None:
                 from None
 
 
-def _weekly_digest(cfg: configuration.Config, store: Store) -> None:
-    """`digest:` in sources.yaml: post the week's digest once its slot has passed (bot/read/digest/weekly.py)."""
+def _weekly_digest(cfg: configuration.Config, store: Store, now: datetime) -> None:
+    """`digest:` in sources.yaml: post the week's digest once its slot has passed (bot/deliver/digest_post.py)."""
     if cfg.digest is None:
         return
-    from bot.read.digest.weekly import post_if_due
+    from bot.deliver.digest_post import post_if_due
 
-    line = post_if_due(cfg, store, utcnow(), lambda text: console.print(text, markup=False, highlight=False,
+    line = post_if_due(cfg, store, now, lambda text: console.print(text, markup=False, highlight=False,
                                                                         soft_wrap=True))
     if line:
         log.info(line)  # a timestamped line on stderr (text or JSON, as --log-format says)

@@ -18,9 +18,8 @@ from bot.cli.app import (
     since_option,
     since_time,
 )
-from bot.core.clock import utcnow
 from bot.core.lazy import lazy_module
-from bot.core.model import SEVERITIES, severity_rank
+from bot.core.severity import SEVERITIES, severity_rank
 from bot.read import preflight as reads
 
 if TYPE_CHECKING:
@@ -57,7 +56,7 @@ def events(app: App, since: str, product: str | None, kind: str | None, severity
     # in SQL: the newest `limit` (still oldest first), streamed from the cursor for --json
     from bot.store.history import EventFilter
 
-    chosen = EventFilter(since_time(since), store_reads.product_names(product) if product else None,
+    chosen = EventFilter(since_time(since, app.clock()), store_reads.product_names(product) if product else None,
                          [kind] if kind else None, no_baseline, SEVERITIES[severity_rank(severity):] if severity else None)
     rows = store.iter_events(chosen, listing.rows)
     if listing.as_json:
@@ -144,7 +143,7 @@ def incidents(app: App, *, listing: reads.Listing) -> None:
     """
     from bot.read.incidents import incident_items, incident_lines
 
-    every = incident_items(app.reader(), include_resolved=listing.show_all, now=utcnow())
+    every = incident_items(app.reader(), include_resolved=listing.show_all, now=app.clock())
     items = listing.cut(every)
     if listing.as_json:
         click.echo(json.dumps(items, indent=2))

@@ -18,8 +18,8 @@ from bot.config import digest as schedule
 from bot.config import load as configuration
 from bot.core.clock import parse_interval
 from bot.core.errors import ConfigError
-from bot.sources.api import SourceConf
-from bot.store import retention
+from bot.core.model import SourceConf
+from bot.core.settings import retention_problems
 
 URL_SCHEMES = ("http", "https")
 INTERVAL_SETTINGS = ("confirm_after", "failing_for", "delivery_failing_for")
@@ -34,7 +34,7 @@ def problems(cfg: configuration.Config) -> list[str]:
             parse_interval(value)
         except ValueError:
             found.append(f"{cfg.path}: settings: '{name}' {value!r} is not an interval (use e.g. 30m, 1h, 6h)")
-    found += [f"{cfg.path}: {line}" for line in retention.problems(cfg.retention)]
+    found += [f"{cfg.path}: {line}" for line in retention_problems(cfg.retention)]
     for index, conf in enumerate(cfg.sources):
         found += [f"{cfg.path}: sources[{index}] {conf.name}: {line}" for line in _url_problems(conf)]
     if cfg.digest is not None:

@@ -24,12 +24,14 @@ from bot.config.digest import DigestConf
 from bot.core.clock import parse_interval
 from bot.core.errors import ConfigError
 from bot.core.model import Pin, SourceConf
+from bot.core.settings import MetricsConf, NotifyConf, RetentionConf, Settings, SlackConf
 from bot.judge import relevance, watchwords
 from bot.sources.registry import KINDS
-from bot.store.retention import RetentionConf
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
+
+__all__ = ["Config", "MetricsConf", "NotifyConf", "RetentionConf", "Settings", "SlackConf", "load", "parse"]
 
 # libyaml's safe loader when PyYAML was built with it: a 1,000-source file loads ~10x faster
 SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -39,67 +41,6 @@ T = TypeVar("T", bound="DataclassInstance")  # a Conf, a Pin, SlackConf, Setting
 TOP_KEYS = {"fleet", "inventories", "watch_words", "bug_numbers", "sources", "slack", "settings", "arch", "modules",
             "metrics", "heartbeat_url", "notify", "digest",  # these four: running it unattended (README "Deploy")
             "retention"}  # how long run rows and delivered alerts' bodies are kept (bot/store/retention.py)
-
-
-@dataclass(frozen=True, kw_only=True)
-class SlackConf:
-    """Where alerts go. Secrets are never here: only the names of the variables holding them."""
-
-    token_env: str = "SLACK_BOT_TOKEN"
-    webhook_env: str = "SLACK_WEBHOOK_URL"
-    channel: str = "#fleet-alerts"
-    digest_channel: str = ""
-    base_url: str = ""
-    channels: dict[str, str] = dataclasses.field(default_factory=dict)  # severity or product -> channel
-    repeat: str = "24h"
-
-
-@dataclass(frozen=True, kw_only=True)
-class Settings:
-    """Run-wide knobs with safe defaults."""
-
-    concurrency: int = 8
-    timeout: float = 30.0
-    retries: int = 3
-    max_bytes: int = 64 * 1024 * 1024
-    failing_after: int = 3  # consecutive failures before a source_failing incident
-    source_timeout: float = 600.0  # a whole source's poll, all its requests together
-    abandoned_after: int = 180  # days without a release before a pinned branch is branch_abandoned
-    confirm_after: str = "1h"  # a record missing from polls at least this far apart is withdrawn
-    failing_for: str = "6h"  # or failing this long (whichever first) opens source_failing
-    delivery_failing_for: str = "1h"  # Slack refusing every post this long: poll exits 3
-
-
-@dataclass(frozen=True, kw_only=True)
-class MetricsConf:
-    """Prometheus figures written after every run (bot/ops/metrics.py), for node_exporter's textfile collector."""
-
-    textfile: str = ""
-
-
-SEVERITIES = ("info", "warning", "critical")
-
-
-@dataclass(frozen=True, kw_only=True)
-class NotifyConf:
-    """One more destination (bot/deliver/notify.py). Its URL holds secrets, so only its variable is named here:
-    `url_env` for an Apprise URL, or `webhook_env` (+ `secret_env`, the HMAC key) for a signed JSON webhook."""
-
-    url_env: str = ""
-    webhook_env: str = ""
-    secret_env: str = ""
-    min_severity: str = "critical"
-
-    def __post_init__(self) -> None:
-        if bool(self.url_env) == bool(self.webhook_env):
-            raise ValueError("name exactly one of 'url_env' (Apprise) or 'webhook_env' (signed JSON webhook)")
-        if self.min_severity not in SEVERITIES:
-            raise ValueError(f"'min_severity' {self.min_severity!r} is not one of {', '.join(SEVERITIES)}")
-
-    @property
-    def name(self) -> str:
-        """The destination's stable name in the store and in messages: its variable, never its URL."""
-        return self.url_env or self.webhook_env
 
 
 @dataclass(frozen=True)

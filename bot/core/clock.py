@@ -21,6 +21,17 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+def fixed_clock(text: str) -> Clock | None:
+    """A clock stopped at an ISO 8601 moment (`TRACKBOT_NOW`, for replays of history), or None for ''.
+
+    Raises ValueError for text that is not a moment, so a typo cannot silently mean 'now'."""
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text)
+    moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).replace(microsecond=0)
+    return lambda: moment
+
+
 def iso(moment: datetime) -> str:
     """Timestamps are stored as ISO 8601 UTC strings: they sort and read well."""
     return moment.isoformat(timespec="seconds")

@@ -13,14 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
+from bot.core.severity import SEVERITIES, severity_rank
 from bot.core.versions import PinSpec, parse_pin, scheme_for
 
-SEVERITIES = ("info", "warning", "critical")
+__all__ = ["SEVERITIES", "severity_rank"]  # re-exported: the model's users read the order here too
 
-
-def severity_rank(severity: str) -> int:
-    """Order severities so the loudest one of a group can be picked."""
-    return SEVERITIES.index(severity)
 
 
 # --- Record payloads: the keys of Record.data the core reads, per record kind -------------

@@ -65,6 +65,8 @@ PRODUCTS: tuple[Product, ...] = (
     Product("rhel", "plain"),
     Product("ubuntu", "plain"),
 )
+# every name of the product table: products known even before a poll (for --product checks)
+ALIAS_NAMES = frozenset(name for p in PRODUCTS for name in (p.name, *p.aliases))
 _BY_NAME = {name: product for product in PRODUCTS for name in (product.name, *product.aliases)}
 # Package products are "<family>:<package>": a Debian package orders as dpkg, a RHEL one as rpm.
 _SCHEME_BY_PREFIX = {"debian": "deb", "deb": "deb", "rhel": "rpm", "rpm": "rpm"}
@@ -77,6 +79,11 @@ def canonical_product(product: str) -> str:
     name = product.strip().lower()
     known = _BY_NAME.get(name)
     return known.name if known else name
+
+
+def same_product(a: str, b: str) -> bool:
+    """True when two product names mean the same product (case and aliases ignored)."""
+    return canonical_product(a) == canonical_product(b)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -6,30 +6,18 @@ here and in `bot.deliver.slack.blocks`; neither knows how a message is sent (`bo
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
-from rich.markup import escape as _markup_escape
-
+from bot.core.alert import Alert, AlertKind
 from bot.core.model import Event
-from bot.judge.alerts import Alert, AlertKind
+from bot.core.text import printable as printable  # re-exported: the console's users read it here too
+from bot.core.text import safe as safe
 
 # C0/C1 control characters but tab and newline: an upstream line must not drive the terminal.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 STYLES = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 MAX_LINES = 20
 TOP_ITEMS = 3  # fixes named on a grouped line
 GROUPED = {"fix_available": "fixes", "regression": "regressions"}  # kind -> its plural on a grouped line
-
-
-def printable(text: object) -> str:
-    """Upstream text with terminal control characters (ESC sequences, bells) removed."""
-    return _CONTROL.sub("", str(text))
-
-
-def safe(text: object) -> str:
-    """Upstream text ready for rich: no control characters, no markup."""
-    return _markup_escape(printable(text))
 
 
 def display_items(items: tuple[Event, ...]) -> list[Event]:

@@ -26,11 +26,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from bot.deliver.loop import DeliveryReport, Queue, Sink, deliver_pending
+from bot.core.reports import DeliveryReport
+from bot.deliver.loop import Queue, Sink, deliver_pending
 from bot.store.history import Store
 
 if TYPE_CHECKING:  # the poll's module loads httpx: not needed to run this
-    from bot.poll.cycle import SourceResult
+    from bot.core.reports import SourceResult
 
 log = logging.getLogger("trackbot")
 # How long the worker waits after a wake for more sources to finish, so a burst of them is one

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.judge.alerts import AlertState
+from bot.core.alert import AlertState
 from bot.store.history import Store
 
 

@@ -20,15 +20,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from rich.console import Console
 
+from bot.core import silence
+from bot.core.alert import FOLLOW_UPS, Alert, AlertKind, AlertState
+from bot.core.reports import DeliveryReport as DeliveryReport  # re-exported for the sinks
 from bot.deliver.console import console_markup
-from bot.judge import silence
-from bot.judge.alerts import FOLLOW_UPS, Alert, AlertKind, AlertState
 from bot.store.history import Store
 
 
@@ -95,14 +96,6 @@ class Queue(Protocol):
     def mark_skipped(self, alert_id: int, state: AlertState, reason: str, silenced_by: int | None = None) -> None: ...
 
     def set_retry_at(self, alert_id: int, when: datetime) -> None: ...
-
-
-@dataclass
-class DeliveryReport:
-    sent: int = 0
-    queued: int = 0
-    skipped: int = 0
-    errors: list[str] = field(default_factory=list)
 
 
 class ConsoleSink:

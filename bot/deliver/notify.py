@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import importlib.util
 import json
 import logging
 import os
@@ -32,19 +33,24 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
-from bot.config.load import SEVERITIES, NotifyConf
-from bot.deliver.console import alert_lines, printable
-from bot.deliver.loop import Delivered, DeliveryReport, Fatal, Outcome, Outgoing, Retry, deliver_pending
+from bot.core.lazy import lazy_module
+from bot.core.reports import DeliveryReport
+from bot.core.settings import NotifyConf
+from bot.core.severity import SEVERITIES
+from bot.core.text import printable
+from bot.deliver.console import alert_lines
+from bot.deliver.loop import Delivered, Fatal, Outcome, Outgoing, Retry, deliver_pending
 from bot.store.history import Store
 
-try:  # optional: `pip install 'trackbot[notify]'`
+if TYPE_CHECKING:
     import apprise
-except ImportError:  # pragma: no cover - exercised where the extra is not installed
-    apprise = None  # type: ignore[assignment]
+else:  # optional (`pip install 'trackbot[notify]'`), and imported at first use: a poll without
+    # `notify:` never pays for it
+    apprise = lazy_module("apprise") if importlib.util.find_spec("apprise") else None
 
 logging.getLogger("apprise").addHandler(logging.NullHandler())  # its lines can hold the URL: outcomes say enough
 logging.getLogger("apprise").propagate = False

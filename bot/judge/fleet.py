@@ -17,13 +17,8 @@ from bot.core import versions
 from bot.core.model import Pin
 
 canonical_product = versions.canonical_product  # re-exported: fleet is where callers look for it
-# every name of the product table: products known even before a poll (for --product checks)
-ALIAS_NAMES = frozenset(name for p in versions.PRODUCTS for name in (p.name, *p.aliases))
-
-
-def same_product(a: str, b: str) -> bool:
-    """True when two product names mean the same product (case and aliases ignored)."""
-    return canonical_product(a) == canonical_product(b)
+same_product = versions.same_product
+ALIAS_NAMES = versions.ALIAS_NAMES
 
 
 def pins_for(pins: Iterable[Pin], product: str, version: str) -> list[Pin]:

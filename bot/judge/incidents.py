@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from bot.core.alert import Alert, duration_text
 from bot.core.clock import iso
 from bot.core.model import Event, Finding, Pin, severity_rank
 from bot.judge import alerts
@@ -28,7 +29,7 @@ class Notice:
     """An event to store and the alert to queue with it (both about one incident)."""
 
     event: Event
-    alert: alerts.Alert
+    alert: Alert
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def resolve(row: Row, at: Moment, summary: str = "") -> Plan:
     if row["opened_at"] is None:
         return Plan(resolved=(row,))
     summary = summary or row["summary"]
-    duration = alerts.duration_text(row["first_seen_at"], at.now)
+    duration = duration_text(row["first_seen_at"], at.now)
     event = Event(row["kind"], row["severity"], row["product"] or "", row["version"] or "",
                   f"{row['kind']}:{row['key']}:{row['first_seen_at']}", summary, at.source,
                   {"incident": row["key"], "first_seen_at": row["first_seen_at"]})

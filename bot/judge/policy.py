@@ -36,16 +36,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 
+from bot.core.severity import Severity
 from bot.judge.cves import CveInfo
-
-
-class Severity(StrEnum):
-    INFO = "info"
-    WARNING = "warning"
-    CRITICAL = "critical"
-
 
 BASELINE = Severity.INFO
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import bisect
 import functools
-import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -33,6 +32,8 @@ from debian.debian_support import Version as DebVersion
 
 from bot.core import versions
 from bot.core.model import Event, Pin, Record
+from bot.core.severity import loudest
+from bot.core.text import title_hash
 from bot.judge import abandoned, fleet, policy, relevance
 from bot.judge.classify import cves as find_cves
 from bot.judge.cves import CveInfo
@@ -54,26 +55,6 @@ FIXING_RE = re.compile(  # "address" only as a verb: "the IPv6 address" fixes no
 )
 _CLAUSE_RE = re.compile(r";|\.\s+|:\s+")  # sentences, "; " and "Known issue: ..." parts
 BUG_RE = re.compile(r"#(\d{3,})")
-_ARCH_RE = re.compile(r"^(\[[^\]]+\]\s*)+")
-_TRAILER_RE = re.compile(r"\s*\((?:CVE-[^)]*|Closes:[^)]*|LP:[^)]*)\)\s*$", re.IGNORECASE)
-
-
-def norm_title(text: str) -> str:
-    """A change's title as it appears in any changelog: no [arch] tag, CVE or Closes suffix."""
-    value = " ".join(text.split())
-    value = _ARCH_RE.sub("", value)
-    while True:
-        stripped = _TRAILER_RE.sub("", value)
-        if stripped == value:
-            break
-        value = stripped
-    return value.strip().rstrip(".").lower()
-
-
-def title_hash(text: str) -> str:
-    return hashlib.sha1(norm_title(text).encode()).hexdigest()[:12]
-
-
 @dataclass(frozen=True)
 class _Hit:
     """One fact about one pin, before the smallest version is chosen."""
@@ -481,7 +462,7 @@ def _group(hits: list[_Hit]) -> list[list[_Hit]]:
 def _event(source: str, group: list[_Hit]) -> Event:
     scheme = versions.scheme_for(group[0].pin.product)
     first = min(group, key=lambda h: _sort_key(h.version, scheme))
-    severity = str(max((h.severity for h in group), key=("info", "warning", "critical").index))
+    severity = str(loudest(h.severity for h in group))
     pin, record = first.pin, first.record
     where = f"{record.product} {record.version}"
     if first.version != record.version:

@@ -23,8 +23,7 @@ from enum import StrEnum
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # for annotations only: poll imports much of the core
-    from bot.deliver.loop import DeliveryReport
-    from bot.poll.cycle import RunReport
+    from bot.core.reports import DeliveryReport, RunReport
 
 LOGGER = "trackbot"
 FIELDS = "trackbot_fields"  # the `extra=` key holding a record's structured fields

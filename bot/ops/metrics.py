@@ -20,7 +20,7 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Gauge, write_to_textfile
 
-from bot.config.load import SEVERITIES
+from bot.core.severity import SEVERITIES
 from bot.store.history import Store
 
 

@@ -1,7 +1,7 @@
 """One run over every due source: fetch, evaluate, write. Delivery is the caller's next step.
 
 The core knows nothing of any particular source: it calls the kind's `collect`, then
-`bot.judge.evaluate.evaluate` (pure: the diff, the kind's `events` hook, the changelog rules,
+`bot.poll.evaluate.evaluate` (pure: the diff, the kind's `events` hook, the changelog rules,
 pin matching, incident changes) and writes the outcome in one transaction. A source
 that fails writes only its error; it never stops the others and never looks like
 "everything was removed". `run_poll` ends once everything is written: the caller then
@@ -26,35 +26,17 @@ from bot.config.load import Config
 from bot.core.clock import Clock, parse_interval, utcnow
 from bot.core.errors import ConfigError, SourceError, Unchanged, internal_error, redact_url
 from bot.core.model import Finding
+from bot.core.reports import RunReport as RunReport  # re-exported: the poll's callers read it here
+from bot.core.reports import SourceResult as SourceResult
 from bot.judge import alerts, cves, incidents
-from bot.judge.evaluate import Situation, SourceOutcome, evaluate
-from bot.judge.self_incidents import SELF_SOURCE
+from bot.ops.self_incidents import SELF_SOURCE
 from bot.poll import schedule
+from bot.poll.evaluate import Situation, SourceOutcome, evaluate
 from bot.poll.fetch import Fetcher, FetchPolicy, SourceContext, make_client
 from bot.poll.state import MissingKeys, PreviousRecords, Quiet, StoredHistory
 from bot.sources.api import SourceConf
 from bot.sources.registry import KINDS
 from bot.store.history import Store
-
-
-@dataclass
-class SourceResult:
-    name: str
-    kind: str
-    status: str  # changed, unchanged, failed, skipped
-    new_records: int = 0
-    events: int = 0
-    seconds: float = 0.0
-    reason: str = ""
-
-
-@dataclass
-class RunReport:
-    results: list[SourceResult]
-
-    @property
-    def failed(self) -> list[SourceResult]:
-        return [r for r in self.results if r.status == "failed"]
 
 
 @dataclass(frozen=True)
@@ -102,7 +84,7 @@ async def run_poll(
     owned = transport.client is None
     http = transport.client or make_client(policy)
     try:
-        run = Run(config, store, Fetcher(http, policy, transport.sleep), clock, run_id, force,
+        run = Run(config, store, Fetcher(http, policy, transport.sleep, clock), clock, run_id, force,
                   cves.ratings(store.cve_records()))  # CVE ratings as the run starts
         chosen = [s for s in config.sources if not only or s.name in only]
         results = await _poll_all(chosen, run, on_result)

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from bot.config import load as configuration
 from bot.config.check import load_checked
-from bot.core.clock import utcnow
+from bot.core.clock import Clock, utcnow
 from bot.core.errors import ConfigError, TrackbotError, internal_error
-from bot.judge import self_incidents
+from bot.ops import self_incidents
 from bot.store.connect import open_store
 from bot.store.history import Store
 from bot.store.lock import run_lock
@@ -75,10 +75,12 @@ class ConfigWatch:
 
 @dataclass(frozen=True)
 class RunPlan:
-    """How `run` loops: seconds between the starts of two runs, and how many (None: for ever)."""
+    """How `run` loops: seconds between the starts of two runs, how many (None: for ever), and the clock
+    its own bookkeeping reads (the config's self-incident)."""
 
     interval: float
     runs: int | None = None
+    clock: Clock = utcnow
 
 
 BUG_PREFIX = "run failed: "  # a line about a bug in one run (its traceback is in the log)
@@ -100,7 +102,7 @@ def run_loop(watch: ConfigWatch, db_path: str, poll_once: PollOnce, plan: RunPla
             with run_lock(db_path):
                 store = open_store(db_path)
                 problem = f"{watch.path.name} does not load, polling goes on with the last good config: {watch.error}"
-                self_incidents.track(store, CONFIG_INVALID, problem if watch.error else None, utcnow())
+                self_incidents.track(store, CONFIG_INVALID, problem if watch.error else None, plan.clock())
                 poll_once(watch.good, store)
         except TrackbotError as exc:
             log(str(exc))

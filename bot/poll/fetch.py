@@ -29,12 +29,13 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence, Set
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 
 from bot import __version__
+from bot.core.clock import Clock, utcnow
 from bot.core.errors import SourceError, Unchanged, redact_url
 from bot.core.model import Pin, Record
 from bot.judge.cves import CveInfo
@@ -74,10 +75,12 @@ class Fetcher:
     asks after it finished, within FINISHED_ENTRIES and FINISHED_BYTES. Keeping every answer for the
     whole run held every body in memory at once: a poll's memory grew with the number of sources."""
 
-    def __init__(self, client: httpx.AsyncClient, policy: FetchPolicy, sleep: Sleep = asyncio.sleep) -> None:
+    def __init__(self, client: httpx.AsyncClient, policy: FetchPolicy, sleep: Sleep = asyncio.sleep,
+                 clock: Clock = utcnow) -> None:
         self.client = client
         self.policy = policy
         self.sleep = sleep
+        self.clock = clock  # a Retry-After date is read against the run's clock
         self._inflight: dict[tuple[str, ...], asyncio.Task[Response]] = {}
         self._finished: OrderedDict[tuple[str, ...], Response | SourceError] = OrderedDict()
         self._kept_bytes = 0  # the bodies' bytes in _finished
@@ -129,7 +132,7 @@ class Fetcher:
                 await self.sleep(self.policy.backoff * 2 ** (attempt - 1))
                 continue
             if response.status in RETRY_STATUSES and attempt <= self.policy.retries:
-                wait = _retry_after(response.headers.get("retry-after"))
+                wait = _retry_after(response.headers.get("retry-after"), self.clock())
                 if wait is not None and wait > MAX_RETRY_AFTER:
                     raise SourceError(f"HTTP {response.status}, retry after {wait:.0f}s", url, status=response.status)
                 await self.sleep(wait if wait is not None else self.policy.backoff * 2 ** (attempt - 1))
@@ -201,7 +204,7 @@ class SourceContext:
     validators: dict[str, dict[str, str]] = field(default_factory=dict)  # from the last good run
     missing: Set[str] = frozenset()  # keys of `previous` the last poll already missed
     cves: Mapping[str, CveInfo] = field(default_factory=dict)  # every source's CVE ratings (bot.judge.cves)
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    clock: Clock = utcnow
     new_validators: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def now(self) -> datetime:
@@ -265,7 +268,7 @@ def check_redirects(url: str, reply: httpx.Response) -> None:
                           "if that is the right place, put it in sources.yaml", url)
 
 
-def _retry_after(value: str | None) -> float | None:
+def _retry_after(value: str | None, now: datetime) -> float | None:
     if not value:
         return None
     try:
@@ -276,7 +279,7 @@ def _retry_after(value: str | None) -> float | None:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return max(0.0, (when - now).total_seconds())
 
 
 def _reason(status: int) -> str:

@@ -13,8 +13,8 @@ from types import TracebackType
 from rich.console import Console
 from rich.status import Status
 
-from bot.deliver.console import safe
-from bot.poll.cycle import SourceResult
+from bot.core.reports import SourceResult
+from bot.core.text import safe
 
 QUIET_SECONDS = 3.0
 

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.deliver.console import safe
-from bot.judge.alerts import duration_text
+from bot.core.alert import duration_text
+from bot.core.text import safe
 from bot.read.preflight import wrapped
 from bot.read.views import short_time
 from bot.store.history import Store

@@ -17,16 +17,15 @@ from rich.segment import Segment, Segments
 from rich.table import Table
 
 from bot.core.clock import parse_interval
-from bot.deliver.console import safe
+from bot.core.text import safe
 from bot.poll import schedule
 from bot.read.fast_table import MeasuredTable
 from bot.read.preflight import fit_error, shorten_url, wrapped
 
 if TYPE_CHECKING:  # names for annotations only: `status` and `events` need not import the poll (httpx) or the kinds
-    from bot.deliver.loop import DeliveryReport
-    from bot.judge.silence import Silence
-    from bot.poll.cycle import RunReport
-    from bot.sources.api import SourceConf
+    from bot.core.model import SourceConf
+    from bot.core.reports import DeliveryReport, RunReport
+    from bot.core.silence import Silence
     from bot.store.history import StoredEvent
 
 STATUS_STYLES = {"failed": "red", "changed": "green", "unchanged": "", "skipped": "dim"}

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.core import versions
+from bot.core.alert import Alert
 from bot.core.model import Pin
 from bot.core.release_numbers import maybe_in_branch
 from bot.core.version_keys import version_key
 from bot.judge import fleet
-from bot.judge.alerts import Alert
 from bot.store.history import Store, StoredEvent, StoredRecord
 from bot.store.reads import product_versions, product_versions_above
 

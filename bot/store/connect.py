@@ -9,16 +9,10 @@ file system; writing commands say in one line why they cannot write.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from bot.core.clock import utcnow
 from bot.core.errors import TrackbotError
-from bot.judge import self_incidents
 from bot.store.history import Store
-
-STORAGE_FAILING = "storage_failing"
 
 
 class StorageError(TrackbotError):
@@ -75,25 +69,3 @@ def database_path(store: Store) -> str:
     except sqlite3.Error:
         return "(the database)"
     return next((str(row[2]) for row in rows if row[1] == "main" and row[2]), "(in memory)")
-
-
-@contextmanager
-def storage_guard(store: Store, settle: Callable[[], object]) -> Iterator[None]:
-    """Run a poll; a database failure (disk full) is trackbot's own incident, not any source's.
-
-    The failure becomes one StorageError line naming the database, and one `storage_failing`
-    incident is opened if anything can still be written (`settle` then delivers it); the first
-    poll that completes resolves it. No source's failure count moves: none of them failed.
-    """
-    try:
-        yield
-    except sqlite3.DatabaseError as exc:
-        error = describe(exc, database_path(store))
-        try:
-            if self_incidents.track(store, STORAGE_FAILING, str(error), utcnow(), severity="critical"):
-                settle()
-        except sqlite3.Error:
-            pass  # nothing can be written now: the line below is all there is
-        raise error from None
-    if self_incidents.track(store, STORAGE_FAILING, None, utcnow()):
-        settle()

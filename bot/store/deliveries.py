@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from bot.judge.alerts import Alert, AlertState
+from bot.core.alert import Alert, AlertState
 from bot.store._lean_sqlite import sqlite_utils
 from bot.store.outbox import alert_row, iso, write_transaction
 from bot.store.rows import select_rows

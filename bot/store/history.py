@@ -18,10 +18,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bot.core.alert import Alert
 from bot.core.model import Event, Finding, Record
+from bot.core.silence import Silence
 from bot.core.version_keys import version_key
-from bot.judge.alerts import Alert
-from bot.judge.silence import Silence
 from bot.store._lean_sqlite import sqlite_utils
 from bot.store.deliveries import Deliveries
 from bot.store.digest_posts import DigestPosts

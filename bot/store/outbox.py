@@ -15,9 +15,9 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from bot.core.alert import Alert, AlertKind, AlertState, event_from_dict
 from bot.core.clock import iso
-from bot.judge.alerts import Alert, AlertKind, AlertState, event_from_dict
-from bot.judge.silence import Silence
+from bot.core.silence import Silence
 from bot.store._lean_sqlite import sqlite_utils
 from bot.store.rows import select_rows
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.judge import fleet
+from bot.core import versions as fleet  # product names: canonical_product, same_product, ALIAS_NAMES
 from bot.store.history import SEARCH_WINDOW, Store, StoredRecord
 from bot.store.rows import select_rows, stored_record
 

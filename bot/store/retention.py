@@ -11,37 +11,21 @@ the number of polls. Kept light (no store import) because bot/config/load.py bui
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.core.clock import iso, parse_interval
 
+# re-exported: `retention.RetentionConf` and `retention.problems` read as before
+from bot.core.settings import RetentionConf as RetentionConf
+from bot.core.settings import retention_problems
+
+problems = retention_problems
+
 if TYPE_CHECKING:
     from bot.store.history import Store
 
 EVERY = timedelta(days=1)  # how often poll/run apply it
-FIELDS = ("runs", "delivered_alerts")
-
-
-@dataclass(frozen=True, kw_only=True)
-class RetentionConf:
-    """How long to keep run rows and the bodies of delivered alerts (intervals such as 90d)."""
-
-    runs: str = "90d"
-    delivered_alerts: str = "90d"
-
-
-def problems(conf: RetentionConf) -> list[str]:
-    """One line per value that is not an interval, naming the key and the value."""
-    found = []
-    for name in FIELDS:
-        value = getattr(conf, name)
-        try:
-            parse_interval(value)
-        except ValueError:
-            found.append(f"retention: '{name}' {value!r} is not an interval (use e.g. 30d, 90d)")
-    return found
 
 
 def apply(store: Store, conf: RetentionConf, now: datetime) -> dict[str, int]:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.core.alert import event_from_dict
 from bot.core.model import Event, Record
-from bot.judge.alerts import event_from_dict
 from bot.store._lean_sqlite import sqlite_utils
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from bot.config import load as configuration
 from bot.core.model import Finding, Record, Snapshot
-from bot.judge.evaluate import Situation, evaluate
+from bot.poll.evaluate import Situation, evaluate
 from bot.sources.api import Kind, SourceConf
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)

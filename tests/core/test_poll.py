@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from bot.cli.main import main
 from bot.config import load as configuration
+from bot.core.alert import Alert
 from bot.deliver.loop import Delivered
-from bot.judge.alerts import Alert
 from bot.read.why import story
 from bot.store.history import Store
 from tests.conftest import FIXTURES, Route, poll_and_deliver

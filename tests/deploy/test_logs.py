@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from bot.cli import main as cli
-from bot.cli import poll as cli_poll
 from bot.ops.logs import log
-from bot.poll import cycle as poll
+from bot.poll import job as poll  # the one cycle `poll` and `run` call
 from tests.conftest import FIXTURES, Route
 
 MOBY = (FIXTURES / "docker/moby-CHANGELOG.md").read_bytes()
@@ -39,7 +39,7 @@ def run_cycles(tmp_path: Path, web_url: str, monkeypatch: pytest.MonkeyPatch, *a
         if len(sleeps) >= cycles:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli_poll.time, "sleep", sleep)
+    monkeypatch.setattr(time, "sleep", sleep)  # the daemon looks time.sleep up at each call
     return CliRunner().invoke(cli.main, ["--config", str(tmp_path / "sources.yaml"), "--db", str(tmp_path / "t.db"),
                                          "run", "--every", "1m", *args])
 

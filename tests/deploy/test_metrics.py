@@ -9,8 +9,8 @@ from click.testing import CliRunner, Result
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.cli.main import main
+from bot.core.alert import Alert, AlertKind
 from bot.core.model import Finding
-from bot.judge.alerts import Alert, AlertKind
 from bot.store.history import Store
 from tests.conftest import FIXTURES, Route
 

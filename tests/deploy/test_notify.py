@@ -17,11 +17,11 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from bot.cli.main import main
-from bot.config.load import NotifyConf
+from bot.core.alert import Alert, AlertKind, AlertState
 from bot.core.model import Event
+from bot.core.settings import NotifyConf
 from bot.deliver.loop import ConsoleSink, Outcome, Outgoing, Retry, deliver_pending
 from bot.deliver.notify import deliver_destinations, destinations, join, report_line
-from bot.judge.alerts import Alert, AlertKind, AlertState
 from bot.ops.metrics import backlog
 from bot.store.deliveries import DestinationQueue
 from bot.store.history import Store

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import load as configuration
-from bot.poll.cycle import RunReport, Transport
+from bot.core.reports import RunReport
+from bot.poll.cycle import Transport
 from bot.store.history import Store
 from tests.conftest import poll_and_deliver
 from tests.core.test_poll import Clock, Collect

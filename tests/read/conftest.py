@@ -7,7 +7,11 @@ import pytest
 from bot.core.model import Event, Finding, Record
 from bot.store.history import Store
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)  # fixed: the CLI reads it too (obj=CLOCK), never the machine's date
+
+
+def CLOCK() -> datetime:  # noqa: N802 - the clock the CLI is handed in these tests
+    return NOW
 
 
 @pytest.fixture

@@ -22,7 +22,11 @@ from bot.store.history import Store
 from tests.conftest import Route
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-NOW = datetime.now(UTC).replace(microsecond=0)
+NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)  # fixed: the CLI reads it too (obj=CLOCK), never the machine's date
+
+
+def CLOCK() -> datetime:  # noqa: N802 - the clock the CLI is handed in these tests
+    return NOW
 ARTEFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"  # screenshots kept after the run
 
 
@@ -57,7 +61,7 @@ def weeks_of_history(tmp_path):
 
 
 def digest(cfg, db, *args):
-    out = CliRunner().invoke(main, ["--config", str(cfg), "--db", str(db), "digest", "--since", "7d", *args])
+    out = CliRunner().invoke(main, obj=CLOCK, args=["--config", str(cfg), "--db", str(db), "digest", "--since", "7d", *args])
     assert out.exit_code == 0, out.output
     return out.output
 
@@ -208,7 +212,7 @@ sources:
 settings: {{retries: 0}}
 """)
     db = tmp_path / "t.db"
-    polled = CliRunner().invoke(main, ["--config", str(cfg), "--db", str(db), "poll"])
+    polled = CliRunner().invoke(main, obj=CLOCK, args=["--config", str(cfg), "--db", str(db), "poll"])
     assert polled.exit_code == 0, polled.output
     report = json.loads(digest(cfg, db, "--json"))
     pins = {f"{p['product']} {p['pinned']}": p for p in report["pins"]}
@@ -226,14 +230,14 @@ settings: {{retries: 0}}
     assert "| ? (no release known) | 2018-04-18 |" in md
     assert "- debian 8: its branch ended on 2018-04-18" in md
     assert re.search(r"\| debian:docker.io 1.6.2~dfsg1-1~bpo8\+1 \| \? \| [^|]+ \| 0 in branch, \d+ newer, \d+ days \|", md)
-    story = CliRunner().invoke(main, ["--config", str(cfg), "--db", str(db), "why", "1.10.3", "--product", "docker"])
+    story = CliRunner().invoke(main, obj=CLOCK, args=["--config", str(cfg), "--db", str(db), "why", "1.10.3", "--product", "docker"])
     assert "run `trackbot changes 1.10.3 1.12.6 --product docker` to see what the upgrade brings" in \
         " ".join(story.output.split())  # the abandoned branch: the smallest upgrade with every critical fix
 
 
 def test_a_digest_file_that_cannot_be_written_is_one_line(weeks_of_history, tmp_path):
     cfg, db = weeks_of_history
-    out = CliRunner().invoke(main, ["--config", str(cfg), "--db", str(db), "digest", "--out",
+    out = CliRunner().invoke(main, obj=CLOCK, args=["--config", str(cfg), "--db", str(db), "digest", "--out",
                                     str(tmp_path / "no" / "such" / "d.html")])
     assert out.exit_code == 1
     assert out.output == f"trackbot: cannot write the digest to {tmp_path / 'no' / 'such' / 'd.html'}: " \

@@ -1,6 +1,7 @@
 """Read commands as a user types them: no silent empty databases, aliases, refusals, ordering."""
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -12,11 +13,11 @@ from bot.cli.main import main
 from bot.core.model import Event, Finding
 from bot.store.history import Store
 from tests.conftest import FIXTURES, Route
-from tests.read.conftest import NOW
+from tests.read.conftest import CLOCK, NOW
 
 
 def run(cfg, db, *args):
-    return CliRunner().invoke(main, ["--config", str(cfg), "--db", str(db), *args])
+    return CliRunner().invoke(main, obj=CLOCK, args=["--config", str(cfg), "--db", str(db), *args])
 
 
 def test_read_commands_refuse_a_database_that_does_not_exist(tmp_path):
@@ -55,7 +56,7 @@ def test_no_baseline_and_limit(history):
 
 def test_events_read_at_80_columns_a_line_per_event_and_its_summary_under_it(history):
     cfg, db = history
-    out = CliRunner().invoke(main, ["--config", str(cfg), "--db", str(db), "events", "--limit", "2"],
+    out = CliRunner().invoke(main, obj=CLOCK, args=["--config", str(cfg), "--db", str(db), "events", "--limit", "2"],
                              env={"COLUMNS": "80"})
     lines = out.output.splitlines()
     assert max(len(line) for line in lines) <= 80
@@ -75,7 +76,8 @@ def test_a_reader_closing_the_pipe_ends_the_command_quietly(history):
                      1, NOW)
     store.db.close()
     done = subprocess.run(["bash", "-c", f"{cmd}; echo rc=${{PIPESTATUS[0]}}"], capture_output=True, text=True,
-                          timeout=60, cwd=Path(__file__).resolve().parents[2])
+                          timeout=60, cwd=Path(__file__).resolve().parents[2],
+                          env={**os.environ, "TRACKBOT_NOW": NOW.isoformat()})
     assert done.stdout.endswith("rc=141\n") and done.stderr == ""
 
 
@@ -106,7 +108,7 @@ def test_incidents_read_at_80_columns_with_their_summary_whole(history):
     row = store.incident_seen("deb-mirror", Finding("apt_hash_mismatch", "deb-mirror:hash", summary), NOW)
     store.open_incident(row["rowid"], NOW)
     store.db.close()
-    out = CliRunner().invoke(main, ["--config", str(cfg), "--db", str(db), "incidents"], env={"COLUMNS": "80"})
+    out = CliRunner().invoke(main, obj=CLOCK, args=["--config", str(cfg), "--db", str(db), "incidents"], env={"COLUMNS": "80"})
     lines = out.output.splitlines()
     assert max(len(line) for line in lines) <= 80
     at = lines.index(next(line for line in lines if line.startswith("OPEN apt_hash_mismatch (critical) deb-mirror: "
@@ -138,7 +140,7 @@ def test_status_fits_80_columns_and_counts_open_incidents(history, tmp_path):
     store.mark_failure("mirror", "debian_security_tracker", NOW,
                        "https://example.org/" + "very/long/" * 20 + "Release: HTTP 503 Service Unavailable", 1.0)
     store.db.close()
-    out = CliRunner().invoke(main, ["--config", str(cfg), "--db", str(db), "status"], env={"COLUMNS": "80"})
+    out = CliRunner().invoke(main, obj=CLOCK, args=["--config", str(cfg), "--db", str(db), "status"], env={"COLUMNS": "80"})
     assert out.exit_code == 0, out.output
     lines = out.output.splitlines()
     assert max(len(line) for line in lines) <= 80
@@ -150,7 +152,7 @@ def test_status_fits_80_columns_and_counts_open_incidents(history, tmp_path):
     assert re.fullmatch(r"mirror: failing since \S+ \S+Z, next try \d{4}-\d\d-\d\d \d\d:\d\dZ", lines[at])
     assert lines[at + 1].startswith("    https://example.org/") and "…" in lines[at + 1]  # the host kept
     assert lines[at + 1].endswith("HTTP 503 Service Unavailable")
-    listed = json.loads(CliRunner().invoke(main, ["--config", str(cfg), "--db", str(db), "status", "--json"]).output)
+    listed = json.loads(CliRunner().invoke(main, obj=CLOCK, args=["--config", str(cfg), "--db", str(db), "status", "--json"]).output)
     assert [(s["name"], s["open_incidents"], bool(s["next_try"])) for s in listed] == [
         ("moby-releases", 0, False), ("docker-engine-notes", 0, False), ("debian-security-tracker", 0, False),
         ("mirror", 1, True)]
@@ -181,7 +183,7 @@ def test_every_command_shows_its_examples_one_per_line_at_80_columns():
 def test_help_events_lists_every_kind_with_its_severity():
     from bot.core.event_kinds import EVENT_KINDS
 
-    out = CliRunner().invoke(main, ["help", "events"], env={"COLUMNS": "200"}).output
+    out = CliRunner().invoke(main, obj=CLOCK, args=["help", "events"], env={"COLUMNS": "200"}).output
     for kind in EVENT_KINDS:
         assert kind.name in out
     assert "apt_hash_mismatch" in out and "critical" in out
@@ -202,13 +204,13 @@ def test_events_kind_accepts_a_resolved_incident_kind(history):
 
 
 def test_db_prints_the_path(tmp_path):
-    out = CliRunner().invoke(main, ["--db", str(tmp_path / "x.db"), "db"])
+    out = CliRunner().invoke(main, obj=CLOCK, args=["--db", str(tmp_path / "x.db"), "db"])
     assert out.output.strip() == str(tmp_path / "x.db")
 
 
 def test_a_silence_named_by_an_alias_holds_the_product():
     from bot.core.model import Event
-    from bot.judge.silence import Silence, covers
+    from bot.core.silence import Silence, covers
 
     held = Silence(1, "moby", "", "upgrade window", "2026-01-01", "2027-01-01")
     assert covers(held, Event("new_release", "info", "docker", "1.10.4", "k", "docker 1.10.4"))
@@ -235,8 +237,7 @@ def test_poll_table_shows_a_source_with_an_open_incident_as_such():
 
     from rich.console import Console
 
-    from bot.deliver.loop import DeliveryReport
-    from bot.poll.cycle import RunReport, SourceResult
+    from bot.core.reports import DeliveryReport, RunReport, SourceResult
     from bot.read.views import PollIncidents, show_poll
 
     report = RunReport([SourceResult("debian-security-mirror", "apt_repo", "unchanged"),

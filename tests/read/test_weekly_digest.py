@@ -12,7 +12,7 @@ from bot.config import load as configuration
 from bot.config.digest import DigestConf
 from bot.core.errors import TrackbotError
 from bot.core.model import Event
-from bot.read.digest.weekly import post_if_due
+from bot.deliver.digest_post import post_if_due
 from bot.store.history import Store
 from tests.slack.fakeslack import Answer, FakeSlack
 

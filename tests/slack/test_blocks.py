@@ -1,8 +1,8 @@
 import json
 
+from bot.core.alert import event_from_dict
 from bot.core.model import Event
 from bot.deliver.slack import blocks
-from bot.judge.alerts import event_from_dict
 
 HOSTILE = "<!channel> see <https://evil.example|docs>"
 

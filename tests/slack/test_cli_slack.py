@@ -13,8 +13,8 @@ import yaml
 from click.testing import CliRunner
 
 from bot.cli.main import main
+from bot.core.alert import Alert, AlertKind
 from bot.core.model import Event
-from bot.judge.alerts import Alert, AlertKind
 from bot.store.history import Store
 from tests.slack.fakeslack import Answer
 

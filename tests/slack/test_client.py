@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from bot.config.load import SlackConf
 from bot.core.model import Event
+from bot.core.settings import SlackConf
 from bot.deliver.slack import blocks
 from bot.deliver.slack.client import (
     CheckResult,

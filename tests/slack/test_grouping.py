@@ -14,11 +14,12 @@ import json
 from collections import Counter
 from datetime import timedelta
 
-from bot.config.load import SlackConf
+from bot.core.alert import AlertKind
 from bot.core.model import Event
+from bot.core.settings import SlackConf
 from bot.deliver.slack.client import SlackWebApi
 from bot.deliver.slack.sink import SlackSink
-from bot.judge.alerts import AlertKind, events_alerts
+from bot.judge.alerts import events_alerts
 from tests.conftest import Route, poll_and_deliver
 from tests.core.test_kernel_poll import LINUX_DEB, setup
 from tests.sources.kernel_support import entry, releases_json

@@ -5,12 +5,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.config.load import SlackConf
+from bot.core.alert import Alert, AlertKind, AlertState, event_from_dict
 from bot.core.model import Finding
+from bot.core.settings import SlackConf
 from bot.deliver.loop import deliver_pending
 from bot.deliver.slack.client import SlackWebApi, SlackWebhook
 from bot.deliver.slack.sink import SlackSink
-from bot.judge.alerts import Alert, AlertKind, AlertState, event_from_dict
 from bot.store.history import Store
 from tests.slack.fakeslack import Answer
 

@@ -1,5 +1,5 @@
+from bot.core.alert import AlertKind
 from bot.deliver.slack.routing import all_channels, route
-from bot.judge.alerts import AlertKind
 
 CH = {"critical": "#pager", "docker": "#docker", "docker/critical": "#docker-pager", "linux/warning": ""}
 

@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.config import load as configuration
+from bot.core.alert import Alert
 from bot.deliver.loop import Delivered
-from bot.judge.alerts import Alert
 from bot.store.history import Store
 from tests.conftest import poll_and_deliver
 from tests.sources.apt_support import INRELEASE_PATH, PACKAGES, SUITE, Mirror, TestKey, build_mirror

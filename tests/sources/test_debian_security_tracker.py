@@ -14,9 +14,9 @@ import pytest
 import respx
 
 from bot.config import load as configuration
+from bot.core.alert import Alert, AlertKind
 from bot.core.model import Pin, Record, Snapshot
 from bot.deliver.loop import Delivered, Outgoing
-from bot.judge.alerts import Alert, AlertKind
 from bot.read.search import ordered_hits
 from bot.sources import debian_security_tracker as tracker
 from bot.sources.api import SourceError

@@ -8,11 +8,15 @@ from datetime import UTC, datetime, timedelta
 from click.testing import CliRunner
 
 from bot.cli.main import main
+from bot.core.alert import Alert, AlertKind
 from bot.core.model import Event, Record
-from bot.judge.alerts import Alert, AlertKind
 from bot.store.history import Store
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)  # fixed: the CLI reads it too (obj=CLOCK), never the machine's date
+
+
+def CLOCK() -> datetime:  # noqa: N802 - the clock the CLI is handed in these tests
+    return NOW
 
 
 def old_history(path, days_ago: int) -> str:
@@ -46,7 +50,7 @@ def test_poll_forgets_old_runs_and_sent_bodies_once_a_day_and_keeps_the_history(
     db = tmp_path / "t.db"
     key = old_history(db, days_ago=40)
     cfg = config(tmp_path, "retention: {runs: 30d, delivered_alerts: 30d}\n")
-    assert CliRunner().invoke(main, ["--config", cfg, "--db", str(db), "poll"]).exit_code == 0
+    assert CliRunner().invoke(main, obj=CLOCK, args=["--config", cfg, "--db", str(db), "poll"]).exit_code == 0
     store = Store.open(db)
     assert [r["started_at"][:10] for r in store.db.table("runs").rows] == [NOW.date().isoformat()]  # the poll's own
     sent = store.alerts(event_keys=[key])[0]
@@ -56,14 +60,14 @@ def test_poll_forgets_old_runs_and_sent_bodies_once_a_day_and_keeps_the_history(
     assert [n["text"] for n in store.notes()] == ["we stay on it"]
     store.db.close()
     old_history(db, days_ago=50)  # more old rows the same day: the next poll leaves them for tomorrow
-    CliRunner().invoke(main, ["--config", cfg, "--db", str(db), "poll"])
+    CliRunner().invoke(main, obj=CLOCK, args=["--config", cfg, "--db", str(db), "poll"])
     assert Store.open(db).db.table("runs").count == 3
 
 
 def test_default_retention_keeps_90_days(tmp_path):
     db = tmp_path / "t.db"
     old_history(db, days_ago=40)
-    assert CliRunner().invoke(main, ["--config", config(tmp_path), "--db", str(db), "poll"]).exit_code == 0
+    assert CliRunner().invoke(main, obj=CLOCK, args=["--config", config(tmp_path), "--db", str(db), "poll"]).exit_code == 0
     assert Store.open(db).db.table("runs").count == 2
 
 
@@ -71,10 +75,10 @@ def test_vacuum_applies_the_configured_retention(tmp_path):
     db = tmp_path / "t.db"
     key = old_history(db, days_ago=40)
     cfg = config(tmp_path, "retention: {runs: 30d, delivered_alerts: 60d}\n")
-    out = CliRunner().invoke(main, ["--config", cfg, "--db", str(db), "vacuum"])
+    out = CliRunner().invoke(main, obj=CLOCK, args=["--config", cfg, "--db", str(db), "vacuum"])
     assert out.exit_code == 0, out.output
     assert "forgot 1 runs and 0 delivered alert bodies" in out.output
-    out = CliRunner().invoke(main, ["--config", cfg, "--db", str(db), "vacuum", "--older-than", "30d"])
+    out = CliRunner().invoke(main, obj=CLOCK, args=["--config", cfg, "--db", str(db), "vacuum", "--older-than", "30d"])
     assert "forgot 0 runs and 1 delivered alert bodies" in out.output
     sent, queued = Store.open(db).alerts(event_keys=[key])
     assert sent.items == () and [e.key for e in queued.items] == [key]  # never delivered: its body stays
@@ -84,10 +88,10 @@ def test_a_bad_retention_value_is_a_config_error_naming_it(tmp_path):
     cfg = config(tmp_path, "retention: {runs: 90days}\n")
     db = str(tmp_path / "t.db")
     for command in (["check"], ["poll"], ["vacuum"]):
-        out = CliRunner().invoke(main, ["--config", cfg, "--db", db, *command])
+        out = CliRunner().invoke(main, obj=CLOCK, args=["--config", cfg, "--db", db, *command])
         assert out.exit_code == 2, (command, out.output)
         assert "retention: 'runs' '90days' is not an interval" in out.output, command
-    unknown = CliRunner().invoke(main, ["--config", config(tmp_path, "retention: {alerts: 30d}\n"), "--db", db, "poll"])
+    unknown = CliRunner().invoke(main, obj=CLOCK, args=["--config", config(tmp_path, "retention: {alerts: 30d}\n"), "--db", db, "poll"])
     assert unknown.exit_code == 2 and "unknown key 'alerts'" in unknown.output
 
 
@@ -100,6 +104,6 @@ def test_an_alert_sent_late_keeps_its_body_until_it_is_old_as_a_delivery(tmp_pat
     store.outbox.mark_sent(late.id, NOW - timedelta(days=1), channel="#ops")
     store.db.close()
     cfg = config(tmp_path, "retention: {runs: 30d, delivered_alerts: 30d}\n")
-    assert CliRunner().invoke(main, ["--config", cfg, "--db", str(db), "poll"]).exit_code == 0
+    assert CliRunner().invoke(main, obj=CLOCK, args=["--config", cfg, "--db", str(db), "poll"]).exit_code == 0
     bodies = {a.title: len(a.items) for a in Store.open(db).alerts(event_keys=[key])}
     assert bodies == {"moby: 1 warning": 0, "moby: still queued": 1}

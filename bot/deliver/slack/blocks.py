@@ -17,10 +17,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.core.alert import Alert, AlertKind
 from bot.core.model import Event
 from bot.deliver.console import display_items
 from bot.deliver.slack import escape
-from bot.judge.alerts import Alert, AlertKind
 
 MAX_BLOCKS = 50
 SECTION_LIMIT = 3000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.config.load import SlackConf
+from bot.core.settings import SlackConf
 from bot.deliver.slack.client import CheckResult, SlackWebApi, from_env
 from bot.deliver.slack.routing import all_channels
 

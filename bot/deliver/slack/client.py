@@ -31,7 +31,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web import WebClient
 from slack_sdk.webhook import WebhookClient
 
-from bot.config.load import SlackConf
+from bot.core.settings import SlackConf
 from bot.deliver.loop import Delivered, Fatal, Outcome, Retry
 from bot.deliver.slack.blocks import Message
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.core.alert import Alert, AlertKind, AlertState, duration_text
 from bot.core.model import Event
-from bot.judge.alerts import Alert, AlertKind, AlertState, duration_text
-from bot.judge.rules import title_hash
+from bot.core.text import title_hash
 from bot.store.history import Store
 
 ANSWERED = ("regression", "advisory")

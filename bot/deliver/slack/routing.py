@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.judge.alerts import AlertKind
+from bot.core.alert import AlertKind
 
 NEVER_PAGE = "info"
 

@@ -18,14 +18,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from bot.config.load import SlackConf
+from bot.core.alert import FOLLOW_UPS, Alert, AlertKind, AlertState
 from bot.core.clock import parse_interval
 from bot.core.errors import ConfigError
+from bot.core.settings import SlackConf
 from bot.deliver.loop import Delivered, Fatal, Outcome, Outgoing, Skipped
 from bot.deliver.slack import blocks, followups, routing
 from bot.deliver.slack.blocks import Message
 from bot.deliver.slack.client import Transport, from_env
-from bot.judge.alerts import FOLLOW_UPS, Alert, AlertKind, AlertState
 from bot.store.history import Store
 
 

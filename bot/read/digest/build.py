@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.core import silence as silencing
+from bot.core.alert import duration_text
 from bot.core.model import Pin, severity_rank
-from bot.judge import silence as silencing
-from bot.judge.alerts import duration_text
 from bot.read.digest.history import pin_history
 from bot.read.digest.pins import pin_rows
 from bot.store.history import Incident, Store, StoredEvent

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.deliver.console import printable
+from bot.core.text import printable
 
 PIN_COLUMNS = ("pin", "newest in branch", "newest", "behind", "branch end", "incidents", "waiting", "smallest upgrade")
 

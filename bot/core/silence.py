@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+from bot.core import versions as fleet  # same_product
+from bot.core.alert import Alert
 from bot.core.model import Event
-from bot.judge import fleet
-from bot.judge.alerts import Alert
 
 
 @dataclass(frozen=True)

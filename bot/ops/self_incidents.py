@@ -8,11 +8,17 @@ of sources that left the config leaves this name alone.
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 
+from bot.core.alert import duration_text
+from bot.core.clock import Clock
 from bot.core.model import Event, Finding
 from bot.judge import alerts
+from bot.store.connect import database_path, describe
 from bot.store.history import Store
 
 SELF_SOURCE = "trackbot"
@@ -31,7 +37,7 @@ def track(store: Store, kind: str, problem: str | None, now: datetime, *, severi
             if live is None:
                 return False
             store.resolve_incident(live["rowid"], now)
-            duration = alerts.duration_text(live["first_seen_at"], now)
+            duration = duration_text(live["first_seen_at"], now)
             event = _event(kind, live["severity"], key, live["summary"], live["first_seen_at"])
             resolved = replace(event, kind=f"{kind}_resolved", severity="info", key=f"resolved:{event.key}",
                                summary=f"resolved after {duration}: {live['summary']}")
@@ -53,3 +59,27 @@ def _event(kind: str, severity: str, key: str, summary: str, first_seen: str) ->
     return Event(kind, severity, "trackbot", "", f"{kind}:{key}:{first_seen}", summary, SELF_SOURCE,
                  {"incident": key, "first_seen_at": first_seen})
 
+
+STORAGE_FAILING = "storage_failing"
+
+
+@contextmanager
+def storage_guard(store: Store, settle: Callable[[], object], clock: Clock) -> Iterator[None]:
+    """Run a poll; a database failure (disk full) is trackbot's own incident, not any source's.
+
+    The failure becomes one StorageError line naming the database, and one `storage_failing`
+    incident is opened if anything can still be written (`settle` then delivers it); the first
+    poll that completes resolves it. No source's failure count moves: none of them failed.
+    """
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        error = describe(exc, database_path(store))
+        try:
+            if track(store, STORAGE_FAILING, str(error), clock(), severity="critical"):
+                settle()
+        except sqlite3.Error:
+            pass  # nothing can be written now: the line below is all there is
+        raise error from None
+    if track(store, STORAGE_FAILING, None, clock()):
+        settle()

@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 
 from bot.config import digest as schedule
 from bot.config.load import Config
+from bot.core.alert import duration_text
+from bot.deliver.slack import digest as slack
 from bot.deliver.slack.client import from_env
-from bot.judge.alerts import duration_text
 from bot.read.digest import build
-from bot.read.digest import slack_blocks as slack
 from bot.read.digest.write import render
 from bot.store.history import Store
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.config.load import SlackConf
 from bot.core.errors import TrackbotError
+from bot.core.settings import SlackConf
 from bot.deliver.loop import Delivered
 from bot.deliver.slack.blocks import Message
 from bot.deliver.slack.client import from_env
