@@ -28,7 +28,7 @@ def test_an_unchanged_source_is_counted_not_listed_unless_all(tmp_path, web):
     web.routes["/OTHER.md"] = Route(b"not a changelog")
     quiet = runner.invoke(main, [*args, "--force"])
     assert "moby2" in quiet.output and "failed" in quiet.output
-    assert "│ moby " not in quiet.output and "1 other sources: 1 unchanged (--all lists every source)" in quiet.output
+    assert "│ moby " not in quiet.output and "1 other source: 1 unchanged (--all lists every source)" in quiet.output
     listed = runner.invoke(main, [*args, "--force", "--all"])
     assert "│ moby " in listed.output and "other sources" not in listed.output
     summaries = [json.loads(r["summary"]) for r in Store.open(tmp_path / "t.db").db.table("runs").rows]

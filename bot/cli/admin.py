@@ -55,6 +55,9 @@ def status(app: App, as_json: bool) -> None:
     undelivered = delivery_problem(cfg, store, app.clock())
     if undelivered:
         console.print(f"[red]{safe(undelivered)}[/]", highlight=False, soft_wrap=True)
+    where = str(Path(app.db_path).resolve())  # which history this is (the default follows sources.yaml)
+    line = f"database: {where}" if len(where) + 10 <= console.width else f"database:\n  {where}"
+    console.print(safe(line), highlight=False, soft_wrap=True)
 
 
 def _status_item(conf: SourceConf, state: dict[str, Any], open_count: int) -> dict[str, Any]:
@@ -148,6 +151,7 @@ def silence(app: App, pattern: str, product: str | None, duration: str, reason: 
         raise click.BadParameter("say why (the digest shows it beside what was held back)", param_hint="--reason")
     store = app.store()
     reads.checked_product(store, product, app.pins())
+    reads.checked_pattern(store, pattern)  # a pattern no event kind can match: did you mean
     now = app.clock()
     silence_id = store.add_silence(now, now + length, product=product or "", pattern=pattern, reason=reason)
     what = " and ".join(x for x in (f"product {product}" if product else "", f"keys {pattern}" if pattern else "") if x)
@@ -174,11 +178,15 @@ def silences(app: App, remove_ids: tuple[int, ...], show_all: bool, limit: int |
         console.print(f"silence {silence_id} removed")
     if remove_ids:
         return
-    rows = reads.limited(store.silences(now, include_ended=show_all), limit)
+    every = store.silences(now, include_ended=show_all)
+    rows = reads.limited(every, limit if limit or as_json else reads.DEFAULT_LIMIT)
     if as_json:
         click.echo(json.dumps([dataclasses.asdict(r) for r in rows], indent=2))
         return
     console.print(views.silences_table(rows, now))
+    more = reads.more_line(len(rows), len(every))
+    if more:
+        console.print(f"[dim]{more}[/]", highlight=False)
 
 
 @click.command()

@@ -7,9 +7,12 @@ Imports late (lazy modules) so that `--help` and `status` do not pay for httpx, 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -18,6 +21,7 @@ from rich.console import Console
 from bot.core.clock import Clock, parse_interval, utcnow
 from bot.core.errors import TrackbotError
 from bot.core.lazy import lazy_module
+from bot.read import pager
 from bot.read import preflight as reads
 
 if TYPE_CHECKING:
@@ -27,13 +31,29 @@ if TYPE_CHECKING:
     from bot.deliver import console as render
     from bot.deliver import health as delivery_health
     from bot.store import connect as dbopen
+    from bot.store import meta
     from bot.store.history import Store
 else:
-    configuration, configcheck, dbopen, delivery_health, model, render = map(
-        lazy_module, ("bot.config.load", "bot.config.check", "bot.store.connect", "bot.deliver.health", "bot.core.model",
-                      "bot.deliver.console"))
+    configuration, configcheck, dbopen, delivery_health, meta, model, render = map(
+        lazy_module, ("bot.config.load", "bot.config.check", "bot.store.connect", "bot.deliver.health", "bot.store.meta",
+                      "bot.core.model", "bot.deliver.console"))
 
-console = Console()
+class CliConsole(Console):
+    """rich's console, but a reader closing the pipe (`trackbot why 6.1 | head -1`) ends the command with exit 141,
+    as a shell reports a command killed by SIGPIPE, in every output mode (rich's own default exits 1)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+        raise SystemExit(EXIT_PIPE)
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, with what was saved before it: the CLI prints it and exits 130."""
+
+
+EXIT_PIPE = 141  # 128 + SIGPIPE
+console = CliConsole()
 Command = Callable[..., Any]  # a click command function, before decoration
 DEBUG = "trackbot.debug"  # key in click's ctx.meta: --debug was given
 
@@ -43,13 +63,27 @@ def safe(text: object) -> str:
     return render.safe(text)
 
 
+DEFAULT_DB = Path("db") / "trackbot.db"  # relative to sources.yaml's folder, like every path in it
+
+
+def default_db_path(config_path: str) -> str:
+    """The database when neither --db nor TRACKBOT_DB names one: beside sources.yaml, wherever trackbot is run
+    from, so a cron job started in / or $HOME keeps one history (issue 23)."""
+    return str(Path(config_path).parent / DEFAULT_DB)
+
+
 class App:
     """The global options as the commands use them: the config and the database, opened as each command needs."""
 
-    def __init__(self, config_path: str, db_path: str, clock: Clock = utcnow) -> None:
+    def __init__(self, config_path: str, db_path: str | None, clock: Clock = utcnow, *, no_pager: bool = False) -> None:
         self.config_path = config_path
-        self.db_path = db_path
+        self.db_path = db_path or default_db_path(config_path)
         self.clock = clock  # the one clock every command reads; tests pass their own (`obj=` a Clock)
+        self.no_pager = no_pager
+
+    def paged(self) -> AbstractContextManager[None]:
+        """What the block prints goes through $PAGER on a terminal (bot/read/pager.py), unless --no-pager."""
+        return pager.paged(console, self.no_pager)
 
     def config(self, *, checked: bool = False, outline: bool = False) -> configuration.Config:
         """The config; `checked` adds the checks `trackbot check` makes (URLs, each kind's local needs), as poll and run
@@ -65,6 +99,13 @@ class App:
     def reader(self) -> Store:
         """The history for a read command: refuses a database that does not exist."""
         return reads.existing_store(self.db_path)
+
+    def say_if_config_moved(self, store: Store) -> None:
+        """Once, on the first poll under another sources.yaml: this history was filled under that one."""
+        here = str(Path(self.config_path).resolve())
+        before = meta.config_moved(store, here)
+        if before:
+            click.echo(f"trackbot: database {self.db_path} was last used with {before}, now with {here}", err=True)
 
     def pins(self) -> list[model.Pin]:
         """The fleet's pins and sources' products (as pins) when sources.yaml loads; read commands work without it."""
@@ -111,3 +152,8 @@ def echo_json_list(items: Iterable[dict[str, Any]]) -> None:
 def delivery_problem(cfg: configuration.Config, store: Store, now: datetime) -> str | None:
     """Why nobody hears the alerts (Slack or a destination failing for longer than the config allows), or None."""
     return delivery_health.problem(store, now, parse_interval(cfg.settings.delivery_failing_for))
+
+
+def plural(count: int, noun: str, many: str = "") -> str:
+    """"1 event", "2 events": a count with its noun agreeing ("1 other source", not "1 other sources")."""
+    return f"{count} {noun if count == 1 else (many or noun + 's')}"

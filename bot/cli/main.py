@@ -18,9 +18,15 @@ from typing import Any
 import click
 
 from bot.cli import admin, digest, poll, read
-from bot.cli.app import DEBUG, App
+from bot.cli.app import DEBUG, EXIT_PIPE, App, Interrupted
 from bot.core.clock import fixed_clock, utcnow
 from bot.core.errors import ConfigError, TrackbotError, internal_error, log
+from bot.store.lock import LockBusy
+
+EXIT_USAGE = 2  # usage or config error (click's own usage errors exit 2 too)
+EXIT_BUSY = 75  # EX_TEMPFAIL: another poll holds the lock, or another `run` the database; retry later
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+INTERRUPTED = "interrupted: nothing was left half-written (every write is one transaction)"
 
 
 class Group(click.Group):
@@ -31,7 +37,10 @@ class Group(click.Group):
             return super().invoke(ctx)
         except ConfigError as exc:
             click.echo(f"trackbot: {exc}", err=True)
-            sys.exit(2)
+            sys.exit(EXIT_USAGE)
+        except LockBusy as exc:  # before TrackbotError: "busy, try later" is not "a source failed"
+            click.echo(f"trackbot: {exc}", err=True)
+            sys.exit(EXIT_BUSY)
         except TrackbotError as exc:
             click.echo(f"trackbot: {exc}", err=True)
             sys.exit(1)
@@ -39,7 +48,10 @@ class Group(click.Group):
             raise
         except BrokenPipeError:  # `trackbot events --json | head`: the reader has what it wanted
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
-            sys.exit(141)  # 128 + SIGPIPE, as a shell reports a command killed by a closed pipe
+            sys.exit(EXIT_PIPE)  # 128 + SIGPIPE, as a shell reports a command killed by a closed pipe
+        except KeyboardInterrupt as exc:  # Ctrl-C: say what was kept, never click's bare "Aborted!" and exit 1
+            click.echo(f"trackbot: {exc if isinstance(exc, Interrupted) else INTERRUPTED}", err=True)
+            sys.exit(EXIT_INTERRUPTED)
         except Exception as exc:  # one line, never a traceback (it goes to the log)
             message = internal_error(exc, f"trackbot {ctx.invoked_subcommand or ''}".strip())
             if ctx.meta.get(DEBUG):
@@ -51,13 +63,14 @@ class Group(click.Group):
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", envvar="TRACKBOT_CONFIG", default="sources.yaml", show_default=True,
               help="sources.yaml to use (env TRACKBOT_CONFIG).")
-@click.option("--db", "db_path", envvar="TRACKBOT_DB", default="db/trackbot.db", show_default=True,
-              help="History database (env TRACKBOT_DB).")
+@click.option("--db", "db_path", envvar="TRACKBOT_DB", default=None,
+              help="History database (env TRACKBOT_DB)  [default: db/trackbot.db beside the config]")
+@click.option("--no-pager", is_flag=True, help="Print `why` and long listings straight, never through $PAGER.")
 @click.option("--debug", is_flag=True, envvar="TRACKBOT_DEBUG",
               help="Print internal errors with their traceback, and re-raise a bug (env TRACKBOT_DEBUG=1).")
 @click.version_option(package_name="trackbot")
 @click.pass_context
-def main(ctx: click.Context, config_path: str, db_path: str, debug: bool) -> None:
+def main(ctx: click.Context, config_path: str, db_path: str | None, no_pager: bool, debug: bool) -> None:
     """trackbot: tells the team, at once, only what matters to the versions they run.
 
     \b
@@ -69,7 +82,7 @@ def main(ctx: click.Context, config_path: str, db_path: str, debug: bool) -> Non
     except ValueError:
         raise click.UsageError(f"TRACKBOT_NOW={os.environ['TRACKBOT_NOW']!r} is not an ISO 8601 moment "
                                "(e.g. 2024-05-30T12:00:00Z)") from None
-    ctx.obj = App(config_path, db_path, clock)
+    ctx.obj = App(config_path, db_path, clock, no_pager=no_pager)
     if debug:
         ctx.meta[DEBUG] = True
         handler = logging.StreamHandler(sys.stderr)

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from bot.cli.app import App, console, safe
+from bot.cli.app import App, Interrupted, console, plural, safe
 from bot.core.clock import Clock, parse_interval, utcnow
 from bot.core.errors import log
 from bot.core.lazy import lazy_module
 from bot.ops.logs import LogFormat, configure_logging, log_run
-from bot.store.lock import run_lock
+from bot.store.lock import daemon_lock, run_lock
 
 if TYPE_CHECKING:
     from bot.config import load as configuration
@@ -58,7 +58,13 @@ def _poll_once(cfg: configuration.Config, store: Store, only: tuple[str, ...] = 
 
     progress = PollProgress(console, len(only) or len(cfg.sources))
     options = CycleOptions(only=only, force=force, on_result=progress, watching=progress)
-    result = cycle(cfg, store, Sinks(_deliverer(cfg), _destinations(cfg)), clock, options)
+    try:
+        result = cycle(cfg, store, Sinks(_deliverer(cfg), _destinations(cfg)), clock, options)
+    except KeyboardInterrupt:  # each source's findings were written as it finished: say how many
+        rest = progress.total - progress.done
+        raise Interrupted(f"interrupted: {plural(progress.done, 'source')} of {progress.total} finished this poll "
+                          f"and what they found is saved (their alerts went out); the other {rest} are polled "
+                          "next time; the database is consistent") from None
     if show_table:  # not with --log-format json: there every line is a JSON object
         incidents = views.PollIncidents(store_reads.open_incident_counts(store),
                                         store_reads.open_incident_counts(store, result.began.isoformat()))
@@ -91,7 +97,9 @@ def poll(app: App, only: tuple[str, ...], force: bool, show_all: bool) -> None:
     """
     cfg = app.config(checked=True)
     with run_lock(app.db_path):
-        code = _poll_once(cfg, app.store(), only, force, show_all=show_all, clock=app.clock)
+        store = app.store()
+        app.say_if_config_moved(store)
+        code = _poll_once(cfg, store, only, force, show_all=show_all, clock=app.clock)
     sys.exit(code)
 
 
@@ -104,7 +112,8 @@ def poll(app: App, only: tuple[str, ...], force: bool, show_all: bool) -> None:
 def run(app: App, every: str, runs: int | None, log_format: str) -> None:
     """Poll for ever, re-reading sources.yaml when it changes (a bad edit keeps the last good config).
 
-    A bad config at start exits 2 before the first run. The lock is held only while polling.
+    A bad config at start exits 2 before the first run; a second `run` on the same database exits 75 at once,
+    naming the first one's pid. The poll lock is held only while polling: a manual `poll` gets through between runs.
 
     \b
     Examples:
@@ -128,12 +137,19 @@ def run(app: App, every: str, runs: int | None, log_format: str) -> None:
             log.warning(line)
 
     def cycle(cfg: configuration.Config, store: Store) -> int:
+        app.say_if_config_moved(store)
         code = _poll_once(cfg, store, show_table=show_table, clock=app.clock)
         _weekly_digest(cfg, store, app.clock())
         return code
 
-    with configure_logging(fmt):
-        daemon.run_loop(watch, app.db_path, cycle, daemon.RunPlan(interval, runs, app.clock), log=say)
+    with daemon_lock(app.db_path), configure_logging(fmt):  # one daemon per database, for its whole life
+        try:
+            daemon.run_loop(watch, app.db_path, cycle, daemon.RunPlan(interval, runs, app.clock), log=say)
+        except Interrupted:
+            raise
+        except KeyboardInterrupt:
+            raise Interrupted("interrupted between runs: every finished run is saved; the database is consistent") \
+                from None
 
 
 def _weekly_digest(cfg: configuration.Config, store: Store, now: datetime) -> None:

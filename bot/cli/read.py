@@ -15,11 +15,11 @@ from bot.cli.app import (
     echo_json_list,
     json_option,
     product_option,
-    safe,
     since_option,
     since_time,
 )
 from bot.core.lazy import lazy_module
+from bot.core.severity import SEVERITIES, severity_rank
 from bot.read import preflight as reads
 
 if TYPE_CHECKING:
@@ -30,22 +30,25 @@ else:  # imported at first use (issue 11)
     store_reads, views, why_module = map(lazy_module, ("bot.store.reads", "bot.read.views", "bot.read.why"))
 
 
+SEVERITY_HELP = "Only events of this severity and above (warning: warning and critical)."
+
+
 @click.command()
 @since_option
 @product_option
 @click.option("--kind", "-k", default=None, help="Only this event kind (see `trackbot help events`).")
+@click.option("--severity", type=click.Choice(SEVERITIES), default=None, help=SEVERITY_HELP)
 @click.option("--no-baseline", is_flag=True, help="Leave out the facts stored by a source's first poll.")
-@reads.limit_option
-@json_option
+@reads.listing_options()
 @click.pass_obj
-def events(app: App, since: str, product: str | None, kind: str | None, no_baseline: bool, limit: int | None,
-           as_json: bool) -> None:
-    """What was detected, oldest first.
+def events(app: App, since: str, product: str | None, kind: str | None, severity: str | None, no_baseline: bool,
+           *, listing: reads.Listing) -> None:
+    """What was detected, oldest first: the newest 50 unless --limit or --all.
 
     \b
     Examples:
       trackbot events --since 30d --product linux --kind branch_eol --json
-      trackbot events --product moby --no-baseline --limit 20
+      trackbot events --severity warning --no-baseline --limit 20
     """
     store = app.reader()
     product = reads.checked_product(store, product, app.pins())
@@ -54,15 +57,24 @@ def events(app: App, since: str, product: str | None, kind: str | None, no_basel
     from bot.store.history import EventFilter
 
     chosen = EventFilter(since_time(since, app.clock()), store_reads.product_names(product) if product else None,
-                         [kind] if kind else None, no_baseline)
-    rows = store.iter_events(chosen, limit)
-    if as_json:
+                         [kind] if kind else None, no_baseline, SEVERITIES[severity_rank(severity):] if severity else None)
+    rows = store.iter_events(chosen, listing.rows)
+    if listing.as_json:
         echo_json_list(e.as_json() for e in rows)
         return
     listed = list(rows)
-    matched = store.count_events(chosen) if limit and len(listed) == limit else len(listed)
-    for line in views.event_lines(listed, since, console.width, matched):
-        console.print(line, highlight=False, soft_wrap=True)
+    matched = store.count_events(chosen) if listing.rows and len(listed) == listing.rows else len(listed)
+    with app.paged():
+        for line in views.event_lines(listed, since, console.width, matched):
+            console.print(line, highlight=False, soft_wrap=True)
+        more(len(listed), matched)
+
+
+def more(shown: int, total: int) -> None:
+    """The last line of a cut listing: how many more, and how to see them."""
+    line = reads.more_line(shown, total)
+    if line:
+        console.print(f"[dim]{line}[/]", highlight=False)
 
 
 @click.command()
@@ -81,20 +93,23 @@ def why(app: App, version: str, product: str | None, as_json: bool) -> None:
     store = app.reader()
     cfg = app.config()
     story = why_module.story(store, cfg.fleet, version, reads.checked_product(store, product, cfg.fleet))
+    if not any(story[k] for k in ("releases", "events", "pins", "notes")):
+        reads.checked_version(version)  # "abc", "1.1O": a usage error with a hint, not "nothing recorded"
     if as_json:
         click.echo(json.dumps(story, indent=2, default=str))
         return
-    views.show_story(console, story)
+    with app.paged():
+        views.show_story(console, story)
 
 
 @click.command()
 @click.argument("words", nargs=-1, required=True)
 @product_option
-@reads.limit_option
-@json_option
+@reads.listing_options()
 @click.pass_obj
-def search(app: App, words: tuple[str, ...], product: str | None, limit: int | None, as_json: bool) -> None:
-    """Search every changelog line and advisory ever seen (product, version, date, source).
+def search(app: App, words: tuple[str, ...], product: str | None, *, listing: reads.Listing) -> None:
+    """Search every changelog line and advisory ever seen (product, version, date, source): the best 50
+    unless --limit or --all.
 
     \b
     Examples:
@@ -104,23 +119,21 @@ def search(app: App, words: tuple[str, ...], product: str | None, limit: int | N
     from bot.read.search import ordered_hits
 
     store = app.reader()
-    hits = reads.limited(ordered_hits(store, list(words), reads.checked_product(store, product, app.pins())), limit)
-    if as_json:
+    every = ordered_hits(store, list(words), reads.checked_product(store, product, app.pins()))
+    hits = listing.cut(every)
+    if listing.as_json:
         click.echo(json.dumps([dataclasses.asdict(h) for h in hits], indent=2))
         return
-    for hit in hits:  # what it is unless a changelog line: [advisory], [announcement], [incident:...]
-        what = " ".join(filter(None, (hit.product, hit.version, "" if hit.kind == "changelog_line" else f"[{hit.kind}]")))
-        console.print(safe(f"{what} ({hit.date or '?'}, {hit.source}): {hit.text}"), highlight=False, soft_wrap=True)
-    if not hits:
-        console.print("no match")
+    with app.paged():
+        for line in views.search_lines(hits, console.width):
+            console.print(line, highlight=False, soft_wrap=True)
+        more(len(hits), len(every))
 
 
 @click.command()
-@click.option("--all", "show_all", is_flag=True, help="Also list resolved incidents, with their duration.")
-@reads.limit_option
-@json_option
+@reads.listing_options("Every incident, resolved ones too (with their duration), however many.")
 @click.pass_obj
-def incidents(app: App, show_all: bool, limit: int | None, as_json: bool) -> None:
+def incidents(app: App, *, listing: reads.Listing) -> None:
     """What is broken right now: open incidents (kind, source, since, last seen, alert thread).
 
     \b
@@ -130,23 +143,26 @@ def incidents(app: App, show_all: bool, limit: int | None, as_json: bool) -> Non
     """
     from bot.read.incidents import incident_items, incident_lines
 
-    items = reads.limited(incident_items(app.reader(), include_resolved=show_all, now=app.clock()), limit)
-    if as_json:
+    every = incident_items(app.reader(), include_resolved=listing.show_all, now=app.clock())
+    items = listing.cut(every)
+    if listing.as_json:
         click.echo(json.dumps(items, indent=2))
         return
-    for line in incident_lines(items, console.width):
-        console.print(line, highlight=False, soft_wrap=True)
+    with app.paged():
+        for line in incident_lines(items, console.width):
+            console.print(line, highlight=False, soft_wrap=True)
+        more(len(items), len(every))
 
 
 @click.command()
 @click.argument("start", metavar="FROM")
 @click.argument("end", metavar="TO")
 @product_option
-@reads.limit_option
-@json_option
+@reads.listing_options()
 @click.pass_obj
-def changes(app: App, start: str, end: str, product: str | None, limit: int | None, as_json: bool) -> None:
-    """What an upgrade brings: every line after FROM up to TO, security and regressions first.
+def changes(app: App, start: str, end: str, product: str | None, *, listing: reads.Listing) -> None:
+    """What an upgrade brings: every line after FROM up to TO, security and regressions first (the first 50
+    unless --limit or --all).
 
     \b
     Examples:
@@ -165,11 +181,13 @@ def changes(app: App, start: str, end: str, product: str | None, limit: int | No
         every = read_changes(store, start, end, products[0])
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="FROM TO") from None
-    found = reads.limited(every, limit)
-    if as_json:
+    found = listing.cut(every)
+    if listing.as_json:
         click.echo(json.dumps([c.as_json() for c in found], indent=2))
         return
-    views.show_changes(console, found, f"{products[0]} {start} -> {end}", total=len(every))
+    with app.paged():
+        views.show_changes(console, found, f"{products[0]} {start} -> {end}", total=len(every))
+        more(len(found), len(every))
 
 
 @click.command(name="help")

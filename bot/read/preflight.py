@@ -9,10 +9,14 @@ empty list: an empty answer has to mean "nothing happened", not "you mistyped".
 from __future__ import annotations
 
 import difflib
+import fnmatch
+import functools
+import re
 import textwrap
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -40,14 +44,64 @@ def existing_store(path: str) -> Store:
     return dbopen.open_store(path, write=False)  # read-only where it cannot be written
 
 
+DEFAULT_LIMIT = 50  # rows a listing shows on the terminal unless --limit or --all says otherwise (issue 23)
+
+
 def limit_option(f: F) -> F:
+    """`--limit N`: a listing's length; without it a terminal listing shows DEFAULT_LIMIT and says how many more."""
     option = click.option("--limit", "-n", type=click.IntRange(min=1), default=None,
-                          help="Show at most this many rows.")
+                          help=f"Show at most this many rows (default {DEFAULT_LIMIT}; with --json, all).")
     return option(f)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A listing's `--limit`, `--all` and `--json`, as one value (listing_options gives it to the command)."""
+
+    limit: int | None = None
+    show_all: bool = False
+    as_json: bool = False
+
+    @property
+    def rows(self) -> int | None:
+        """How many rows to show: --all none cut, --limit N, else DEFAULT_LIMIT on the terminal and all in
+        JSON (a script reading --json must not lose rows silently; it can pass --limit)."""
+        if self.show_all:
+            return None
+        if self.limit is not None:
+            return self.limit
+        return None if self.as_json else DEFAULT_LIMIT
+
+    def cut(self, rows: list[Any]) -> list[Any]:
+        """The first `rows` of an ordered listing (best or first first)."""
+        return rows if self.rows is None else rows[:self.rows]
+
+
+def listing_options(all_help: str = "") -> Callable[[F], F]:
+    """`--limit`, `--all` and `--json` on a listing command, handed to it as one `listing: Listing` argument.
+    `all_help`: what --all means where it also widens the listing (`incidents --all` adds resolved ones)."""
+    def decorate(command: F) -> F:
+        @functools.wraps(command)
+        def with_listing(*args: Any, limit: int | None, show_all: bool, as_json: bool, **kwargs: Any) -> Any:
+            return command(*args, listing=Listing(limit, show_all, as_json), **kwargs)
+
+        wrapped_command: Any = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")(
+            with_listing)
+        wrapped_command = click.option("--all", "show_all", is_flag=True, help=all_help or
+                                       f"Show every row, not only the first {DEFAULT_LIMIT}.")(wrapped_command)
+        return cast(F, limit_option(wrapped_command))
+    return decorate
 
 
 def limited(rows: list[Any], limit: int | None) -> list[Any]:
     return rows if limit is None else rows[:limit]
+
+
+def more_line(shown: int, total: int) -> str | None:
+    """The line under a cut listing: "2,808 more: --limit 2858 or --all"; None when nothing was left out."""
+    if total <= shown:
+        return None
+    return f"{total - shown:,} more: --limit {total} or --all"
 
 
 def product_names(store: Store, pins: Iterable[Pin] = ()) -> set[str]:
@@ -98,3 +152,64 @@ def wrapped(text: str, width: int, most: int = 3) -> list[str]:
         lines = lines[:most]
         lines[-1] = lines[-1][:max(20, width) - 1].rstrip() + "…"
     return lines
+
+
+VERSION = re.compile(r"v?(\d+:)?\d+(\.\d+)*([-~+][0-9A-Za-z.+~:_-]*)?")  # 1.10, 1.10.3, 2:4.19.0-18, 17.06.0-ce
+
+
+def checked_version(text: str) -> str:
+    """A version or branch as `why` takes it, or a usage error with a hint: `why abc` must not answer
+    "nothing recorded about it yet" as if it were a version nobody released."""
+    if VERSION.fullmatch(text):
+        return text
+    fixed = text.replace("O", "0").replace("o", "0")
+    guess = f"; did you mean {fixed}?" if fixed != text and VERSION.fullmatch(fixed) else ""
+    raise click.UsageError(f"{text!r} is not a version or branch (like 1.10 or 1.10.3){guess} "
+                           f"To look for words, use `trackbot search {text}`.")
+
+
+def checked_pattern(store: Store, pattern: str) -> str:
+    """A silence's event key pattern, if some event key can match it: keys are `kind:...`, so the part before
+    the first ':' must be (or match) an event kind; a usage error with a "did you mean" otherwise."""
+    if not pattern or (":" not in pattern and pattern.startswith("*")):
+        return pattern
+    names = sorted(set(KIND_NAMES) | store_reads.known_kinds(store))
+    head = pattern.split(":", 1)[0]
+    if ":" not in pattern and head in names:
+        raise click.UsageError(f"event key pattern {pattern!r} matches no event: keys are kind:..., "
+                               f"did you mean {pattern}:*?")
+    if any(fnmatch.fnmatchcase(name, head) for name in names):
+        return pattern
+    guess = difflib.get_close_matches(head, names, n=1)
+    hint = f"; did you mean {guess[0]}{pattern[len(head):]}?" if guess else " (see `trackbot help events`)"
+    raise click.UsageError(f"event key pattern {pattern!r} matches no event kind{hint}")
+
+
+def shorten_url(text: str, width: int) -> str:
+    """A URL cut in its middle to `width`, keeping the scheme and host whole (where it points) and as much of
+    its end as fits (what it names); other text as `shorten`."""
+    text = " ".join(text.split())
+    if len(text) <= width or "://" not in text:
+        return shorten(text, width)
+    scheme, rest = text.split("://", 1)
+    start = f"{scheme}://{rest.split('/', 1)[0]}"
+    if width - len(start) - 1 < 8:
+        return shorten(text, width)
+    head = max(len(start), (width - 1) // 2)  # the host always, and as much of the path as half the room
+    return f"{text[:head]}…{text[len(text) - (width - 1 - head):]}"
+
+
+URL = re.compile(r"\w+://\S+")
+
+
+def fit_error(text: str, width: int, most: int = 3) -> list[str]:
+    """An error on at most `most` lines of `width`: each URL in it cut in the middle (its host kept) only as
+    much as the lines need, then the whole wrapped; an error's reason and its URL's host both stay readable."""
+    text = " ".join(text.split())
+    for url in sorted(set(URL.findall(text)), key=len, reverse=True):
+        one_line = width - (len(text) - len(url))  # the room that puts the whole error on one line
+        if len(text) > width and one_line >= len(url.split("/", 3)[2]) + 20:
+            text = text.replace(url, shorten_url(url, one_line))
+        elif len(url) > width:
+            text = text.replace(url, shorten_url(url, width))
+    return wrapped(text, width, most)

@@ -6,6 +6,7 @@ a few lines, and every upstream string passes through `escape` before rich sees 
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,7 +20,7 @@ from bot.core.clock import parse_interval
 from bot.core.text import safe
 from bot.poll import schedule
 from bot.read.fast_table import MeasuredTable
-from bot.read.preflight import shorten, wrapped
+from bot.read.preflight import fit_error, shorten_url, wrapped
 
 if TYPE_CHECKING:  # names for annotations only: `status` and `events` need not import the poll (httpx) or the kinds
     from bot.core.model import SourceConf
@@ -86,7 +87,8 @@ def show_poll(console: Console, report: RunReport, delivery: DeliveryReport,
     quiet = len(report.results) - len(shown)
     if quiet:
         counts = ", ".join(f"{n} {status}" for status, n in sorted(_count_statuses(report, shown).items()))
-        console.print(f"{quiet} other sources: {counts} (--all lists every source)", highlight=False)
+        console.print(f"{quiet} other source{'' if quiet == 1 else 's'}: {counts} (--all lists every source)",
+                      highlight=False)
     for r in report.failed:
         console.print(f"[red]failed[/] {safe(r.name)}: {safe(r.reason)}", highlight=False, soft_wrap=True)
     skipped = [r for r in report.results if r.status == "skipped" and r.reason]
@@ -179,8 +181,8 @@ def print_streamed(console: Console, renderable: RenderableType, *, first: int =
 
 
 def status_error_lines(sources: Sequence[SourceConf], states: dict[str, dict[str, Any]], width: int = 80) -> list[str]:
-    """Two lines per failing source: since when and its next try, then its last error with the middle
-    of a long URL cut, so each fits the terminal's width."""
+    """Per failing source: since when and its next try, then its last error wrapped (at most 3 lines), a long
+    URL in it cut in the middle with its host kept, so each line fits the terminal's width."""
     lines = []
     for conf in sources:
         s = states.get(conf.name, {})
@@ -189,7 +191,7 @@ def status_error_lines(sources: Sequence[SourceConf], states: dict[str, dict[str
         due = next_try_of(conf, s)
         lines.append(f"[red]{safe(conf.name)}[/]: failing since {short_time(s.get('failing_since')) or '?'}, "
                      f"next try {short_time(due.isoformat()) if due else 'at the next run'}")
-        lines.append("    " + safe(shorten(s["last_error"], max(20, width - 4))))
+        lines += ["    " + safe(part) for part in fit_error(s["last_error"], max(20, width - 4))]
     return lines
 
 
@@ -248,4 +250,25 @@ def show_changes(console: Console, found: Sequence[Any], title: str, *, total: i
         if change.group != group:
             group = change.group
             console.print(f"[bold]{group.capitalize()}[/]")
-        console.print(safe(f"  {change.version} ({change.date or '?'}) {change.text}"), highlight=False, soft_wrap=True)
+        for part in hanging(f"{change.version} ({change.date or '?'}) {change.text}", console.width, "  ", "      "):
+            console.print(safe(part), highlight=False, soft_wrap=True)
+
+
+def hanging(text: str, width: int, first: str = "", rest: str = "    ") -> list[str]:
+    """Text wrapped to `width` with a hanging indent, never cut: a long word (a URL) is cut in its middle,
+    its host kept, rather than run past the edge."""
+    words = [w if len(w) <= width - len(rest) else shorten_url(w, width - len(rest)) for w in text.split()]
+    return textwrap.wrap(" ".join(words), max(20, width), initial_indent=first, subsequent_indent=rest,
+                         break_on_hyphens=False, break_long_words=True) or [first]
+
+
+def search_lines(hits: Sequence[Any], width: int = 80) -> list[str]:
+    """`trackbot search`: per hit "product version [what] (date, source): text", wrapped under itself at
+    `width`; what it is unless a changelog line: [advisory], [announcement], [incident:...]."""
+    if not hits:
+        return ["no match"]
+    lines = []
+    for hit in hits:
+        what = " ".join(filter(None, (hit.product, hit.version, "" if hit.kind == "changelog_line" else f"[{hit.kind}]")))
+        lines += [safe(part) for part in hanging(f"{what} ({hit.date or '?'}, {hit.source}): {hit.text}", width)]
+    return lines

@@ -111,6 +111,7 @@ class EventFilter:
     products: Sequence[str] | None = None  # lower-case names (aliases included: store_reads.product_names)
     kinds: Sequence[str] | None = None
     news_only: bool = False  # leave out baseline facts
+    severities: Sequence[str] | None = None  # `events --severity warning`: warning and critical
 
     def where(self) -> tuple[str, list[str | int]]:
         clauses: list[str] = []
@@ -126,6 +127,9 @@ class EventFilter:
             params += list(self.kinds)
         if self.news_only:
             clauses.append("baseline = 0")
+        if self.severities:
+            clauses.append(f"severity in ({','.join('?' * len(self.severities))})")
+            params += list(self.severities)
         return (" where " + " and ".join(clauses) if clauses else ""), params
 
 class Store:

@@ -280,3 +280,9 @@ def m011_missing_records_index(db: Database) -> None:
     """Records marked missing, by source: a source that answers 304 clears its marks
     (`Store.mark_unchanged`) by reading only those, not every record it ever had (issue 11)."""
     db.execute("create index if not exists records_missing on records(source) where missing_at is not null")
+
+
+@MIGRATIONS()
+def m012_operator_meta(db: Database) -> None:
+    """Facts about the database itself (bot/store/meta.py), such as the sources.yaml it was last polled with."""
+    db.execute("create table if not exists meta (key text primary key, value text not null)")

@@ -114,7 +114,7 @@ def test_the_lock_follows_the_real_path_of_a_symlinked_database(tmp_path, web):
     (tmp_path / "link").symlink_to(tmp_path / "real")
     with run_lock(tmp_path / "real" / "t.db"):
         result = CliRunner().invoke(main, ["--config", str(path), "--db", str(tmp_path / "link" / "t.db"), "poll"])
-    assert result.exit_code == 1 and "another trackbot run holds" in result.output
+    assert result.exit_code == 75 and "another trackbot poll holds" in result.output
     assert web.requests == []
 
 

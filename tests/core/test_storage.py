@@ -100,7 +100,7 @@ def test_notes_and_silences_racing_a_poll_never_die_of_a_locked_database(tmp_pat
     outcomes = [(p.wait(timeout=120), p.stderr.read()) for p in [*polls, *writers]]
     assert not [err for _, err in outcomes if "locked" in err], outcomes
     assert all(code == 0 for code, _ in outcomes[2:]), outcomes  # every note and silence saved
-    assert sorted(code for code, _ in outcomes[:2]) in ([0, 0], [0, 1])  # a second poll may find the lock taken
+    assert sorted(code for code, _ in outcomes[:2]) in ([0, 0], [0, 75])  # a second poll may find the lock taken (busy: 75)
     assert len(Store.open(db).notes()) == 4
 
 

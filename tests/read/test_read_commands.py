@@ -150,7 +150,7 @@ def test_status_fits_80_columns_and_counts_open_incidents(history, tmp_path):
     assert [cell.strip() for cell in row.split("│")[2:5]] == ["never", "1", "1"]  # fails, open incidents
     at = lines.index(next(line for line in lines if line.startswith("mirror: failing since")))
     assert re.fullmatch(r"mirror: failing since \S+ \S+Z, next try \d{4}-\d\d-\d\d \d\d:\d\dZ", lines[at])
-    assert lines[at + 1].startswith("    https://example.org/very/long/") and "…" in lines[at + 1]
+    assert lines[at + 1].startswith("    https://example.org/") and "…" in lines[at + 1]  # the host kept
     assert lines[at + 1].endswith("HTTP 503 Service Unavailable")
     listed = json.loads(CliRunner().invoke(main, obj=CLOCK, args=["--config", str(cfg), "--db", str(db), "status", "--json"]).output)
     assert [(s["name"], s["open_incidents"], bool(s["next_try"])) for s in listed] == [
